@@ -1,0 +1,78 @@
+"""The ``powertune`` command: a typer app that wires the sub-commands together.
+
+Each command group lives in its own module under ``powertune_cli/``; this file only assembles them
+and is the console-script entry point.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from powertune import __version__
+
+app = typer.Typer(
+    name="powertune",
+    help="Find the right memory size (and architecture) for AWS Lambda functions, in $ per month.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# (module under powertune_cli, attribute, sub-command name or None to add commands at top level)
+_PARTS: list[tuple[str, str, str | None]] = [
+    ("logs", "app", "logs"),
+    ("pricing", "app", "pricing"),
+    ("local", "app", "local"),
+    ("tune", "register", None),
+    ("report", "register", None),
+    ("analyze", "register", None),
+]
+
+
+def _assemble() -> None:
+    for module_name, attr, name in _PARTS:
+        try:
+            module = importlib.import_module(f"powertune_cli.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"powertune_cli.{module_name}":
+                continue  # that part is not built yet
+            raise
+        part = getattr(module, attr)
+        if name is None:
+            part(app)
+        else:
+            app.add_typer(part, name=name)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"powertune {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """powertune: tune, price and gate AWS Lambda memory settings."""
+
+
+_assemble()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("powertune: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

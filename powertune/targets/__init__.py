@@ -1,0 +1,5 @@
+"""Targets: where invocations go (AWS Lambda through boto3, recorded measurements)."""
+
+from powertune.targets.interface import FunctionInfo, Sample, Target, TargetError, Throttled
+
+__all__ = ["FunctionInfo", "Sample", "Target", "TargetError", "Throttled"]

@@ -1,0 +1,99 @@
+"""The target interface: prepare a memory size, invoke it, put everything back.
+
+A tuning run talks to exactly one Target. ``prepare`` calls are made one at a time (AWS allows one
+configuration update at a time); ``invoke`` is called from many threads at once.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any
+
+from powertune.errors import PowertuneError
+
+
+class TargetError(PowertuneError):
+    """The target failed in a way the run cannot continue from (exit code 3)."""
+
+
+class Throttled(TargetError):
+    """The invocation was throttled (TooManyRequestsException / 429): retry, never a sample."""
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """What the tuner needs to know about the function as it was found."""
+
+    name: str
+    arn: str | None
+    region: str
+    architecture: str  # "x86_64" | "arm64"
+    memory_mb: int
+    timeout_s: int | None = None
+    runtime: str | None = None
+    package_type: str | None = None  # "Zip" | "Image"
+    log_format: str = "Text"  # "Text" | "JSON"
+    ephemeral_mb: int = 512
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One measured invocation, read from its REPORT record."""
+
+    memory_mb: int
+    duration_ms: float
+    billed_ms: int | None
+    init_ms: float | None = None
+    max_memory_mb: int | None = None
+    status: str = "success"  # "success" | "error" | "timeout"
+    error_type: str | None = None
+    request_id: str | None = None
+    payload_index: int = 0
+    log_bytes: int | None = None  # bytes the invocation logged, when known
+
+    @property
+    def cold(self) -> bool:
+        return self.init_ms is not None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success" and self.error_type is None
+
+
+@dataclass
+class Target(abc.ABC):
+    """Where invocations go. Use as a context manager: leaving it always restores the function."""
+
+    provenance: dict[str, Any] = field(default_factory=dict, init=False)
+
+    @abc.abstractmethod
+    def describe(self) -> FunctionInfo:
+        """The function as found, before anything was changed."""
+
+    @abc.abstractmethod
+    def prepare(self, memory_mb: int) -> None:
+        """Make ``memory_mb`` invocable. Called sequentially, once per size (again for a fresh
+        environment when ``fresh`` cold starts are wanted)."""
+
+    @abc.abstractmethod
+    def invoke(self, memory_mb: int, payload: bytes, payload_index: int = 0) -> Sample:
+        """Invoke the prepared ``memory_mb`` once and return its REPORT as a Sample.
+
+        Raises Throttled when throttled, TargetError when the target itself fails. A function
+        error is not an exception: it comes back as a Sample with status/error_type set.
+        """
+
+    def force_cold(self, memory_mb: int) -> None:  # noqa: B027 - optional hook
+        """Make the next invocation of ``memory_mb`` a cold start (default: not supported)."""
+        raise TargetError(f"{type(self).__name__} cannot force cold starts")
+
+    @abc.abstractmethod
+    def restore(self) -> None:
+        """Put the function back as it was found and delete what the run created. Idempotent."""
+
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.restore()

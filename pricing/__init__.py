@@ -1,0 +1,1 @@
+"""Pricing catalog and all of powertune's money math (Decimal, never float)."""
