@@ -1,0 +1,1 @@
+"""Duration-versus-memory models."""
