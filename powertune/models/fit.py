@@ -1,0 +1,290 @@
+"""Fit mean duration against memory, choose a form by AICc, and bootstrap the uncertainty.
+
+How it works, in order:
+1. Per size, a 10% trimmed mean of the durations (the location the forms are fitted to) and its
+   standard error from a pooled coefficient of variation: noise on Lambda scales with the
+   duration, and pooling keeps sizes with two samples from looking falsely precise.
+2. Every form with no more parameters than measured sizes is fitted with
+   ``scipy.optimize.least_squares`` on standardised residuals with a soft-L1 loss (a whole size
+   disturbed by a noisy neighbour or a cold start pulls less than under plain least squares).
+3. The form with the lowest AICc wins; with a known-variance Gaussian likelihood that is
+   ``chi² + 2k + 2k(k+1)/(N−k−1)`` with N the number of invocations.
+4. A bootstrap (resample each size's invocations, refit the chosen form from its estimate) gives
+   draws of the mean curve. When the chosen form misfits (chi²/dof > 1), the draws are widened by
+   sqrt(chi²/dof), the usual over-dispersion correction, so a wrong shape shows as wide intervals.
+5. Single-invocation percentiles (p50, p95, p99) are the mean times pooled quantiles of the
+   per-invocation ratios to their size's mean (lognormal when fewer than 20 ratios are pooled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from powertune.models.forms import DURATION_PARAMS, FORMS, Form
+
+DEFAULT_CV = 0.10  # relative noise assumed when no size has two samples yet
+MIN_CV = 0.005  # Lambda reports durations to 0.01 ms; below 0.5% the noise estimate is luck
+QUANTILES = (0.50, 0.95, 0.99)
+_Z = {0.50: 0.0, 0.95: 1.6448536269514722, 0.99: 2.3263478740408408}
+
+
+@dataclass(frozen=True)
+class FitFailure:
+    """The curve could not be fitted; the caller falls back to the measured sizes."""
+
+    reason: str
+    ok: bool = field(default=False, init=False)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Predicted durations (ms) at ``memory_mb``; every ``lo``/``hi`` is a 95% interval.
+
+    ``mean`` is the expected duration of one warm invocation; ``p50``/``p95``/``p99`` are
+    percentiles of a single invocation's duration.
+    """
+
+    memory_mb: np.ndarray
+    mean: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    p50: np.ndarray
+    p50_lo: np.ndarray
+    p50_hi: np.ndarray
+    p95: np.ndarray
+    p95_lo: np.ndarray
+    p95_hi: np.ndarray
+    p99: np.ndarray
+    p99_lo: np.ndarray
+    p99_hi: np.ndarray
+
+    def percentile(self, pct: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(point, lo, hi) of the 50th, 95th or 99th percentile."""
+        if pct == 50:
+            return self.p50, self.p50_lo, self.p50_hi
+        if pct == 95:
+            return self.p95, self.p95_lo, self.p95_hi
+        if pct == 99:
+            return self.p99, self.p99_lo, self.p99_hi
+        raise ValueError(f"percentile must be 50, 95 or 99, not {pct}")
+
+
+@dataclass(frozen=True, eq=False)
+class Fit:
+    """A fitted duration curve. ``params`` are in ms (rates per GB, exponents unitless)."""
+
+    name: str
+    params: dict[str, float]
+    criterion: dict[str, Any]
+    sizes: tuple[int, ...]
+    n_samples: int
+    form: Form = field(repr=False)
+    _theta: np.ndarray = field(repr=False)  # normalised parameters
+    _boot: np.ndarray = field(repr=False)  # (B, k) normalised bootstrap parameters
+    _scale: float = field(repr=False)  # ms per normalised unit
+    _inflate: float = field(repr=False)
+    _ratio: dict[float, float] = field(repr=False)
+    _ratio_boot: dict[float, np.ndarray] = field(repr=False)
+    ok: bool = field(default=True, init=False)
+
+    def mean(self, memory_mb: np.ndarray | Sequence[float]) -> np.ndarray:
+        """Point prediction of the mean duration (ms)."""
+        return self.form(np.asarray(memory_mb, dtype=float), self._theta) * self._scale
+
+    def draws(self, memory_mb: np.ndarray | Sequence[float]) -> np.ndarray:
+        """Bootstrap draws of the mean duration curve, shape (B, len(memory_mb)), in ms."""
+        m = np.asarray(memory_mb, dtype=float)
+        point = self.mean(m)
+        raw = self.form(m, self._boot) * self._scale
+        return np.maximum(point + self._inflate * (raw - point), 0.0)
+
+    def predict(self, memory_mb: np.ndarray | Sequence[float]) -> Prediction:
+        m = np.asarray(memory_mb, dtype=float)
+        point = self.mean(m)
+        d = self.draws(m)
+        lo, hi = np.percentile(d, [2.5, 97.5], axis=0)
+        out: dict[str, np.ndarray] = {}
+        for q in QUANTILES:
+            tag = f"p{round(q * 100)}"
+            qd = d * self._ratio_boot[q][:, None]
+            out[tag] = point * self._ratio[q]
+            out[f"{tag}_lo"], out[f"{tag}_hi"] = np.percentile(qd, [2.5, 97.5], axis=0)
+        return Prediction(memory_mb=m, mean=point, lo=lo, hi=hi, **out)
+
+
+def trimmed_mean(x: np.ndarray, trim: float, axis: int = -1) -> np.ndarray:
+    """Mean after dropping ``trim`` of the values at each end (floor of n·trim per end)."""
+    xs = np.sort(np.asarray(x, dtype=float), axis=axis)
+    n = xs.shape[axis]
+    cut = int(np.floor(n * trim))
+    sl = [slice(None)] * xs.ndim
+    sl[axis] = slice(cut, n - cut)
+    return np.mean(xs[tuple(sl)], axis=axis)
+
+
+def _pooled_log_sigma(groups: list[np.ndarray]) -> tuple[float, int]:
+    """Pooled sd of log(duration) within sizes, and its degrees of freedom."""
+    ss, dof = 0.0, 0
+    for x in groups:
+        if len(x) >= 2:
+            lx = np.log(np.maximum(x, 1e-3))
+            ss += float(np.sum((lx - lx.mean()) ** 2))
+            dof += len(x) - 1
+    if dof == 0:
+        return DEFAULT_CV, 0
+    return max(float(np.sqrt(ss / dof)), MIN_CV), dof
+
+
+def _solve(form: Form, m: np.ndarray, y: np.ndarray, se: np.ndarray, x0s: list[np.ndarray]):
+    best = None
+    for x0 in x0s:
+        x0 = np.clip(x0, np.array(form.lower) + 1e-9, np.array(form.upper) - 1e-9)
+        res = least_squares(
+            lambda th: (form(m, th) - y) / se,
+            x0,
+            bounds=(form.lower, form.upper),
+            loss="soft_l1",
+            f_scale=2.0,
+            max_nfev=200,
+        )
+        if best is None or res.cost < best.cost:
+            best = res
+    return best
+
+
+def fit_curve(
+    samples: Mapping[int, Sequence[float]],
+    *,
+    seed: int = 0,
+    forms: Sequence[str] | None = None,
+    n_boot: int = 64,
+    trim: float = 0.10,
+) -> Fit | FitFailure:
+    """Fit warm durations (ms) per memory size; the best form by AICc, with bootstrap draws.
+
+    ``samples`` maps memory (MB) to the durations measured there (cold starts excluded by the
+    caller). ``forms`` restricts the candidates (default: all of ``FORMS``). Returns a
+    ``FitFailure`` (never raises) when there are fewer than two sizes or no form converges.
+    """
+    groups = {int(k): np.asarray([float(v) for v in vs], dtype=float) for k, vs in samples.items()}
+    groups = {k: v[np.isfinite(v) & (v > 0)] for k, v in groups.items()}
+    groups = {k: v for k, v in groups.items() if len(v)}
+    if len(groups) < 2:
+        return FitFailure("need measurements at two or more memory sizes")
+    sizes = np.array(sorted(groups), dtype=float)
+    xs = [groups[int(s)] for s in sizes]
+    n = np.array([len(x) for x in xs], dtype=float)
+    loc = np.array([trimmed_mean(x, trim) for x in xs])
+    scale = float(np.max(loc))
+    y = loc / scale
+    sigma, sigma_dof = _pooled_log_sigma(xs)
+    se = np.maximum(y * sigma / np.sqrt(n), 1e-6)
+    n_total = int(n.sum())
+
+    candidates: dict[str, tuple[Form, np.ndarray, float, float]] = {}
+    names = list(forms) if forms is not None else list(FORMS)
+    for name in names:
+        form = FORMS[name]
+        if form.k > len(sizes):
+            continue
+        try:
+            res = _solve(form, sizes, y, se, form.initial(sizes, y))
+        except (ValueError, FloatingPointError):
+            continue
+        if res is None or not np.all(np.isfinite(res.x)):
+            continue
+        chi2 = float(np.sum(((form(sizes, res.x) - y) / se) ** 2))
+        k = form.k
+        penalty = 2 * k + (2 * k * (k + 1) / (n_total - k - 1) if n_total > k + 1 else 2 * k)
+        candidates[name] = (form, res.x, chi2, chi2 + penalty)
+    if not candidates:
+        return FitFailure("no model form converged on these measurements")
+
+    name = min(candidates, key=lambda c: candidates[c][3])
+    form, theta, chi2, aicc = candidates[name]
+    dof = len(sizes) - form.k
+    inflate = float(np.sqrt(max(1.0, chi2 / dof))) if dof > 0 else 1.0
+
+    rng = np.random.default_rng(seed)
+    boot_y = np.empty((n_boot, len(sizes)))
+    for i, x in enumerate(xs):
+        if len(x) >= 3:
+            idx = rng.integers(0, len(x), size=(n_boot, len(x)))
+            boot_y[:, i] = trimmed_mean(x[idx], trim, axis=1) / scale
+        else:
+            boot_y[:, i] = y[i] + se[i] * rng.standard_normal(n_boot)
+    boot = np.empty((n_boot, form.k))
+    lower, upper = np.array(form.lower), np.array(form.upper)
+    x0 = np.clip(theta, lower + 1e-9, upper - 1e-9)
+    for b in range(n_boot):
+        yb = boot_y[b]
+        res = least_squares(
+            lambda th, yb=yb: (form(sizes, th) - yb) / se,
+            x0,
+            bounds=(form.lower, form.upper),
+            loss="soft_l1",
+            f_scale=2.0,
+            max_nfev=60,
+        )
+        boot[b] = res.x
+
+    ratio, ratio_boot = _ratio_quantiles(xs, loc, sigma, sigma_dof, n_boot, rng)
+
+    params = {}
+    for i, pname in enumerate(form.params):
+        params[pname] = float(theta[i] * scale) if i in DURATION_PARAMS[name] else float(theta[i])
+    criterion = {
+        "name": "AICc",
+        "value": aicc,
+        "chi2": chi2,
+        "candidates": {c: v[3] for c, v in candidates.items()},
+        "overdispersion": inflate,
+    }
+    return Fit(
+        name=name,
+        params=params,
+        criterion=criterion,
+        sizes=tuple(int(s) for s in sizes),
+        n_samples=n_total,
+        form=form,
+        _theta=theta,
+        _boot=boot,
+        _scale=scale,
+        _inflate=inflate,
+        _ratio=ratio,
+        _ratio_boot=ratio_boot,
+    )
+
+
+def _ratio_quantiles(
+    xs: list[np.ndarray],
+    loc: np.ndarray,
+    sigma: float,
+    sigma_dof: int,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> tuple[dict[float, float], dict[float, np.ndarray]]:
+    """Quantiles of duration ÷ its size's mean, pooled over sizes, with bootstrap draws."""
+    pooled = np.concatenate([x / loc[i] for i, x in enumerate(xs) if len(x) >= 2] or [np.ones(0)])
+    ratio: dict[float, float] = {}
+    boot: dict[float, np.ndarray] = {}
+    if len(pooled) >= 20:
+        idx = rng.integers(0, len(pooled), size=(n_boot, len(pooled)))
+        resampled = pooled[idx]
+        for q in QUANTILES:
+            ratio[q] = float(np.quantile(pooled, q))
+            boot[q] = np.quantile(resampled, q, axis=1)
+        return ratio, boot
+    dof = max(sigma_dof, 1)
+    sig_b = (
+        sigma * np.sqrt(rng.chisquare(dof, n_boot) / dof) if sigma_dof else np.full(n_boot, sigma)
+    )
+    for q in QUANTILES:
+        ratio[q] = float(np.exp(-(sigma**2) / 2 + _Z[q] * sigma))
+        boot[q] = np.exp(-(sig_b**2) / 2 + _Z[q] * sig_b)
+    return ratio, boot
