@@ -1,0 +1,109 @@
+"""Read, write and validate result JSON: every write and every read is checked by the schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from powertune.results.codec import decode, encode
+from powertune.results.errors import InvalidResult
+from powertune.results.model import SCHEMA_VERSION, Result
+
+SCHEMA_FILE = f"schema-v{SCHEMA_VERSION}.json"
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    """The committed JSON Schema for results (draft 2020-12)."""
+    text = resources.files("powertune.results").joinpath(SCHEMA_FILE).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = load_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def validate_json(data: Any, *, source: str | None = None) -> None:
+    """Raise InvalidResult naming the JSON path of the first (most relevant) problem."""
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+    if error is not None:
+        raise InvalidResult(
+            f"not a valid powertune result: {error.message}",
+            source=source,
+            json_path=error.json_path,
+        )
+
+
+def result_to_json(result: Result) -> dict[str, Any]:
+    """The Result as a JSON-ready dict, validated against the schema."""
+    data: dict[str, Any] = encode(result, Result)
+    validate_json(data, source="result being written")
+    return data
+
+
+def result_from_json(data: Any, *, source: str | None = None) -> Result:
+    """A Result from parsed JSON, validated first; another major schema version is refused."""
+    if isinstance(data, dict):
+        version = data.get("schema_version")
+        if isinstance(version, str) and version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+            raise InvalidResult(
+                f"schema_version {version!r} is not supported (this powertune reads "
+                f"{SCHEMA_VERSION!r})",
+                source=source,
+                json_path="$.schema_version",
+            )
+    validate_json(data, source=source)
+    try:
+        result: Result = decode(data, Result)
+    except InvalidResult as exc:
+        raise InvalidResult(str(exc), source=source) from None
+    return result
+
+
+def dumps_result(result: Result) -> str:
+    """The Result as pretty JSON text, ending with a newline."""
+    return json.dumps(result_to_json(result), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def loads_result(text: str, *, source: str | None = None) -> Result:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidResult(
+            f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source=source
+        ) from None
+    return result_from_json(data, source=source)
+
+
+def write_result(result: Result, path: str | Path) -> None:
+    """Write the Result to ``path`` (``-`` for stdout). Validates before opening the file."""
+    text = dumps_result(result)
+    if str(path) == "-":
+        sys.stdout.write(text)
+        return
+    Path(path).write_text(text, encoding="utf-8")
+
+
+def load_result(path: str | Path) -> Result:
+    """Read and validate a result file; any problem is an InvalidResult (exit code 3)."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidResult("no such file", source=source) from None
+    except IsADirectoryError:
+        raise InvalidResult("is a directory", source=source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidResult(f"cannot read: {exc}", source=source) from None
+    return loads_result(text, source=source)

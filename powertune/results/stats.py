@@ -1,0 +1,99 @@
+"""Summary statistics the tuner uses to turn Samples into a Measurement.
+
+Durations summarise the successful invocations only (an error's duration says little about the
+code path we are sizing); errors and cold starts are counted over all of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+import numpy as np
+from scipy import stats as _st
+
+from powertune.results.model import (
+    BilledStats,
+    DurationStats,
+    InitStats,
+    Interval,
+    Measurement,
+    MoneyInterval,
+    SampleRecord,
+)
+from powertune.targets.interface import Sample
+
+
+def as_records(samples: Iterable[Sample | SampleRecord]) -> tuple[SampleRecord, ...]:
+    """Target Samples (or records already) as the result's SampleRecords."""
+    return tuple(s if isinstance(s, SampleRecord) else SampleRecord.from_sample(s) for s in samples)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100), linear interpolation, as numpy computes it."""
+    return float(np.percentile(np.asarray(values, dtype=float), q))
+
+
+def mean_ci95(values: Sequence[float]) -> Interval | None:
+    """Student-t 95% interval of the mean; None with fewer than two values."""
+    n = len(values)
+    if n < 2:
+        return None
+    arr = np.asarray(values, dtype=float)
+    mean = float(arr.mean())
+    sem = float(arr.std(ddof=1)) / math.sqrt(n)
+    half = float(_st.t.ppf(0.975, n - 1)) * sem
+    return (mean - half, mean + half)
+
+
+def duration_stats(values: Sequence[float]) -> DurationStats | None:
+    if not values:
+        return None
+    arr = np.asarray(values, dtype=float)
+    p50, p90, p95, p99 = (float(v) for v in np.percentile(arr, [50, 90, 95, 99]))
+    return DurationStats(
+        mean=float(arr.mean()), p50=p50, p90=p90, p95=p95, p99=p99, ci95=mean_ci95(values)
+    )
+
+
+def billed_stats(values: Sequence[float]) -> BilledStats | None:
+    if not values:
+        return None
+    arr = np.asarray(values, dtype=float)
+    p50, p95 = (float(v) for v in np.percentile(arr, [50, 95]))
+    return BilledStats(mean=float(arr.mean()), p50=p50, p95=p95)
+
+
+def init_stats(values: Sequence[float]) -> InitStats | None:
+    if not values:
+        return None
+    return InitStats(mean=float(np.mean(values)), max=float(np.max(values)))
+
+
+def measurement_from_samples(
+    memory_mb: int,
+    samples: Iterable[Sample | SampleRecord],
+    *,
+    cost_per_invocation: Decimal | None = None,
+    cost_ci95: MoneyInterval | None = None,
+    keep_samples: bool = True,
+) -> Measurement:
+    """A measured Measurement summarising ``samples`` at ``memory_mb``."""
+    records = as_records(samples)
+    ok = [r for r in records if r.ok]
+    max_mem = [r.max_memory_mb for r in records if r.max_memory_mb is not None]
+    return Measurement(
+        memory_mb=memory_mb,
+        status="measured",
+        invocations=len(records),
+        errors=len(records) - len(ok),
+        cold_starts=sum(1 for r in records if r.cold),
+        duration_ms=duration_stats([r.duration_ms for r in ok]),
+        billed_ms=billed_stats([r.billed_ms for r in ok if r.billed_ms is not None]),
+        init_ms=init_stats([r.init_ms for r in records if r.init_ms is not None]),
+        max_memory_used_mb=max(max_mem) if max_mem else None,
+        cost_per_invocation_usd=cost_per_invocation,
+        cost_ci95_usd=cost_ci95,
+        samples=records if keep_samples else (),
+    )
