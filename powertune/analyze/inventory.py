@@ -14,6 +14,7 @@ from powertune.errors import InputError, PowertuneError
 # ListTags is one call per function; a few in flight keep a big account fast without
 # tripping Lambda's control-plane rate limit (retried by the client anyway).
 TAG_WORKERS = 8
+LIST_PAGE_SIZE = 50  # ListFunctions' maximum MaxItems
 
 
 class InventoryError(PowertuneError):
@@ -106,7 +107,10 @@ def list_functions(
                     raise
                 found.append(FunctionConfig.from_api(config, region))
         else:
-            for page in lambda_client.get_paginator("list_functions").paginate():
+            pages = lambda_client.get_paginator("list_functions").paginate(
+                PaginationConfig={"PageSize": LIST_PAGE_SIZE}
+            )
+            for page in pages:
                 for config in page.get("Functions", []):
                     found.append(FunctionConfig.from_api(config, region))
                 if on_progress:
