@@ -6,7 +6,9 @@ last ``days`` days, scaled to a 30-day month. No datapoints means unknown (None)
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -58,21 +60,79 @@ def make_cloudwatch_client(
     )
 
 
-def invocations_query(function_name: str) -> dict[str, Any]:
-    """One GetMetricData query: daily Sums of AWS/Lambda Invocations for the function."""
+def metric_query(
+    query_id: str,
+    *,
+    namespace: str,
+    metric: str,
+    dimension: tuple[str, str],
+    stat: str,
+) -> dict[str, Any]:
+    """One GetMetricData query of daily ``stat`` values of a metric with one dimension."""
     return {
-        "Id": "invocations",
+        "Id": query_id,
         "MetricStat": {
             "Metric": {
-                "Namespace": "AWS/Lambda",
-                "MetricName": "Invocations",
-                "Dimensions": [{"Name": "FunctionName", "Value": function_name}],
+                "Namespace": namespace,
+                "MetricName": metric,
+                "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
             },
             "Period": _DAY_S,
-            "Stat": "Sum",
+            "Stat": stat,
         },
         "ReturnData": True,
     }
+
+
+def invocations_query(function_name: str) -> dict[str, Any]:
+    """Daily Sums of AWS/Lambda Invocations for the function."""
+    return metric_query(
+        "invocations",
+        namespace="AWS/Lambda",
+        metric="Invocations",
+        dimension=("FunctionName", function_name),
+        stat="Sum",
+    )
+
+
+def fetch_metric_values(
+    queries: list[dict[str, Any]],
+    *,
+    start: datetime,
+    end: datetime,
+    client: Any,
+    what: str,
+) -> dict[str, list[float]]:
+    """Every value of every query between ``start`` and ``end``, all pages, keyed by query id.
+
+    A query without any datapoint maps to an empty list (unknown), which is not a zero.
+    """
+    request: dict[str, Any] = {
+        "MetricDataQueries": queries,
+        "StartTime": start,
+        "EndTime": end,
+        "ScanBy": "TimestampAscending",
+    }
+    values: dict[str, list[float]] = {q["Id"]: [] for q in queries}
+    try:
+        while True:
+            response = client.get_metric_data(**request)
+            for result in response.get("MetricDataResults", []):
+                finite = [float(v) for v in result.get("Values", []) if math.isfinite(float(v))]
+                values.setdefault(result["Id"], []).extend(finite)
+            token = response.get("NextToken")
+            if not token:
+                break
+            request["NextToken"] = token
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise MetricsError(
+            f"CloudWatch GetMetricData failed for {what}: "
+            f"{error.get('Code', 'error')}: {error.get('Message', exc)}"
+        ) from exc
+    except BotoCoreError as exc:
+        raise MetricsError(f"CloudWatch GetMetricData failed for {what}: {exc}") from exc
+    return values
 
 
 def sum_invocations(
@@ -83,41 +143,28 @@ def sum_invocations(
     client: Any,
 ) -> float | None:
     """Sum of Invocations between ``start`` and ``end``; None when CloudWatch has no datapoint."""
-    request: dict[str, Any] = {
-        "MetricDataQueries": [invocations_query(function_name)],
-        "StartTime": start,
-        "EndTime": end,
-        "ScanBy": "TimestampAscending",
-    }
-    total = 0.0
-    seen = False
-    try:
-        while True:
-            response = client.get_metric_data(**request)
-            for result in response.get("MetricDataResults", []):
-                values = result.get("Values", [])
-                if values:
-                    seen = True
-                    total += sum(float(v) for v in values)
-            token = response.get("NextToken")
-            if not token:
-                break
-            request["NextToken"] = token
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise MetricsError(
-            f"CloudWatch GetMetricData failed for {function_name}: "
-            f"{error.get('Code', 'error')}: {error.get('Message', exc)}"
-        ) from exc
-    except BotoCoreError as exc:
-        raise MetricsError(f"CloudWatch GetMetricData failed for {function_name}: {exc}") from exc
-    return total if seen else None
+    values = fetch_metric_values(
+        [invocations_query(function_name)], start=start, end=end, client=client, what=function_name
+    )["invocations"]
+    return sum(values) if values else None
 
 
 def scale_to_month(total: float, days: int) -> int:
     """Scale ``total`` observed over ``days`` days to a 30-day month, rounded half up."""
     monthly = Decimal(repr(total)) * DAYS_PER_MONTH / days
     return int(monthly.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def check_days(days: int) -> None:
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise InputError(f"--days must be a whole number from 1 to {MAX_DAYS}, got {days!r}")
+
+
+def window(days: int, now: datetime | None) -> tuple[datetime, datetime]:
+    """``days`` × 24 h ending at the last full hour (a half-filled hour would drag rates down)."""
+    end = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    end = end.replace(minute=0, second=0, microsecond=0)
+    return end - timedelta(days=days), end
 
 
 def monthly_invocations(
@@ -133,13 +180,11 @@ def monthly_invocations(
 ) -> int | None:
     """Invocations per 30-day month, from the last ``days`` days of CloudWatch metrics.
 
-    ``function_name`` is a name or an ARN (a qualified ARN counts the whole function). The window
-    ends at the last full hour before ``now`` (so a half-filled hour does not drag the rate down)
-    and covers ``days`` × 24 hours. Returns None when CloudWatch holds no datapoint for it: a
-    function that was never invoked and one whose metrics we cannot see look the same there.
+    ``function_name`` is a name or an ARN (a qualified ARN counts the whole function; its region
+    is used when ``region`` is not given). Returns None when CloudWatch holds no datapoint: a
+    function never invoked and one whose metrics we cannot see look the same there.
     """
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise InputError(f"--days must be a whole number from 1 to {MAX_DAYS}, got {days!r}")
+    check_days(days)
     name, arn_region = function_name_and_region(function_name)
     client = cloudwatch_client or make_cloudwatch_client(
         region=region or arn_region,
@@ -147,10 +192,77 @@ def monthly_invocations(
         boto_config=boto_config,
         endpoint_url=endpoint_url,
     )
-    end = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    end = end.replace(minute=0, second=0, microsecond=0)
-    start = end - timedelta(days=days)
+    start, end = window(days, now)
     total = sum_invocations(name, start=start, end=end, client=client)
-    if total is None or math.isnan(total):
-        return None
-    return scale_to_month(total, days)
+    return None if total is None else scale_to_month(total, days)
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """What CloudWatch says about a function's last ``days`` days; None where it has no data."""
+
+    function_name: str
+    days: int
+    monthly_invocations: int | None
+    peak_concurrency: float | None  # highest ConcurrentExecutions (per-minute Maximum)
+    log_bytes_per_invocation: float | None  # the log group's IncomingBytes ÷ Invocations
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def function_traffic(
+    function_name: str,
+    *,
+    days: int = 14,
+    log_group: str | None = None,
+    cloudwatch_client: Any | None = None,
+    boto3_session: boto3.session.Session | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    boto_config: Config | None = None,
+    now: datetime | None = None,
+) -> Traffic:
+    """Monthly invocations, peak concurrency and logged bytes per invocation, in one request.
+
+    ``log_group`` defaults to ``/aws/lambda/<name>`` (pass the function's LoggingConfig.LogGroup
+    when it logs elsewhere). IncomingBytes are the uncompressed bytes CloudWatch Logs ingested,
+    which is what ingestion is billed on.
+    """
+    check_days(days)
+    name, arn_region = function_name_and_region(function_name)
+    client = cloudwatch_client or make_cloudwatch_client(
+        region=region or arn_region,
+        boto3_session=boto3_session,
+        boto_config=boto_config,
+        endpoint_url=endpoint_url,
+    )
+    queries = [
+        invocations_query(name),
+        metric_query(
+            "concurrency",
+            namespace="AWS/Lambda",
+            metric="ConcurrentExecutions",
+            dimension=("FunctionName", name),
+            stat="Maximum",
+        ),
+        metric_query(
+            "log_bytes",
+            namespace="AWS/Logs",
+            metric="IncomingBytes",
+            dimension=("LogGroupName", log_group or f"/aws/lambda/{name}"),
+            stat="Sum",
+        ),
+    ]
+    start, end = window(days, now)
+    values = fetch_metric_values(queries, start=start, end=end, client=client, what=name)
+    invocations = sum(values["invocations"]) if values["invocations"] else None
+    log_bytes = sum(values["log_bytes"]) if values["log_bytes"] else None
+    per_invocation = log_bytes / invocations if log_bytes is not None and invocations else None
+    return Traffic(
+        function_name=name,
+        days=days,
+        monthly_invocations=None if invocations is None else scale_to_month(invocations, days),
+        peak_concurrency=max(values["concurrency"]) if values["concurrency"] else None,
+        log_bytes_per_invocation=per_invocation,
+    )

@@ -1,0 +1,111 @@
+"""Property-based tests: random and mutated input never raises, generated records read back exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from powertune.collectors import ParseStats, Report, iter_records, parse_record
+from powertune.collectors.bulk import parse_reports
+from powertune.collectors.parse import try_parse_record
+
+DATA = Path(__file__).parent / "data"
+REAL = [json.loads(line)["text"] for line in (DATA / "report-lines.jsonl").read_text().splitlines()]
+
+settings.register_profile("ci", max_examples=300, deadline=None)
+settings.load_profile("ci")
+
+
+@given(st.text())
+def test_random_text_never_raises(text: str) -> None:
+    stats = ParseStats()
+    list(iter_records([text], stats))
+    assert stats.lines == 1
+    assert stats.malformed + stats.ignored + sum(stats.records.values()) == 1
+
+
+@st.composite
+def mutated_real_line(draw: st.DrawFn) -> str:
+    text = draw(st.sampled_from(REAL))
+    for _ in range(draw(st.integers(1, 4))):
+        if not text:
+            break
+        op = draw(st.sampled_from(["delete", "insert", "replace", "truncate"]))
+        i = draw(st.integers(0, len(text) - 1))
+        char = draw(st.sampled_from(list('0123456789.:{}",\t \n-aZ') + [draw(st.characters())]))
+        if op == "delete":
+            text = text[:i] + text[i + 1 :]
+        elif op == "insert":
+            text = text[:i] + char + text[i:]
+        elif op == "replace":
+            text = text[:i] + char + text[i + 1 :]
+        else:
+            text = text[:i]
+    return text
+
+
+@given(mutated_real_line())
+@settings(suppress_health_check=[HealthCheck.too_slow])
+def test_mutated_real_lines_never_raise_and_parse_to_sane_values(text: str) -> None:
+    record = try_parse_record(text, ParseStats())
+    if isinstance(record, Report):
+        assert record.duration_ms is not None and record.duration_ms >= 0
+        for value in (record.billed_ms, record.memory_mb, record.max_memory_mb):
+            assert value is None or (isinstance(value, int) and value >= 0)
+
+
+FIELD_NAMES = {
+    "duration_ms": "Duration",
+    "billed_ms": "Billed Duration",
+    "memory_mb": "Memory Size",
+    "max_memory_mb": "Max Memory Used",
+    "init_ms": "Init Duration",
+    "restore_ms": "Restore Duration",
+    "billed_restore_ms": "Billed Restore Duration",
+}
+UNITS = {"memory_mb": "MB", "max_memory_mb": "MB"}
+
+
+@st.composite
+def text_report(draw: st.DrawFn) -> tuple[str, dict]:
+    values: dict = {"duration_ms": round(draw(st.floats(0, 900_000)), 2)}
+    for key in ("billed_ms", "memory_mb", "max_memory_mb", "billed_restore_ms"):
+        if draw(st.booleans()):
+            values[key] = draw(st.integers(0, 10**7))
+    for key in ("init_ms", "restore_ms"):
+        if draw(st.booleans()):
+            values[key] = round(draw(st.floats(0, 10_000)), 2)
+    order = draw(st.permutations(list(values)))
+    sep = st.sampled_from(["\t", " ", "  ", "   ", " \t", "\t "])
+    parts = [f"{FIELD_NAMES[k]}: {values[k]} {UNITS.get(k, 'ms')}" for k in order]
+    text = "REPORT RequestId: 0f9e8d7c" + draw(sep)
+    text += "".join(p + draw(sep) for p in parts[:-1]) + parts[-1]
+    text += draw(st.sampled_from(["", "\t", "\t\n", "        ", "\tXRAY TraceId: 1-2-3\tSegmentId: 4\tSampled: true"]))
+    return text, values
+
+
+@given(text_report())
+def test_generated_text_reports_read_back_exactly(case: tuple[str, dict]) -> None:
+    text, values = case
+    record = parse_record(text)
+    assert isinstance(record, Report)
+    assert record.request_id == "0f9e8d7c"
+    for key in FIELD_NAMES:
+        assert getattr(record, key) == values.get(key), key
+
+
+@given(st.lists(st.one_of(st.sampled_from(REAL), mutated_real_line(), text_report().map(lambda c: c[0])), max_size=30))
+@settings(suppress_health_check=[HealthCheck.too_slow])
+def test_bulk_parser_agrees_with_the_general_parser(lines: list[str]) -> None:
+    # one record per line: the bulk reader takes lines, so embedded newlines are escaped as exports do
+    lines = [line.replace("\n", "\\n") for line in lines]
+    slow = [r for r in iter_records(lines) if isinstance(r, Report)]
+    table = parse_reports(lines)
+    assert len(table) == len(slow)
+    for got, want in zip(table.to_reports(), slow, strict=True):
+        assert got.duration_ms == want.duration_ms
+        assert (got.billed_ms, got.memory_mb, got.max_memory_mb) == (want.billed_ms, want.memory_mb, want.max_memory_mb)
+        assert (got.init_ms, got.status, got.error_type, got.request_id) == (want.init_ms, want.status, want.error_type, want.request_id)
