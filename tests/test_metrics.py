@@ -14,6 +14,7 @@ from moto import mock_aws
 from powertune.collectors.metrics import (
     MetricsError,
     function_name_and_region,
+    function_traffic,
     monthly_invocations,
     scale_to_month,
 )
@@ -224,3 +225,132 @@ def test_scale_rounds_half_up() -> None:
     assert scale_to_month(1.0, 60) == 1  # 0.5 → 1
     assert scale_to_month(7.0, 14) == 15  # 15.0
     assert scale_to_month(1.0, 90) == 0  # 0.333 → 0
+
+
+def put_metric(
+    client: Any,
+    namespace: str,
+    metric: str,
+    dimension: tuple[str, str],
+    when: datetime,
+    value: float,
+) -> None:
+    client.put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {
+                "MetricName": metric,
+                "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
+                "Timestamp": when,
+                "Value": value,
+            }
+        ],
+    )
+
+
+def test_traffic_reads_invocations_concurrency_and_log_bytes(cloudwatch: Any) -> None:
+    now = datetime.now(timezone.utc)
+    put_invocations(
+        cloudwatch,
+        "orders",
+        [(now - timedelta(hours=2), 4000.0), (now - timedelta(days=2), 6000.0)],
+    )
+    for when, peak in ((now - timedelta(hours=3), 12.0), (now - timedelta(days=3), 31.0)):
+        put_metric(
+            cloudwatch, "AWS/Lambda", "ConcurrentExecutions", ("FunctionName", "orders"), when, peak
+        )
+    put_metric(
+        cloudwatch,
+        "AWS/Logs",
+        "IncomingBytes",
+        ("LogGroupName", "/aws/lambda/orders"),
+        now - timedelta(hours=2),
+        5_000_000.0,
+    )
+
+    got = function_traffic("orders", days=10, cloudwatch_client=cloudwatch, now=now)
+
+    assert got.monthly_invocations == 30_000  # 10,000 × 30 / 10
+    assert got.peak_concurrency == 31.0
+    assert got.log_bytes_per_invocation == 500.0  # 5 MB ÷ 10,000 invocations
+    assert got.to_json()["peak_concurrency"] == 31.0
+
+
+def test_traffic_with_a_custom_log_group_and_no_logs_or_concurrency(cloudwatch: Any) -> None:
+    now = datetime.now(timezone.utc)
+    put_invocations(cloudwatch, "orders", [(now - timedelta(hours=2), 100.0)])
+    put_metric(
+        cloudwatch,
+        "AWS/Logs",
+        "IncomingBytes",
+        ("LogGroupName", "/shared/app-logs"),
+        now - timedelta(hours=2),
+        2500.0,
+    )
+
+    default_group = function_traffic("orders", days=1, cloudwatch_client=cloudwatch, now=now)
+    custom_group = function_traffic(
+        "orders", days=1, log_group="/shared/app-logs", cloudwatch_client=cloudwatch, now=now
+    )
+
+    assert default_group.log_bytes_per_invocation is None
+    assert default_group.peak_concurrency is None
+    assert custom_group.log_bytes_per_invocation == 25.0
+    assert custom_group.monthly_invocations == 3000
+
+
+def test_traffic_request_has_the_three_queries() -> None:
+    client, stub = stubbed_client()
+    now = datetime(2026, 11, 27, 10, 41, tzinfo=timezone.utc)
+    end = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+    queries = [
+        *query(),
+        {
+            "Id": "concurrency",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/Lambda",
+                    "MetricName": "ConcurrentExecutions",
+                    "Dimensions": [{"Name": "FunctionName", "Value": "orders"}],
+                },
+                "Period": 86400,
+                "Stat": "Maximum",
+            },
+            "ReturnData": True,
+        },
+        {
+            "Id": "log_bytes",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/Logs",
+                    "MetricName": "IncomingBytes",
+                    "Dimensions": [{"Name": "LogGroupName", "Value": "/aws/lambda/orders"}],
+                },
+                "Period": 86400,
+                "Stat": "Sum",
+            },
+            "ReturnData": True,
+        },
+    ]
+    stub.add_response(
+        "get_metric_data",
+        {
+            "MetricDataResults": [
+                {"Id": "invocations", "Values": [0.0, 0.0]},
+                {"Id": "concurrency", "Values": [0.0]},
+                {"Id": "log_bytes", "Values": [0.0]},
+            ]
+        },
+        {
+            "MetricDataQueries": queries,
+            "StartTime": end - timedelta(days=3),
+            "EndTime": end,
+            "ScanBy": "TimestampAscending",
+        },
+    )
+    with stub:
+        got = function_traffic("orders", days=3, cloudwatch_client=client, now=now)
+    # Zero invocations is a known zero; bytes per invocation is then undefined, not 0.
+    assert got.monthly_invocations == 0
+    assert got.peak_concurrency == 0.0
+    assert got.log_bytes_per_invocation is None
