@@ -1,0 +1,223 @@
+"""The gate on pairs of results built from samples of a known noisy distribution.
+
+Each result is what a grid run would record: per size, invocations drawn from a duration curve
+(a fixed part plus a CPU-bound part that scales with memory/1769 vCPU) with log-normal noise and
+rare slow outliers; the recommendation is the cheapest measured size, as the tuner's fallback does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from powertune.gate import Thresholds, compare
+from powertune.results import (
+    FunctionResult,
+    Measurement,
+    Monthly,
+    Pricing,
+    Recommendation,
+    Result,
+    Run,
+    Tuning,
+)
+from powertune.targets.interface import Sample
+
+# us-east-1 x86_64 rates (AWS Lambda pricing page): per GB-second and per request.
+GB_S = Decimal("0.0000166667")
+REQUEST = Decimal("0.0000002")
+SIZES = (128, 256, 512, 1024, 1769, 3008)
+MONTHLY_INVOCATIONS = 5_000_000
+
+
+def _cost(memory_mb: int, billed_ms: list[int]) -> Decimal:
+    mean_billed = Decimal(sum(billed_ms)) / len(billed_ms)
+    return (REQUEST + GB_S * Decimal(memory_mb) / 1024 * mean_billed / 1000).quantize(
+        Decimal("1E-12")
+    )
+
+
+def curve_ms(memory_mb: int, fixed: float = 25.0, compute_at_1769: float = 220.0) -> float:
+    return fixed + compute_at_1769 * 1769.0 / min(memory_mb, 1769)
+
+
+def build_function(
+    rng: np.random.Generator,
+    name: str = "orders",
+    *,
+    slowdown: float = 1.0,
+    n: int = 40,
+    keep_samples: bool = True,
+    architecture: str = "x86_64",
+    payload: str = "a" * 64,
+) -> FunctionResult:
+    measurements = []
+    for mb in SIZES:
+        base = curve_ms(mb) * slowdown
+        noise = rng.lognormal(0.0, 0.08, n) * np.where(rng.random(n) < 0.02, 1.6, 1.0)
+        durations = base * noise
+        samples = [
+            Sample(
+                memory_mb=mb,
+                duration_ms=float(d),
+                billed_ms=math.ceil(d),
+                max_memory_mb=70,
+                request_id=f"{name}-{mb}-{i}",
+            )
+            for i, d in enumerate(durations)
+        ]
+        cost = _cost(mb, [s.billed_ms or 0 for s in samples])
+        measurements.append(
+            Measurement.from_samples(
+                mb, samples, cost_per_invocation=cost, keep_samples=keep_samples
+            )
+        )
+    best = min(measurements, key=lambda m: m.cost_per_invocation_usd or Decimal(1))
+    current = next(m for m in measurements if m.memory_mb == 1024)
+    assert best.duration_ms and best.cost_per_invocation_usd and current.cost_per_invocation_usd
+    cur_usd = current.cost_per_invocation_usd * MONTHLY_INVOCATIONS
+    rec_usd = best.cost_per_invocation_usd * MONTHLY_INVOCATIONS
+    return FunctionResult(
+        name=name,
+        arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        region="us-east-1",
+        architecture=architecture,
+        original_memory_mb=1024,
+        payload_sha256=payload,
+        measurements=tuple(measurements),
+        recommendation=Recommendation(
+            strategy="cost",
+            memory_mb=best.memory_mb,
+            source="measured",
+            cost_per_invocation_usd=best.cost_per_invocation_usd,
+            duration_ms_p50=best.duration_ms.p50,
+            duration_ms_p95=best.duration_ms.p95,
+            monthly=Monthly(
+                invocations=MONTHLY_INVOCATIONS,
+                invocations_source="flag",
+                current_usd=cur_usd,
+                recommended_usd=rec_usd,
+                saving_usd=cur_usd - rec_usd,
+            ),
+        ),
+    )
+
+
+def build_result(
+    seed: int, *, names: tuple[str, ...] = ("orders",), catalog: str = "2026-09-01", **kw: object
+) -> Result:
+    rng = np.random.default_rng(seed)
+    functions = tuple(build_function(rng, name, **kw) for name in names)  # type: ignore[arg-type]
+    return Result(
+        tool_version="0.1.0",
+        generated_at="2026-11-27T10:00:00Z",
+        pricing=Pricing(catalog_version=catalog, region="us-east-1"),
+        run=Run(target="replay", search="grid", strategy="cost"),
+        functions=functions,
+        tuning=Tuning(invocations=len(SIZES) * 40, billed_gb_s=1.0, spend_usd=None, wall_s=1.0),
+    )
+
+
+def test_unchanged_function_never_fails_over_20_seeds() -> None:
+    statuses = []
+    for seed in range(20):
+        verdict = compare(build_result(seed), build_result(seed + 1000))
+        statuses.append(verdict.status)
+        assert verdict.exit_code == 0, verdict.functions[0].checks
+    # and it is quiet, not a wall of warnings
+    assert statuses.count("pass") >= 17, statuses
+
+
+def test_twenty_percent_slower_fails_over_20_seeds() -> None:
+    for seed in range(20):
+        verdict = compare(build_result(seed), build_result(seed + 1000, slowdown=1.2))
+        assert verdict.exit_code == 1
+        fn = verdict.functions[0]
+        checks = {c.name: c for c in fn.checks}
+        assert checks["cost"].status == "fail", checks["cost"].message
+        assert checks["cost"].change == pytest.approx(0.2, abs=0.08)
+        assert checks["cost"].interval is not None and checks["cost"].interval[0] > 0
+        assert "beyond the measurement noise" in checks["cost"].message
+
+
+def test_small_increase_under_the_threshold_passes() -> None:
+    for seed in range(5):
+        verdict = compare(build_result(seed), build_result(seed + 1000, slowdown=1.02))
+        assert verdict.exit_code == 0
+
+
+def test_without_samples_an_increase_is_a_warning_not_a_failure() -> None:
+    base = build_result(1, keep_samples=False)
+    cur = build_result(2, slowdown=1.2, keep_samples=False)
+    verdict = compare(base, cur)
+    check = next(c for c in verdict.functions[0].checks if c.name == "cost")
+    assert check.status == "warn" and check.interval is None
+    assert "no samples to tell it from noise" in check.message
+    assert verdict.exit_code == 0
+
+
+def test_mismatched_catalog_architecture_and_payload_are_warnings() -> None:
+    base = build_result(1)
+    cur = build_result(2, catalog="2027-01-01", architecture="arm64", payload="b" * 64)
+    verdict = compare(base, cur)
+    assert verdict.status == "warn" and verdict.exit_code == 0
+    assert any("pricing catalog differs" in w for w in verdict.warnings)
+    fw = " | ".join(verdict.functions[0].warnings)
+    assert "architecture differs" in fw and "payload differs" in fw
+
+
+def test_new_and_gone_functions_are_reported() -> None:
+    base = build_result(1, names=("orders", "legacy"))
+    cur = build_result(2, names=("orders", "billing"))
+    verdict = compare(base, cur)
+    presence = {f.name: f.presence for f in verdict.functions}
+    assert presence == {"orders": "compared", "billing": "new", "legacy": "gone"}
+    assert verdict.function("billing").status == "warn"  # type: ignore[union-attr]
+    assert verdict.exit_code == 0
+
+
+def test_monthly_threshold_in_dollars() -> None:
+    base, cur = build_result(3), build_result(4, slowdown=1.3)
+    loose = compare(base, cur, Thresholds(max_cost_increase=1.0, max_p95_increase=1.0))
+    assert loose.exit_code == 0 and {c.name for c in loose.functions[0].checks} == {"cost", "p95"}
+    strict = compare(
+        base,
+        cur,
+        Thresholds(
+            max_cost_increase=1.0, max_p95_increase=1.0, max_monthly_increase_usd=Decimal(1)
+        ),
+    )
+    monthly = next(c for c in strict.functions[0].checks if c.name == "monthly")
+    assert monthly.status == "fail" and monthly.change is not None and monthly.change > 1
+    assert strict.exit_code == 1
+
+
+def test_p95_is_compared_at_one_size_when_the_recommendation_moves() -> None:
+    base = build_result(5)
+    cur = build_result(6)
+    fn = cur.functions[0]
+    assert fn.recommendation is not None
+    # the current run recommends a bigger size (twice as fast, as expensive): no p95 regression
+    other = next(m for m in fn.measurements if m.memory_mb == 512)
+    assert other.duration_ms is not None
+    moved = dataclasses.replace(
+        fn,
+        recommendation=dataclasses.replace(
+            fn.recommendation, memory_mb=512, duration_ms_p95=other.duration_ms.p95
+        ),
+    )
+    verdict = compare(base, dataclasses.replace(cur, functions=(moved,)))
+    p95 = next(c for c in verdict.functions[0].checks if c.name == "p95")
+    base_512 = base.functions[0].measurement(512)
+    assert base_512 is not None and base_512.duration_ms is not None
+    assert p95.baseline == pytest.approx(base_512.duration_ms.p95)
+    assert p95.status == "pass"
+
+
+def test_compare_is_deterministic() -> None:
+    base, cur = build_result(7), build_result(8, slowdown=1.1)
+    assert compare(base, cur) == compare(base, cur)
