@@ -1,0 +1,394 @@
+"""The pricing catalog: load it (packaged or refreshed), validate it, and look rates up.
+
+The catalog is data (``pricing/data/catalog.json``): every rate carries its unit, its tiers
+(``from``/``to`` ranges like the Price List's beginRange/endRange), its source and as-of date, and a
+``verify`` flag where the figure is a default that ``powertune pricing refresh`` should overwrite.
+All figures are decimal strings and become :class:`~decimal.Decimal`; nothing here does money math.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from pricing.errors import PricingError, UnknownPricingKey
+
+CATALOG_ENV = "POWERTUNE_CATALOG"
+"""Environment variable naming a catalog file; used when no path is given explicitly."""
+
+ARCHITECTURES = ("x86_64", "arm64")
+LAMBDA_METERS = (
+    "duration",
+    "requests",
+    "ephemeral_storage",
+    "provisioned_concurrency",
+    "provisioned_duration",
+    "snapstart_cache",
+    "snapstart_restore",
+)
+FARGATE_OSES = ("linux", "windows")
+REFRESH_HINT = "run `powertune pricing refresh` and pass its file with --catalog"
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One price band: ``usd`` per unit for monthly usage in [begin, end); end None = no cap."""
+
+    begin: Decimal
+    end: Decimal | None
+    usd: Decimal
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A catalog rate with its provenance. A flat rate is a single tier from 0 to no cap."""
+
+    unit: str
+    tiers: tuple[Tier, ...]
+    source: str
+    as_of: str
+    verify: bool = False
+    note: str | None = None
+
+    @property
+    def first(self) -> Decimal:
+        """The first-tier price (what one more unit costs at low monthly volume)."""
+        return self.tiers[0].usd
+
+    @property
+    def tiered(self) -> bool:
+        return len(self.tiers) > 1
+
+    def split(
+        self, quantity: Decimal, already_used: Decimal = Decimal(0)
+    ) -> list[tuple[Tier, Decimal]]:
+        """Spread ``quantity`` over the tiers, starting after ``already_used`` units this month.
+
+        Returns (tier, units in that tier) for every tier that receives units, in order.
+        """
+        out: list[tuple[Tier, Decimal]] = []
+        start = already_used
+        stop = already_used + quantity
+        for tier in self.tiers:
+            lo = max(start, tier.begin)
+            hi = stop if tier.end is None else min(stop, tier.end)
+            if hi > lo:
+                out.append((tier, hi - lo))
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Rate:
+        tiers = tuple(
+            Tier(
+                Decimal(t["from"]), None if t["to"] is None else Decimal(t["to"]), Decimal(t["usd"])
+            )
+            for t in data["tiers"]
+        )
+        return cls(
+            unit=data["unit"],
+            tiers=tiers,
+            source=data["source"],
+            as_of=data["as_of"],
+            verify=bool(data.get("verify", False)),
+            note=data.get("note"),
+        )
+
+
+def _known(names: Iterable[str]) -> str:
+    names = sorted(names)
+    return ", ".join(names) if names else "none"
+
+
+class Catalog:
+    """A validated pricing catalog. Immutable; build one with :func:`load_catalog`."""
+
+    def __init__(self, data: Mapping[str, Any], origin: str = "<memory>") -> None:
+        validate_catalog(data, origin)
+        self._data = json.loads(json.dumps(data))  # private deep copy: callers cannot mutate us
+        self.origin = origin
+        self._rates: dict[tuple[str, ...], Rate] = {}
+
+    # -- identity ---------------------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        return str(self._data["version"])
+
+    @property
+    def currency(self) -> str:
+        return str(self._data["currency"])
+
+    @property
+    def sources(self) -> dict[str, dict[str, str]]:
+        return dict(self._data["sources"])
+
+    def to_json(self) -> dict[str, Any]:
+        """The catalog as plain JSON data (a copy), e.g. to write a refreshed catalog."""
+        return json.loads(json.dumps(self._data))
+
+    def _rate(self, key: tuple[str, ...], raw: Mapping[str, Any]) -> Rate:
+        rate = self._rates.get(key)
+        if rate is None:
+            rate = self._rates[key] = Rate.from_json(raw)
+        return rate
+
+    # -- Lambda -----------------------------------------------------------------------------
+    def regions(self) -> list[str]:
+        """Regions with Lambda prices."""
+        return sorted(self._data["lambda"]["regions"])
+
+    def lambda_region(self, region: str) -> Mapping[str, Any]:
+        regions = self._data["lambda"]["regions"]
+        if region not in regions:
+            raise UnknownPricingKey(
+                f"unknown region {region!r} in pricing catalog {self.version}; "
+                f"known: {_known(regions)}"
+            )
+        return regions[region]
+
+    def lambda_rate(self, region: str, arch: str, meter: str) -> Rate:
+        """The Lambda rate for ``meter`` (one of LAMBDA_METERS) in a region and architecture."""
+        check_arch(arch)
+        per_arch = self.lambda_region(region)
+        meters = per_arch.get(arch, {})
+        if meter not in meters:
+            where = [
+                r for r, a in self._data["lambda"]["regions"].items() if meter in a.get(arch, {})
+            ]
+            raise UnknownPricingKey(
+                f"no Lambda {meter.replace('_', ' ')} price for {arch} in {region} in pricing "
+                f"catalog {self.version} (known in: {_known(where)}); {REFRESH_HINT}"
+            )
+        return self._rate(("lambda", region, arch, meter), meters[meter])
+
+    @property
+    def free_tier_requests(self) -> Decimal:
+        return Decimal(self._data["lambda"]["free_tier"]["requests"])
+
+    @property
+    def free_tier_gb_seconds(self) -> Decimal:
+        return Decimal(self._data["lambda"]["free_tier"]["gb_seconds"])
+
+    # -- Fargate ----------------------------------------------------------------------------
+    def fargate_regions(self) -> list[str]:
+        return sorted(self._data["fargate"]["regions"])
+
+    def fargate_rate(self, region: str, platform: str, meter: str) -> Rate:
+        """A Fargate rate; ``platform`` is "linux/x86_64", "windows/x86_64", "spot/linux/arm64"."""
+        regions = self._data["fargate"]["regions"]
+        if region not in regions:
+            raise UnknownPricingKey(
+                f"unknown region {region!r} for Fargate in pricing catalog {self.version}; "
+                f"known: {_known(regions)}"
+            )
+        entry = regions[region].get(platform)
+        if entry is None or meter not in entry:
+            where = [r for r, p in regions.items() if meter in p.get(platform, {})]
+            raise UnknownPricingKey(
+                f"no Fargate {platform} {meter.replace('_', ' ')} price in {region} in pricing "
+                f"catalog {self.version} (known in: {_known(where)})"
+            )
+        return self._rate(("fargate", region, platform, meter), entry[meter])
+
+    def fargate_ephemeral_rate(self, region: str) -> Rate:
+        regions = self._data["fargate"]["regions"]
+        raw = regions.get(region, {}).get("ephemeral_gb_hour")
+        if raw is None:
+            where = [r for r, p in regions.items() if "ephemeral_gb_hour" in p]
+            raise UnknownPricingKey(
+                f"no Fargate ephemeral storage price in {region} in pricing catalog {self.version} "
+                f"(known in: {_known(where)})"
+            )
+        return self._rate(("fargate", region, "ephemeral"), raw)
+
+    def fargate_minimum_seconds(self, os_name: str) -> int:
+        return int(self._data["fargate"]["minimum_seconds"][os_name])
+
+    @property
+    def fargate_included_ephemeral_gb(self) -> Decimal:
+        return Decimal(self._data["fargate"]["included_ephemeral_gb"])
+
+    def fargate_task_sizes(self) -> list[tuple[Decimal, Decimal]]:
+        """Every valid (vCPU, memory GB) pair, smallest first."""
+        sizes: list[tuple[Decimal, Decimal]] = []
+        for entry in self._data["fargate"]["task_sizes"]:
+            vcpu = Decimal(entry["vcpu"])
+            mem = entry["memory_gb"]
+            if isinstance(mem, list):
+                sizes.extend((vcpu, Decimal(m)) for m in mem)
+            else:
+                value, stop, step = Decimal(mem["min"]), Decimal(mem["max"]), Decimal(mem["step"])
+                while value <= stop:
+                    sizes.append((vcpu, value))
+                    value += step
+        return sorted(sizes)
+
+    # -- CloudWatch Logs --------------------------------------------------------------------
+    def logs_rate(self, region: str, meter: str) -> Rate:
+        regions = self._data["logs"]["regions"]
+        if region not in regions:
+            raise UnknownPricingKey(
+                f"unknown region {region!r} for CloudWatch Logs in pricing catalog {self.version}; "
+                f"known: {_known(regions)}"
+            )
+        if meter not in regions[region]:
+            raise UnknownPricingKey(
+                f"no CloudWatch Logs {meter.replace('_', ' ')} price in {region} in pricing "
+                f"catalog {self.version}; known: {_known(regions[region])}"
+            )
+        return self._rate(("logs", region, meter), regions[region][meter])
+
+    @property
+    def logs_free_tier_gb(self) -> Decimal:
+        return Decimal(self._data["logs"]["free_tier_gb"])
+
+    # -- Savings Plans ----------------------------------------------------------------------
+    def savings_plans(self) -> list[str]:
+        return sorted(self._data["savings_plans"])
+
+    def savings_plan(self, plan: str) -> Mapping[str, Any]:
+        plans = self._data["savings_plans"]
+        if plan not in plans:
+            raise UnknownPricingKey(f"unknown savings plan {plan!r}; known: {_known(plans)}")
+        return plans[plan]
+
+    def savings_plan_lambda_rate(self, plan: str, region: str, arch: str) -> Rate:
+        check_arch(arch)
+        entry = self.savings_plan(plan)["lambda"]
+        raw = entry.get(region, {}).get(arch, {}).get("duration")
+        if raw is None:
+            raise UnknownPricingKey(
+                f"no Lambda rate for savings plan {plan} ({arch}) in {region}; known regions: "
+                f"{_known(r for r, a in entry.items() if arch in a)}"
+            )
+        return self._rate(("sp", plan, "lambda", region, arch), raw)
+
+    def savings_plan_fargate_rate(self, plan: str, region: str, platform: str, meter: str) -> Rate:
+        entry = self.savings_plan(plan)["fargate"]
+        raw = entry.get(region, {}).get(platform, {}).get(meter)
+        if raw is None:
+            known = [r for r, p in entry.items() if platform in p]
+            raise UnknownPricingKey(
+                f"no Fargate {platform} rate for savings plan {plan} in {region} in pricing "
+                f"catalog {self.version} (known regions: {_known(known)}); {REFRESH_HINT}"
+            )
+        return self._rate(("sp", plan, "fargate", region, platform, meter), raw)
+
+
+def check_arch(arch: str) -> None:
+    if arch not in ARCHITECTURES:
+        raise UnknownPricingKey(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
+
+
+# -- validation -------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    text = resources.files("pricing").joinpath("data/catalog.schema.json").read_text("utf-8")
+    return dict(json.loads(text))
+
+
+def _json_path(parts: Iterable[Any]) -> str:
+    out = "$"
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+def _iter_rates(data: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    """Every rate object in the catalog with its JSON path (rates are the dicts with "tiers")."""
+
+    def walk(node: Any, path: list[Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
+        if isinstance(node, Mapping):
+            if "tiers" in node and "unit" in node:
+                yield _json_path(path), node
+                return
+            for key, value in node.items():
+                yield from walk(value, [*path, key])
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                yield from walk(value, [*path, i])
+
+    yield from walk(data, [])
+
+
+def validate_catalog(data: Mapping[str, Any], origin: str = "<memory>") -> None:
+    """Raise PricingError naming the JSON path of the first problem; return None when valid."""
+    validator = jsonschema.Draft202012Validator(_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        raise PricingError(
+            f"invalid pricing catalog {origin}: {_json_path(error.absolute_path)}: {error.message}"
+        )
+    sources = data["sources"]
+    for path, rate in _iter_rates(data):
+        if rate["source"] not in sources:
+            raise PricingError(
+                f"invalid pricing catalog {origin}: {path}.source: unknown source "
+                f"{rate['source']!r} (declare it under $.sources)"
+            )
+        tiers = rate["tiers"]
+        expected = Decimal(0)
+        for i, tier in enumerate(tiers):
+            begin = Decimal(tier["from"])
+            end = None if tier["to"] is None else Decimal(tier["to"])
+            last = i == len(tiers) - 1
+            if begin != expected:
+                raise PricingError(
+                    f"invalid pricing catalog {origin}: {path}.tiers[{i}].from: expected "
+                    f"{expected}, got {begin} (tiers must be contiguous from 0)"
+                )
+            if (end is None) != last or (end is not None and end <= begin):
+                raise PricingError(
+                    f"invalid pricing catalog {origin}: {path}.tiers[{i}].to: only the last tier "
+                    "is open-ended and every range must be non-empty"
+                )
+            expected = end if end is not None else expected
+
+
+# -- loading ----------------------------------------------------------------------------------
+def default_catalog_path() -> Path:
+    """The catalog shipped inside the package."""
+    return Path(str(resources.files("pricing").joinpath("data/catalog.json")))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: str, _mtime_ns: int, _size: int) -> Catalog:
+    try:
+        text = Path(path).read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PricingError(f"pricing catalog {path} is not UTF-8 text: {exc.reason}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PricingError(
+            f"pricing catalog {path} is not valid JSON: {exc.msg} at line {exc.lineno} "
+            f"column {exc.colno}"
+        ) from None
+    if not isinstance(data, dict):
+        raise PricingError(f"pricing catalog {path} must hold a JSON object")
+    return Catalog(data, origin=path)
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Load and validate a catalog: ``path``, else $POWERTUNE_CATALOG, else the packaged default.
+
+    Catalogs are immutable and cached per file (keyed by modification time), so every module may
+    call this freely. A missing file raises FileNotFoundError (the CLI maps it to exit code 2);
+    an unreadable or invalid one raises PricingError.
+    """
+    if path is None or str(path) == "":
+        env = os.environ.get(CATALOG_ENV)
+        path = Path(env) if env else default_catalog_path()
+    resolved = Path(path).expanduser()
+    stat = resolved.stat()  # FileNotFoundError / IsADirectoryError surface as themselves
+    if resolved.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(resolved))
+    return _load_cached(str(resolved.resolve()), stat.st_mtime_ns, stat.st_size)
