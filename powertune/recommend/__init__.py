@@ -1,0 +1,24 @@
+"""The recommendation in dollars per month: current vs recommended size, headroom, arm64,
+Fargate and logs. Pure functions over plain numbers and the pricing API (no price lives here)."""
+
+from powertune.recommend.architecture import ArchitectureComparison, arm64_compare, arm64_estimate
+from powertune.recommend.fargate import FargateOption, fargate_alternative
+from powertune.recommend.headroom import headroom_warning, min_safe_memory_mb
+from powertune.recommend.logs import LogsCost, LogsOption, log_costs
+from powertune.recommend.monthly import LambdaMonthly, MonthlyComparison, monthly_comparison
+
+__all__ = [
+    "ArchitectureComparison",
+    "FargateOption",
+    "LambdaMonthly",
+    "LogsCost",
+    "LogsOption",
+    "MonthlyComparison",
+    "arm64_compare",
+    "arm64_estimate",
+    "fargate_alternative",
+    "headroom_warning",
+    "log_costs",
+    "min_safe_memory_mb",
+    "monthly_comparison",
+]
