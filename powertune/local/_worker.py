@@ -1,0 +1,232 @@
+"""One execution environment: a separate Python process that runs one handler, kept warm.
+
+Run as a script (``python _worker.py``), never imported by the server, so it stays light and the
+handler's imports are its own. It joins its CPU cgroup before doing anything else, imports the
+handler (the INIT phase), then answers invocations over two pipes:
+
+    frame = 4-byte big-endian header length, 4-byte body length, JSON header, raw body
+
+Handler output (print, logging) is captured per invocation and sent back as log text.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+_STARTED = time.perf_counter()
+
+# Join the CPU cgroup first so the INIT phase is throttled like the invocations.
+_CGROUP_PROCS = os.environ.pop("_PT_CGROUP_PROCS", "")
+if _CGROUP_PROCS:
+    with open(_CGROUP_PROCS, "w") as _procs:
+        _procs.write(str(os.getpid()))
+
+import importlib  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import struct  # noqa: E402
+import threading  # noqa: E402
+import traceback  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from typing import Any  # noqa: E402
+
+_IN_FD = int(os.environ.pop("_PT_IN_FD"))
+_OUT_FD = int(os.environ.pop("_PT_OUT_FD"))
+_CODE_DIR = os.environ.pop("_PT_CODE_DIR")
+_HANDLER = os.environ.pop("_PT_HANDLER")
+_LOG_FORMAT = os.environ.pop("_PT_LOG_FORMAT", "Text")
+
+
+def _read_exact(n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = os.read(_IN_FD, n)
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _send(header: dict[str, Any], body: bytes = b"") -> None:
+    head = json.dumps(header).encode()
+    data = struct.pack(">II", len(head), len(body)) + head + body
+    view = memoryview(data)
+    while view:
+        written = os.write(_OUT_FD, view)
+        view = view[written:]
+
+
+def _receive() -> tuple[dict[str, Any], bytes]:
+    head_len, body_len = struct.unpack(">II", _read_exact(8))
+    header = json.loads(_read_exact(head_len))
+    return header, _read_exact(body_len)
+
+
+class _Capture(io.TextIOBase):
+    """Collects what the handler writes, as Lambda collects stdout and stderr."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self._lock = threading.Lock()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self.parts.append(text)
+        return len(text)
+
+    def take(self) -> str:
+        with self._lock:
+            text = "".join(self.parts)
+            self.parts = []
+        return text
+
+
+class _Context:
+    """The subset of the Lambda context object handlers commonly use."""
+
+    def __init__(self, header: dict[str, Any], deadline: float) -> None:
+        self.aws_request_id = header["request_id"]
+        self.function_name = header["function_name"]
+        self.function_version = header["version"]
+        self.invoked_function_arn = header["invoked_arn"]
+        self.memory_limit_in_mb = str(header["memory_mb"])
+        self.log_group_name = header["log_group"]
+        self.log_stream_name = header["log_stream"]
+        self.client_context = header.get("client_context")
+        self.identity = None
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.perf_counter()) * 1000))
+
+
+_REQUEST_ID = ""
+
+
+class _LambdaFormatter(logging.Formatter):
+    """Lambda's Python log line: [LEVEL]\\ttimestamp\\trequest id\\tmessage (or JSON)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created, timezone.utc)
+        iso = stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+        message = record.getMessage()
+        if _LOG_FORMAT == "JSON":
+            return json.dumps(
+                {
+                    "timestamp": iso,
+                    "level": record.levelname,
+                    "message": message,
+                    "logger": record.name,
+                    "requestId": _REQUEST_ID,
+                }
+            )
+        return f"[{record.levelname}]\t{iso}\t{_REQUEST_ID}\t{message}"
+
+
+def _error_body(exc: BaseException) -> dict[str, Any]:
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "requestId": _REQUEST_ID,
+        "stackTrace": traceback.format_tb(exc.__traceback__)[1:],
+    }
+
+
+def _load_handler(capture: _Capture) -> Any:
+    module_name, _, func_name = _HANDLER.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise _InitError(
+            "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}"
+        ) from exc
+    handler = getattr(module, func_name, None)
+    if handler is None:
+        raise _InitError(
+            "Runtime.HandlerNotFound", f"Handler '{func_name}' missing on module '{module_name}'"
+        )
+    return handler
+
+
+class _InitError(Exception):
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
+def main() -> None:
+    global _REQUEST_ID
+    # The handler's stdout goes to the invocation log; fd 1 itself goes nowhere (C-level prints).
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    capture = _Capture()
+    sys.stdout = capture
+    sys.stderr = capture
+    root = logging.getLogger()
+    log_handler = logging.StreamHandler(capture)
+    log_handler.setFormatter(_LambdaFormatter())
+    root.addHandler(log_handler)
+    sys.path[0:1] = [_CODE_DIR]  # drop this script's directory, put the function code first
+    os.chdir(_CODE_DIR)
+
+    try:
+        handler = _load_handler(capture)
+    except _InitError as exc:
+        _send(
+            {
+                "ok": False,
+                "error": {"errorType": exc.error_type, "errorMessage": str(exc)},
+                "logs": capture.take(),
+                "cpu_s": time.process_time(),
+                "wall_s": time.perf_counter() - _STARTED,
+            }
+        )
+        return
+    _send(
+        {
+            "ok": True,
+            "logs": capture.take(),
+            "cpu_s": time.process_time(),
+            "wall_s": time.perf_counter() - _STARTED,
+        }
+    )
+
+    while True:
+        try:
+            header, body = _receive()
+        except EOFError:
+            return
+        _REQUEST_ID = header["request_id"]
+        os.environ["_X_AMZN_TRACE_ID"] = header.get("trace_id", "")
+        try:
+            event = json.loads(body) if body else {}
+        except ValueError:
+            event = body.decode("utf-8", "replace")
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        context = _Context(header, started + header["timeout_s"])
+        reply: dict[str, Any] = {"ok": True}
+        try:
+            result = handler(event, context)
+            payload = json.dumps(result).encode()
+        except Exception as exc:
+            error = _error_body(exc)
+            trace = "".join(traceback.format_exception(exc))
+            capture.write(f"[ERROR] {type(exc).__name__}: {exc}\n{trace}")
+            reply = {"ok": False, "error": error}
+            payload = json.dumps(error).encode()
+        reply["wall_s"] = time.perf_counter() - started
+        reply["cpu_s"] = time.process_time() - cpu_started
+        reply["logs"] = capture.take()
+        _send(reply, payload)
+
+
+if __name__ == "__main__":
+    main()

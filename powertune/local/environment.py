@@ -1,0 +1,270 @@
+"""An execution environment: one warm worker process for one function version.
+
+The server side of ``_worker.py``: spawns it (the INIT phase), sends it invocations, and watches
+it while it runs, as Lambda does: resident memory above the configured size ends it
+(Runtime.OutOfMemory), running past the timeout ends it (Status: timeout).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from powertune.local.cpu import CpuControl, model_duration_s
+
+WORKER_SCRIPT = Path(__file__).with_name("_worker.py")
+INIT_LIMIT_S = 10.0  # Lambda's INIT phase limit
+POLL_S = 0.005  # how often a running environment's memory is checked
+_PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV")
+
+
+@dataclass
+class Outcome:
+    """What one phase (init or invoke) of an environment produced."""
+
+    status: str  # "success" | "handler_error" | "error" | "timeout"
+    duration_ms: float
+    logs: str = ""
+    payload: bytes = b""
+    error_type: str | None = None
+    error_message: str | None = None
+    max_memory_mb: int = 0
+
+    @property
+    def alive_after(self) -> bool:
+        """Whether the environment survives (Lambda keeps it after a handler's own exception)."""
+        return self.status in ("success", "handler_error")
+
+
+class Environment:
+    """One worker process. Not thread-safe: the pool hands it to one invocation at a time."""
+
+    def __init__(
+        self,
+        *,
+        code_dir: Path,
+        handler: str,
+        memory_mb: int,
+        log_format: str,
+        env_vars: dict[str, str],
+        cpu: CpuControl,
+        log_stream: str,
+    ) -> None:
+        self.memory_mb = memory_mb
+        self.log_stream = log_stream
+        self._cpu = cpu
+        self._limit_bytes = memory_mb * 1024 * 1024
+        self._buffer = b""
+        self._procs_file = cpu.new_group(memory_mb)
+        to_child_r, self._to_child = os.pipe()
+        self._from_child, from_child_w = os.pipe()
+        environ = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
+        environ.update(env_vars)
+        environ.update(
+            {
+                "_PT_IN_FD": str(to_child_r),
+                "_PT_OUT_FD": str(from_child_w),
+                "_PT_CODE_DIR": str(code_dir),
+                "_PT_HANDLER": handler,
+                "_PT_LOG_FORMAT": log_format,
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if self._procs_file is not None:
+            environ["_PT_CGROUP_PROCS"] = str(self._procs_file)
+        self._spawned = time.perf_counter()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, str(WORKER_SCRIPT)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                env=environ,
+                cwd=str(code_dir),
+                pass_fds=(to_child_r, from_child_w),
+                start_new_session=True,  # Ctrl-C on the server reaches the server, not workers
+            )
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
+        self.pid = self._process.pid
+        self.alive = True
+
+    # --- phases ----------------------------------------------------------------------------
+    def init(self) -> Outcome:
+        """Wait for the handler import; a failure or OOM here ends the environment."""
+        result = self._wait_frame(self._spawned + INIT_LIMIT_S, self._spawned)
+        wall_s = time.perf_counter() - self._spawned
+        if isinstance(result, Outcome):
+            return result
+        header, _ = result
+        duration = self._duration_ms(wall_s, float(header.get("cpu_s", 0.0)))
+        if not header["ok"]:
+            self.kill()
+            error = header["error"]
+            return Outcome(
+                "error",
+                duration,
+                logs=header.get("logs", ""),
+                payload=json.dumps(error).encode(),
+                error_type=error["errorType"],
+                error_message=error["errorMessage"],
+                max_memory_mb=self.max_memory_mb(),
+            )
+        return Outcome("success", duration, logs=header.get("logs", ""))
+
+    def invoke(self, header: dict[str, Any], payload: bytes, timeout_s: float) -> Outcome:
+        started = time.perf_counter()
+        header = {**header, "timeout_s": timeout_s, "memory_mb": self.memory_mb}
+        self._send(header, payload)
+        result = self._wait_frame(started + timeout_s, started)
+        if isinstance(result, Outcome):
+            return result
+        reply, body = result
+        duration = self._duration_ms(float(reply["wall_s"]), float(reply["cpu_s"]))
+        memory = self.max_memory_mb()
+        if duration > timeout_s * 1000:  # the model stretched it past the timeout
+            self.kill()
+            return self._timeout(timeout_s, reply.get("logs", ""))
+        if reply["ok"]:
+            return Outcome("success", duration, reply.get("logs", ""), body, max_memory_mb=memory)
+        error = reply["error"]
+        return Outcome(
+            "handler_error",
+            duration,
+            reply.get("logs", ""),
+            body,
+            error_type=error["errorType"],
+            error_message=error["errorMessage"],
+            max_memory_mb=memory,
+        )
+
+    # --- plumbing --------------------------------------------------------------------------
+    def _duration_ms(self, wall_s: float, cpu_s: float) -> float:
+        if self._cpu.mode == "model":
+            wall_s = model_duration_s(wall_s, cpu_s, self.memory_mb)
+        return wall_s * 1000.0
+
+    def _send(self, header: dict[str, Any], body: bytes) -> None:
+        head = json.dumps(header).encode()
+        view = memoryview(struct.pack(">II", len(head), len(body)) + head + body)
+        while view:
+            view = view[os.write(self._to_child, view) :]
+
+    def _wait_frame(
+        self, deadline: float, started: float
+    ) -> tuple[dict[str, Any], bytes] | Outcome:
+        """Read one reply frame, or end the environment on OOM, timeout or crash."""
+        while True:
+            frame = self._take_frame()
+            if frame is not None:
+                return frame
+            now = time.perf_counter()
+            if now >= deadline:
+                self.kill()
+                return self._timeout(deadline - started, "")
+            ready, _, _ = select.select([self._from_child], [], [], min(POLL_S, deadline - now))
+            if ready:
+                chunk = os.read(self._from_child, 1 << 20)
+                if not chunk:
+                    code = self._process.wait()
+                    self.kill()
+                    return self._crashed(started, code)
+                self._buffer += chunk
+                continue
+            if self._rss_bytes() > self._limit_bytes:
+                self.kill()
+                return self._out_of_memory(started)
+
+    def _take_frame(self) -> tuple[dict[str, Any], bytes] | None:
+        if len(self._buffer) < 8:
+            return None
+        head_len, body_len = struct.unpack(">II", self._buffer[:8])
+        end = 8 + head_len + body_len
+        if len(self._buffer) < end:
+            return None
+        header = json.loads(self._buffer[8 : 8 + head_len])
+        body = self._buffer[8 + head_len : end]
+        self._buffer = self._buffer[end:]
+        return header, body
+
+    def _timeout(self, timeout_s: float, logs: str) -> Outcome:
+        return Outcome(
+            "timeout",
+            timeout_s * 1000.0,
+            logs,
+            error_type="Sandbox.Timedout",
+            error_message=f"Task timed out after {timeout_s:.2f} seconds",
+            max_memory_mb=self._last_hwm_mb,
+        )
+
+    def _out_of_memory(self, started: float) -> Outcome:
+        return Outcome(
+            "error",
+            (time.perf_counter() - started) * 1000.0,
+            error_type="Runtime.OutOfMemory",
+            error_message="Runtime exited with error: signal: killed",
+            max_memory_mb=self.memory_mb,
+        )
+
+    def _crashed(self, started: float, code: int) -> Outcome:
+        how = (
+            f"signal: {signal.Signals(-code).name.lower()[3:]}"
+            if code < 0
+            else f"exit status {code}"
+        )
+        return Outcome(
+            "error",
+            (time.perf_counter() - started) * 1000.0,
+            error_type="Runtime.ExitError",
+            error_message=f"Runtime exited with error: {how}",
+            max_memory_mb=self._last_hwm_mb,
+        )
+
+    _last_hwm_mb = 0
+
+    def _status_kb(self) -> dict[str, int]:
+        values: dict[str, int] = {}
+        with contextlib.suppress(OSError, ValueError), open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    key, amount = line.split(":", 1)
+                    values[key] = int(amount.split()[0])
+        return values
+
+    def _rss_bytes(self) -> int:
+        values = self._status_kb()
+        if "VmHWM" in values:
+            self._last_hwm_mb = -(-values["VmHWM"] // 1024)
+        return values.get("VmRSS", 0) * 1024
+
+    def max_memory_mb(self) -> int:
+        """Peak resident memory of the environment so far, in MB (rounded up)."""
+        values = self._status_kb()
+        if "VmHWM" in values:
+            self._last_hwm_mb = -(-values["VmHWM"] // 1024)
+        return min(self._last_hwm_mb, self.memory_mb)
+
+    def kill(self) -> None:
+        """End the worker and remove its cgroup. Safe to call twice."""
+        if not self.alive:
+            return
+        self.alive = False
+        with contextlib.suppress(OSError):
+            self._process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout=5)
+        for fd in (self._to_child, self._from_child):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._cpu.remove_group(self._procs_file)

@@ -1,0 +1,380 @@
+"""The HTTP face of the local runtime: Lambda's REST API and CloudWatch Logs' JSON API on one port.
+
+Clients are boto3 (or the AWS CLI) with ``endpoint_url``; signatures are not checked (any dummy
+credentials work), the region comes from the SigV4 credential scope. There is no authentication:
+bind to loopback unless the network is trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from powertune.local.cpu import CpuControl
+from powertune.local.errors import ApiError
+from powertune.local.invoker import Invoker
+from powertune.local.logstore import LogStore
+from powertune.local.packaging import package_function, parse_function_spec
+from powertune.local.registry import Registry
+
+log = logging.getLogger("powertune.local")
+
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # 6 MB: Lambda's RequestResponse limit, request and response
+MAX_ASYNC_PAYLOAD = 1024 * 1024  # 1 MB: Event invocations
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
+_FUNCTIONS = "/2015-03-31/functions"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+    # --- entry points ----------------------------------------------------------------------
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        target = self.headers.get("X-Amz-Target", "")
+        if method == "POST" and target.startswith("Logs_20140328."):
+            self._logs(target.split(".", 1)[1], body)
+            return
+        try:
+            self._lambda(method, body)
+        except ApiError as exc:
+            self._send_json(
+                exc.status,
+                exc.lambda_body(),
+                {"x-amzn-errortype": exc.code},
+            )
+        except Exception as exc:  # a bug here must not kill the connection without an answer
+            log.exception("local runtime failed on %s %s", method, self.path)
+            error = ApiError("ServiceException", f"local runtime error: {exc}", 500)
+            self._send_json(500, error.lambda_body(), {"x-amzn-errortype": error.code})
+
+    # --- responses -------------------------------------------------------------------------
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.send_header("x-powertune-cpu-mode", self.server.local.cpu_mode)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    def _send_json(self, status: int, data: Any, headers: Mapping[str, str] | None = None) -> None:
+        body = b"" if data is None else json.dumps(data).encode()
+        self._send(status, body, headers=headers)
+
+    def _region(self) -> str:
+        found = _REGION.search(self.headers.get("Authorization", ""))
+        return found.group(1) if found else "us-east-1"
+
+    # --- CloudWatch Logs -------------------------------------------------------------------
+    def _logs(self, operation: str, body: bytes) -> None:
+        content_type = "application/x-amz-json-1.1"
+        try:
+            params = json.loads(body or b"{}")
+            result = self.server.local.logs.handle(operation, params)
+        except ApiError as exc:
+            payload = json.dumps({"__type": exc.code, "message": exc.message}).encode()
+            self._send(exc.status, payload, content_type)
+            return
+        except ValueError:
+            payload = json.dumps({"__type": "SerializationException"}).encode()
+            self._send(400, payload, content_type)
+            return
+        self._send(200, json.dumps(result).encode(), content_type)
+
+    # --- Lambda ----------------------------------------------------------------------------
+    def _lambda(self, method: str, body: bytes) -> None:
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        local = self.server.local
+        registry = local.registry
+        region = self._region()
+        if parts.path.startswith("/local-code/") and method == "GET":
+            self._code(unquote(parts.path[len("/local-code/") :]).removesuffix(".zip"))
+            return
+        if not parts.path.startswith(_FUNCTIONS):
+            raise ApiError("UnknownOperationException", f"no route for {method} {parts.path}", 404)
+        segments = [unquote(s) for s in parts.path[len(_FUNCTIONS) :].split("/") if s]
+        qualifier = query.get("Qualifier")
+
+        def json_body() -> dict[str, Any]:
+            try:
+                data = json.loads(body or b"{}")
+            except ValueError as exc:
+                raise ApiError("InvalidRequestContentException", f"bad JSON: {exc}") from exc
+            return data if isinstance(data, dict) else {}
+
+        if not segments:
+            if method == "POST":
+                self._send_json(201, registry.create_function(json_body(), region))
+                return
+            raise ApiError("UnknownOperationException", "ListFunctions is not served locally")
+        name, rest = segments[0], segments[1:]
+        route = (method, rest[0] if rest else "", len(rest))
+        if route == ("GET", "", 0):
+            url = f"{local.endpoint_url}/local-code/{name}.zip"
+            self._send_json(200, registry.get_function(name, qualifier, region, url))
+        elif route == ("DELETE", "", 0):
+            registry.delete_function(name, qualifier, region)
+            self._send(204, b"")
+        elif route == ("GET", "configuration", 1):
+            self._send_json(200, registry.get_configuration(name, qualifier, region))
+        elif route == ("PUT", "configuration", 1):
+            self._send_json(200, registry.update_configuration(name, json_body(), region))
+        elif route == ("POST", "versions", 1):
+            self._send_json(201, registry.publish_version(name, json_body(), region))
+        elif route == ("GET", "versions", 1):
+            max_items = int(query["MaxItems"]) if "MaxItems" in query else None
+            self._send_json(
+                200, registry.list_versions(name, region, query.get("Marker"), max_items)
+            )
+        elif route == ("POST", "aliases", 1):
+            self._send_json(201, registry.create_alias(name, json_body(), region))
+        elif route == ("GET", "aliases", 1):
+            max_items = int(query["MaxItems"]) if "MaxItems" in query else None
+            self._send_json(
+                200,
+                registry.list_aliases(
+                    name, region, query.get("FunctionVersion"), query.get("Marker"), max_items
+                ),
+            )
+        elif route == ("GET", "aliases", 2):
+            self._send_json(200, registry.get_alias(name, rest[1], region))
+        elif route == ("PUT", "aliases", 2):
+            self._send_json(200, registry.update_alias(name, rest[1], json_body(), region))
+        elif route == ("DELETE", "aliases", 2):
+            registry.delete_alias(name, rest[1], region)
+            self._send(204, b"")
+        elif route == ("POST", "invocations", 1):
+            self._invoke(name, qualifier, body, region)
+        else:
+            raise ApiError("UnknownOperationException", f"no route for {method} {parts.path}", 404)
+
+    def _code(self, name: str) -> None:
+        code_dir = self.server.local.registry.code_dir(name)
+        if code_dir is None:
+            raise ApiError("ResourceNotFoundException", f"no code for {name}")
+        self._send(200, package_function(code_dir), "application/zip")
+
+    def _invoke(self, name: str, qualifier: str | None, body: bytes, region: str) -> None:
+        local = self.server.local
+        kind = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        if kind not in ("RequestResponse", "Event", "DryRun"):
+            raise ApiError("InvalidParameterValueException", f"Unknown InvocationType: {kind}")
+        limit = MAX_ASYNC_PAYLOAD if kind == "Event" else MAX_SYNC_PAYLOAD
+        if len(body) > limit:
+            raise ApiError(
+                "RequestTooLargeException",
+                f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
+            )
+        config = local.registry.resolve(name, qualifier, region)
+        if body:
+            try:
+                json.loads(body)
+            except ValueError as exc:
+                raise ApiError(
+                    "InvalidRequestContentException",
+                    f"Could not parse request body into json: {exc}",
+                ) from exc
+        if kind == "DryRun":
+            self._send(204, b"")
+            return
+        if kind == "Event":
+            local.invoker.invoke_async(config, body, region)
+            self._send(202, b"", headers={"X-Amz-Executed-Version": config.version})
+            return
+        result = local.invoker.invoke(
+            config, body, region, self.headers.get("X-Amz-Client-Context")
+        )
+        payload = result.payload
+        headers = {"X-Amz-Executed-Version": result.executed_version}
+        if len(payload) > MAX_SYNC_PAYLOAD:
+            payload = json.dumps(
+                {
+                    "errorMessage": "Response payload size exceeded maximum allowed payload size "
+                    f"({MAX_SYNC_PAYLOAD} bytes).",
+                    "errorType": "Function.ResponseSizeTooLarge",
+                }
+            ).encode()
+            headers["X-Amz-Function-Error"] = "Unhandled"
+        if result.function_error:
+            headers["X-Amz-Function-Error"] = result.function_error
+        if self.headers.get("X-Amz-Log-Type") == "Tail":
+            headers["X-Amz-Log-Result"] = result.log_tail
+        self._send(200, payload, headers=headers)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    local: LocalLambda
+
+
+class LocalLambda:
+    """A Lambda-compatible endpoint in this process: ``with LocalLambda() as server: ...``.
+
+    ``functions`` maps names to ``path/to/dir_or_file.py[:module.handler]``; they are created
+    (128 MB, 3 s, Text logs) before the server answers. ``cpu`` is ``auto`` (cgroup when
+    possible), ``cgroup`` or ``model``; ``cpu_mode`` says which one is in use. ``concurrency``
+    caps simultaneous invocations (TooManyRequestsException above it). ``update_seconds`` is how
+    long a configuration update stays ``InProgress``.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        cpu: str = "auto",
+        concurrency: int | None = None,
+        functions: Mapping[str, str] | None = None,
+        *,
+        update_seconds: float = 0.1,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.warnings: list[str] = []
+        if host not in LOOPBACK:
+            self.warnings.append(
+                f"listening on {host}: the local runtime has no authentication, and anyone who "
+                "can reach it can run code as this user"
+            )
+        self._specs = [parse_function_spec(n, t) for n, t in (functions or {}).items()]
+        self._cpu = CpuControl(cpu)
+        self._workdir = Path(tempfile.mkdtemp(prefix="powertune-local-"))
+        (self._workdir / "code").mkdir()
+        self.logs = LogStore()
+        self.invoker = Invoker(self._cpu, self.logs, concurrency=concurrency)
+        self.registry = Registry(
+            self._workdir / "code", update_seconds=update_seconds, on_retire=self.invoker.retire
+        )
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def cpu_mode(self) -> str:
+        """The CPU mode actually in use: ``cgroup`` or ``model``."""
+        return self._cpu.mode
+
+    @property
+    def cpu_reason(self) -> str:
+        """Why that mode (the cgroup used, or why none could be)."""
+        return self._cpu.reason
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("the local runtime is not started")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._httpd.server_address[1]}"
+
+    def add_function(self, name: str, target: str, **settings: Any) -> dict[str, Any]:
+        """Create ``name`` from ``path[:handler]``; ``settings`` are CreateFunction fields."""
+        spec = parse_function_spec(name, target)
+        return self._create(spec.name, spec.path, spec.handler, settings)
+
+    def _create(self, name: str, path: Path, handler: str, settings: dict[str, Any]) -> dict:
+        import base64
+
+        body = {
+            "FunctionName": name,
+            "Handler": handler,
+            "Code": {"ZipFile": base64.b64encode(package_function(path)).decode()},
+            **settings,
+        }
+        return self.registry.create_function(body, "us-east-1")
+
+    def start(self) -> str:
+        """Create the configured functions, start serving; returns the endpoint URL."""
+        for spec in self._specs:
+            self._create(spec.name, spec.path, spec.handler, {})
+        family_host = self.host
+        server_class = _Server
+        if ":" in family_host:
+            import socket
+
+            class _Server6(_Server):
+                address_family = socket.AF_INET6
+
+            server_class = _Server6
+        self._httpd = server_class((family_host, self.port), _Handler)
+        self._httpd.local = self
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="powertune-local",
+            daemon=True,
+        )
+        self._thread.start()
+        log.info(
+            "local runtime at %s, cpu mode %s (%s)",
+            self.endpoint_url,
+            self.cpu_mode,
+            self.cpu_reason,
+        )
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        """Stop serving, end every worker process, remove cgroups and the code directory."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        self.invoker.close()
+        self._cpu.close()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def __enter__(self) -> LocalLambda:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __str__(self) -> str:
+        return self.endpoint_url
