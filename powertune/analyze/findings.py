@@ -1,0 +1,435 @@
+"""Findings per function, each with the monthly dollars at stake, from what the account holds.
+
+Every dollar comes from the pricing API through ``powertune.recommend``; this module only decides
+which comparisons to make. A finding's ``monthly_usd`` is the saving (or, for failures, the money
+spent on invocations that failed) per 30-day month; None when traffic is unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from powertune.analyze.inventory import FunctionConfig
+from powertune.analyze.usage import LogGroupInfo, Metrics, Usage
+from powertune.models.cpu_share import scale_duration
+from powertune.recommend import (
+    arm64_estimate,
+    fargate_alternative,
+    log_costs,
+    min_safe_memory_mb,
+    monthly_comparison,
+)
+from powertune.recommend.jsonish import money
+from powertune.recommend.monthly import price_size
+
+DAYS_PER_MONTH = 30
+# Shrink only when the safe size is at least this much smaller: below it the saving is noise.
+MIN_SHRINK = 0.8
+# Max Memory Used this close to the size risks out-of-memory ends.
+NEAR_LIMIT = 0.9
+# The share of the duration assumed not to scale with CPU (I/O waits) for the headline estimate;
+# the finding also carries the all-CPU and all-I/O bounds.
+FIXED_FRACTION = 0.5
+SAVINGS_PLAN = "compute-1yr-no-upfront"  # the least committed Compute Savings Plan
+
+KINDS = (
+    "over-provisioned",
+    "under-provisioned",
+    "timeouts",
+    "arm64",
+    "log-retention",
+    "log-class",
+    "savings-plan",
+    "fargate",
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing worth doing, and what it is worth a month."""
+
+    function: str  # the function name, or "*" for the whole account
+    kind: str  # one of KINDS
+    monthly_usd: Decimal | None  # dollars at stake a month; None when traffic is unknown
+    summary: str
+    estimate: bool  # priced from a model, not measured: a tuning run confirms it
+    command: str | None = None  # what to run to confirm or fix it
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "kind": self.kind,
+            "monthly_usd": money(self.monthly_usd),
+            "summary": self.summary,
+            "estimate": self.estimate,
+            "command": self.command,
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    """Everything gathered about one function: configuration, REPORT statistics, metrics."""
+
+    config: FunctionConfig
+    usage: Usage | None
+    metrics: Metrics = field(default_factory=Metrics)
+    log_group: LogGroupInfo | None = None
+    window_days: float = 14.0
+
+    def per_month(self, count: float | None) -> int | None:
+        if count is None:
+            return None
+        return int(
+            (
+                Decimal(repr(count)) * DAYS_PER_MONTH / Decimal(repr(self.window_days))
+            ).to_integral_value()
+        )
+
+    @property
+    def monthly_invocations(self) -> int | None:
+        """From the Invocations metric, else from the REPORT count (same thing, other source)."""
+        if self.metrics.invocations is not None:
+            return self.per_month(self.metrics.invocations)
+        if self.usage is not None and self.usage.reports and not self.usage.partial:
+            return self.per_month(self.usage.reports)
+        return None
+
+    @property
+    def billed_ms(self) -> Decimal | None:
+        if self.usage is None or self.usage.billed_avg_ms is None:
+            return None
+        return Decimal(repr(self.usage.billed_avg_ms)).quantize(Decimal("0.001"))
+
+    def current_monthly_usd(self, catalog: Any) -> Decimal | None:
+        billed = self.billed_ms
+        if billed is None:
+            return None
+        return price_size(
+            catalog,
+            region=self.config.region,
+            arch=self.config.architecture,
+            memory_mb=self.config.memory_mb,
+            billed_ms=billed,
+            monthly_invocations=self.monthly_invocations,
+            free_tier=False,
+            savings_plan=None,
+            ephemeral_mb=self.config.ephemeral_mb,
+        ).total_usd
+
+
+def tune_command(config: FunctionConfig, other_mb: int) -> str:
+    """The `powertune tune` run that measures the real curve between the two sizes."""
+    sizes = sorted({other_mb, (other_mb + config.memory_mb) // 2, config.memory_mb})
+    return (
+        f"powertune tune {config.name} --region {config.region} "
+        f"--memory {','.join(str(s) for s in sizes)}"
+    )
+
+
+def _scaled(billed: Decimal, config: FunctionConfig, to_mb: int, fixed: float) -> Decimal:
+    ms = scale_duration(float(billed), config.memory_mb, to_mb, fixed_fraction=fixed)
+    return Decimal(repr(ms)).quantize(Decimal("0.001"))
+
+
+def over_provisioned(facts: FunctionFacts, catalog: Any) -> Finding | None:
+    usage, config, billed = facts.usage, facts.config, facts.billed_ms
+    if usage is None or usage.max_memory_max_mb is None or billed is None:
+        return None
+    if usage.partial or usage.shared_log_group:
+        return None
+    if usage.out_of_memory or usage.timeouts:
+        return None
+    safe = min_safe_memory_mb(usage.max_memory_max_mb)
+    if safe > config.memory_mb * MIN_SHRINK:
+        return None
+    invocations = facts.monthly_invocations
+
+    def saving_at(fixed: float) -> Decimal | None:
+        return monthly_comparison(
+            catalog,
+            region=config.region,
+            arch=config.architecture,
+            current_memory_mb=config.memory_mb,
+            current_billed_ms=billed,
+            recommended_memory_mb=safe,
+            recommended_billed_ms=_scaled(billed, config, safe, fixed),
+            monthly_invocations=invocations,
+            ephemeral_mb=config.ephemeral_mb,
+        ).saving_usd
+
+    headline = saving_at(FIXED_FRACTION)
+    if headline is not None and headline <= 0:
+        return None  # CPU-bound enough that the smaller size would cost more
+    return Finding(
+        function=config.name,
+        kind="over-provisioned",
+        monthly_usd=headline,
+        summary=(
+            f"peak memory {usage.max_memory_max_mb:g} MB of {config.memory_mb} MB: "
+            f"{safe} MB keeps 20% headroom"
+        ),
+        estimate=True,
+        command=tune_command(config, safe),
+        details={
+            "configured_mb": config.memory_mb,
+            "suggested_mb": safe,
+            "max_memory_used_mb": usage.max_memory_max_mb,
+            "billed_ms_avg": str(billed),
+            "estimated_billed_ms_avg": str(_scaled(billed, config, safe, FIXED_FRACTION)),
+            "fixed_fraction": FIXED_FRACTION,
+            "saving_if_all_cpu_usd": money(saving_at(0.0)),
+            "saving_if_all_io_usd": money(saving_at(1.0)),
+            "basis": "CPU-share model from one observed size; a tuning run measures the curve",
+        },
+    )
+
+
+def under_provisioned(facts: FunctionFacts, catalog: Any) -> Finding | None:
+    usage, config, billed = facts.usage, facts.config, facts.billed_ms
+    if usage is None or usage.max_memory_max_mb is None or usage.shared_log_group:
+        return None
+    near = usage.max_memory_max_mb >= config.memory_mb * NEAR_LIMIT
+    if not (near or usage.out_of_memory):
+        return None
+    wasted = None
+    if usage.out_of_memory and billed is not None:
+        wasted = price_size(
+            catalog,
+            region=config.region,
+            arch=config.architecture,
+            memory_mb=config.memory_mb,
+            billed_ms=billed,
+            monthly_invocations=facts.per_month(usage.out_of_memory),
+            free_tier=False,
+            savings_plan=None,
+            ephemeral_mb=config.ephemeral_mb,
+        ).total_usd
+    suggested = max(min_safe_memory_mb(usage.max_memory_max_mb), config.memory_mb + 1)
+    return Finding(
+        function=config.name,
+        kind="under-provisioned",
+        monthly_usd=wasted,
+        summary=(
+            f"peak memory {usage.max_memory_max_mb:g} MB of {config.memory_mb} MB"
+            + (f", {usage.out_of_memory} out-of-memory ends" if usage.out_of_memory else "")
+            + f": use at least {suggested} MB"
+        ),
+        estimate=False,
+        command=tune_command(config, suggested),
+        details={
+            "configured_mb": config.memory_mb,
+            "max_memory_used_mb": usage.max_memory_max_mb,
+            "out_of_memory": usage.out_of_memory,
+            "suggested_mb": suggested,
+            "at_stake": "invocations that ran out of memory (billed, then failed)",
+        },
+    )
+
+
+def timeouts(facts: FunctionFacts, catalog: Any) -> Finding | None:
+    usage, config = facts.usage, facts.config
+    if usage is None or not usage.timeouts:
+        return None
+    spent = price_size(
+        catalog,
+        region=config.region,
+        arch=config.architecture,
+        memory_mb=config.memory_mb,
+        billed_ms=Decimal(config.timeout_s * 1000),
+        monthly_invocations=facts.per_month(usage.timeouts),
+        free_tier=False,
+        savings_plan=None,
+        ephemeral_mb=config.ephemeral_mb,
+    ).total_usd
+    return Finding(
+        function=config.name,
+        kind="timeouts",
+        monthly_usd=spent,
+        summary=f"{usage.timeouts} invocations hit the {config.timeout_s} s timeout",
+        estimate=False,
+        details={"timeouts": usage.timeouts, "timeout_s": config.timeout_s},
+    )
+
+
+def arm64(facts: FunctionFacts, catalog: Any) -> Finding | None:
+    config, billed = facts.config, facts.billed_ms
+    if config.architecture != "x86_64" or billed is None:
+        return None
+    comparison = arm64_estimate(
+        catalog,
+        region=config.region,
+        memory_mb=config.memory_mb,
+        billed_ms=billed,
+        monthly_invocations=facts.monthly_invocations,
+        ephemeral_mb=config.ephemeral_mb,
+    )
+    if comparison.saving_usd is not None and comparison.saving_usd <= 0:
+        return None
+    note = " (container image: rebuild for arm64)" if config.package_type == "Image" else ""
+    return Finding(
+        function=config.name,
+        kind="arm64",
+        monthly_usd=comparison.saving_usd,
+        summary=f"the same durations on arm64 cost less{note}",
+        estimate=True,
+        details={"basis": comparison.basis, "saving_pct": money(comparison.saving_pct)},
+    )
+
+
+def log_findings(facts: FunctionFacts, catalog: Any) -> list[Finding]:
+    config, invocations = facts.config, facts.monthly_invocations
+    incoming = facts.metrics.log_incoming_bytes
+    if incoming is None or not facts.metrics.invocations or not invocations:
+        return []
+    retention = facts.log_group.retention_days if facts.log_group else None
+    option = log_costs(
+        catalog,
+        region=config.region,
+        bytes_per_invocation=Decimal(repr(incoming)) / Decimal(repr(facts.metrics.invocations)),
+        monthly_invocations=invocations,
+        retention_days=retention,
+    )
+    found = []
+    if option.retention_saving_usd and option.retention_saving_usd > 0:
+        found.append(
+            Finding(
+                function=config.name,
+                kind="log-retention",
+                monthly_usd=option.retention_saving_usd,
+                summary=(
+                    "logs never expire: storage grows every month"
+                    if retention is None
+                    else f"logs kept {retention} days"
+                ),
+                estimate=True,
+                command=(
+                    f"aws logs put-retention-policy --log-group-name {config.log_group} "
+                    "--retention-in-days 30"
+                ),
+                details={
+                    "retention_days": retention,
+                    "growth_usd_per_month": money(option.growth_usd_per_month),
+                    "ingest_gb": str(option.ingest_gb),
+                    "storage_model": option.storage_model,
+                },
+            )
+        )
+    if option.infrequent_access_saving_usd > 0 and not (
+        facts.log_group and facts.log_group.log_class == "INFREQUENT_ACCESS"
+    ):
+        found.append(
+            Finding(
+                function=config.name,
+                kind="log-class",
+                monthly_usd=option.infrequent_access_saving_usd,
+                summary=(
+                    "Infrequent Access halves ingestion (no metric filters, Live Tail or "
+                    "subscriptions); or filter at the source with log levels"
+                ),
+                estimate=False,
+                details={"ingest_gb": str(option.ingest_gb)},
+            )
+        )
+    return found
+
+
+def fargate(facts: FunctionFacts, catalog: Any) -> Finding | None:
+    usage, config = facts.usage, facts.config
+    invocations = facts.monthly_invocations
+    if usage is None or usage.duration_avg_ms is None or not invocations:
+        return None
+    option = fargate_alternative(
+        catalog,
+        region=config.region,
+        arch=config.architecture,
+        duration_ms=Decimal(repr(usage.duration_avg_ms)),
+        memory_mb=config.memory_mb,
+        monthly_invocations=invocations,
+        peak_concurrency=facts.metrics.concurrency_max,
+        billed_ms=facts.billed_ms,
+    )
+    if option.cheaper != "fargate" or option.lambda_monthly_usd is None:
+        return None
+    return Finding(
+        function=config.name,
+        kind="fargate",
+        monthly_usd=option.lambda_monthly_usd - option.monthly_usd,
+        summary=(
+            f"steady load: {option.tasks} Fargate task(s) of {option.task_vcpu} vCPU / "
+            f"{option.task_memory_gb} GB would carry it for less"
+        ),
+        estimate=True,
+        details={
+            "concurrency": str(option.concurrency),
+            "concurrency_basis": option.concurrency_basis,
+            "fargate_usd": money(option.monthly_usd),
+            "lambda_usd": money(option.lambda_monthly_usd),
+        },
+    )
+
+
+def savings_plan(all_facts: Iterable[FunctionFacts], catalog: Any) -> Finding | None:
+    """One account-level finding: what a Compute Savings Plan would save on Lambda duration."""
+    total = Decimal(0)
+    covered = 0
+    for facts in all_facts:
+        billed, invocations = facts.billed_ms, facts.monthly_invocations
+        if billed is None or invocations is None:
+            continue
+        config = facts.config
+        on_demand, with_plan = (
+            price_size(
+                catalog,
+                region=config.region,
+                arch=config.architecture,
+                memory_mb=config.memory_mb,
+                billed_ms=billed,
+                monthly_invocations=invocations,
+                free_tier=False,
+                savings_plan=plan,
+                ephemeral_mb=config.ephemeral_mb,
+            ).total_usd
+            for plan in (None, SAVINGS_PLAN)
+        )
+        if on_demand is None or with_plan is None:
+            continue
+        total += on_demand - with_plan
+        covered += 1
+    if covered == 0 or total <= 0:
+        return None
+    return Finding(
+        function="*",
+        kind="savings-plan",
+        monthly_usd=total,
+        summary=f"a {SAVINGS_PLAN} Compute Savings Plan covering these {covered} functions",
+        estimate=True,
+        details={"plan": SAVINGS_PLAN, "functions": covered},
+    )
+
+
+def find_all(facts: Iterable[FunctionFacts], catalog: Any) -> list[Finding]:
+    """Every finding for every function, ranked by dollars at stake (unknown last)."""
+    facts = list(facts)
+    found: list[Finding] = []
+    for one in facts:
+        for rule in (over_provisioned, under_provisioned, timeouts, arm64, fargate):
+            finding = rule(one, catalog)
+            if finding is not None:
+                found.append(finding)
+        found.extend(log_findings(one, catalog))
+    plan = savings_plan(facts, catalog)
+    if plan is not None:
+        found.append(plan)
+    return rank(found)
+
+
+def rank(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(
+        findings,
+        key=lambda f: (f.monthly_usd is None, -(f.monthly_usd or 0), f.function, f.kind),
+    )
