@@ -6,14 +6,17 @@ from powertune.recommend.fargate import FargateOption, fargate_alternative
 from powertune.recommend.headroom import headroom_warning, min_safe_memory_mb
 from powertune.recommend.logs import LogsCost, LogsOption, log_costs
 from powertune.recommend.monthly import LambdaMonthly, MonthlyComparison, monthly_comparison
+from powertune.recommend.priced import Arm64Twin, PricedRecommendation, price_recommendation
 
 __all__ = [
     "ArchitectureComparison",
+    "Arm64Twin",
     "FargateOption",
     "LambdaMonthly",
     "LogsCost",
     "LogsOption",
     "MonthlyComparison",
+    "PricedRecommendation",
     "arm64_compare",
     "arm64_estimate",
     "fargate_alternative",
@@ -21,4 +24,5 @@ __all__ = [
     "log_costs",
     "min_safe_memory_mb",
     "monthly_comparison",
+    "price_recommendation",
 ]
