@@ -71,9 +71,14 @@ def _dec(value: int | float | str | Decimal, what: str) -> Decimal:
     return out
 
 
+JSON_PLACES = Decimal("1e-30")  # exact for rate x GB-s products; cuts endless quotients
+
+
 def money_str(value: Decimal) -> str:
-    """A decimal string without exponent or trailing zeros ("2.733338", "18", "0")."""
-    text = format(value.normalize(), "f")
+    """A decimal string without exponent or trailing zeros ("2.733338", "18", "0"), at most 30
+    decimal places (divisions by 3,600 do not terminate)."""
+    with localcontext(_MATH):
+        text = format(value.quantize(JSON_PLACES).normalize(), "f")
     return "0" if text in ("-0", "") else text
 
 
