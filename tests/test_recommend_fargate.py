@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 from decimal import Decimal
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -187,3 +189,75 @@ def test_bad_inputs_are_input_errors(cat: Catalog, bad: dict[str, object]) -> No
     args.update(bad)
     with pytest.raises(InputError):
         fargate_alternative(cat, **args)  # type: ignore[arg-type]
+
+
+def test_savings_plan_without_fargate_rates_prices_both_sides_on_demand(cat: Catalog) -> None:
+    common: dict[str, object] = {
+        "region": REGION,
+        "arch": "x86_64",
+        "duration_ms": 100,
+        "memory_mb": 128,
+        "monthly_invocations": 10_000_000,
+    }
+    planned = fargate_alternative(cat, savings_plan="compute-1yr-no-upfront", **common)
+    on_demand = fargate_alternative(cat, **common)
+    # The shipped catalog has Lambda plan rates but no Fargate ones: like for like, on demand.
+    assert planned.savings_plan is None
+    assert planned.monthly_usd == on_demand.monthly_usd
+    assert planned.lambda_monthly_usd == on_demand.lambda_monthly_usd
+    assert any("not applied" in note for note in planned.notes)
+
+
+def test_savings_plan_with_fargate_rates_discounts_both_sides(tmp_path: Path) -> None:
+    # A catalog as `pricing refresh` could write it, with Fargate rates for the plan (test rates).
+    data = json.loads(resources.files("pricing").joinpath("data/catalog.json").read_text())
+    plan = "compute-1yr-no-upfront"
+
+    def rate(usd: str, unit: str) -> dict[str, object]:
+        return {
+            "unit": unit,
+            "tiers": [{"from": "0", "to": None, "usd": usd}],
+            "source": "test",
+            "as_of": "2026-09-01",
+        }
+
+    data["sources"]["test"] = {"title": "test rates, not AWS prices", "url": "file:///dev/null"}
+    data["savings_plans"][plan]["fargate"] = {
+        REGION: {
+            "linux/x86_64": {
+                "vcpu_hour": rate("0.03", "vCPU-hours"),
+                "gb_hour": rate("0.0033", "GB-hours"),
+            }
+        }
+    }
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(data))
+    refreshed = load_catalog(path)
+
+    got = fargate_alternative(
+        refreshed,
+        region=REGION,
+        arch="x86_64",
+        duration_ms=100,
+        memory_mb=128,
+        monthly_invocations=10_000_000,
+        savings_plan=plan,
+    )
+    assert got.savings_plan == plan
+    assert (
+        got.monthly_usd
+        == Decimal("0.25") * Decimal("0.03") * 720 + Decimal("0.5") * Decimal("0.0033") * 720
+    )
+    assert (
+        got.lambda_monthly_usd
+        == monthly_lambda_cost(
+            refreshed,
+            region=REGION,
+            arch="x86_64",
+            memory_mb=128,
+            billed_ms_avg=Decimal(100),
+            invocations=10_000_000,
+            savings_plan=plan,
+        ).total_usd
+    )
+    assert not any("not applied" in note for note in got.notes)

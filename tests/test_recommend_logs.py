@@ -120,3 +120,17 @@ def test_bad_inputs_are_input_errors(cat: Catalog, bad: dict[str, object]) -> No
     args.update(bad)
     with pytest.raises(InputError):
         log_costs(cat, **args)  # type: ignore[arg-type]
+
+
+def test_free_tier_is_off_unless_asked(cat: Catalog) -> None:
+    args: dict[str, object] = {
+        "region": REGION,
+        "bytes_per_invocation": 2048,
+        "monthly_invocations": 10_485_760,
+        "retention_days": 30,
+    }
+    paid = log_costs(cat, **args)  # type: ignore[arg-type]
+    free = log_costs(cat, free_tier=True, **args)  # type: ignore[arg-type]
+    # 5 GB off ingestion ($0.50 each) and off the one month stored ($0.03 each).
+    assert paid.current.ingestion_usd - free.current.ingestion_usd == Decimal("2.50")
+    assert paid.current.storage_usd - free.current.storage_usd == Decimal("0.15")

@@ -27,6 +27,7 @@ from powertune.recommend.jsonish import money, plain
 from powertune.recommend.monthly import check_invocations
 from pricing.catalog import Catalog
 from pricing.cost import Estimate, LineItem, fargate_cost, fargate_task_sizes, monthly_lambda_cost
+from pricing.errors import UnknownPricingKey
 
 HOURS_PER_MONTH = 720  # 30 days, the month traffic is scaled to
 MS_PER_MONTH = Decimal(HOURS_PER_MONTH * 3600 * 1000)
@@ -57,6 +58,7 @@ class FargateOption:
     monthly_usd: Decimal
     lambda_monthly_usd: Decimal | None  # the same traffic on Lambda at this size, on demand
     break_even_invocations: int | None  # per month; None: Fargate is never cheaper
+    savings_plan: str | None = None  # the plan both sides were priced under, if any
     items: tuple[LineItem, ...] = ()
     notes: tuple[str, ...] = ()  # e.g. rates the catalog marks "verify"
 
@@ -82,6 +84,7 @@ class FargateOption:
             "lambda_monthly_usd": money(self.lambda_monthly_usd),
             "cheaper": self.cheaper,
             "break_even_invocations": self.break_even_invocations,
+            "savings_plan": self.savings_plan,
             "items": plain(self.items),
             "notes": list(self.notes),
         }
@@ -95,6 +98,29 @@ def valid_sizes(catalog: Catalog, share: Decimal, memory_gb: Decimal) -> list[Ta
         if vcpu >= share and memory >= memory_gb
     ]
     return sorted(sizes, key=lambda s: (s.vcpu, s.memory_gb))
+
+
+def fargate_plan(
+    catalog: Catalog, *, region: str, arch: str, plan: str | None
+) -> tuple[str | None, tuple[str, ...]]:
+    """The plan to price both sides under: ``plan`` if the catalog has Fargate rates for it."""
+    if plan is None:
+        return None, ()
+    smallest = min(fargate_task_sizes(catalog))
+    try:
+        fargate_cost(
+            catalog,
+            region=region,
+            vcpu=smallest[0],
+            memory_gb=smallest[1],
+            hours=Decimal(1),
+            arch=arch,
+            savings_plan=plan,
+        )
+    except UnknownPricingKey:
+        note = f"savings plan {plan} not applied: no Fargate rate for it in the catalog"
+        return None, (note,)
+    return plan, ()
 
 
 def vcpu_per_execution(memory_mb: int) -> Decimal:
@@ -116,11 +142,14 @@ def fargate_alternative(
     monthly_invocations: int | None,
     peak_concurrency: float | None = None,
     billed_ms: Decimal | None = None,
+    savings_plan: str | None = None,
 ) -> FargateOption:
     """The Fargate fleet that carries the function's load, priced for a month (see module doc).
 
     ``duration_ms`` is the mean duration at ``memory_mb``; ``billed_ms`` (default: it rounded up
-    to the millisecond) prices the Lambda side of the break-even.
+    to the millisecond) prices the Lambda side of the break-even. ``savings_plan`` applies to
+    both sides; when the catalog has no Fargate rate for it both are priced on demand instead
+    (and a note says so), so the comparison stays like for like.
     """
     check_invocations(monthly_invocations)
     duration = Decimal(str(duration_ms))
@@ -152,16 +181,22 @@ def fargate_alternative(
     if not sizes:
         raise InputError(f"no Fargate task size has {share:.3f} vCPU and {memory_mb} MB")
 
+    plan, plan_notes = fargate_plan(catalog, region=region, arch=arch, plan=savings_plan)
+    priced: dict[tuple[TaskSize, int], Estimate] = {}
+
     def fleet(size: TaskSize, tasks: int) -> Estimate:
-        return fargate_cost(
-            catalog,
-            region=region,
-            vcpu=size.vcpu,
-            memory_gb=size.memory_gb,
-            hours=Decimal(HOURS_PER_MONTH),
-            arch=arch,
-            tasks=tasks,
-        )
+        if (size, tasks) not in priced:
+            priced[size, tasks] = fargate_cost(
+                catalog,
+                region=region,
+                vcpu=size.vcpu,
+                memory_gb=size.memory_gb,
+                hours=Decimal(HOURS_PER_MONTH),
+                arch=arch,
+                tasks=tasks,
+                savings_plan=plan,
+            )
+        return priced[size, tasks]
 
     def tasks_for(size: TaskSize) -> int:
         by_cpu = ceil_int(concurrency * share / size.vcpu)
@@ -181,6 +216,7 @@ def fargate_alternative(
             memory_mb=memory_mb,
             billed_ms_avg=billed,
             invocations=invocations,
+            savings_plan=plan,
         ).total_usd
 
     lambda_monthly = None if monthly_invocations is None else on_lambda(monthly_invocations)
@@ -211,6 +247,7 @@ def fargate_alternative(
         monthly_usd=estimate.total_usd,
         lambda_monthly_usd=lambda_monthly,
         break_even_invocations=break_even,
+        savings_plan=plan,
         items=tuple(estimate.items),
-        notes=tuple(estimate.notes),
+        notes=(*plan_notes, *estimate.notes),
     )

@@ -106,6 +106,7 @@ def price_logs(
     ingest_gb: Decimal,
     retention_days: int | None,
     log_class: str,
+    free_tier: bool,
 ) -> LogsCost:
     months = stored_months(retention_days)
     estimate = log_cost(
@@ -115,6 +116,7 @@ def price_logs(
         retention_months=months,
         log_class=log_class,
         vended=True,
+        free_tier=free_tier,
     )
     ingestion_only = log_cost(
         catalog,
@@ -123,6 +125,7 @@ def price_logs(
         retention_months=Decimal(0),
         log_class=log_class,
         vended=True,
+        free_tier=free_tier,
     ).total_usd
     return LogsCost(
         log_class=log_class,
@@ -144,8 +147,12 @@ def log_costs(
     monthly_invocations: int,
     retention_days: int | None,
     suggested_retention_days: int = SUGGESTED_RETENTION_DAYS,
+    free_tier: bool = False,
 ) -> LogsOption:
     """The logs' monthly cost under ``retention_days`` (None: never expire) and the savings.
+
+    ``free_tier`` takes CloudWatch's monthly 5 GB allowance off (off by default, like Lambda's:
+    it is per account and usually used up by other log groups).
 
     See the module docstring for how storage (and never-expire growth) is modelled.
     """
@@ -163,7 +170,7 @@ def log_costs(
             raise InputError(f"{name} must be a positive number of days, got {days!r}")
 
     ingest_gb = per_invocation * monthly_invocations / BYTES_PER_GB
-    common: dict[str, Any] = {"region": region, "ingest_gb": ingest_gb}
+    common: dict[str, Any] = {"region": region, "ingest_gb": ingest_gb, "free_tier": free_tier}
     current = price_logs(catalog, retention_days=retention_days, log_class="standard", **common)
 
     with_retention: LogsCost | None = None

@@ -156,6 +156,7 @@ def price_recommendation(
                 monthly_invocations=monthly_invocations,
                 peak_concurrency=peak_concurrency,
                 billed_ms=recommended_billed_ms,
+                savings_plan=savings_plan,
             )
         except UnknownPricingKey as exc:
             unavailable["fargate"] = str(exc)
@@ -173,6 +174,7 @@ def price_recommendation(
                 bytes_per_invocation=log_bytes_per_invocation,
                 monthly_invocations=monthly_invocations,
                 retention_days=log_retention_days,
+                free_tier=free_tier,
             )
         except UnknownPricingKey as exc:
             unavailable["logs"] = str(exc)
