@@ -134,3 +134,16 @@ def test_free_tier_is_off_unless_asked(cat: Catalog) -> None:
     # 5 GB off ingestion ($0.50 each) and off the one month stored ($0.03 each).
     assert paid.current.ingestion_usd - free.current.ingestion_usd == Decimal("2.50")
     assert paid.current.storage_usd - free.current.storage_usd == Decimal("0.15")
+
+
+def test_never_expire_growth_is_one_month_of_storage_even_with_free_tier(cat: Catalog) -> None:
+    got = log_costs(
+        cat,
+        region=REGION,
+        bytes_per_invocation=2048,
+        monthly_invocations=10_485_760,
+        retention_days=None,
+        free_tier=True,
+    )
+    assert got.growth_usd_per_month == Decimal("0.60")  # 20 GB × $0.03, free 5 GB already used
+    assert got.current.storage_usd == Decimal("7.05")  # (12 × 20 − 5) GB × $0.03

@@ -8,9 +8,10 @@ The model, in the function's own terms:
 - Tasks run 24/7 for a 30-day month (720 h), the same month the traffic is scaled to.
 - Every valid task size (``pricing.cost.fargate_task_sizes``) whose vCPU ≥ the share and whose
   memory ≥ the function's is tried; the cheapest fleet wins, the smaller task on a tie.
-- Break-even: Lambda costs ~c per invocation (its average price at this traffic, on demand, no
-  free tier); a task of size t costs F_t a month and carries at most C_t invocations a month at
-  the same peak-to-average ratio. Fargate is cheaper above min(F_t / c) over the sizes with
+- Break-even: Lambda costs ~c per invocation (its average price at this traffic, no free tier;
+  both sides under the Savings Plan when one is given and the catalog prices it); a task of
+  size t costs F_t a month and carries at most C_t invocations a month at the same
+  peak-to-average ratio. Fargate is cheaper above min(F_t / c) over the sizes with
   F_t / c ≤ C_t; with no such size it never is (None).
 """
 

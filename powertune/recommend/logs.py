@@ -187,7 +187,13 @@ def log_costs(
 
     growth: Decimal | None = None
     if retention_days is None:
-        growth = current.storage_usd / current.stored_months if current.stored_months else None
+        # What one more month of stored logs adds to the bill, priced by pricing itself.
+        next_month = {**common, "retention_months": Decimal(NEVER_EXPIRE_HORIZON_MONTHS + 1)}
+        this_month = {**common, "retention_months": Decimal(NEVER_EXPIRE_HORIZON_MONTHS)}
+        growth = (
+            log_cost(catalog, vended=True, **next_month).total_usd
+            - log_cost(catalog, vended=True, **this_month).total_usd
+        )
         model = (
             f"never expire: storage after {NEVER_EXPIRE_HORIZON_MONTHS} months of logging, "
             "growing every month"
