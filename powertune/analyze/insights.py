@@ -334,6 +334,8 @@ def gather_usage(
             if batch.error:
                 errors.append(f"{len(batch.log_groups)} log groups: {batch.error}")
             for row in batch.rows:
+                if "@log" not in row:
+                    continue  # not a `stats ... by @log` row: nothing to attribute
                 usage[log_group_of(row)] = usage_from_row(row, unit, partial=batch.partial)
             if batch.partial:
                 # Groups without a row in a partial batch are unknown, not idle.

@@ -170,7 +170,9 @@ _STYLE = (
 
 
 def _usd(value: Decimal | None) -> str:
-    return "unknown" if value is None else f"${value:,.2f}"
+    if value is None:
+        return "unknown"
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
 
 
 def to_html(analysis: Analysis) -> str:
