@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
+from powertune.config import GateSettings
 from powertune.results.model import FunctionResult, Measurement, Result
 
 Status = Literal["pass", "warn", "fail"]
@@ -77,6 +78,50 @@ class Verdict:
 
     def function(self, name: str) -> FunctionVerdict | None:
         return next((f for f in self.functions if f.name == name), None)
+
+
+def thresholds_from(
+    settings: GateSettings | None = None,
+    *,
+    max_cost_increase: float | None = None,
+    max_p95_increase: float | None = None,
+    max_monthly_increase_usd: Decimal | None = None,
+) -> Thresholds:
+    """Thresholds from the config's [gate] section with flags (already parsed) on top."""
+    s = settings or GateSettings()
+    default = Thresholds()
+
+    def pick(flag: Any, configured: Any, fallback: Any) -> Any:
+        return flag if flag is not None else configured if configured is not None else fallback
+
+    return Thresholds(
+        max_cost_increase=pick(max_cost_increase, s.max_cost_increase, default.max_cost_increase),
+        max_p95_increase=pick(max_p95_increase, s.max_p95_increase, default.max_p95_increase),
+        max_monthly_increase_usd=pick(
+            max_monthly_increase_usd, s.max_monthly_increase_usd, default.max_monthly_increase_usd
+        ),
+    )
+
+
+def regenerate_command(current: Result | None, baseline_path: str) -> str:
+    """The command that writes a fresh baseline, built from the current run when there is one."""
+    if current is None or not current.functions:
+        return f"powertune tune FUNCTION --json {baseline_path}"
+    fn = current.functions[0]
+    parts = ["powertune", "tune"]
+    if current.run.target == "replay" and current.run.replay is not None:
+        parts += ["--replay", current.run.replay.source]
+    else:
+        parts.append(fn.arn or fn.name)
+    if current.run.search == "grid":
+        sizes = ",".join(
+            str(m.memory_mb) for m in sorted(fn.measurements, key=lambda m: m.memory_mb)
+        )
+        parts += ["--search", "grid", "--memory", sizes]
+    parts += ["--strategy", current.run.strategy, "--json", baseline_path]
+    if current.run.endpoint_url:
+        parts += ["--endpoint-url", current.run.endpoint_url]
+    return " ".join(parts)
 
 
 def compare(baseline: Result, current: Result, thresholds: Thresholds | None = None) -> Verdict:
@@ -348,9 +393,15 @@ def _relative_check(
     label = "cost per invocation" if name == "cost" else "p95 duration"
     if base is None or cur is None or base <= 0:
         return Check(
-            name=name, status="warn", baseline=base, current=cur, change=None, interval=None,
-            threshold=threshold, message=f"{label} unknown in one result: not compared",
-        )  # fmt: skip
+            name=name,
+            status="warn",
+            baseline=base,
+            current=cur,
+            change=None,
+            interval=None,
+            threshold=threshold,
+            message=f"{label} unknown in one result: not compared",
+        )
     change = cur / base - 1.0
     factors = _combine(base_f, cur_f)
     interval = None
@@ -359,9 +410,15 @@ def _relative_check(
     status = _judge(change, threshold, interval)
     message = _message(label, change, threshold, interval, status, pct=True)
     return Check(
-        name=name, status=status, baseline=base, current=cur, change=change, interval=interval,
-        threshold=threshold, message=message,
-    )  # fmt: skip
+        name=name,
+        status=status,
+        baseline=base,
+        current=cur,
+        change=change,
+        interval=interval,
+        threshold=threshold,
+        message=message,
+    )
 
 
 def _monthly_check(
@@ -374,10 +431,15 @@ def _monthly_check(
 ) -> Check:
     if base is None or cur is None:
         return Check(
-            name="monthly", status="warn", baseline=base, current=cur, change=None,
-            interval=None, threshold=threshold,
+            name="monthly",
+            status="warn",
+            baseline=base,
+            current=cur,
+            change=None,
+            interval=None,
+            threshold=threshold,
             message="monthly cost unknown in one result (no traffic figure): not compared",
-        )  # fmt: skip
+        )
     change = cur - base
     factors = _combine(base_f, cur_f)
     interval = None
@@ -386,9 +448,15 @@ def _monthly_check(
     status = _judge(change, threshold, interval)
     message = _message("monthly cost", change, threshold, interval, status, pct=False)
     return Check(
-        name="monthly", status=status, baseline=base, current=cur, change=change,
-        interval=interval, threshold=threshold, message=message,
-    )  # fmt: skip
+        name="monthly",
+        status=status,
+        baseline=base,
+        current=cur,
+        change=change,
+        interval=interval,
+        threshold=threshold,
+        message=message,
+    )
 
 
 def _message(

@@ -1,0 +1,61 @@
+"""Number formatting shared by the renderings: unknown shows as an em dash, never as 0."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from powertune.results.model import FunctionResult, Measurement, Recommendation
+
+UNKNOWN = "—"
+
+
+def usd_per_invocation(value: Decimal | None) -> str:
+    """Four significant digits: ``$0.000002083``."""
+    if value is None:
+        return UNKNOWN
+    if value == 0:
+        return "$0"
+    digits = max(0, 3 - value.adjusted())
+    return f"${value:,.{digits}f}"
+
+
+def usd(value: Decimal | float | None, *, signed: bool = False) -> str:
+    """Dollars with cents: ``$1,234.56`` (``+$1.20`` when signed)."""
+    if value is None:
+        return UNKNOWN
+    v = Decimal(str(value)) if isinstance(value, float) else value
+    sign = ("+" if v >= 0 else "-") if signed else ("-" if v < 0 else "")
+    return f"{sign}${abs(v):,.2f}"
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return UNKNOWN
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def pct(value: float | None) -> str:
+    return UNKNOWN if value is None else f"{value * 100:+.1f}%"
+
+
+def interval_ms(iv: tuple[float, float] | None) -> str:
+    return UNKNOWN if iv is None else f"{ms(iv[0])}–{ms(iv[1])}"
+
+
+def marks(fn: FunctionResult, m: Measurement) -> str:
+    """``current`` / ``recommended`` markers for a measured size."""
+    out = []
+    if m.memory_mb == fn.original_memory_mb:
+        out.append("current")
+    if fn.recommendation and fn.recommendation.memory_mb == m.memory_mb:
+        out.append("recommended")
+    return ", ".join(out)
+
+
+def saving_pct(rec: Recommendation | None) -> str:
+    if rec is None or rec.monthly is None:
+        return UNKNOWN
+    cur, saving = rec.monthly.current_usd, rec.monthly.saving_usd
+    if cur is None or saving is None or cur == 0:
+        return UNKNOWN
+    return f"{float(saving / cur) * 100:.0f}%"

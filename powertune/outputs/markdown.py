@@ -1,0 +1,148 @@
+"""Markdown for pull-request comments and GitHub step summaries.
+
+The gate's markdown starts with a hidden marker so a workflow can find its own comment and
+update it in place instead of adding a new one on every push.
+"""
+
+from __future__ import annotations
+
+from powertune.gate import Verdict
+from powertune.outputs import fmt
+from powertune.outputs.table import gate_value
+from powertune.results.model import FunctionResult, Result
+
+GATE_MARKER = "<!-- powertune-gate -->"
+REPORT_MARKER = "<!-- powertune-report -->"
+_ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(result: Result) -> str:
+    lines = [
+        REPORT_MARKER,
+        "## powertune: memory recommendations",
+        "",
+        f"_{result.run.target} target, {result.run.search} search, strategy "
+        f"{result.run.strategy}; prices from catalog {result.pricing.catalog_version} "
+        f"({result.pricing.region}); generated {result.generated_at} by powertune "
+        f"{result.tool_version}_",
+        "",
+        "| function | now | recommended | p95 | $/invocation | now $/mo | rec. $/mo | saving/mo |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for fn in result.functions:
+        rec = fn.recommendation
+        mo = rec.monthly if rec else None
+        lines.append(
+            "| "
+            + " | ".join(
+                _cell(c)
+                for c in (
+                    f"`{fn.name}`",
+                    f"{fn.original_memory_mb} MB",
+                    f"**{rec.memory_mb} MB**" if rec else fmt.UNKNOWN,
+                    f"{fmt.ms(rec.duration_ms_p95)} ms" if rec else fmt.UNKNOWN,
+                    fmt.usd_per_invocation(rec.cost_per_invocation_usd) if rec else fmt.UNKNOWN,
+                    fmt.usd(mo.current_usd) if mo else fmt.UNKNOWN,
+                    fmt.usd(mo.recommended_usd) if mo else fmt.UNKNOWN,
+                    f"{fmt.usd(mo.saving_usd)} ({fmt.saving_pct(rec)})" if mo else fmt.UNKNOWN,
+                )
+            )
+            + " |"
+        )
+    for fn in result.functions:
+        lines.extend(["", *_function_details(fn)])
+    return "\n".join(lines) + "\n"
+
+
+def _function_details(fn: FunctionResult) -> list[str]:
+    rec = fn.recommendation
+    out = [f"<details><summary><code>{fn.name}</code>: measurements</summary>", ""]
+    warnings = list(rec.warnings) if rec else []
+    if fn.model is not None and fn.model.status == "fitted":
+        knee = f", knee at {rec.knee_mb} MB" if rec and rec.knee_mb else ""
+        out += [f"Model: {fn.model.name}{knee}", ""]
+    elif fn.model is not None:
+        warnings.append(f"model fit failed ({fn.model.failure_reason}): measured sizes only")
+    out += [
+        "| MB | invocations | errors | cold | p50 ms | p95 ms | mean 95% CI ms | $/invocation | |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for m in sorted(fn.measurements, key=lambda m: m.memory_mb):
+        if not m.measured:
+            row = [
+                str(m.memory_mb),
+                str(m.invocations),
+                str(m.errors),
+                str(m.cold_starts),
+                fmt.UNKNOWN,
+                fmt.UNKNOWN,
+                fmt.UNKNOWN,
+                fmt.UNKNOWN,
+                f"skipped: {m.skip_reason}",
+            ]
+        else:
+            d = m.duration_ms
+            row = [
+                str(m.memory_mb),
+                str(m.invocations),
+                str(m.errors),
+                str(m.cold_starts),
+                fmt.ms(d.p50 if d else None),
+                fmt.ms(d.p95 if d else None),
+                fmt.interval_ms(d.ci95 if d else None),
+                fmt.usd_per_invocation(m.cost_per_invocation_usd),
+                fmt.marks(fn, m),
+            ]
+        out.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    if warnings:
+        out.append("")
+        out.extend(f"- ⚠️ {_cell(w)}" for w in warnings)
+    out += ["", "</details>"]
+    return out
+
+
+def render_gate_markdown(verdict: Verdict) -> str:
+    counts = {s: sum(1 for f in verdict.functions if f.status == s) for s in _ICON}
+    headline = {
+        "pass": "no cost or latency regression",
+        "warn": "passed, with warnings",
+        "fail": "regression beyond the thresholds and the measurement noise",
+    }[verdict.status]
+    th = verdict.thresholds
+    limits = f"cost +{th.max_cost_increase * 100:g}%, p95 +{th.max_p95_increase * 100:g}%"
+    if th.max_monthly_increase_usd is not None:
+        limits += f", monthly +{fmt.usd(th.max_monthly_increase_usd)}"
+    lines = [
+        GATE_MARKER,
+        f"## {_ICON[verdict.status]} powertune gate: {headline}",
+        "",
+        f"{counts['pass']} passed, {counts['warn']} warned, {counts['fail']} failed · "
+        f"limits: {limits} · a check fails only when the increase is past its limit and its "
+        f"{th.confidence * 100:g}% interval is above zero",
+        "",
+        "| function | check | | baseline | current | change | detail |",
+        "|---|---|:-:|--:|--:|--:|---|",
+    ]
+    for fv in verdict.functions:
+        if not fv.checks:
+            lines.append(
+                f"| `{fv.name}` | {fv.presence} | {_ICON[fv.status]} | | | | "
+                f"{_cell('; '.join(fv.warnings))} |"
+            )
+        for c in fv.checks:
+            change = fmt.usd(c.change, signed=True) if c.name == "monthly" else fmt.pct(c.change)
+            lines.append(
+                f"| `{fv.name}` | {c.name} | {_ICON[c.status]} | {gate_value(c.name, c.baseline)}"
+                f" | {gate_value(c.name, c.current)} | {change} | {_cell(c.message)} |"
+            )
+    notes = [w for w in verdict.warnings] + [
+        f"`{fv.name}`: {w}" for fv in verdict.functions if fv.checks for w in fv.warnings
+    ]
+    if notes:
+        lines.append("")
+        lines.extend(f"- ⚠️ {_cell(n)}" for n in notes)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,193 @@
+"""Terminal tables (rich): the measurements per function, a monthly summary, the gate verdict."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from powertune.gate import Verdict
+from powertune.outputs import fmt
+from powertune.results.model import FunctionResult, Result
+
+_STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+
+
+def result_renderable(result: Result) -> RenderableType:
+    parts: list[RenderableType] = [
+        Text(
+            f"powertune {result.tool_version} · {result.generated_at} · "
+            f"{result.run.target} target · {result.run.search} search · "
+            f"catalog {result.pricing.catalog_version} ({result.pricing.region})",
+            style="dim",
+        )
+    ]
+    for fn in result.functions:
+        parts.append(_function_table(fn))
+        parts.extend(Text(f"  ! {w}", style="yellow") for w in _warnings(fn))
+    parts.append(_summary_table(result))
+    return Group(*parts)
+
+
+def _warnings(fn: FunctionResult) -> list[str]:
+    out = list(fn.recommendation.warnings) if fn.recommendation else []
+    if fn.model is not None and fn.model.status == "failed":
+        out.append(f"model fit failed ({fn.model.failure_reason}): measured sizes only")
+    return out
+
+
+def _function_table(fn: FunctionResult) -> Table:
+    rec = fn.recommendation
+    title = f"{fn.name} · {fn.architecture} · {fn.region} · now {fn.original_memory_mb} MB"
+    if rec is not None:
+        title += f" → {rec.memory_mb} MB ({rec.strategy}, {rec.source})"
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for name, justify in (
+        ("MB", "right"),
+        ("inv", "right"),
+        ("err", "right"),
+        ("cold", "right"),
+        ("p50 ms", "right"),
+        ("p95 ms", "right"),
+        ("mean 95% CI ms", "right"),
+        ("$/invocation", "right"),
+        ("", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for m in sorted(fn.measurements, key=lambda m: m.memory_mb):
+        if not m.measured:
+            table.add_row(
+                str(m.memory_mb),
+                str(m.invocations),
+                str(m.errors),
+                str(m.cold_starts),
+                fmt.UNKNOWN,
+                fmt.UNKNOWN,
+                fmt.UNKNOWN,
+                fmt.UNKNOWN,
+                Text(f"skipped: {m.skip_reason}", style="yellow"),
+            )
+            continue
+        d = m.duration_ms
+        mark = fmt.marks(fn, m)
+        table.add_row(
+            str(m.memory_mb),
+            str(m.invocations),
+            str(m.errors),
+            str(m.cold_starts),
+            fmt.ms(d.p50 if d else None),
+            fmt.ms(d.p95 if d else None),
+            fmt.interval_ms(d.ci95 if d else None),
+            fmt.usd_per_invocation(m.cost_per_invocation_usd),
+            Text(mark, style="bold green" if "recommended" in mark else ""),
+        )
+    if rec is not None and rec.source == "model" and fn.measurement(rec.memory_mb) is None:
+        table.add_row(
+            str(rec.memory_mb),
+            "",
+            "",
+            "",
+            fmt.ms(rec.duration_ms_p50),
+            fmt.ms(rec.duration_ms_p95),
+            "",
+            fmt.usd_per_invocation(rec.cost_per_invocation_usd),
+            Text("recommended (model)", style="bold green"),
+        )
+    return table
+
+
+def _summary_table(result: Result) -> Table:
+    table = Table(title="Monthly cost", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for name in ("function", "now MB", "rec MB", "invocations/mo", "now $/mo", "rec $/mo"):
+        table.add_column(name, justify="left" if name == "function" else "right")
+    table.add_column("saving $/mo", justify="right")
+    table.add_column("saving", justify="right")
+    for fn in result.functions:
+        rec = fn.recommendation
+        mo = rec.monthly if rec else None
+        table.add_row(
+            fn.name,
+            str(fn.original_memory_mb),
+            str(rec.memory_mb) if rec else fmt.UNKNOWN,
+            f"{mo.invocations:,}" if mo else fmt.UNKNOWN,
+            fmt.usd(mo.current_usd) if mo else fmt.UNKNOWN,
+            fmt.usd(mo.recommended_usd) if mo else fmt.UNKNOWN,
+            fmt.usd(mo.saving_usd) if mo else fmt.UNKNOWN,
+            fmt.saving_pct(rec),
+        )
+    return table
+
+
+def gate_renderable(verdict: Verdict) -> RenderableType:
+    table = Table(
+        title=f"powertune gate: {verdict.status.upper()}",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
+    )
+    for name in ("function", "check", "status", "baseline", "current", "change", "95% interval"):
+        table.add_column(name, justify="left" if name in ("function", "check") else "right")
+    notes: list[Text] = []
+    for fv in verdict.functions:
+        style = _STATUS_STYLE[fv.status]
+        if not fv.checks:
+            table.add_row(fv.name, fv.presence, Text(fv.status, style=style), "", "", "", "")
+        for c in fv.checks:
+            change = _change(c.name, c.change)
+            interval = (
+                f"{_change(c.name, c.interval[0])} to {_change(c.name, c.interval[1])}"
+                if c.interval
+                else fmt.UNKNOWN
+            )
+            table.add_row(
+                fv.name,
+                c.name,
+                Text(c.status, style=_STATUS_STYLE[c.status]),
+                gate_value(c.name, c.baseline),
+                gate_value(c.name, c.current),
+                change,
+                interval,
+            )
+            if c.status != "pass":
+                notes.append(
+                    Text(f"{c.status}: {fv.name}: {c.message}", style=_STATUS_STYLE[c.status])
+                )
+        notes.extend(Text(f"warn: {fv.name}: {w}", style="yellow") for w in fv.warnings)
+    notes.extend(Text(f"warn: {w}", style="yellow") for w in verdict.warnings)
+    return Group(table, *notes)
+
+
+def _change(check: str, value: float | None) -> str:
+    return fmt.usd(value, signed=True) if check == "monthly" else fmt.pct(value)
+
+
+def gate_value(check: str, value: float | None) -> str:
+    """A gate check's baseline/current figure in its unit."""
+    if value is None:
+        return fmt.UNKNOWN
+    if check == "p95":
+        return f"{fmt.ms(value)} ms"
+    if check == "monthly":
+        return fmt.usd(value)
+    return fmt.usd_per_invocation(Decimal(repr(value)))
+
+
+def _render(renderable: RenderableType, width: int) -> str:
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, color_system=None, force_terminal=False)
+    console.print(renderable)
+    # rich pads every line to the table width; files and golden tests want no trailing blanks
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+
+
+def render_table(result: Result, *, width: int = 110) -> str:
+    """The result as plain text (no colour): what ``report --format table`` writes to a file."""
+    return _render(result_renderable(result), width)
+
+
+def render_gate_table(verdict: Verdict, *, width: int = 130) -> str:
+    return _render(gate_renderable(verdict), width)

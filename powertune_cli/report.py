@@ -1,0 +1,134 @@
+"""``powertune report`` (render a result file) and ``powertune gate`` (compare two of them).
+
+Exit codes of ``gate``: 0 pass (warnings allowed), 1 regression, 2 usage error, 3 unreadable or
+invalid result file (with the command that regenerates a bad baseline).
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from powertune.config import load_config, parse_percent, parse_usd
+from powertune.gate import Verdict, compare, regenerate_command, thresholds_from
+from powertune.outputs import (
+    render_gate_markdown,
+    render_html,
+    render_json,
+    render_junit,
+    render_markdown,
+    render_table,
+)
+from powertune.outputs.table import gate_renderable, result_renderable
+from powertune.results import InvalidResult, Result, load_result
+from powertune_cli.common import handle_errors
+
+
+class ReportFormat(str, enum.Enum):
+    table = "table"
+    markdown = "markdown"
+    html = "html"
+    json = "json"
+
+
+def _render(result: Result, form: ReportFormat) -> str:
+    renderers = {
+        ReportFormat.table: render_table,
+        ReportFormat.markdown: render_markdown,
+        ReportFormat.html: render_html,
+        ReportFormat.json: render_json,
+    }
+    return renderers[form](result)
+
+
+def _write(path: Path, text: str) -> None:
+    """Write only once there is something to write: a failed run leaves no empty file."""
+    if str(path) == "-":
+        typer.echo(text, nl=False)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+def console() -> Console:
+    """The terminal console; wide when output goes to a CI log rather than a terminal."""
+    return Console() if sys.stdout.isatty() else Console(width=140)
+
+
+def emit_verdict(verdict: Verdict, *, junit: Path | None, markdown: Path | None) -> None:
+    """Print the verdict table and write the JUnit / markdown files (also used by tune)."""
+    console().print(gate_renderable(verdict))
+    if junit is not None:
+        _write(junit, render_junit(verdict))
+    if markdown is not None:
+        _write(markdown, render_gate_markdown(verdict))
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("report")
+    @handle_errors
+    def report(
+        result_file: Path = typer.Argument(..., help="A result JSON written by `tune --json`."),
+        form: ReportFormat = typer.Option(
+            ReportFormat.table, "--format", "-f", help="table, markdown, html or json."
+        ),
+        output: Path | None = typer.Option(
+            None, "--output", "-o", help="Write to FILE instead of the terminal."
+        ),
+    ) -> None:
+        """Render a result file: terminal table, markdown, self-contained HTML page or JSON."""
+        result = load_result(result_file)
+        if output is None and form is ReportFormat.table:
+            console().print(result_renderable(result))
+            return
+        _write(output or Path("-"), _render(result, form))
+
+    @app.command("gate")
+    @handle_errors
+    def gate(
+        baseline: Path = typer.Option(..., "--baseline", help="The committed baseline result."),
+        current: Path = typer.Option(..., "--current", help="The result of this change."),
+        max_cost_increase: str | None = typer.Option(
+            None, help="Allowed cost-per-invocation increase, e.g. 5% (default 5%)."
+        ),
+        max_p95_increase: str | None = typer.Option(
+            None, help="Allowed p95 duration increase, e.g. 10% (default 10%)."
+        ),
+        max_monthly_increase: str | None = typer.Option(
+            None, help="Allowed monthly cost increase in USD (default: not checked)."
+        ),
+        config: Path | None = typer.Option(
+            None, "--config", help="powertune.toml or pyproject.toml (default: found from cwd)."
+        ),
+        junit: Path | None = typer.Option(None, "--junit", help="Write JUnit XML here."),
+        markdown: Path | None = typer.Option(
+            None, "--markdown", help="Write PR-comment markdown here (carries a hidden marker)."
+        ),
+    ) -> None:
+        """Exit 1 when a function got costlier or slower beyond the thresholds and the noise."""
+        settings = load_config(config).gate
+        thresholds = thresholds_from(
+            settings,
+            max_cost_increase=_opt(parse_percent, max_cost_increase, "--max-cost-increase"),
+            max_p95_increase=_opt(parse_percent, max_p95_increase, "--max-p95-increase"),
+            max_monthly_increase_usd=_opt(
+                parse_usd, max_monthly_increase, "--max-monthly-increase"
+            ),
+        )
+        cur = load_result(current)
+        try:
+            base = load_result(baseline)
+        except InvalidResult as exc:
+            raise InvalidResult(
+                f"{exc}; regenerate the baseline with: {regenerate_command(cur, str(baseline))}"
+            ) from None
+        verdict = compare(base, cur, thresholds)
+        emit_verdict(verdict, junit=junit, markdown=markdown)
+        raise typer.Exit(verdict.exit_code)
+
+
+def _opt(parse: object, value: str | None, flag: str) -> object:
+    return None if value is None else parse(value, what=flag)  # type: ignore[operator]
