@@ -110,6 +110,65 @@ class _Context:
 _REQUEST_ID = ""
 
 
+# --- run-queue delay, for the CPU model --------------------------------------------------------
+# /proc/<tid>/schedstat: cumulative on-CPU ns, ns spent runnable but waiting for a CPU, slices.
+# The wait is host contention (other processes), not the handler's own I/O, so the model takes it
+# out of the wall time. Threads that end during an invocation report their totals as they end.
+_ENDED: dict[int, tuple[int, int]] = {}
+_ENDED_LOCK = threading.Lock()
+
+
+def _schedstat(path: str) -> tuple[int, int] | None:
+    try:
+        with open(path) as stat:
+            fields = stat.read().split()
+        return int(fields[0]), int(fields[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _live_threads() -> dict[int, tuple[int, int]]:
+    found = {}
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return found
+    for tid in tids:
+        stat = _schedstat(f"/proc/self/task/{tid}/schedstat")
+        if stat is not None:
+            found[int(tid)] = stat
+    return found
+
+
+_original_run = threading.Thread.run
+
+
+def _run_and_record(self: threading.Thread) -> None:
+    try:
+        _original_run(self)
+    finally:
+        stat = _schedstat("/proc/thread-self/schedstat")
+        if stat is not None:
+            with _ENDED_LOCK:
+                _ENDED[threading.get_native_id()] = stat
+
+
+threading.Thread.run = _run_and_record  # type: ignore[method-assign]
+
+
+def _contention(before: dict[int, tuple[int, int]]) -> tuple[float, int]:
+    """Run-queue delay (s) spread over the busy threads, and how many threads were busy."""
+    with _ENDED_LOCK:
+        after = {**_ENDED, **_live_threads()}
+        _ENDED.clear()
+    delay_ns, busy = 0, 0
+    for tid, (cpu, delay) in after.items():
+        cpu0, delay0 = before.get(tid, (0, 0))
+        delay_ns += max(delay - delay0, 0)
+        busy += (cpu - cpu0) >= 1_000_000  # at least 1 ms on a CPU
+    return delay_ns / 1e9 / max(busy, 1), max(busy, 1)
+
+
 class _LambdaFormatter(logging.Formatter):
     """Lambda's Python log line: [LEVEL]\\ttimestamp\\trequest id\\tmessage (or JSON)."""
 
@@ -209,6 +268,7 @@ def main() -> None:
             event = json.loads(body) if body else {}
         except ValueError:
             event = body.decode("utf-8", "replace")
+        threads_before = _live_threads()
         started = time.perf_counter()
         cpu_started = time.process_time()
         context = _Context(header, started + header["timeout_s"])
@@ -224,6 +284,7 @@ def main() -> None:
             payload = json.dumps(error).encode()
         reply["wall_s"] = time.perf_counter() - started
         reply["cpu_s"] = time.process_time() - cpu_started
+        reply["wait_s"], reply["busy_threads"] = _contention(threads_before)
         reply["logs"] = capture.take()
         _send(reply, payload)
 

@@ -4,13 +4,16 @@
 ``cpu.max``) whose quota is ``vcpu_share(memory) * period``: at 128 MB a worker may use 7.2% of
 one core, at 1,769 MB one core, at 10,240 MB 5.79 cores (bounded by the host's cores).
 
-``model`` mode: the handler runs unthrottled. The environment measures its wall time ``W`` and
-its process CPU time ``C`` (all threads). The observed parallelism is ``p = clamp(C / W, 1,
-host cores)``; the part of ``W`` not spent computing (``W - C / p``, waiting on I/O) is kept as it
-is, and the computing part is replayed at Lambda's rate for that memory,
-``speedup(memory, p) = min(share, p, visible cores)`` vCPUs:
+``model`` mode: the handler runs unthrottled. The environment measures its wall time ``W``, its
+process CPU time ``C`` (all threads) and the time its busy threads sat runnable waiting for a
+host CPU (``Q``, the run-queue delay from ``/proc/<tid>/schedstat``, averaged over the busy
+threads: contention from other processes, which Lambda would not have). With the uncontended wall
+time ``W' = W - Q``, the observed parallelism is ``p = clamp(C / W', 1, host cores)``; the part of
+``W'`` not spent computing (``W' - C / p``, waiting on I/O) is kept as it is, and the computing
+part is replayed at Lambda's rate for that memory, ``speedup(memory, p) = min(share, p, visible
+cores)`` vCPUs:
 
-    reported = (W - C / p) + C / speedup(memory, p)
+    reported = (W' - C / p) + C / speedup(memory, p)
 
 So a single-threaded CPU-bound handler at 128 MB reports 1769/128 = 13.8 times its CPU time, and
 above 1,769 MB stops speeding up, while a handler keeping two threads busy speeds up to 3,538 MB
@@ -36,12 +39,16 @@ PERIOD_US = 20_000
 _MIN_QUOTA_US = 1_000
 
 
-def model_duration_s(wall_s: float, cpu_s: float, memory_mb: int) -> float:
-    """The duration Lambda would take at ``memory_mb`` for work measured unthrottled."""
-    if wall_s <= 0:
-        return 0.0
+def model_duration_s(wall_s: float, cpu_s: float, memory_mb: int, wait_s: float = 0.0) -> float:
+    """The duration Lambda would take at ``memory_mb`` for work measured unthrottled.
+
+    ``wait_s`` is the run-queue delay (host contention) to take out of ``wall_s``.
+    """
     cpu_s = max(cpu_s, 0.0)
     host = float(os.cpu_count() or 1)
+    wall_s = max(wall_s - max(wait_s, 0.0), cpu_s / host)
+    if wall_s <= 0:
+        return 0.0
     parallelism = min(max(cpu_s / wall_s, 1.0), host)
     waiting = max(wall_s - cpu_s / parallelism, 0.0)
     return waiting + cpu_s / speedup(memory_mb, parallelism)

@@ -131,7 +131,9 @@ class Environment:
         if isinstance(result, Outcome):
             return result
         reply, body = result
-        duration = self._duration_ms(float(reply["wall_s"]), float(reply["cpu_s"]))
+        duration = self._duration_ms(
+            float(reply["wall_s"]), float(reply["cpu_s"]), float(reply.get("wait_s", 0.0))
+        )
         memory = self.max_memory_mb()
         if duration > timeout_s * 1000:  # the model stretched it past the timeout
             self.kill()
@@ -150,9 +152,9 @@ class Environment:
         )
 
     # --- plumbing --------------------------------------------------------------------------
-    def _duration_ms(self, wall_s: float, cpu_s: float) -> float:
+    def _duration_ms(self, wall_s: float, cpu_s: float, wait_s: float = 0.0) -> float:
         if self._cpu.mode == "model":
-            wall_s = model_duration_s(wall_s, cpu_s, self.memory_mb)
+            wall_s = model_duration_s(wall_s, cpu_s, self.memory_mb, wait_s)
         return wall_s * 1000.0
 
     def _send(self, header: dict[str, Any], body: bytes) -> None:

@@ -247,6 +247,10 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     local: LocalLambda
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up (at exit, or on a read timeout) is not the server's problem.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
 
 class LocalLambda:
     """A Lambda-compatible endpoint in this process: ``with LocalLambda() as server: ...``.
