@@ -1,0 +1,338 @@
+"""Turn a tuning run's observations into a Result: measurements, the fitted model, the choice
+per strategy, and the recommendation priced in dollars per month.
+
+Every price comes from ``pricing/`` (directly or through ``costing`` and ``recommend``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from powertune import __version__
+from powertune.costing import CostCurve, cost_curve, default_grid, warm_durations
+from powertune.models.fit import Fit, FitFailure, fit_curve
+from powertune.recommend.priced import Arm64Twin, price_recommendation
+from powertune.results.model import (
+    Alternative,
+    Criterion,
+    CurvePoint,
+    FunctionResult,
+    Measurement,
+    Model,
+    Pricing,
+    Recommendation,
+    Result,
+    Run,
+    Tuning,
+    utc_now_iso,
+)
+from powertune.results.stats import mean_ci95
+from powertune.search.adaptive import AdaptiveSearch
+from powertune.search.interface import Observations, Search
+from powertune.strategies import STRATEGIES, Choice, choose
+from powertune.tuner import TuneOutcome
+from pricing.cost import invocation_cost
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """The function's real traffic, for dollars per month (None where unknown)."""
+
+    monthly_invocations: int | None = None
+    source: str = "flag"  # "flag" | "cloudwatch"
+    peak_concurrency: float | None = None
+    log_bytes_per_invocation: float | None = None
+    log_retention_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the strategy decided and the curve it decided on."""
+
+    fit: Fit | FitFailure | None
+    curve: CostCurve
+    choice: Choice
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    strategy: str = "cost"
+    balanced_weight: float = 0.5
+    max_p95_ms: float | None = None
+    percentile: int = 95
+    trim: float = 0.2
+    cold_share: float = 0.0
+    free_tier: bool = False
+    savings_plan: str | None = None
+    seed: int = 0
+    memory_range: tuple[int, int] | None = None
+    arm64_twin: Arm64Twin | None = None
+
+
+def decide(
+    outcome: TuneOutcome, search: Search, catalog: Any, options: BuildOptions
+) -> Decision | None:
+    """The fit, cost curve and choice; None when nothing usable was measured."""
+    obs = outcome.observations
+    info = outcome.info
+    warm = warm_durations(obs)
+    if not warm:
+        return None
+    lo, hi = options.memory_range or (min(warm), max(warm))
+    extras = tuple(m for m in (info.memory_mb,) if lo <= m <= hi) + tuple(warm)
+    common: dict[str, Any] = {
+        "catalog": catalog,
+        "region": info.region,
+        "arch": info.architecture,
+        "cold_share": options.cold_share,
+        "ephemeral_mb": info.ephemeral_mb,
+        "seed": options.seed,
+    }
+    if isinstance(search, AdaptiveSearch):
+        choice = search.choice or search.finalize(obs)
+        fit = search.fit
+        grid = default_grid(lo, hi, extra=(*extras, choice.memory_mb))
+        curve = cost_curve(fit, obs, memory_grid=grid, **common)
+        return Decision(fit=fit, curve=curve, choice=choice)
+    # A grid search answers with a measured size, as the reference tool does; the model is
+    # still fitted so the report can draw it.
+    fit = fit_curve(warm, seed=options.seed) if len(warm) >= 2 else FitFailure("fewer than 2 sizes")
+    curve = cost_curve(None, obs, trim=options.trim, **common)
+    choice = choose(
+        options.strategy,
+        curve,
+        balanced_weight=options.balanced_weight,
+        max_p95_ms=options.max_p95_ms,
+        percentile=options.percentile,
+    )
+    if isinstance(fit, Fit):
+        display = cost_curve(fit, obs, memory_grid=default_grid(lo, hi, extra=extras), **common)
+        return Decision(fit=fit, curve=display, choice=choice)
+    return Decision(fit=fit, curve=curve, choice=choice)
+
+
+def build_result(
+    outcome: TuneOutcome,
+    *,
+    search: Search,
+    catalog: Any,
+    run: Run,
+    options: BuildOptions,
+    traffic: Traffic | None = None,
+    payload_sha256: str | None = None,
+) -> Result:
+    """The Result of one function's run (validated against the schema when written)."""
+    info = outcome.info
+    obs = outcome.observations
+    measurements = tuple(_measurement(m, obs, outcome, catalog) for m in sorted(obs.samples))
+    decision = decide(outcome, search, catalog, options)
+    model = _model(decision) if decision is not None else None
+    recommendation = (
+        _recommendation(decision, outcome, catalog, options, traffic or Traffic(), measurements)
+        if decision is not None
+        else None
+    )
+    function = FunctionResult(
+        name=info.name,
+        arn=info.arn,
+        region=info.region,
+        architecture=info.architecture,
+        original_memory_mb=info.memory_mb,
+        payload_sha256=payload_sha256,
+        measurements=measurements,
+        model=model,
+        recommendation=recommendation,
+    )
+    return Result(
+        tool_version=__version__,
+        generated_at=utc_now_iso(),
+        pricing=Pricing(catalog_version=catalog.version, region=info.region),
+        run=run,
+        functions=(function,),
+        tuning=Tuning(
+            invocations=outcome.invocations,
+            billed_gb_s=float(outcome.billed_gb_s),
+            spend_usd=outcome.spend_usd,
+            wall_s=round(outcome.wall_s, 3),
+        ),
+    )
+
+
+def _measurement(
+    memory_mb: int, obs: Observations, outcome: TuneOutcome, catalog: Any
+) -> Measurement:
+    samples = obs.samples[memory_mb]
+    if memory_mb in obs.skipped:
+        return Measurement.skipped(memory_mb, obs.skipped[memory_mb], samples)
+    info = outcome.info
+    costs = [
+        invocation_cost(
+            catalog,
+            region=info.region,
+            arch=info.architecture,
+            memory_mb=memory_mb,
+            billed_ms=s.billed_ms,
+            ephemeral_mb=info.ephemeral_mb,
+        )
+        for s in samples
+        if s.ok and s.billed_ms is not None
+    ]
+    mean = sum(costs, Decimal(0)) / len(costs) if costs else None
+    ci = mean_ci95([float(c) for c in costs]) if len(costs) >= 2 else None
+    interval = (_usd(ci[0]), _usd(ci[1])) if ci else None
+    return Measurement.from_samples(
+        memory_mb, samples, cost_per_invocation=mean, cost_ci95=interval
+    )
+
+
+def _usd(value: float) -> Decimal:
+    return Decimal(repr(max(value, 0.0))).quantize(Decimal("1e-14"))
+
+
+def _model(decision: Decision) -> Model:
+    fit = decision.fit
+    if not isinstance(fit, Fit):
+        reason = fit.reason if isinstance(fit, FitFailure) else "no model fitted"
+        return Model(status="failed", failure_reason=reason)
+    curve = decision.curve
+    p95, _p95_lo, p95_hi = curve.quantiles.get(95, (None, None, None))
+    points = []
+    for i, memory in enumerate(curve.memory_mb):
+        cost, cost_lo, cost_hi = curve.decimal_cost(int(memory))
+        points.append(
+            CurvePoint(
+                memory_mb=int(memory),
+                duration_ms=round(float(curve.mean[i]), 3),
+                duration_lo=round(float(curve.mean_lo[i]), 3),
+                duration_hi=round(float(curve.mean_hi[i]), 3),
+                duration_p95=None if p95 is None else round(float(p95[i]), 3),
+                duration_p95_hi=None if p95_hi is None else round(float(p95_hi[i]), 3),
+                cost_per_invocation_usd=cost,
+                cost_lo_usd=cost_lo,
+                cost_hi_usd=cost_hi,
+            )
+        )
+    criterion = fit.criterion or {}
+    name = str(criterion.get("name", "aicc"))
+    value = criterion.get("value")
+    return Model(
+        status="fitted",
+        name=fit.name,
+        params={k: float(v) for k, v in fit.params.items()},
+        criterion=Criterion(name=name, value=float(value)) if value is not None else None,
+        curve=tuple(points),
+    )
+
+
+def _recommendation(
+    decision: Decision,
+    outcome: TuneOutcome,
+    catalog: Any,
+    options: BuildOptions,
+    traffic: Traffic,
+    measurements: tuple[Measurement, ...],
+) -> Recommendation:
+    info = outcome.info
+    choice = decision.choice
+    curve = decision.curve
+    alternatives: dict[str, Alternative] = {}
+    for strategy in STRATEGIES:
+        if strategy == choice.strategy or (strategy == "slo" and not options.max_p95_ms):
+            continue
+        other = choose(
+            strategy,
+            curve,
+            balanced_weight=options.balanced_weight,
+            max_p95_ms=options.max_p95_ms,
+            percentile=options.percentile,
+        )
+        alternatives[strategy] = Alternative(
+            memory_mb=other.memory_mb,
+            cost_per_invocation_usd=other.cost_per_invocation,
+            duration_ms_p95=round(other.duration_p95, 3),
+        )
+    current_billed = _expected_billed(curve, info.memory_mb)
+    recommended_billed = _expected_billed(curve, choice.memory_mb)
+    peak_memory = max(
+        (m.max_memory_used_mb for m in measurements if m.max_memory_used_mb is not None),
+        default=None,
+    )
+    warnings: list[str] = []
+    if choice.strategy == "slo" and choice.slo_met is False:
+        warnings.append(
+            f"no size meets p{choice.percentile} <= {choice.slo_ms} ms; the fastest is shown"
+        )
+    monthly = arm64 = fargate = logs = None
+    if recommended_billed is not None:
+        priced = price_recommendation(
+            catalog,
+            region=info.region,
+            arch=info.architecture,
+            current_memory_mb=info.memory_mb,
+            current_billed_ms=current_billed if current_billed is not None else recommended_billed,
+            recommended_memory_mb=choice.memory_mb,
+            recommended_billed_ms=recommended_billed,
+            recommended_duration_ms=choice.duration_mean,
+            monthly_invocations=traffic.monthly_invocations,
+            free_tier=options.free_tier,
+            savings_plan=options.savings_plan,
+            ephemeral_mb=info.ephemeral_mb,
+            peak_max_memory_used_mb=peak_memory,
+            peak_concurrency=traffic.peak_concurrency,
+            arm64_twin=options.arm64_twin,
+            log_bytes_per_invocation=traffic.log_bytes_per_invocation
+            if traffic.log_bytes_per_invocation is not None
+            else _log_bytes(outcome),
+            log_retention_days=traffic.log_retention_days,
+        )
+        warnings.extend(priced.warnings)
+        monthly = priced.results_monthly(traffic.source)  # type: ignore[arg-type]
+        if monthly is not None and current_billed is None:
+            # The current size was not measured nor predicted: no "current" dollars.
+            monthly = type(monthly)(
+                invocations=monthly.invocations,
+                invocations_source=monthly.invocations_source,
+                current_usd=None,
+                recommended_usd=monthly.recommended_usd,
+                saving_usd=None,
+            )
+        arm64 = priced.arm64.to_json() if priced.arm64 else None
+        fargate = priced.fargate.to_json() if priced.fargate else None
+        logs = priced.logs.to_json() if priced.logs else None
+    return Recommendation(
+        strategy=choice.strategy,
+        memory_mb=choice.memory_mb,
+        source=choice.source,  # type: ignore[arg-type]
+        cost_per_invocation_usd=choice.cost_per_invocation,
+        cost_interval_usd=(choice.cost_lo, choice.cost_hi),
+        duration_ms_p50=round(choice.duration_p50, 3),
+        duration_ms_p95=round(choice.duration_p95, 3),
+        duration_p95_interval=(round(choice.duration_p95_lo, 3), round(choice.duration_p95_hi, 3)),
+        knee_mb=choice.knee_mb,
+        warnings=tuple(warnings),
+        monthly=monthly,
+        alternatives=alternatives or None,
+        arm64=arm64,
+        fargate=fargate,
+        logs=logs,
+    )
+
+
+def _expected_billed(curve: CostCurve, memory_mb: int) -> Decimal | None:
+    if not np.any(curve.memory_mb == memory_mb):
+        return None
+    return Decimal(repr(round(curve.expected_billed_ms(memory_mb), 3)))
+
+
+def _log_bytes(outcome: TuneOutcome) -> float | None:
+    sizes = [
+        s.log_bytes
+        for samples in outcome.observations.samples.values()
+        for s in samples
+        if s.log_bytes is not None
+    ]
+    return float(np.mean(sizes)) if sizes else None

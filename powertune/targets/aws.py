@@ -1,0 +1,505 @@
+"""The AWS Lambda target: tune a deployed function through published versions and aliases.
+
+For each memory size the unpublished configuration ($LATEST) is updated and waited for, a version
+is published and an alias ``powertune-<memory>`` points at it; invocations go through that alias.
+The function's own aliases and traffic are never touched. ``restore`` puts the configuration back
+and deletes every alias and version the run created — found by listing, not only by memory, so a
+version published just before an interrupt is not left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+
+from powertune.collectors.cloudwatch import find_report
+from powertune.collectors.parse import try_parse_record
+from powertune.collectors.records import Report, Start
+from powertune.collectors.sources import log_result_lines
+from powertune.plan import parse_function
+from powertune.targets.interface import FunctionInfo, Sample, Target, TargetError, Throttled
+
+DEFAULT_ALIAS_PREFIX = "powertune-"
+DESCRIPTION_MARK = "powertune run="
+COLD_START_VARIABLE = "POWERTUNE_COLD_START"
+THROTTLE_CODES = frozenset(
+    {"TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded"}
+)
+_ORIGINAL_MEMORY = re.compile(r"original-memory=(\d+)")
+
+
+@dataclass
+class Leftovers:
+    """What tuning runs left on a function: aliases, versions, and a changed $LATEST."""
+
+    aliases: list[str] = field(default_factory=list)
+    versions: list[str] = field(default_factory=list)
+    memory_mb: int | None = None  # $LATEST's memory now
+    original_memory_mb: int | None = None  # what the run found, from its version descriptions
+    cold_start_variable: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return (
+            not self.aliases
+            and not self.versions
+            and not self.cold_start_variable
+            and (self.original_memory_mb is None or self.original_memory_mb == self.memory_mb)
+        )
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _describe_error(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
+    return f"{type(exc).__name__}: {exc}"
+
+
+class AwsLambdaTarget(Target):
+    """A deployed function reached through boto3 (AWS, the local runtime, or moto)."""
+
+    def __init__(
+        self,
+        function: str,
+        *,
+        alias_prefix: str = DEFAULT_ALIAS_PREFIX,
+        boto3_session: boto3.Session | None = None,
+        boto3_client: Any = None,
+        logs_client: Any = None,
+        boto_config: Config | None = None,
+        region: str | None = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        max_connections: int = 64,
+        log_wait_s: float = 30.0,
+        run_id: str | None = None,
+    ) -> None:
+        super().__init__()
+        ref = parse_function(function)
+        self.name = ref.name
+        self.alias_prefix = alias_prefix
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+        self.log_wait_s = log_wait_s
+        try:
+            session = boto3_session or boto3.Session(
+                profile_name=profile, region_name=region or ref.region
+            )
+            base = Config(
+                retries={"mode": "standard", "max_attempts": 6},
+                max_pool_connections=max_connections,
+                connect_timeout=10,
+                read_timeout=60,
+            )
+            config = base.merge(boto_config) if boto_config else base
+            kwargs: dict[str, Any] = {"endpoint_url": endpoint_url}
+            if region or ref.region:
+                kwargs["region_name"] = region or ref.region
+            self.client = boto3_client or session.client("lambda", config=config, **kwargs)
+            # Invocations retry throttles themselves (and count them): one attempt per call, and a
+            # read timeout above Lambda's 900 s maximum.
+            invoke_config = config.merge(
+                Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=910)
+            )
+            self.invoke_client = (
+                boto3_client
+                if boto3_client is not None
+                else session.client("lambda", config=invoke_config, **kwargs)
+            )
+            self.logs = logs_client or session.client("logs", config=config, **kwargs)
+        except BotoCoreError as exc:
+            raise TargetError(f"cannot create AWS clients: {exc}") from None
+        self.provenance = {"target": "aws", "endpoint_url": endpoint_url}
+        self._lock = threading.Lock()
+        self._info: FunctionInfo | None = None
+        self._original: dict[str, Any] = {}
+        self._aliases: dict[int, str] = {}
+        self._versions: list[str] = []
+        self._dirty = False
+        self._cold_counter = 0
+        self._restored = False
+
+    # -- describe -------------------------------------------------------------------------------
+
+    def describe(self) -> FunctionInfo:
+        if self._info is not None:
+            return self._info
+        config = self._call("GetFunctionConfiguration", self.client.get_function_configuration)
+        if config.get("LastUpdateStatus") == "InProgress" or config.get("State") == "Pending":
+            config = self._wait_updated()
+        env = (config.get("Environment") or {}).get("Variables") or {}
+        self._original = {
+            "MemorySize": config["MemorySize"],
+            "Variables": dict(env),
+        }
+        logging_config = config.get("LoggingConfig") or {}
+        self.log_group = logging_config.get("LogGroup") or f"/aws/lambda/{self.name}"
+        arn = config.get("FunctionArn")
+        region = arn.split(":")[3] if arn and arn.count(":") >= 6 else self.client.meta.region_name
+        self._info = FunctionInfo(
+            name=self.name,
+            arn=arn,
+            region=region,
+            architecture=(config.get("Architectures") or ["x86_64"])[0],
+            memory_mb=int(config["MemorySize"]),
+            timeout_s=config.get("Timeout"),
+            runtime=config.get("Runtime"),
+            package_type=config.get("PackageType", "Zip"),
+            log_format=logging_config.get("LogFormat", "Text"),
+            ephemeral_mb=int((config.get("EphemeralStorage") or {}).get("Size", 512)),
+        )
+        return self._info
+
+    # -- configuration steps (called one at a time) --------------------------------------------
+
+    def prepare(self, memory_mb: int) -> None:
+        info = self.describe()
+        self._configure(memory_mb, self._original["Variables"], info)
+
+    def force_cold(self, memory_mb: int) -> None:
+        """A fresh version (a changed environment variable) so the next invocation starts cold."""
+        info = self.describe()
+        self._cold_counter += 1
+        variables = {**self._original["Variables"], COLD_START_VARIABLE: str(self._cold_counter)}
+        self._configure(memory_mb, variables, info)
+
+    def _configure(self, memory_mb: int, variables: dict[str, str], info: FunctionInfo) -> None:
+        self._update(memory_mb, variables)
+        version = self._publish(memory_mb)
+        self._point_alias(memory_mb, version)
+
+    def _update(self, memory_mb: int, variables: dict[str, str]) -> None:
+        kwargs: dict[str, Any] = {"FunctionName": self.name, "MemorySize": memory_mb}
+        if variables != self._current_variables():
+            kwargs["Environment"] = {"Variables": variables}
+        self._dirty = True  # before the call: an interrupt mid-call must still restore
+        self._retry_conflict(
+            "UpdateFunctionConfiguration", self.client.update_function_configuration, **kwargs
+        )
+        self._variables = variables
+        self._wait_updated()
+
+    def _current_variables(self) -> dict[str, str]:
+        return getattr(self, "_variables", self._original.get("Variables", {}))
+
+    def _wait_updated(self) -> dict[str, Any]:
+        # A few quick polls first (the local runtime finishes in milliseconds), then boto3's waiter.
+        for delay in (0.02, 0.05, 0.1, 0.2, 0.4):
+            config = self._call("GetFunctionConfiguration", self.client.get_function_configuration)
+            status = config.get("LastUpdateStatus")
+            if status == "Failed":
+                reason = config.get("LastUpdateStatusReason", "no reason given")
+                raise TargetError(f"configuration update of {self.name} failed: {reason}")
+            if status in (None, "Successful") and config.get("State") != "Pending":
+                return config
+            time.sleep(delay)
+        try:
+            waiter = self.client.get_waiter("function_updated_v2")
+        except ValueError:
+            waiter = self.client.get_waiter("function_updated")
+        try:
+            waiter.wait(FunctionName=self.name, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
+        except WaiterError as exc:
+            raise TargetError(f"{self.name} did not finish updating: {exc}") from None
+        return self._call("GetFunctionConfiguration", self.client.get_function_configuration)
+
+    def _description(self, memory_mb: int) -> str:
+        return (
+            f"{DESCRIPTION_MARK}{self.run_id} memory={memory_mb} "
+            f"original-memory={self._original['MemorySize']}"
+        )
+
+    def _publish(self, memory_mb: int) -> str:
+        description = self._description(memory_mb)
+        response = self._retry_conflict(
+            "PublishVersion",
+            self.client.publish_version,
+            FunctionName=self.name,
+            Description=description,
+        )
+        version = str(response["Version"])
+        if response.get("Description") == description:
+            self._versions.append(version)  # ours; an unchanged config returns an older version
+        if response.get("State") == "Pending":
+            try:
+                self.client.get_waiter("published_version_active").wait(
+                    FunctionName=self.name,
+                    Qualifier=version,
+                    WaiterConfig={"Delay": 1, "MaxAttempts": 300},
+                )
+            except WaiterError as exc:
+                raise TargetError(f"version {version} did not become active: {exc}") from None
+        return version
+
+    def _point_alias(self, memory_mb: int, version: str) -> None:
+        alias = f"{self.alias_prefix}{memory_mb}"
+        kwargs = {
+            "FunctionName": self.name,
+            "Name": alias,
+            "FunctionVersion": version,
+            "Description": self._description(memory_mb),
+        }
+        if memory_mb in self._aliases:
+            self._call("UpdateAlias", self.client.update_alias, **kwargs)
+            return
+        try:
+            self.client.create_alias(**kwargs)
+        except ClientError as exc:
+            # An alias left by an interrupted run (AWS: ResourceConflictException; moto differs).
+            if _error_code(exc) not in ("ResourceConflictException", "ConflictException"):
+                message = f"CreateAlias on {self.name} failed: {_describe_error(exc)}"
+                raise TargetError(message) from None
+            self._call("UpdateAlias", self.client.update_alias, **kwargs)
+        except BotoCoreError as exc:
+            raise TargetError(f"CreateAlias on {self.name} failed: {exc}") from None
+        self._aliases[memory_mb] = alias
+
+    # -- invocations (many threads) ------------------------------------------------------------
+
+    def invoke(self, memory_mb: int, payload: bytes, payload_index: int = 0) -> Sample:
+        info = self.describe()
+        alias = self._aliases.get(memory_mb)
+        if alias is None:
+            raise TargetError(f"{memory_mb} MB was not prepared")
+        started_ms = int(time.time() * 1000) - 60_000
+        try:
+            response = self.invoke_client.invoke(
+                FunctionName=self.name,
+                Qualifier=alias,
+                InvocationType="RequestResponse",
+                LogType="Tail",
+                Payload=payload,
+            )
+            body = response["Payload"].read()
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if _error_code(exc) in THROTTLE_CODES or status == 429:
+                raise Throttled(f"throttled at {memory_mb} MB") from None
+            raise TargetError(
+                f"Invoke {self.name}:{alias} failed: {_describe_error(exc)}"
+            ) from None
+        except BotoCoreError as exc:
+            raise TargetError(f"Invoke {self.name}:{alias} failed: {exc}") from None
+        request_id = response.get("ResponseMetadata", {}).get("RequestId")
+        lines = log_result_lines(response.get("LogResult"))
+        report = _report_in(lines, request_id)
+        if report is None and request_id:
+            try:
+                report = find_report(
+                    self.logs,
+                    self.log_group,
+                    request_id,
+                    log_format=info.log_format,
+                    start_time_ms=started_ms,
+                    wait_s=self.log_wait_s,
+                )
+            except (ClientError, BotoCoreError) as exc:
+                raise TargetError(
+                    f"reading the REPORT of {request_id} from CloudWatch Logs failed: "
+                    f"{_describe_error(exc)}"
+                ) from None
+        if report is None:
+            raise TargetError(
+                f"no REPORT record for request {request_id} in the Invoke log tail or in "
+                f"CloudWatch Logs ({self.log_group})"
+            )
+        function_error = response.get("FunctionError")
+        status = report.status or ("error" if function_error else "success")
+        if status == "failure":
+            status = "error"
+        error_type = report.error_type
+        if function_error and error_type is None:
+            error_type = _error_type(body) or function_error
+        if function_error and status == "success":
+            status = "error"
+        return Sample(
+            memory_mb=memory_mb,
+            duration_ms=float(report.duration_ms or 0.0),
+            billed_ms=report.billed_ms,
+            init_ms=report.init_ms,
+            max_memory_mb=report.max_memory_mb,
+            status=status,
+            error_type=error_type,
+            request_id=report.request_id or request_id,
+            payload_index=payload_index,
+            log_bytes=_log_bytes(lines, report.request_id or request_id),
+        )
+
+    # -- restore --------------------------------------------------------------------------------
+
+    def restore(self) -> None:
+        """Put $LATEST back and delete this run's aliases and versions. Raises TargetError listing
+        what could not be undone (after trying everything)."""
+        with self._lock:
+            if self._info is None:
+                return  # nothing was read, so nothing was changed
+            problems: list[str] = []
+            if self._dirty:
+                try:
+                    self._update(self._original["MemorySize"], self._original["Variables"])
+                    self._dirty = False
+                except (TargetError, ClientError, BotoCoreError) as exc:
+                    problems.append(f"memory not restored: {exc}")
+            try:
+                found = find_leftovers(
+                    self.client, self.name, alias_prefix=self.alias_prefix, run_id=self.run_id
+                )
+                problems += remove_leftovers(self.client, self.name, found)
+            except (ClientError, BotoCoreError) as exc:
+                problems.append(f"listing aliases/versions failed: {_describe_error(exc)}")
+            if problems:
+                raise TargetError(
+                    f"could not fully restore {self.name}: {'; '.join(problems)}. "
+                    f"Run `powertune cleanup {self.name}` to finish."
+                )
+            self._restored = True
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _call(self, what: str, method: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("FunctionName", self.name)
+        try:
+            return method(**kwargs)
+        except ClientError as exc:
+            raise TargetError(f"{what} on {self.name} failed: {_describe_error(exc)}") from None
+        except BotoCoreError as exc:
+            raise TargetError(f"{what} on {self.name} failed: {exc}") from None
+
+    def _retry_conflict(self, what: str, method: Any, **kwargs: Any) -> Any:
+        """Retry while another update is in progress (ResourceConflictException)."""
+        delay = 0.2
+        for _attempt in range(12):
+            try:
+                return method(**kwargs)
+            except ClientError as exc:
+                if _error_code(exc) != "ResourceConflictException":
+                    raise TargetError(
+                        f"{what} on {self.name} failed: {_describe_error(exc)}"
+                    ) from None
+                time.sleep(delay + random.uniform(0, delay))
+                delay = min(delay * 2, 5.0)
+            except BotoCoreError as exc:
+                raise TargetError(f"{what} on {self.name} failed: {exc}") from None
+        raise TargetError(f"{what} on {self.name}: an update stayed in progress for too long")
+
+
+def _report_in(lines: list[str], request_id: str | None) -> Report | None:
+    """The invocation's REPORT in its Invoke log tail: the one with its request id, else the last
+    one (the tail holds only this invocation's log, whatever id the endpoint answered with)."""
+    reports = [r for line in lines if isinstance(r := try_parse_record(line), Report)]
+    for report in reversed(reports):
+        if report.request_id == request_id:
+            return report
+    return reports[-1] if reports else None
+
+
+def _log_bytes(lines: list[str], request_id: str | None) -> int | None:
+    """Bytes the invocation logged, START to REPORT, when the 4 KB tail still holds its START."""
+    for index, line in enumerate(lines):
+        record = try_parse_record(line)
+        if isinstance(record, Start) and record.request_id == request_id:
+            return sum(len(text.encode()) + 1 for text in lines[index:])
+    return None
+
+
+def _error_type(body: bytes) -> str | None:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(payload, dict) and isinstance(payload.get("errorType"), str):
+        return payload["errorType"]
+    return None
+
+
+def find_leftovers(
+    client: Any, name: str, *, alias_prefix: str = DEFAULT_ALIAS_PREFIX, run_id: str | None = None
+) -> Leftovers:
+    """Aliases (by prefix) and versions (by description) that tuning runs created; with
+    ``run_id``, only that run's."""
+    mark = f"{DESCRIPTION_MARK}{run_id} " if run_id else DESCRIPTION_MARK
+    found = Leftovers()
+    for page in client.get_paginator("list_aliases").paginate(FunctionName=name):
+        for alias in page.get("Aliases", []):
+            ours = alias["Name"].startswith(alias_prefix) and (
+                (alias.get("Description") or "").startswith(mark)
+            )
+            if ours:
+                found.aliases.append(alias["Name"])
+    for page in client.get_paginator("list_versions_by_function").paginate(FunctionName=name):
+        for version in page.get("Versions", []):
+            description = version.get("Description") or ""
+            if version["Version"] == "$LATEST":
+                found.memory_mb = version.get("MemorySize")
+                env = (version.get("Environment") or {}).get("Variables") or {}
+                found.cold_start_variable = COLD_START_VARIABLE in env
+            elif description.startswith(mark):
+                found.versions.append(version["Version"])
+                match = _ORIGINAL_MEMORY.search(description)
+                if match and found.original_memory_mb is None:
+                    found.original_memory_mb = int(match.group(1))
+    return found
+
+
+def remove_leftovers(client: Any, name: str, found: Leftovers) -> list[str]:
+    """Delete the aliases, then the versions (an alias pins its version). Returns what failed."""
+    problems: list[str] = []
+    for alias in found.aliases:
+        try:
+            client.delete_alias(FunctionName=name, Name=alias)
+        except ClientError as exc:
+            if _error_code(exc) != "ResourceNotFoundException":
+                problems.append(f"alias {alias}: {_describe_error(exc)}")
+        except BotoCoreError as exc:
+            problems.append(f"alias {alias}: {exc}")
+    for version in found.versions:
+        try:
+            client.delete_function(FunctionName=name, Qualifier=version)
+        except ClientError as exc:
+            if _error_code(exc) != "ResourceNotFoundException":
+                problems.append(f"version {version}: {_describe_error(exc)}")
+        except BotoCoreError as exc:
+            problems.append(f"version {version}: {exc}")
+    return problems
+
+
+def cleanup(client: Any, name: str, *, alias_prefix: str = DEFAULT_ALIAS_PREFIX) -> Leftovers:
+    """Undo what interrupted runs left: $LATEST's memory and environment, aliases, versions."""
+    found = find_leftovers(client, name, alias_prefix=alias_prefix)
+    problems: list[str] = []
+    restore_memory = (
+        found.original_memory_mb is not None and found.original_memory_mb != found.memory_mb
+    )
+    if restore_memory or found.cold_start_variable:
+        kwargs: dict[str, Any] = {"FunctionName": name}
+        if restore_memory:
+            kwargs["MemorySize"] = found.original_memory_mb
+        if found.cold_start_variable:
+            config = client.get_function_configuration(FunctionName=name)
+            env = dict((config.get("Environment") or {}).get("Variables") or {})
+            env.pop(COLD_START_VARIABLE, None)
+            kwargs["Environment"] = {"Variables": env}
+        try:
+            client.update_function_configuration(**kwargs)
+            client.get_waiter("function_updated").wait(
+                FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+            )
+        except (ClientError, BotoCoreError, WaiterError) as exc:
+            problems.append(f"$LATEST not restored: {_describe_error(exc)}")
+    problems += remove_leftovers(client, name, found)
+    if problems:
+        raise TargetError(f"cleanup of {name} incomplete: {'; '.join(problems)}")
+    return found

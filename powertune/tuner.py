@@ -1,0 +1,407 @@
+"""The tuning loop: ask the search what to measure, configure sizes one at a time, invoke in
+parallel, retry throttles, skip sizes that cannot run, stay within the budget, always restore.
+
+The core reports progress to an Observer; it never prints and never imports rich.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from powertune.models.cpu_share import scale_duration
+from powertune.plan import Payloads
+from powertune.search.interface import Batch, Observations, Search
+from powertune.targets.interface import FunctionInfo, Sample, Target, Throttled
+from pricing.cost import gb_seconds, invocation_cost
+
+T = TypeVar("T")
+OUT_OF_MEMORY = "Runtime.OutOfMemory"
+
+
+class Observer:
+    """Progress callbacks (all optional). Called from the main thread only."""
+
+    def on_start(self, info: FunctionInfo) -> None: ...
+    def on_configure(self, memory_mb: int) -> None: ...
+    def on_planned(self, count: int) -> None: ...
+    def on_sample(self, sample: Sample, *, warmup: bool) -> None: ...
+    def on_skip(self, memory_mb: int, reason: str) -> None: ...
+    def on_message(self, text: str) -> None: ...
+    def on_restore(self, state: str) -> None: ...  # "start" | "done"
+
+
+@dataclass(frozen=True)
+class TuneSettings:
+    """How a run behaves (not what it measures: that is the search's business)."""
+
+    concurrency: int = 10
+    warmup: int = 1  # invocations per size, discarded (the first one also prices the batch)
+    cold_starts: bool = False
+    allowed_errors: frozenset[str] = frozenset()
+    max_spend_usd: Decimal | None = None
+    max_invocations: int | None = None
+    throttle_retries: int = 8
+    throttle_base_s: float = 0.2
+    sleep_between_ms: int = 0
+
+
+@dataclass
+class TuneOutcome:
+    """What happened: the observations, the spend, and why the run stopped."""
+
+    info: FunctionInfo
+    observations: Observations
+    spend_usd: Decimal = Decimal(0)
+    billed_gb_s: Decimal = Decimal(0)
+    invocations: int = 0  # including warm-ups
+    throttles: int = 0
+    wall_s: float = 0.0
+    stop_reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Pricer:
+    catalog: Any
+    region: str
+    arch: str
+    ephemeral_mb: int
+
+    def cost(self, memory_mb: int, billed_ms: int) -> Decimal:
+        return invocation_cost(
+            self.catalog,
+            region=self.region,
+            arch=self.arch,
+            memory_mb=memory_mb,
+            billed_ms=billed_ms,
+            ephemeral_mb=self.ephemeral_mb,
+        )
+
+
+class Tuner:
+    """One tuning run against one target."""
+
+    def __init__(
+        self,
+        target: Target,
+        search: Search,
+        payloads: Payloads,
+        settings: TuneSettings,
+        *,
+        catalog: Any,
+        observer: Observer | None = None,
+    ) -> None:
+        self.target = target
+        self.search = search
+        self.payloads = payloads
+        self.settings = settings
+        self.catalog = catalog
+        self.observer = observer or Observer()
+        self._cycle = (
+            list(range(len(payloads.items)))
+            if payloads.per_invocation
+            else payloads.schedule(sum(payloads.weights))
+        )
+        self._sent: dict[int, int] = {}
+        self._prepared: set[int] = set()
+
+    # -- the run ----------------------------------------------------------------------------------
+
+    def run(self) -> TuneOutcome:
+        """Measure, then restore the function whatever happened (errors, Ctrl-C)."""
+        started = time.monotonic()
+        config_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="powertune-config")
+        invoke_pool = ThreadPoolExecutor(
+            max_workers=max(1, self.settings.concurrency), thread_name_prefix="powertune-invoke"
+        )
+        self._config_pool = config_pool
+        self._invoke_pool = invoke_pool
+        self._config_future: Future[Any] | None = None
+        outcome: TuneOutcome | None = None
+        try:
+            info = self._configure_step(self.target.describe)
+            outcome = TuneOutcome(info=info, observations=Observations())
+            self._pricer = _Pricer(self.catalog, info.region, info.architecture, info.ephemeral_mb)
+            self.observer.on_start(info)
+            self._loop(outcome)
+            return outcome
+        finally:
+            invoke_pool.shutdown(wait=False, cancel_futures=True)
+            with _sigint_deferred(self.observer):
+                # A configuration step still in flight must land before restore lists leftovers.
+                if self._config_future is not None:
+                    with contextlib.suppress(BaseException):
+                        self._config_future.result()
+                config_pool.shutdown(wait=True)
+                self.observer.on_restore("start")
+                self.target.restore()
+                self.observer.on_restore("done")
+            if outcome is not None:
+                outcome.wall_s = time.monotonic() - started
+
+    def _loop(self, outcome: TuneOutcome) -> None:
+        obs = outcome.observations
+        while True:
+            batches = [b for b in self.search.next(obs) if b.memory_mb not in obs.skipped]
+            if not batches:
+                outcome.stop_reason = outcome.stop_reason or self.search.stop_reason()
+                return
+            for batch in batches:
+                if batch.memory_mb not in self._prepared:
+                    self._prepare(batch.memory_mb, outcome)
+            batches = [b for b in batches if b.memory_mb not in obs.skipped]
+            batches, reason = self._within_budget(batches, outcome)
+            if not batches:
+                outcome.stop_reason = reason
+                return
+            self.observer.on_planned(sum(b.count for b in batches))
+            self._run_batches(batches, outcome)
+            for batch in batches:
+                self._judge(batch.memory_mb, outcome)
+            obs.spend_usd = float(outcome.spend_usd)
+            if reason:
+                outcome.stop_reason = reason
+                return
+
+    # -- configuration ----------------------------------------------------------------------------
+
+    def _configure_step(self, func: Callable[..., T], *args: Any) -> T:
+        """Run a configuration call on the config thread; the main thread waits interruptibly."""
+        future = self._config_pool.submit(func, *args)
+        self._config_future = future
+        return _wait_one(future)
+
+    def _prepare(self, memory_mb: int, outcome: TuneOutcome) -> None:
+        self.observer.on_configure(memory_mb)
+        self._configure_step(self.target.prepare, memory_mb)
+        self._prepared.add(memory_mb)
+        warmups = 0 if self.settings.cold_starts else self.settings.warmup
+        for _ in range(warmups):
+            sample = self._invoke_counted(memory_mb, outcome, warmup=True)
+            if sample is None:
+                break
+            if not sample.ok:
+                # A warm-up that fails tells us the size cannot run: judge it on that alone.
+                outcome.observations.add(sample)
+                self._judge(memory_mb, outcome)
+                return
+
+    # -- invocations ------------------------------------------------------------------------------
+
+    def _payload(self, memory_mb: int) -> tuple[bytes, int]:
+        k = self._sent.get(memory_mb, 0)
+        self._sent[memory_mb] = k + 1
+        index = self._cycle[k % len(self._cycle)]
+        return self.payloads.items[index], index
+
+    def _invoke_with_retry(
+        self, memory_mb: int, payload: bytes, index: int
+    ) -> Sample | _ThrottledSample | int:
+        """A Sample, or the number of throttles when retries ran out."""
+        base = self.settings.throttle_base_s
+        throttles = 0
+        for attempt in range(self.settings.throttle_retries + 1):
+            try:
+                sample = self.target.invoke(memory_mb, payload, index)
+                if throttles:
+                    return _ThrottledSample(sample, throttles)
+                return sample
+            except Throttled:
+                throttles += 1
+                if attempt == self.settings.throttle_retries:
+                    break
+                # Exponential backoff with full jitter (AWS Architecture Blog's recommendation).
+                time.sleep(random.uniform(0, min(10.0, base * 2**attempt)))
+        return throttles
+
+    def _record(
+        self, result: Any, memory_mb: int, outcome: TuneOutcome, *, warmup: bool
+    ) -> Sample | None:
+        if isinstance(result, int):
+            outcome.throttles += result
+            outcome.observations.skipped[memory_mb] = (
+                f"throttled: still throttled after {self.settings.throttle_retries} retries"
+            )
+            self.observer.on_skip(memory_mb, outcome.observations.skipped[memory_mb])
+            return None
+        sample, throttles = _strip_throttles(result)
+        outcome.throttles += throttles
+        outcome.invocations += 1
+        if sample.billed_ms is not None:
+            outcome.spend_usd += self._pricer.cost(memory_mb, sample.billed_ms)
+            outcome.billed_gb_s += gb_seconds(memory_mb, sample.billed_ms)
+        if not warmup:
+            outcome.observations.add(sample)
+        self.observer.on_sample(sample, warmup=warmup)
+        return sample
+
+    def _invoke_counted(
+        self, memory_mb: int, outcome: TuneOutcome, *, warmup: bool
+    ) -> Sample | None:
+        payload, index = self._payload(memory_mb)
+        future = self._invoke_pool.submit(self._invoke_with_retry, memory_mb, payload, index)
+        return self._record(_wait_one(future), memory_mb, outcome, warmup=warmup)
+
+    def _run_batches(self, batches: list[Batch], outcome: TuneOutcome) -> None:
+        if self.settings.cold_starts:
+            # Every measured invocation on a fresh version: configuration is sequential, so is this.
+            for batch in batches:
+                for _ in range(batch.count):
+                    if batch.memory_mb in outcome.observations.skipped:
+                        break
+                    self._configure_step(self.target.force_cold, batch.memory_mb)
+                    self._invoke_counted(batch.memory_mb, outcome, warmup=False)
+            return
+        futures: dict[Future[Any], int] = {}
+        for batch in batches:
+            for _ in range(batch.count):
+                payload, index = self._payload(batch.memory_mb)
+                future = self._invoke_pool.submit(
+                    self._paced_invoke, batch.memory_mb, payload, index
+                )
+                futures[future] = batch.memory_mb
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
+            for future in done:
+                self._record(future.result(), futures[future], outcome, warmup=False)
+
+    def _paced_invoke(self, memory_mb: int, payload: bytes, index: int) -> Any:
+        if self.settings.sleep_between_ms:
+            time.sleep(self.settings.sleep_between_ms / 1000)
+        return self._invoke_with_retry(memory_mb, payload, index)
+
+    # -- judging and budgets ----------------------------------------------------------------------
+
+    def _judge(self, memory_mb: int, outcome: TuneOutcome) -> None:
+        obs = outcome.observations
+        if memory_mb in obs.skipped:
+            return
+        samples = obs.samples.get(memory_mb, [])
+        reason = skip_reason(samples, self.settings.allowed_errors)
+        if reason:
+            obs.skipped[memory_mb] = reason
+            self.observer.on_skip(memory_mb, reason)
+
+    def _within_budget(
+        self, batches: list[Batch], outcome: TuneOutcome
+    ) -> tuple[list[Batch], str | None]:
+        """Trim batches to the invocation and spend budgets; a reason when something was cut."""
+        reason = None
+        limit = self.settings.max_invocations
+        if limit is not None:
+            left = limit - outcome.observations.invocations
+            trimmed = []
+            for batch in batches:
+                take = min(batch.count, max(left, 0))
+                left -= take
+                if take:
+                    trimmed.append(Batch(batch.memory_mb, take))
+                if take < batch.count:
+                    reason = f"--max-invocations {limit} reached"
+            batches = trimmed
+        budget = self.settings.max_spend_usd
+        if budget is not None:
+            left_usd = budget - outcome.spend_usd
+            trimmed = []
+            for batch in batches:
+                each = self._estimate_cost(batch.memory_mb, outcome)
+                fits = batch.count if each <= 0 else min(batch.count, int(left_usd / each))
+                left_usd -= each * fits
+                if fits:
+                    trimmed.append(Batch(batch.memory_mb, fits))
+                if fits < batch.count:
+                    reason = f"--max-spend ${budget} reached"
+            batches = trimmed
+        return batches, reason
+
+    def _estimate_cost(self, memory_mb: int, outcome: TuneOutcome) -> Decimal:
+        """A cautious cost of one more invocation at ``memory_mb``: the slowest seen there, or
+        scaled from the nearest measured size, plus half again."""
+        obs = outcome.observations
+        seen = [s.billed_ms for s in obs.samples.get(memory_mb, []) if s.billed_ms]
+        if seen:
+            billed = max(seen)
+        else:
+            known = {m: s for m, s in obs.samples.items() if s}
+            if not known:
+                timeout = outcome.info.timeout_s or 900
+                return self._pricer.cost(memory_mb, timeout * 1000)
+            nearest = min(known, key=lambda m: abs(m - memory_mb))
+            slowest = max(s.duration_ms for s in known[nearest])
+            billed = int(scale_duration(slowest, nearest, memory_mb)) + 1
+        return self._pricer.cost(memory_mb, int(billed * 1.5) + 1)
+
+
+def skip_reason(samples: list[Sample], allowed_errors: frozenset[str]) -> str | None:
+    """Why a size cannot be used, from its samples (None when it can)."""
+    if not samples:
+        return None
+    if any(s.error_type == OUT_OF_MEMORY for s in samples):
+        return "out of memory"
+    if any(s.status == "timeout" for s in samples):
+        return "timeout"
+    failed = [s for s in samples if not s.ok and s.error_type not in allowed_errors]
+    if failed:
+        types = ", ".join(sorted({s.error_type or s.status for s in failed}))
+        return f"errors: {len(failed)} of {len(samples)} invocations failed ({types})"
+    return None
+
+
+@dataclass(frozen=True)
+class _ThrottledSample:
+    """A sample that needed retries: the throttles are counted, never sampled."""
+
+    sample: Sample
+    throttles: int
+
+
+def _strip_throttles(result: Any) -> tuple[Sample, int]:
+    if isinstance(result, _ThrottledSample):
+        return result.sample, result.throttles
+    return result, 0
+
+
+def _wait_one(future: Future[T]) -> T:
+    """Wait for a future in short slices so that Ctrl-C reaches the main thread promptly."""
+    while True:
+        try:
+            return future.result(timeout=0.25)
+        except TimeoutError:
+            continue
+
+
+@contextlib.contextmanager
+def _sigint_deferred(observer: Observer) -> Iterator[None]:
+    """While restoring, a first Ctrl-C is noted (restore goes on); a second one abandons it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    presses = 0
+
+    def handler(signum: int, frame: Any) -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            observer.on_message("restoring the function; press Ctrl-C again to abandon the restore")
+            return
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not in the main interpreter
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
