@@ -1,4 +1,4 @@
-"""Fit mean duration against memory, choose a form by AICc, and bootstrap the uncertainty.
+"""Fit mean duration against memory, choose a form by AIC, and bootstrap the uncertainty.
 
 How it works, in order:
 1. Per size, a 10% trimmed mean of the durations (the location the forms are fitted to) and its
@@ -7,8 +7,10 @@ How it works, in order:
 2. Every form with no more parameters than measured sizes is fitted with
    ``scipy.optimize.least_squares`` on standardised residuals with a soft-L1 loss (a whole size
    disturbed by a noisy neighbour or a cold start pulls less than under plain least squares).
-3. The form with the lowest AICc wins; with a known-variance Gaussian likelihood that is
-   ``chi² + 2k + 2k(k+1)/(N−k−1)`` with N the number of invocations.
+3. The form with the lowest AIC wins; with a known-variance Gaussian likelihood of the per-size
+   means that is ``chi² + 2k``. (AICc's small-sample term, counted in invocations, punished the
+   three-parameter forms so hard on a first round of three sizes that a two-parameter form which
+   cannot bend the right way won; counted in sizes it is undefined until five.)
 4. A bootstrap (resample each size's invocations, refit the chosen form from its estimate) gives
    draws of the mean curve. When the chosen form misfits (chi²/dof > 1), the draws are widened by
    sqrt(chi²/dof), the usual over-dispersion correction, so a wrong shape shows as wide intervals.
@@ -165,7 +167,7 @@ def fit_curve(
     n_boot: int = 64,
     trim: float = 0.10,
 ) -> Fit | FitFailure:
-    """Fit warm durations (ms) per memory size; the best form by AICc, with bootstrap draws.
+    """Fit warm durations (ms) per memory size; the best form by AIC, with bootstrap draws.
 
     ``samples`` maps memory (MB) to the durations measured there (cold starts excluded by the
     caller). ``forms`` restricts the candidates (default: all of ``FORMS``). Returns a
@@ -199,9 +201,7 @@ def fit_curve(
         if res is None or not np.all(np.isfinite(res.x)):
             continue
         chi2 = float(np.sum(((form(sizes, res.x) - y) / se) ** 2))
-        k = form.k
-        penalty = 2 * k + (2 * k * (k + 1) / (n_total - k - 1) if n_total > k + 1 else 2 * k)
-        candidates[name] = (form, res.x, chi2, chi2 + penalty)
+        candidates[name] = (form, res.x, chi2, chi2 + 2 * form.k)
     if not candidates:
         return FitFailure("no model form converged on these measurements")
 
@@ -239,7 +239,7 @@ def fit_curve(
     for i, pname in enumerate(form.params):
         params[pname] = float(theta[i] * scale) if i in DURATION_PARAMS[name] else float(theta[i])
     criterion = {
-        "name": "AICc",
+        "name": "AIC",
         "value": aicc,
         "chi2": chi2,
         "candidates": {c: v[3] for c, v in candidates.items()},

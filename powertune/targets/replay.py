@@ -42,6 +42,7 @@ from powertune.targets.interface import FunctionInfo, Sample, Target
 
 DEFAULT_NOISE_CV = 0.05
 REQUIRED = ("memory_mb", "duration_ms")
+ALIASES = {"avg_duration_ms": "duration_ms", "max_memory_used_mb": "max_memory_mb"}
 _TRUE = {"1", "true", "yes", "y", "t", "cold"}
 _FALSE = {"0", "false", "no", "n", "f", "warm", ""}
 
@@ -102,6 +103,8 @@ def read_replay_csv(path: Path) -> list[ReplayRow]:
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        # The decoded power-tuning CSVs name the duration column avg_duration_ms.
+        header = [ALIASES.get(h, h) if ALIASES.get(h) not in header else h for h in header]
         missing = [c for c in REQUIRED if c not in header]
         if missing:
             raise InputError(f"{path}: replay CSV needs columns {', '.join(missing)}")
@@ -136,8 +139,10 @@ def read_replay_csv(path: Path) -> list[ReplayRow]:
 
 
 def billed_ms(duration_ms: float, init_ms: float | None) -> int:
-    """Billed duration: init + duration, rounded up to 1 ms (INIT billed since Aug 2025)."""
-    return math.ceil(duration_ms + (init_ms or 0.0) - 1e-9)
+    """Billed duration under today's rules (1 ms rounding, INIT billed), via ``pricing``."""
+    from pricing.cost import billed_ms_for
+
+    return billed_ms_for(duration_ms, init_ms)
 
 
 class ReplayTarget(Target):

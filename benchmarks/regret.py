@@ -1,0 +1,189 @@
+"""Regret and exploration spend of the adaptive search against the reference grid, on real curves.
+
+For every curve in ``tests/data/curves`` (SeBS per-invocation data and the decoded
+aws-lambda-power-tuning curves, see ``tests/data/curves/SOURCE.md``), replay it and tune it twice
+with the same seeds:
+
+- grid: 128, 256, 512, 1024, 1536, 3008 MB (those inside the curve's measured range) × 10
+  invocations, 20% trimmed mean, cost strategy (the reference tool's behaviour);
+- adaptive: ``AdaptiveSearch`` with its defaults over the curve's measured range.
+
+Regret = cost at the recommended size ÷ cost at the true optimum of the interpolated curve over
+its measured range − 1, where the true cost per invocation at m is priced from the replayed mean
+warm duration (the curve the replay draws around) + 0.5 ms rounding, with the request fee.
+Spend = GB-s billed while tuning (billed ms of every replayed invocation, INIT included).
+
+    python benchmarks/regret.py [--seeds 3] [--only SUBSTRING] [--quiet]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from powertune.costing import UnitPrices, cost_curve  # noqa: E402
+from powertune.search.adaptive import AdaptiveSearch  # noqa: E402
+from powertune.search.grid import GridSearch  # noqa: E402
+from powertune.search.interface import Observations, Search  # noqa: E402
+from powertune.strategies import choose  # noqa: E402
+from powertune.targets.replay import ReplayTarget  # noqa: E402
+from pricing.catalog import load_catalog  # noqa: E402
+
+CURVES = ROOT / "tests" / "data" / "curves"
+GRID = (128, 256, 512, 1024, 1536, 3008)
+GRID_INVOCATIONS = 10
+REGION, ARCH = "us-east-1", "x86_64"
+
+
+@dataclass
+class Outcome:
+    memory_mb: int | None
+    regret: float | None
+    gb_s: float
+    invocations: int
+    reason: str
+
+
+def curve_sources() -> list[tuple[str, str]]:
+    """(label, replay source) for every curve: SeBS CSVs and power-tuning URLs from the index."""
+    out = [(p.stem, str(p)) for p in sorted((CURVES / "sebs").glob("sebs_*.csv"))]
+    with open(CURVES / "power-tuning" / "index.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            out.append((Path(row["file"]).stem, row["url"]))
+    return out
+
+
+def run_search(search: Search, target: ReplayTarget) -> Observations:
+    """A tiny serial tuner: prepare each new size once, invoke batch counts, collect samples."""
+    obs = Observations()
+    prepared: set[int] = set()
+    while True:
+        batches = search.next(obs)
+        if not batches:
+            return obs
+        for b in batches:
+            if b.memory_mb not in prepared:
+                target.prepare(b.memory_mb)
+                prepared.add(b.memory_mb)
+            for _ in range(b.count):
+                obs.add(target.invoke(b.memory_mb, b"{}"))
+
+
+def gb_seconds(obs: Observations) -> float:
+    return sum(
+        s.memory_mb / 1024 * (s.billed_ms or 0) / 1000 for ss in obs.samples.values() for s in ss
+    )
+
+
+def true_costs(target: ReplayTarget, prices: UnitPrices) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = target.memory_range
+    m = np.arange(lo, hi + 1)
+    return m, prices.invocation_usd(m, target.mean_duration(m) + 0.5)
+
+
+def regret(memory_mb: int, sizes: np.ndarray, costs: np.ndarray) -> float:
+    return float(costs[memory_mb - sizes[0]] / costs.min() - 1.0)
+
+
+def run_curve(
+    source: str, seed: int, catalog: object, prices: UnitPrices
+) -> tuple[Outcome, Outcome]:
+    target = ReplayTarget(source, seed=seed)
+    sizes, costs = true_costs(target, prices)
+    lo, hi = target.memory_range
+    in_range = [m for m in GRID if lo <= m <= hi]
+    if in_range:
+        obs = run_search(GridSearch(in_range, GRID_INVOCATIONS), target)
+        curve = cost_curve(
+            None, obs, catalog=catalog, region=REGION, arch=ARCH, trim=0.2, prices=prices
+        )
+        m = choose("cost", curve).memory_mb
+        grid = Outcome(m, regret(m, sizes, costs), gb_seconds(obs), obs.invocations, "grid")
+    else:
+        grid = Outcome(None, None, 0.0, 0, "no grid size in range")
+    target = ReplayTarget(source, seed=seed)
+    search = AdaptiveSearch(lo, hi, catalog=catalog, region=REGION, arch=ARCH, seed=seed)
+    obs = run_search(search, target)
+    if search.choice is None:
+        search.finalize(obs)
+    assert search.choice is not None
+    m = search.choice.memory_mb
+    ours = Outcome(
+        m, regret(m, sizes, costs), gb_seconds(obs), obs.invocations, search.stop_reason() or ""
+    )
+    return grid, ours
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args()
+    catalog = load_catalog()
+    prices = UnitPrices.of(catalog, REGION, ARCH)
+    started = time.perf_counter()
+    rows = []
+    for label, source in curve_sources():
+        if args.only and args.only not in label:
+            continue
+        for seed in range(args.seeds):
+            grid, ours = run_curve(source, seed, catalog, prices)
+            rows.append((label, seed, grid, ours))
+            if not args.quiet:
+                g = "   n/a" if grid.regret is None else f"{grid.regret:6.1%}"
+                print(
+                    f"{label[:58]:58} s{seed} grid {grid.memory_mb!s:>5} {g} "
+                    f"{grid.gb_s:8.2f} GB-s | ours {ours.memory_mb:>5} {ours.regret:6.1%} "
+                    f"{ours.gb_s:8.2f} GB-s {ours.invocations:3d} inv  {ours.reason[:30]}",
+                    flush=True,
+                )
+    elapsed = time.perf_counter() - started
+    both = [(g, o) for _, _, g, o in rows if g.regret is not None]
+    ours_all = [o for *_, o in rows]
+    g_regret = [g.regret for g, _ in both]
+    o_regret = [o.regret for o in ours_all]
+    o_regret_paired = [o.regret for _, o in both]
+    g_spend = [g.gb_s for g, _ in both]
+    o_spend = [o.gb_s for _, o in both]
+    ratios = [o.gb_s / g.gb_s for g, o in both if g.gb_s > 0]
+    print()
+    print(
+        f"curves × seeds: {len(rows)} ({len(both)} where the grid has a size in range); {elapsed:.1f} s"
+    )
+    print(f"{'':32} {'median':>9} {'p90':>9} {'mean':>9}")
+    for name, vals in (
+        ("grid regret", g_regret),
+        ("ours regret (paired)", o_regret_paired),
+        ("ours regret (all curves)", o_regret),
+    ):
+        print(f"{name:32} {pct(vals, 50):9.2%} {pct(vals, 90):9.2%} {np.mean(vals):9.2%}")
+    for name, vals in (("grid spend GB-s", g_spend), ("ours spend GB-s (paired)", o_spend)):
+        print(f"{name:32} {pct(vals, 50):9.3f} {pct(vals, 90):9.3f} {np.mean(vals):9.3f}")
+    print(
+        f"{'spend ratio: median ours/grid':32} {statistics.median(o_spend) / statistics.median(g_spend):9.3f}"
+    )
+    print(
+        f"{'spend ratio: per-curve median':32} {pct(ratios, 50):9.3f}   p90 {pct(ratios, 90):.3f}"
+    )
+    print(
+        f"{'ours invocations median':32} {statistics.median(o.invocations for o in ours_all):9.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

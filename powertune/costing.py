@@ -1,0 +1,236 @@
+"""Cost per invocation at every memory size, with its interval (billing-aware).
+
+Expected cost of one invocation at ``m`` MB, priced through ``pricing.cost``:
+
+    duration_price(GB-s) × m/1024 × E[billed ms]/1000 + request_price  (+ storage above 512 MB)
+
+with ``E[billed ms] = mean duration + 0.5`` (rounding a continuous duration up to the next 1 ms
+adds half a millisecond on average) plus, on the ``cold_share`` of invocations that start cold,
+the INIT duration (billed since Aug 2025). Inside the search the two unit prices are converted to
+float once (speed); the figures a result carries are Decimal, computed by
+``pricing.cost.invocation_cost`` (``CostCurve.decimal_cost``).
+
+With a ``Fit`` the curve covers a memory grid (default: every 64 MB across the measured range
+plus the measured sizes) and carries bootstrap draws of the cost; without one (``None`` or a
+``FitFailure``) it covers the measured sizes only, from their (trimmed) sample means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from powertune.models.fit import Fit, FitFailure, trimmed_mean
+from powertune.search.interface import Observations
+
+ROUNDING_MS = 0.5  # mean extra billed ms from rounding up to 1 ms
+LATTICE_MB = 64
+
+
+@dataclass(frozen=True)
+class UnitPrices:
+    """First-tier on-demand unit prices (Decimal) and their float copies for the search."""
+
+    per_gb_s: Decimal
+    per_request: Decimal
+
+    @classmethod
+    def of(cls, catalog: Any, region: str, arch: str) -> UnitPrices:
+        from pricing.cost import duration_price, request_price
+
+        return cls(duration_price(catalog, region, arch), request_price(catalog, region, arch))
+
+    def invocation_usd(self, memory_mb: np.ndarray, billed_ms: np.ndarray) -> np.ndarray:
+        """Float estimate for the search; results use ``CostCurve.decimal_cost``."""
+        gb_s = np.asarray(memory_mb, dtype=float) / 1024.0 * np.asarray(billed_ms) / 1000.0
+        return gb_s * float(self.per_gb_s) + float(self.per_request)
+
+
+@dataclass(frozen=True, eq=False)
+class CostCurve:
+    """Expected duration (ms) and cost (USD, float) per invocation at each size of ``memory_mb``.
+
+    ``*_lo``/``*_hi`` are 95% intervals. ``cost_draws`` (model curves only) holds bootstrap draws
+    of the cost, shape (B, len(memory_mb)), for decision rules that need the joint uncertainty.
+    """
+
+    memory_mb: np.ndarray
+    cost: np.ndarray
+    cost_lo: np.ndarray
+    cost_hi: np.ndarray
+    mean: np.ndarray
+    mean_lo: np.ndarray
+    mean_hi: np.ndarray
+    quantiles: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]  # pct -> (point, lo, hi)
+    source: str  # "model" | "measured"
+    measured: tuple[int, ...]
+    region: str
+    arch: str
+    cold_share: float
+    init_ms: float
+    prices: UnitPrices
+    catalog: Any = field(repr=False)
+    ephemeral_mb: int = 512
+    cost_draws: np.ndarray | None = field(default=None, repr=False)
+    fit_name: str | None = None
+
+    def index(self, memory_mb: int) -> int:
+        hits = np.nonzero(self.memory_mb == memory_mb)[0]
+        if not len(hits):
+            raise KeyError(f"{memory_mb} MB is not on this cost curve")
+        return int(hits[0])
+
+    def expected_billed_ms(self, memory_mb: int) -> float:
+        i = self.index(memory_mb)
+        return float(self.mean[i]) + ROUNDING_MS + self.cold_share * self.init_ms
+
+    def decimal_cost(self, memory_mb: int) -> tuple[Decimal, Decimal, Decimal]:
+        """(expected, lo, hi) USD per invocation at ``memory_mb``, priced by ``pricing.cost``."""
+        from pricing.cost import invocation_cost
+
+        i = self.index(memory_mb)
+        extra = ROUNDING_MS + self.cold_share * self.init_ms
+        out = []
+        for d in (self.mean[i], self.mean_lo[i], self.mean_hi[i]):
+            billed = Decimal(repr(round(float(d) + extra, 3)))
+            out.append(
+                invocation_cost(
+                    self.catalog,
+                    region=self.region,
+                    arch=self.arch,
+                    memory_mb=int(memory_mb),
+                    billed_ms=billed,
+                    ephemeral_mb=self.ephemeral_mb,
+                )
+            )
+        return out[0], out[1], out[2]
+
+
+def warm_durations(observations: Observations) -> dict[int, list[float]]:
+    """Successful warm durations per measured size (cold starts and errors left out)."""
+    out: dict[int, list[float]] = {}
+    for m in observations.measured_sizes():
+        ok = [s for s in observations.samples[m] if s.ok]
+        warm = [s.duration_ms for s in ok if not s.cold]
+        out[m] = warm or [s.duration_ms for s in ok]  # only cold samples: better than nothing
+    return {m: v for m, v in out.items() if v}
+
+
+def observed_init_ms(observations: Observations) -> float:
+    """Mean INIT duration of the cold starts seen so far (0 when none)."""
+    inits = [s.init_ms for ss in observations.samples.values() for s in ss if s.init_ms]
+    return float(np.mean(inits)) if inits else 0.0
+
+
+def default_grid(lo: int, hi: int, extra: tuple[int, ...] = ()) -> np.ndarray:
+    """Every ``LATTICE_MB`` multiple in [lo, hi], the ends, and ``extra`` sizes."""
+    lattice = np.arange(-(-lo // LATTICE_MB) * LATTICE_MB, hi + 1, LATTICE_MB)
+    return np.unique(np.concatenate([lattice, [lo, hi], extra]).astype(int))
+
+
+def cost_curve(
+    fit_or_none: Fit | FitFailure | None,
+    observations: Observations,
+    *,
+    catalog: Any,
+    region: str,
+    arch: str,
+    memory_grid: np.ndarray | list[int] | None = None,
+    cold_share: float = 0.0,
+    init_ms: float | None = None,
+    trim: float = 0.1,
+    ephemeral_mb: int = 512,
+    prices: UnitPrices | None = None,
+    seed: int = 0,
+) -> CostCurve:
+    """The expected cost per invocation (and its 95% interval) at each size.
+
+    ``cold_share`` is the fraction of invocations that start cold; ``init_ms`` their INIT
+    duration (default: the mean of the cold starts in ``observations``). ``trim`` applies to the
+    measured fallback's sample means (the reference tool uses 0.2).
+    """
+    if not 0.0 <= cold_share <= 1.0:
+        raise ValueError("cold_share must be within [0, 1]")
+    prices = prices or UnitPrices.of(catalog, region, arch)
+    init = observed_init_ms(observations) if init_ms is None else float(init_ms)
+    extra = ROUNDING_MS + cold_share * init
+    warm = warm_durations(observations)
+    measured = tuple(sorted(warm))
+    common = dict(
+        source="model",
+        measured=measured,
+        region=region,
+        arch=arch,
+        cold_share=cold_share,
+        init_ms=init,
+        prices=prices,
+        catalog=catalog,
+        ephemeral_mb=ephemeral_mb,
+    )
+    if isinstance(fit_or_none, Fit):
+        if memory_grid is None:
+            memory_grid = default_grid(min(measured), max(measured), measured)
+        m = np.asarray(memory_grid, dtype=int)
+        pred = fit_or_none.predict(m)
+        draws = fit_or_none.draws(m)
+        cost_draws = prices.invocation_usd(m, draws + extra)
+        lo, hi = np.percentile(cost_draws, [2.5, 97.5], axis=0)
+        return CostCurve(
+            memory_mb=m,
+            cost=prices.invocation_usd(m, pred.mean + extra),
+            cost_lo=lo,
+            cost_hi=hi,
+            mean=pred.mean,
+            mean_lo=pred.lo,
+            mean_hi=pred.hi,
+            quantiles={pct: pred.percentile(pct) for pct in (50, 95, 99)},
+            cost_draws=cost_draws,
+            fit_name=fit_or_none.name,
+            **common,
+        )
+    if not measured:
+        raise ValueError("no successful measurements to price")
+    return _measured_curve(warm, trim, prices, extra, seed, common)
+
+
+def _measured_curve(
+    warm: dict[int, list[float]],
+    trim: float,
+    prices: UnitPrices,
+    extra: float,
+    seed: int,
+    common: dict[str, Any],
+) -> CostCurve:
+    """Per measured size: trimmed sample mean, bootstrap intervals, empirical percentiles."""
+    rng = np.random.default_rng(seed)
+    m = np.array(sorted(warm), dtype=int)
+    stats: dict[str, list[float]] = {k: [] for k in ("mean", "lo", "hi")}
+    qs: dict[int, list[list[float]]] = {pct: [[], [], []] for pct in (50, 95, 99)}
+    for size in m:
+        x = np.asarray(warm[int(size)], dtype=float)
+        boot = x[rng.integers(0, len(x), size=(200, len(x)))]
+        means = trimmed_mean(boot, trim, axis=1)
+        stats["mean"].append(float(trimmed_mean(x, trim)))
+        stats["lo"].append(float(np.percentile(means, 2.5)))
+        stats["hi"].append(float(np.percentile(means, 97.5)))
+        for pct in qs:
+            bq = np.percentile(boot, pct, axis=1)
+            qs[pct][0].append(float(np.percentile(x, pct)))
+            qs[pct][1].append(float(np.percentile(bq, 2.5)))
+            qs[pct][2].append(float(np.percentile(bq, 97.5)))
+    mean, lo, hi = (np.array(stats[k]) for k in ("mean", "lo", "hi"))
+    common = {**common, "source": "measured"}
+    return CostCurve(
+        memory_mb=m,
+        cost=prices.invocation_usd(m, mean + extra),
+        cost_lo=prices.invocation_usd(m, lo + extra),
+        cost_hi=prices.invocation_usd(m, hi + extra),
+        mean=mean,
+        mean_lo=lo,
+        mean_hi=hi,
+        quantiles={pct: tuple(np.array(v) for v in qs[pct]) for pct in qs},  # type: ignore[misc]
+        **common,
+    )

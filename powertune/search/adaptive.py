@@ -1,0 +1,318 @@
+"""Adaptive search: fit the curve, measure where the decision is uncertain, stop when it is not.
+
+Each round:
+1. Fit the warm durations (``powertune.models.fit_curve``) and price every size of the candidate
+   lattice (``powertune.costing.cost_curve``), keeping the bootstrap draws of the cost.
+2. ``m*`` is the size the strategy picks on the point prediction. For every bootstrap draw, the
+   loss of picking ``m*`` is how much worse it is than that draw's own best (for ``cost``: the
+   relative extra cost). Stop ("converged") when the loss is within ``tolerance`` in at least
+   ``confidence`` of the draws and a size near ``m*`` has been measured (so the answer never
+   rests on extrapolation alone).
+3. Otherwise measure where the draws disagree: ``m*`` itself when nothing near it was measured,
+   and the size most draws would pick instead of ``m*`` (snapped to a measured neighbour, so
+   repeated doubt adds samples there rather than new sizes).
+
+The first round measures three log-spaced sizes from ``min_mb`` to ``min(max_mb,
+initial_max_mb)``: large sizes are the expensive ones, and the model only goes higher when the
+draws say more memory may pay off. Budgets: ``max_invocations`` and ``max_spend_usd`` (planned
+with the predicted cost of each batch; the tuner enforces them too) and ``max_rounds``.
+After ``next`` returns ``[]``, ``fit``, ``curve`` and ``choice`` hold the final state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from powertune.costing import CostCurve, UnitPrices, cost_curve, warm_durations
+from powertune.errors import InputError
+from powertune.models.fit import Fit, FitFailure, fit_curve
+from powertune.search.interface import Batch, Observations, Search
+from powertune.strategies import SPEED_TOLERANCE, STRATEGIES, Choice, UnknownStrategy, choose
+
+DEFAULT_MAX_INVOCATIONS = 40
+
+
+def lattice_step(min_mb: int, max_mb: int) -> int:
+    """64 MB over wide ranges (cheap to configure); finer when the range is narrow."""
+    span = max_mb - min_mb
+    return 64 if span >= 1024 else max(1, round(span / 16))
+
+
+class AdaptiveSearch(Search):
+    """Model-guided search over integer sizes in [``min_mb``, ``max_mb``] (see module doc)."""
+
+    name = "adaptive"
+
+    def __init__(
+        self,
+        min_mb: int = 128,
+        max_mb: int = 10240,
+        *,
+        tolerance: float = 0.01,
+        confidence: float = 0.95,
+        strategy: str = "cost",
+        catalog: Any,
+        region: str = "us-east-1",
+        arch: str = "x86_64",
+        seed: int = 0,
+        max_invocations: int | None = None,
+        max_spend_usd: float | None = None,
+        balanced_weight: float = 0.5,
+        max_p95_ms: float | None = None,
+        percentile: int = 95,
+        cold_share: float = 0.0,
+        initial_max_mb: int = 3008,
+        batch_size: int = 2,
+        max_rounds: int = 12,
+        n_boot: int = 64,
+    ) -> None:
+        if not 128 <= min_mb <= max_mb <= 10240:
+            raise InputError(
+                f"sizes must satisfy 128 <= min <= max <= 10240, not {min_mb}-{max_mb}"
+            )
+        if not 0 < tolerance < 1 or not 0 < confidence < 1:
+            raise InputError("tolerance and confidence must be within (0, 1)")
+        if strategy not in STRATEGIES:
+            raise UnknownStrategy(
+                f"unknown strategy {strategy!r} (choose from {', '.join(STRATEGIES)})"
+            )
+        if strategy == "slo" and not (max_p95_ms and max_p95_ms > 0):
+            raise InputError("the slo strategy needs a positive --max-p95-ms")
+        self.min_mb, self.max_mb = int(min_mb), int(max_mb)
+        self.tolerance, self.confidence = tolerance, confidence
+        self.strategy = strategy
+        self.catalog, self.region, self.arch = catalog, region, arch
+        self.seed = seed
+        self.max_invocations = max_invocations or DEFAULT_MAX_INVOCATIONS
+        self.max_spend_usd = max_spend_usd
+        self.balanced_weight, self.max_p95_ms, self.percentile = (
+            balanced_weight,
+            max_p95_ms,
+            percentile,
+        )
+        self.cold_share = cold_share
+        self.batch_size = batch_size
+        self.max_rounds = max_rounds
+        self.n_boot = n_boot
+        self.step = lattice_step(self.min_mb, self.max_mb)
+        self.grid = np.unique(
+            np.concatenate(
+                [np.arange(self.min_mb, self.max_mb + 1, self.step), [self.max_mb]]
+            ).astype(int)
+        )
+        top = min(self.max_mb, max(initial_max_mb, self.min_mb))
+        self.initial = sorted({self.snap(m) for m in np.geomspace(self.min_mb, top, 3)})
+        self.prices = UnitPrices.of(catalog, region, arch)
+        self.fit: Fit | FitFailure | None = None
+        self.curve: CostCurve | None = None
+        self.choice: Choice | None = None
+        self.confidence_reached: float | None = None
+        self.rounds = 0
+        self.history: list[dict[str, Any]] = []
+        self._reason: str | None = None
+
+    def snap(self, memory_mb: float) -> int:
+        """The nearest lattice size."""
+        return int(self.grid[int(np.argmin(np.abs(self.grid - memory_mb)))])
+
+    def stop_reason(self) -> str | None:
+        return self._reason
+
+    # -- the round ---------------------------------------------------------------------------
+
+    def next(self, observations: Observations) -> list[Batch]:
+        measured = [m for m in warm_durations(observations) if self.min_mb <= m <= self.max_mb]
+        cold_seen = any(s.cold for ss in observations.samples.values() for s in ss)
+        fresh = self.batch_size + (1 if cold_seen else 0)
+        if self.rounds == 0 and not measured:
+            self.rounds = 1
+            # One invocation at the largest (dearest) size: the pooled noise estimate covers it.
+            top = self.initial[-1] if len(self.initial) >= 3 else None
+            return [Batch(m, 1 if m == top else fresh) for m in self.initial]
+        self.rounds += 1
+        self._update(observations)
+        if self._reason is not None:
+            return []
+        # A size that so far only had a cold start needs one warm invocation to count.
+        warm_only = self._warm(observations)
+        batches = [Batch(m, 1) for m in measured if m not in warm_only]
+        taken = {b.memory_mb for b in batches}
+        batches += [b for b in self._plan(list(warm_only), fresh) if b.memory_mb not in taken]
+        return self._within_budget(batches, observations)
+
+    def finalize(self, observations: Observations) -> Choice:
+        """Refit on everything measured (for a run the tuner's budget cut short); the choice."""
+        self._update(observations)
+        assert self.choice is not None
+        return self.choice
+
+    def _warm(self, observations: Observations) -> dict[int, list[float]]:
+        """Warm durations per size within the range (sizes with only cold starts left out)."""
+        out: dict[int, list[float]] = {}
+        for m, ss in observations.samples.items():
+            if m in observations.skipped or not self.min_mb <= m <= self.max_mb:
+                continue
+            warm = [s.duration_ms for s in ss if s.ok and not s.cold]
+            if warm:
+                out[m] = warm
+        return out
+
+    def _update(self, observations: Observations) -> None:
+        warm = self._warm(observations)
+        self._measured = [
+            m for m in warm_durations(observations) if self.min_mb <= m <= self.max_mb
+        ]
+        self.fit = fit_curve(warm, seed=self.seed + self.rounds, n_boot=self.n_boot)
+        grid = np.unique(np.concatenate([self.grid, list(warm)]).astype(int))
+        self.curve = cost_curve(
+            self.fit,
+            observations,
+            catalog=self.catalog,
+            region=self.region,
+            arch=self.arch,
+            memory_grid=grid,
+            cold_share=self.cold_share,
+            prices=self.prices,
+            seed=self.seed,
+        )
+        self.choice = choose(
+            self.strategy,
+            self.curve,
+            balanced_weight=self.balanced_weight,
+            max_p95_ms=self.max_p95_ms,
+            percentile=self.percentile,
+        )
+        if not isinstance(self.fit, Fit):
+            self._measured_only_plan = True
+            return
+        self._measured_only_plan = False
+        ok, alt = self._decision(self.curve, self.choice.memory_mb)
+        self._alt = alt
+        near = self._near_measured(self.choice.memory_mb, list(warm))
+        self.history.append(
+            {
+                "round": self.rounds,
+                "fit": self.fit.name,
+                "choice_mb": self.choice.memory_mb,
+                "confidence": ok,
+                "invocations": observations.invocations,
+            }
+        )
+        self.confidence_reached = ok
+        # Trust a shape only once a size beyond its parameter count has tested it.
+        enough = len(warm) >= min(self.fit.form.k + 1, len(self.grid)) and len(warm) == len(
+            self._measured
+        )
+        if ok >= self.confidence and near is not None and enough:
+            self._reason = (
+                f"converged: {self.choice.memory_mb} MB is within {self.tolerance:.1%} of the best "
+                f"in {ok:.0%} of the bootstrap draws"
+            )
+        elif self.rounds > self.max_rounds:
+            self._reason = "round limit reached"
+
+    def _losses(self, curve: CostCurve) -> tuple[np.ndarray, np.ndarray]:
+        """Per draw: each size's loss against that draw's best (B, M), and each draw's best."""
+        assert curve.cost_draws is not None
+        c = curve.cost_draws
+        if self.strategy == "cost":
+            loss = c / c.min(axis=1, keepdims=True) - 1.0
+        else:
+            d = self._duration_draws(curve)
+            if self.strategy == "speed":
+                loss = np.maximum(d / d.min(axis=1, keepdims=True) - 1.0 - SPEED_TOLERANCE, 0.0)
+            elif self.strategy == "balanced":
+                w = self.balanced_weight
+                score = w * _norm_rows(c) + (1 - w) * _norm_rows(d)
+                loss = score - score.min(axis=1, keepdims=True)
+            else:
+                assert self.max_p95_ms is not None
+                ratio = curve.quantiles[self.percentile][0] / np.maximum(curve.mean, 1e-9)
+                feasible = d * ratio[None, :] <= self.max_p95_ms
+                masked = np.where(feasible, c, np.inf)
+                best = masked.min(axis=1, keepdims=True)
+                best = np.where(np.isfinite(best), best, c.min(axis=1, keepdims=True))
+                loss = np.where(feasible, c / best - 1.0, np.inf)
+        return loss, np.argmin(loss, axis=1)
+
+    def _duration_draws(self, curve: CostCurve) -> np.ndarray:
+        assert isinstance(self.fit, Fit)
+        return self.fit.draws(curve.memory_mb)
+
+    def _decision(self, curve: CostCurve, chosen: int) -> tuple[float, int | None]:
+        """Share of draws in which ``chosen`` is within tolerance; the most-picked alternative."""
+        loss, best = self._losses(curve)
+        i = curve.index(chosen)
+        ok = float(np.mean(loss[:, i] <= self.tolerance))
+        doubt = best[loss[:, i] > self.tolerance]
+        if not len(doubt):
+            return ok, None
+        values, counts = np.unique(doubt, return_counts=True)
+        return ok, int(curve.memory_mb[int(values[np.argmax(counts)])])
+
+    def _near_measured(self, memory_mb: int, measured: list[int]) -> int | None:
+        """A measured size within two lattice steps (or 5%) of ``memory_mb``, if any."""
+        if not measured:
+            return None
+        reach = max(2 * self.step, 0.05 * memory_mb)
+        dist = [abs(m - memory_mb) for m in measured]
+        j = int(np.argmin(dist))
+        return measured[j] if dist[j] <= reach else None
+
+    def _plan(self, measured: list[int], fresh: int) -> list[Batch]:
+        assert self.choice is not None
+        if self._measured_only_plan:
+            # The fit failed (too few sizes): add the next log-spaced size not measured yet.
+            todo = [m for m in self.initial if m not in measured]
+            if not todo:
+                untried = [int(m) for m in self.grid if int(m) not in measured]
+                if not untried:
+                    self._reason = "no model fits and every size was measured"
+                    return []
+                todo = [untried[len(untried) // 2]]
+            return [Batch(todo[0], fresh)]
+        batches: dict[int, int] = {}
+        chosen = self.choice.memory_mb
+        near = self._near_measured(chosen, measured)
+        if near is None:
+            batches[chosen] = fresh
+        else:
+            batches[near] = self.batch_size
+        alt = self._alt
+        if alt is not None:
+            alt_near = self._near_measured(alt, measured)
+            target = alt_near if alt_near is not None else alt
+            if target not in batches:
+                batches[target] = self.batch_size if alt_near is not None else fresh
+        return [Batch(m, n) for m, n in sorted(batches.items())]
+
+    def _within_budget(self, batches: list[Batch], observations: Observations) -> list[Batch]:
+        left = self.max_invocations - observations.invocations
+        if left <= 0:
+            self._reason = f"invocation budget reached ({self.max_invocations})"
+            return []
+        out: list[Batch] = []
+        spend_left = (
+            None if self.max_spend_usd is None else self.max_spend_usd - observations.spend_usd
+        )
+        for b in batches:
+            n = min(b.count, left)
+            if spend_left is not None and self.curve is not None:
+                j = int(np.argmin(np.abs(self.curve.memory_mb - b.memory_mb)))
+                per = float(self.curve.cost_hi[j])
+                n = min(n, int(spend_left // per) if per > 0 else n)
+                spend_left -= n * per
+            if n > 0:
+                out.append(Batch(b.memory_mb, n))
+                left -= n
+        if not out:
+            self._reason = "spend budget reached" if spend_left is not None else "budget reached"
+        return out
+
+
+def _norm_rows(x: np.ndarray) -> np.ndarray:
+    lo = x.min(axis=1, keepdims=True)
+    span = x.max(axis=1, keepdims=True) - lo
+    return np.where(span > 0, (x - lo) / np.where(span > 0, span, 1.0), 0.0)
