@@ -290,7 +290,7 @@ def function_figure(fn: FunctionResult) -> go.Figure:
     fig.update_layout(
         template="none",
         height=640,
-        margin={"l": 70, "r": 20, "t": 40, "b": 50},
+        margin={"l": 90, "r": 20, "t": 40, "b": 50},
         legend={"orientation": "h", "y": -0.12},
         hovermode="closest",
         font={"family": "system-ui, sans-serif", "size": 12},

@@ -1,0 +1,121 @@
+"""Golden-file tests of the report renderings, and the `report` command.
+
+Golden files live in tests/golden/; regenerate them after a deliberate change with
+``POWERTUNE_UPDATE_GOLDEN=1 pytest tests/test_report.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from powertune.outputs import render_html, render_markdown, render_table
+from powertune.outputs.html import PLOTLY_START
+from powertune.results import Result, load_result
+
+GOLDEN = Path(__file__).parent / "golden"
+EXAMPLE = GOLDEN / "result-example.json"
+UPDATE = os.environ.get("POWERTUNE_UPDATE_GOLDEN") == "1"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def example() -> Result:
+    return load_result(EXAMPLE)
+
+
+def _strip_bundle(page: str) -> str:
+    """The inlined plotly.js is the library's, not ours: replace it with a placeholder."""
+    return re.sub(
+        re.escape(PLOTLY_START) + r".*?</script>",
+        PLOTLY_START + "/* plotly.js */</script>",
+        page,
+        count=1,
+        flags=re.S,
+    )
+
+
+def _check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}: run with POWERTUNE_UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+
+
+def test_table_golden(example: Result) -> None:
+    text = render_table(example)
+    assert "compression · x86_64 · us-east-1 · now 1024 MB → 256 MB (cost, model)" in text
+    assert "skipped: out of memory" in text
+    _check_golden("report-example.table.txt", text)
+
+
+def test_markdown_golden(example: Result) -> None:
+    text = render_markdown(example)
+    assert "| `compression` | 1024 MB | **256 MB** |" in text
+    assert "$64.28 (51%)" in text
+    _check_golden("report-example.md", text)
+
+
+def test_html_golden(example: Result) -> None:
+    page = render_html(example)
+    assert len(page) > 1_000_000  # plotly.js itself is inside: the page opens offline
+    assert "cdn" not in _strip_bundle(page).lower()
+    assert "<script src=" not in page
+    _check_golden("report-example.html", _strip_bundle(page))
+
+
+def test_html_carries_every_part_of_the_chart(example: Result) -> None:
+    page = render_html(example, inline_plotlyjs=False)
+    for needle in (
+        '"name":"model 95% band"',
+        '"name":"model mean (cpu_share)"',
+        '"name":"invocations"',
+        '"name":"measured mean \\u00b1 95% CI"',
+        '"name":"measured p95"',
+        '"name":"now: 1024 MB"',
+        '"name":"recommended: 256 MB"',
+        '"fill":"tonexty"',
+        "128 MB skipped: out of memory",
+        "model fit failed",
+    ):
+        assert needle in page, needle
+    assert page.count('class="plotly-graph-div"') == 2
+
+
+def test_report_command_writes_each_format(tmp_path: Path) -> None:
+    for form in ("table", "markdown", "html", "json"):
+        out = tmp_path / f"r.{form}"
+        res = runner.invoke(app, ["report", str(EXAMPLE), "--format", form, "--output", str(out)])
+        assert res.exit_code == 0, res.output
+        assert out.stat().st_size > 500
+    assert json.loads((tmp_path / "r.json").read_text())["schema_version"] == "1"
+    assert (tmp_path / "r.markdown").read_text() == render_markdown(load_result(EXAMPLE))
+
+
+def test_report_to_terminal_shows_the_table() -> None:
+    res = runner.invoke(app, ["report", str(EXAMPLE)])
+    assert res.exit_code == 0
+    assert "compression" in res.output and "Monthly cost" in res.output
+
+
+def test_report_on_a_bad_file_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": "1", "functions": "nope"}')
+    out = tmp_path / "out.html"
+    res = runner.invoke(app, ["report", str(bad), "--format", "html", "--output", str(out)])
+    assert res.exit_code == 3
+    assert res.output.count("\n") == 1 and "powertune: error:" in res.output
+    assert "Traceback" not in res.output
+    assert not out.exists()  # nothing written for a failed run
+
+
+def test_report_unknown_format_is_a_usage_error() -> None:
+    res = runner.invoke(app, ["report", str(EXAMPLE), "--format", "pdf"])
+    assert res.exit_code == 2
