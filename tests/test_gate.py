@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import xml.etree.ElementTree as ET
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from cli import app
 from powertune.gate import Thresholds, compare
 from powertune.results import (
     FunctionResult,
@@ -24,6 +28,7 @@ from powertune.results import (
     Result,
     Run,
     Tuning,
+    write_result,
 )
 from powertune.targets.interface import Sample
 
@@ -221,3 +226,95 @@ def test_p95_is_compared_at_one_size_when_the_recommendation_moves() -> None:
 def test_compare_is_deterministic() -> None:
     base, cur = build_result(7), build_result(8, slowdown=1.1)
     assert compare(base, cur) == compare(base, cur)
+
+
+# --- the `powertune gate` command ---------------------------------------------------------
+
+runner = CliRunner()
+
+
+def _files(tmp_path: Path, base: Result, cur: Result) -> tuple[Path, Path]:
+    b, c = tmp_path / "base.json", tmp_path / "cur.json"
+    write_result(base, b)
+    write_result(cur, c)
+    return b, c
+
+
+def _gate(tmp_path: Path, base: Path, cur: Path, *extra: str) -> tuple[int, str]:
+    args = ["gate", "--baseline", str(base), "--current", str(cur)]
+    args += ["--junit", str(tmp_path / "gate.xml"), "--markdown", str(tmp_path / "gate.md")]
+    res = runner.invoke(app, [*args, *extra])
+    return res.exit_code, res.output
+
+
+def test_cli_unchanged_exits_0_with_marker_and_junit(tmp_path: Path) -> None:
+    code, out = _gate(tmp_path, *_files(tmp_path, build_result(11), build_result(12)))
+    assert code == 0, out
+    md = (tmp_path / "gate.md").read_text()
+    assert md.startswith("<!-- powertune-gate -->\n")
+    suites = ET.parse(tmp_path / "gate.xml").getroot()
+    assert suites.get("failures") == "0" and suites.get("tests") == "2"
+
+
+def test_cli_regression_exits_1(tmp_path: Path) -> None:
+    code, out = _gate(tmp_path, *_files(tmp_path, build_result(11), build_result(12, slowdown=1.2)))
+    assert code == 1
+    assert "fail: orders: cost per invocation" in out
+    failures = ET.parse(tmp_path / "gate.xml").getroot().findall(".//failure")
+    assert failures and failures[0].get("type") == "regression"
+    assert "❌ powertune gate" in (tmp_path / "gate.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "content", ["{not json", '{"schema_version": "2"}', '{"schema_version": "1", "run": 3}', None]
+)
+def test_cli_bad_baseline_exits_3_with_the_regenerate_command(
+    tmp_path: Path, content: str | None
+) -> None:
+    base, cur = _files(tmp_path, build_result(1), build_result(2))
+    if content is None:
+        base.unlink()
+    else:
+        base.write_text(content)
+    code, out = _gate(tmp_path, base, cur)
+    assert code == 3
+    assert out.count("\n") == 1 and out.startswith("powertune: error: ")
+    assert (
+        f"regenerate the baseline with: powertune tune arn:aws:lambda:us-east-1:123456789012:function:orders --search grid --memory 128,256,512,1024,1769,3008 --strategy cost --json {base}"
+        in out
+    )
+    assert not (tmp_path / "gate.xml").exists() and not (tmp_path / "gate.md").exists()
+
+
+def test_cli_bad_current_exits_3(tmp_path: Path) -> None:
+    base, cur = _files(tmp_path, build_result(1), build_result(2))
+    cur.write_text("[]")
+    code, out = _gate(tmp_path, base, cur)
+    assert code == 3 and "cur.json" in out and "Traceback" not in out
+
+
+def test_cli_bad_threshold_is_a_usage_error(tmp_path: Path) -> None:
+    code, out = _gate(
+        tmp_path, *_files(tmp_path, build_result(1), build_result(2)), "--max-p95-increase", "ten"
+    )
+    assert code == 2 and "--max-p95-increase" in out
+
+
+def test_cli_config_thresholds_and_flags_override_them(tmp_path: Path) -> None:
+    base, cur = _files(tmp_path, build_result(3), build_result(4, slowdown=1.2))
+    config = tmp_path / "powertune.toml"
+    config.write_text('[gate]\nmax-cost-increase = "50%"\nmax-p95-increase = 60\n')
+    code, out = _gate(tmp_path, base, cur, "--config", str(config))
+    assert code == 0, out
+    code, _ = _gate(tmp_path, base, cur, "--config", str(config), "--max-cost-increase", "5%")
+    assert code == 1
+    code, _ = _gate(tmp_path, base, cur, "--config", str(config), "--max-monthly-increase", "1")
+    assert code == 1
+
+
+def test_cli_bad_config_is_a_usage_error(tmp_path: Path) -> None:
+    base, cur = _files(tmp_path, build_result(3), build_result(4))
+    config = tmp_path / "powertune.toml"
+    config.write_text("[gate]\nmax-cost = 5\n")
+    code, out = _gate(tmp_path, base, cur, "--config", str(config))
+    assert code == 2 and "unknown setting 'max-cost'" in out
