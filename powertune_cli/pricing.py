@@ -41,6 +41,12 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
+def catalog_option() -> Any:
+    """A ``--catalog FILE`` option for any command: ``catalog: str | None = catalog_option()``,
+    then ``catalog_from_option(catalog)``."""
+    return typer.Option(None, "--catalog", metavar="FILE", help=CATALOG_HELP)
+
+
 def catalog_from_option(path: str | None) -> Catalog:
     """The catalog for a ``--catalog`` option value (None: $POWERTUNE_CATALOG or packaged)."""
     return load_catalog(path)
@@ -131,7 +137,7 @@ METERS_SHOWN = (
 def show(
     region: str | None = typer.Option(None, "--region", help="One region (default: all)."),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
-    catalog: str | None = typer.Option(None, "--catalog", metavar="FILE", help=CATALOG_HELP),
+    catalog: str | None = catalog_option(),
 ) -> None:
     """Show Lambda prices per region and architecture, with their source and as-of date."""
     cat = catalog_from_option(catalog)
@@ -206,7 +212,7 @@ def estimate(
         None, "--log-retention-months", min=1, help="Log retention (default: never expire)."
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
-    catalog: str | None = typer.Option(None, "--catalog", metavar="FILE", help=CATALOG_HELP),
+    catalog: str | None = catalog_option(),
 ) -> None:
     """Monthly cost of an on-demand Lambda workload (free tier applied unless --no-free-tier)."""
     cat = catalog_from_option(catalog)
@@ -267,7 +273,7 @@ def fargate(
     ),
     region: str = typer.Option("us-east-1", "--region", help="AWS region."),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
-    catalog: str | None = typer.Option(None, "--catalog", metavar="FILE", help=CATALOG_HELP),
+    catalog: str | None = catalog_option(),
 ) -> None:
     """Cost of Fargate tasks of one size for a running time (per-second billing)."""
     cat = catalog_from_option(catalog)

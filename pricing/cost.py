@@ -23,6 +23,7 @@ __all__ = [
     "Estimate",
     "InvalidPricingInput",
     "LineItem",
+    "async_requests",
     "billed_ms_for",
     "duration_price",
     "fargate_cost",
@@ -249,6 +250,22 @@ def billed_ms_for(
     elif init_ms is not None and _init_is_billed(package_type, managed_runtime, on):
         total += _dec(init_ms, "init duration")
     return max(1, int(total.to_integral_value(rounding=ROUND_CEILING)))
+
+
+ASYNC_INCLUDED_BYTES = 256 * 1024
+ASYNC_CHUNK_BYTES = 64 * 1024
+ASYNC_MAX_BYTES = 1024 * 1024
+
+
+def async_requests(event_bytes: int) -> int:
+    """Requests billed for one asynchronous event: one up to 256 KB, plus one per further 64 KB
+    chunk (events up to 1 MB)."""
+    if event_bytes < 0 or event_bytes > ASYNC_MAX_BYTES:
+        raise InvalidPricingInput(
+            f"an asynchronous event is 0-{ASYNC_MAX_BYTES} bytes, got {event_bytes}"
+        )
+    extra = max(0, event_bytes - ASYNC_INCLUDED_BYTES)
+    return 1 + -(-extra // ASYNC_CHUNK_BYTES)
 
 
 def duration_price(cat: Catalog, region: str, arch: str) -> Decimal:

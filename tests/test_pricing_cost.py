@@ -13,6 +13,7 @@ from pricing.catalog import Catalog, load_catalog
 from pricing.cost import (
     Estimate,
     InvalidPricingInput,
+    async_requests,
     billed_ms_for,
     duration_price,
     fargate_cost,
@@ -65,6 +66,39 @@ def test_negative_durations_are_input_errors() -> None:
     with pytest.raises(InvalidPricingInput, match="duration must be"):
         billed_ms_for(-1.0)
     assert InvalidPricingInput.exit_code == 2
+
+
+def test_async_events_bill_one_request_per_64_kb_chunk_above_256_kb() -> None:
+    assert async_requests(0) == 1
+    assert async_requests(256 * 1024) == 1
+    assert async_requests(256 * 1024 + 1) == 2
+    assert async_requests(320 * 1024) == 2
+    assert async_requests(1024 * 1024) == 13  # 1 + 768 KB / 64 KB
+    with pytest.raises(InvalidPricingInput, match="asynchronous event"):
+        async_requests(1024 * 1024 + 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    quantity=st.decimals(0, 10**12, places=3),
+    used=st.decimals(0, 10**11, places=3),
+    arch=st.sampled_from(["x86_64", "arm64"]),
+)
+def test_tier_split_conserves_usage(quantity: Decimal, used: Decimal, arch: str) -> None:
+    rate = CAT.lambda_rate("us-east-1", arch, "duration")
+    parts = rate.split(quantity, used)
+    assert sum((q for _, q in parts), D(0)) == quantity
+    assert all(q > 0 for _, q in parts)
+    assert [t.usd for t, _ in parts] == sorted((t.usd for t, _ in parts), reverse=True)
+
+
+def test_estimates_add_up() -> None:
+    one = monthly_lambda_cost(
+        CAT, arch="x86_64", memory_mb=128, billed_ms_avg=D(10), invocations=100, **US
+    )
+    two = one + one
+    assert len(two.items) == 2 * len(one.items)
+    assert two.total_usd == 2 * one.total_usd
 
 
 def test_gb_seconds_is_exact() -> None:
