@@ -139,13 +139,20 @@ def show(
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
     catalog: str | None = catalog_option(),
 ) -> None:
-    """Show Lambda prices per region and architecture, with their source and as-of date."""
+    """Show prices per region: Lambda by architecture (table and JSON), plus Fargate and
+    CloudWatch Logs rates (JSON), each with its source, as-of date and verify flag."""
     cat = catalog_from_option(catalog)
     regions = cat.regions()
     if region is not None:
         cat.lambda_region(region)  # raises UnknownPricingKey naming the known regions
         regions = [region]
     if fmt is OutputFormat.json:
+        raw = cat.to_json()
+        wanted = (
+            set(regions)
+            if region is not None
+            else set(cat.fargate_regions()) | set(raw["logs"]["regions"])
+        )
         _print_json(
             {
                 "catalog_version": cat.version,
@@ -158,6 +165,8 @@ def show(
                     }
                     for r in regions
                 },
+                "fargate": {r: v for r, v in raw["fargate"]["regions"].items() if r in wanted},
+                "logs": {r: v for r, v in raw["logs"]["regions"].items() if r in wanted},
                 "sources": cat.sources,
             }
         )
@@ -315,7 +324,7 @@ def fargate(
 @app.command("refresh")
 @handle_errors
 def refresh(
-    regions: list[str] = typer.Option(
+    regions: list[str] | None = typer.Option(
         None, "--region", help="Region to refresh (repeatable; default: the catalog's regions)."
     ),
     output: Path | None = typer.Option(

@@ -127,6 +127,12 @@ def test_show_json_has_tiers_sources_and_null_for_unknown() -> None:
     assert x86["provisioned_concurrency"] is None  # unknown is null, never 0
     assert "lambda-pricing-page" in data["sources"]
     assert "compute-1yr-no-upfront" in data["savings_plans"]
+    assert data["fargate"] == {} and data["logs"] == {}  # none known for us-east-2
+    everything = json.loads(run("show", "--format", "json").stdout)
+    assert everything["fargate"]["us-east-1"]["linux/arm64"]["vcpu_hour"]["tiers"][0]["usd"] == (
+        "0.03238"
+    )
+    assert "eu-west-1" in everything["fargate"] and "us-east-1" in everything["logs"]
     table = run("show")
     assert table.exit_code == 0 and "me-central-1" in table.stdout and "unknown" in table.stdout
 
