@@ -8,6 +8,7 @@ display code rounds to the cent (``Estimate.rounded_total``). Rates come from a
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -63,8 +64,10 @@ def _dec(value: int | float | str | Decimal, what: str) -> Decimal:
     """A Decimal from user input; floats go through repr so 0.1 stays 0.1."""
     if isinstance(value, Decimal):
         out = value
+    elif isinstance(value, numbers.Integral):  # int, and numpy integers
+        out = Decimal(int(value))
     elif isinstance(value, float):
-        out = Decimal(repr(value))
+        out = Decimal(repr(float(value)))
     else:
         out = Decimal(value)
     if not out.is_finite() or out < 0:
@@ -199,7 +202,7 @@ def _exact() -> Iterator[None]:
 
 # -- Lambda -----------------------------------------------------------------------------------
 def _check_memory(memory_mb: int) -> None:
-    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int):
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, numbers.Integral):
         raise InvalidPricingInput(f"memory must be a whole number of MB, got {memory_mb!r}")
     if not MIN_MEMORY_MB <= memory_mb <= MAX_MEMORY_MB:
         raise InvalidPricingInput(
@@ -218,7 +221,8 @@ def _check_ephemeral(ephemeral_mb: int) -> None:
 def gb_seconds(memory_mb: int, billed_ms: int | Decimal) -> Decimal:
     """GB-seconds of one invocation: memory (1 GB = 1,024 MB) times billed seconds. Exact."""
     with _exact():
-        return Decimal(memory_mb) * _dec(billed_ms, "billed duration") / (MB_PER_GB * MS_PER_SECOND)
+        memory = _dec(memory_mb, "memory")
+        return memory * _dec(billed_ms, "billed duration") / (MB_PER_GB * MS_PER_SECOND)
 
 
 def _init_is_billed(package_type: str, managed_runtime: bool, on: date | None) -> bool:
@@ -400,7 +404,7 @@ def provisioned_concurrency_cost(
         seconds = _dec(hours, "hours") * SECONDS_PER_HOUR
         steps = (seconds / PROVISIONED_ROUNDING_SECONDS).to_integral_value(rounding=ROUND_CEILING)
         seconds = steps * PROVISIONED_ROUNDING_SECONDS
-        gb = Decimal(memory_mb) / MB_PER_GB
+        gb = _dec(memory_mb, "memory") / MB_PER_GB
         pc = bill.watch(cat.lambda_rate(region, arch, "provisioned_concurrency"), "provisioned")
         pd = bill.watch(cat.lambda_rate(region, arch, "provisioned_duration"), "provisioned")
         ratio, note = Decimal(1), None
@@ -443,7 +447,7 @@ def snapstart_cost(
     _check_memory(memory_mb)
     bill = _Bill(cat)
     with _exact():
-        gb = Decimal(memory_mb) / MB_PER_GB
+        gb = _dec(memory_mb, "memory") / MB_PER_GB
         seconds = max(
             _dec(active_hours, "active hours") * SECONDS_PER_HOUR,
             Decimal(SNAPSTART_CACHE_MINIMUM_SECONDS),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -99,6 +100,14 @@ def test_estimates_add_up() -> None:
     two = one + one
     assert len(two.items) == 2 * len(one.items)
     assert two.total_usd == 2 * one.total_usd
+
+
+def test_numpy_numbers_are_accepted() -> None:
+    from_numpy = invocation_cost(
+        CAT, arch="x86_64", memory_mb=np.int64(1024), billed_ms=np.int64(1000), **US
+    )
+    assert from_numpy == invocation_cost(CAT, arch="x86_64", memory_mb=1024, billed_ms=1000, **US)
+    assert billed_ms_for(np.float64(12.34)) == 13
 
 
 def test_gb_seconds_is_exact() -> None:
