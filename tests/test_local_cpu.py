@@ -1,0 +1,101 @@
+"""CPU follows memory on the local runtime (loose relations: the host is shared and noisy; the
+±15% proportionality is measured by benchmarks/local_cpu_scaling.py)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from powertune.errors import InputError
+from powertune.local import LocalLambda
+from powertune.local.cpu import PERIOD_US, CpuControl, model_duration_s, quota_us
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "functions"
+DURATION = re.compile(r"\tDuration: (\d+\.\d+) ms")
+
+
+def _cgroup_possible() -> bool:
+    control = CpuControl("auto")
+    try:
+        return control.mode == "cgroup"
+    finally:
+        control.close()
+
+
+def _warm_duration(client: object, memory: int, payload: bytes) -> float:
+    client.update_function_configuration(FunctionName="cpu", MemorySize=memory, Timeout=60)  # type: ignore[attr-defined]
+    client.get_waiter("function_updated_v2").wait(  # type: ignore[attr-defined]
+        FunctionName="cpu", WaiterConfig={"Delay": 0.05, "MaxAttempts": 100}
+    )
+    client.invoke(FunctionName="cpu", Payload=payload)  # type: ignore[attr-defined]  # cold start
+    durations = []
+    for _ in range(2):
+        response = client.invoke(FunctionName="cpu", Payload=payload, LogType="Tail")  # type: ignore[attr-defined]
+        tail = base64.b64decode(response["LogResult"]).decode()
+        durations.append(float(DURATION.search(tail.splitlines()[-1]).group(1)))  # type: ignore[union-attr]
+    return min(durations)
+
+
+def _client(server: LocalLambda) -> object:
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    return session.client(
+        "lambda", endpoint_url=server.endpoint_url, config=Config(read_timeout=120)
+    )
+
+
+@pytest.mark.parametrize("mode", ["model", "cgroup"])
+def test_cpu_bound_handler_is_much_slower_at_128_than_at_1769(mode: str) -> None:
+    if mode == "cgroup" and not _cgroup_possible():
+        # Not a skip: where no cgroup is writable, asking for one must fail clearly instead.
+        with pytest.raises(InputError, match="cgroup"):
+            LocalLambda(cpu="cgroup")
+        return
+    payload = json.dumps({"limit": 25000}).encode()
+    with LocalLambda(cpu=mode, functions={"cpu": str(EXAMPLES / "cpu_bound")}) as server:
+        assert server.cpu_mode == mode
+        client = _client(server)
+        full = _warm_duration(client, 1769, payload)
+        small = _warm_duration(client, 128, payload)
+    # Lambda's rule says 13.8x; a loaded shared host blurs it, so assert a loose relation.
+    assert small > 4 * full, (small, full)
+
+
+def test_model_mode_formula() -> None:
+    # Single-threaded CPU-bound: 13.8x at 128 MB, 1x at 1769 MB and above.
+    assert model_duration_s(0.1, 0.1, 128) == pytest.approx(0.1 * 1769 / 128)
+    assert model_duration_s(0.1, 0.1, 1769) == pytest.approx(0.1)
+    assert model_duration_s(0.1, 0.1, 3538) == pytest.approx(0.1)
+    # Waiting on I/O does not stretch.
+    assert model_duration_s(0.5, 0.0, 128) == pytest.approx(0.5)
+    # Host contention (run-queue delay) is taken out.
+    assert model_duration_s(0.3, 0.1, 1769, wait_s=0.2) == pytest.approx(0.1)
+
+
+def test_model_mode_two_busy_threads_keep_speeding_up_above_1769() -> None:
+    import os
+
+    if (os.cpu_count() or 1) < 2:
+        # Not a skip: on one core the model can only ever see one thread's worth of work.
+        assert model_duration_s(0.1, 0.2, 3538) == pytest.approx(model_duration_s(0.1, 0.2, 1769))
+        return
+    # 0.2 s of CPU in 0.1 s of wall: two threads busy.
+    at_1769 = model_duration_s(0.1, 0.2, 1769)
+    at_3538 = model_duration_s(0.1, 0.2, 3538)
+    assert at_1769 == pytest.approx(0.2)
+    assert at_3538 == pytest.approx(0.1)
+
+
+def test_cgroup_quota_follows_the_share() -> None:
+    assert quota_us(1769) == PERIOD_US
+    assert quota_us(128) == round(PERIOD_US * 128 / 1769)
+    assert quota_us(10240) == round(PERIOD_US * 10240 / 1769)
+    with pytest.raises(InputError):
+        CpuControl("turbo")
