@@ -113,7 +113,7 @@ class AccountAnalyzer:
                     window_days=float(days),
                 )
             )
-        findings = find_all(facts, catalog)
+        findings = find_all(facts, catalog, errors)
         current: dict[str, Decimal | None] = {
             f.config.name: f.current_monthly_usd(catalog) for f in facts
         }

@@ -22,8 +22,11 @@ from powertune.recommend import (
     min_safe_memory_mb,
     monthly_comparison,
 )
+from powertune.recommend.fargate import HOURS_PER_MONTH
 from powertune.recommend.jsonish import money
 from powertune.recommend.monthly import price_size
+from pricing.cost import fargate_cost, fargate_task_sizes
+from pricing.errors import UnknownPricingKey
 
 DAYS_PER_MONTH = 30
 # Shrink only when the safe size is at least this much smaller: below it the saving is noise.
@@ -33,6 +36,8 @@ NEAR_LIMIT = 0.9
 # The share of the duration assumed not to scale with CPU (I/O waits) for the headline estimate;
 # the finding also carries the all-CPU and all-I/O bounds.
 FIXED_FRACTION = 0.5
+# Fargate suits load whose peak concurrency is at most this many times its average.
+STEADY_PEAK_RATIO = 3.0
 SAVINGS_PLAN = "compute-1yr-no-upfront"  # the least committed Compute Savings Plan
 
 KINDS = (
@@ -338,10 +343,43 @@ def log_findings(facts: FunctionFacts, catalog: Any) -> list[Finding]:
     return found
 
 
+_FARGATE_FLOOR: dict[tuple[int, str, str], Decimal] = {}
+
+
+def fargate_floor(catalog: Any, region: str, arch: str) -> Decimal:
+    """A month of the smallest Fargate task: no fleet costs less, so cheaper Lambdas stay put."""
+    key = (id(catalog), region, arch)
+    if key not in _FARGATE_FLOOR:
+        vcpu, memory_gb = min(fargate_task_sizes(catalog))
+        _FARGATE_FLOOR[key] = fargate_cost(
+            catalog,
+            region=region,
+            vcpu=vcpu,
+            memory_gb=memory_gb,
+            hours=Decimal(HOURS_PER_MONTH),
+            arch=arch,
+        ).total_usd
+    return _FARGATE_FLOOR[key]
+
+
 def fargate(facts: FunctionFacts, catalog: Any) -> Finding | None:
     usage, config = facts.usage, facts.config
     invocations = facts.monthly_invocations
     if usage is None or usage.duration_avg_ms is None or not invocations:
+        return None
+    # Only steady load suits a fleet that runs around the clock: on average at least one
+    # execution busy, and peaks no more than STEADY_PEAK_RATIO times that.
+    average = invocations * usage.duration_avg_ms / (HOURS_PER_MONTH * 3_600_000)
+    if average < 1:
+        return None
+    peak = facts.metrics.concurrency_max
+    if peak is not None and peak > STEADY_PEAK_RATIO * average:
+        return None
+    # The fleet search is costly; a Lambda cheaper than the smallest task a month stays put.
+    lambda_usd = facts.current_monthly_usd(catalog)
+    if lambda_usd is None or lambda_usd <= fargate_floor(
+        catalog, config.region, config.architecture
+    ):
         return None
     option = fargate_alternative(
         catalog,
@@ -412,17 +450,37 @@ def savings_plan(all_facts: Iterable[FunctionFacts], catalog: Any) -> Finding | 
     )
 
 
-def find_all(facts: Iterable[FunctionFacts], catalog: Any) -> list[Finding]:
-    """Every finding for every function, ranked by dollars at stake (unknown last)."""
+_RULES = (over_provisioned, under_provisioned, timeouts, arm64, fargate, log_findings)
+
+
+def find_all(
+    facts: Iterable[FunctionFacts], catalog: Any, problems: list[str] | None = None
+) -> list[Finding]:
+    """Every finding for every function, ranked by dollars at stake (unknown last).
+
+    A rule the catalog cannot price (a region or architecture it lacks) is skipped for that
+    function and said so in ``problems``, rather than failing the whole account.
+    """
     facts = list(facts)
     found: list[Finding] = []
     for one in facts:
-        for rule in (over_provisioned, under_provisioned, timeouts, arm64, fargate):
-            finding = rule(one, catalog)
-            if finding is not None:
-                found.append(finding)
-        found.extend(log_findings(one, catalog))
-    plan = savings_plan(facts, catalog)
+        for rule in _RULES:
+            try:
+                result = rule(one, catalog)
+            except UnknownPricingKey as exc:
+                if problems is not None:
+                    problems.append(f"{one.config.name}: {rule.__name__} not priced: {exc}")
+                continue
+            if isinstance(result, Finding):
+                found.append(result)
+            elif result:
+                found.extend(result)
+    try:
+        plan = savings_plan(facts, catalog)
+    except UnknownPricingKey as exc:
+        plan = None
+        if problems is not None:
+            problems.append(f"savings plan not priced: {exc}")
     if plan is not None:
         found.append(plan)
     return rank(found)

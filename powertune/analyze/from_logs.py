@@ -147,7 +147,7 @@ def analyze_files(
         window_end=None,
         window_days=float(days),
         functions=facts,
-        findings=find_all(facts, catalog),
+        findings=find_all(facts, catalog, errors),
         current_monthly_usd=current,
         errors=errors,
         insights=None,

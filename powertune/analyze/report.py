@@ -142,10 +142,30 @@ def schema() -> dict[str, Any]:
     return dict(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """The schema with its (non-recursive) local $refs replaced by their targets."""
+    if isinstance(node, dict):
+        if set(node) == {"$ref"} and node["$ref"].startswith("#/$defs/"):
+            return _inline(defs[node["$ref"].removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    # Inlining the $refs makes validating a thousand-function document ~3× faster.
+    jsonschema.Draft202012Validator.check_schema(schema())
+    return jsonschema.Draft202012Validator(_inline(schema(), schema().get("$defs", {})))
+
+
 def validate(document: dict[str, Any]) -> None:
     """Raise ReportError when ``document`` does not match the analysis schema."""
     try:
-        jsonschema.validate(document, schema(), cls=jsonschema.Draft202012Validator)
+        error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
+        if error is not None:
+            raise error
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
         raise ReportError(
