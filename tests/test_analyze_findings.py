@@ -238,3 +238,15 @@ def test_steady_heavy_load_is_a_fargate_candidate(catalog: Any) -> None:
     )
     assert finding.monthly_usd is not None and finding.monthly_usd > 0
     assert "fargate" not in _kinds(found, "spiky")
+
+
+def test_a_region_the_catalog_lacks_is_reported_not_fatal(catalog: Any) -> None:
+    config = replace(_config(name="far", memory=1024, arch="x86_64"), region="xx-nowhere-1")
+    facts = _facts(config, peak=100.0)
+    problems: list[str] = []
+    found = find_all([facts, _facts(_config(name="near"), peak=100.0)], catalog, problems)
+    assert {f.function for f in found} >= {"near"}
+    assert not [f for f in found if f.function == "far"]
+    assert problems and all("xx-nowhere-1" in p for p in problems)
+    assert any(p.startswith("far: over_provisioned not priced") for p in problems)
+    assert facts.current_monthly_usd(catalog) is None

@@ -111,9 +111,16 @@ class FunctionFacts:
         return Decimal(repr(self.usage.billed_avg_ms)).quantize(Decimal("0.001"))
 
     def current_monthly_usd(self, catalog: Any) -> Decimal | None:
+        """This month's Lambda bill for the function; None when traffic or prices are unknown."""
         billed = self.billed_ms
         if billed is None:
             return None
+        try:
+            return self._price_now(catalog, billed)
+        except UnknownPricingKey:
+            return None  # a region the catalog lacks: find_all says so
+
+    def _price_now(self, catalog: Any, billed: Decimal) -> Decimal | None:
         return price_size(
             catalog,
             region=self.config.region,
