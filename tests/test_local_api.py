@@ -54,8 +54,10 @@ def _client(server: LocalLambda, **config: object) -> object:
 
 
 @pytest.fixture(scope="module")
-def client(server: LocalLambda) -> object:
-    return _client(server)
+def client(server: LocalLambda) -> Iterator[object]:
+    made = _client(server)
+    yield made
+    made.close()  # type: ignore[attr-defined]
 
 
 def _create(client: object, name: str, probe_dir: Path, **extra: object) -> dict:
@@ -124,6 +126,7 @@ def test_memory_below_128_is_refused_by_the_server(server: LocalLambda, probe_di
         unchecked.update_function_configuration(FunctionName="small", MemorySize=64)  # type: ignore[attr-defined]
     assert _code(small.value) == "InvalidParameterValueException"
     assert small.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    unchecked.close()  # type: ignore[attr-defined]
 
 
 def test_update_goes_through_in_progress_and_refuses_overlapping_changes(

@@ -64,6 +64,7 @@ def test_cpu_bound_handler_is_much_slower_at_128_than_at_1769(mode: str) -> None
         client = _client(server)
         full = _warm_duration(client, 1769, payload)
         small = _warm_duration(client, 128, payload)
+        client.close()  # type: ignore[attr-defined]
     # Lambda's rule says 13.8x; a loaded shared host blurs it, so assert a loose relation.
     assert small > 4 * full, (small, full)
 

@@ -93,13 +93,17 @@ def _client(server: LocalLambda, service: str = "lambda") -> object:
 
 
 @pytest.fixture(scope="module")
-def client(server: LocalLambda) -> object:
-    return _client(server)
+def client(server: LocalLambda) -> Iterator[object]:
+    made = _client(server)
+    yield made
+    made.close()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
-def logs(server: LocalLambda) -> object:
-    return _client(server, "logs")
+def logs(server: LocalLambda) -> Iterator[object]:
+    made = _client(server, "logs")
+    yield made
+    made.close()  # type: ignore[attr-defined]
 
 
 def _tail(response: dict) -> str:
@@ -271,6 +275,26 @@ def test_json_log_format_writes_platform_report(client: object, logs: object) ->
     assert json.loads(found[0]["message"])["record"]["status"] == "error"
 
 
+def test_the_collector_finds_reports_in_both_log_formats(client: object, logs: object) -> None:
+    from powertune.collectors.cloudwatch import find_report
+
+    for name, fmt in (("io", "Text"), ("probe", "JSON")):
+        config = client.get_function_configuration(FunctionName=name)  # type: ignore[attr-defined]
+        if config["LoggingConfig"]["LogFormat"] != fmt:
+            _update(client, name, LoggingConfig={"LogFormat": fmt})
+        response = client.invoke(FunctionName=name, Payload=b"{}", LogType="Tail")  # type: ignore[attr-defined]
+        last = _tail(response).splitlines()[-1]
+        written = parse_record(last)
+        assert written is not None
+        found = find_report(logs, f"/aws/lambda/{name}", written.request_id, log_format=fmt)
+        assert found is not None
+        assert (found.duration_ms, found.billed_ms, found.max_memory_mb) == (
+            written.duration_ms,
+            written.billed_ms,
+            written.max_memory_mb,
+        )
+
+
 def test_timeout_ends_the_environment(client: object) -> None:
     _update(client, "io", Timeout=1)
     response = client.invoke(  # type: ignore[attr-defined]
@@ -314,6 +338,7 @@ def test_concurrency_limit_throttles(code: Path) -> None:
         with pytest.raises(ClientError) as throttled:
             client.invoke(FunctionName="io", Payload=b'{"wait_ms": 1}')  # type: ignore[attr-defined]
         slow.join()
+        client.close()  # type: ignore[attr-defined]
     assert throttled.value.response["Error"]["Code"] == "TooManyRequestsException"
     assert throttled.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
 
@@ -335,6 +360,7 @@ def test_concurrent_invocations_get_their_own_environments(code: Path) -> None:
         assert s.invoker.environment_count() == 3
         pid = json.loads(client.invoke(FunctionName="probe")["Payload"].read())["pid"]  # type: ignore[attr-defined]
         assert all(r["StatusCode"] == 200 for r in results)
+        client.close()  # type: ignore[attr-defined]
     # Stopping the server ends every worker process.
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
