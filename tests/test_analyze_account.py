@@ -150,7 +150,9 @@ def test_account_analysis_end_to_end(aws: None) -> None:
     assert ("big", "arm64") in kinds and ("tight", "arm64") not in kinds
     big = next(f for f in analysis.findings if f.kind == "over-provisioned")
     assert big.details["suggested_mb"] == 228  # 1.2 × 190 MB
-    assert big.command == "powertune tune big --region us-east-1 --memory 228,1138,2048"
+    assert big.command == (
+        "powertune tune big --region us-east-1 --memory 228..2048 --monthly-invocations 3000000"
+    )
     facts = {f.config.name: f for f in analysis.functions}
     assert facts["big"].monthly_invocations == 3_000_000
     assert facts["new"].usage is None  # no log group: never ran, nothing invented

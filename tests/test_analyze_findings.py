@@ -90,7 +90,9 @@ def test_over_provisioned_prices_the_smaller_size_with_the_cpu_share_model(catal
     finding = _kinds(find_all([facts], catalog))["over-provisioned"]
     assert finding.estimate
     assert finding.details["suggested_mb"] == 128  # 1.2 × 100 MB, at least 128
-    assert finding.command == "powertune tune fn --region us-east-1 --memory 128,576,1024"
+    assert finding.command == (
+        "powertune tune fn --region us-east-1 --memory 128..1024 --monthly-invocations 3000000"
+    )
     # All-I/O bound: the same duration at 128 MB. All-CPU bound: 8× slower, the same GB-s.
     all_io = _month(catalog, 1024, "200", 3_000_000) - _month(catalog, 128, "200", 3_000_000)
     assert Decimal(finding.details["saving_if_all_io_usd"]) == all_io

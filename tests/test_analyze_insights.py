@@ -227,3 +227,22 @@ def test_malformed_query_is_a_tool_error() -> None:
 def test_log_column_keeps_colons_in_group_names() -> None:
     assert log_group_of({"@log": "123456789012:/custom/a:b"}) == "/custom/a:b"
     assert log_group_of({"@log": "/aws/lambda/x"}) == "/aws/lambda/x"
+
+
+def test_limit_exceeded_lowers_the_ceiling_then_it_recovers() -> None:
+    client, clock = _logs(), FakeClock()
+    groups = [f"/aws/lambda/f{i}" for i in range(3)]
+    with Stubber(client) as stub:
+        _start(stub, groups[0:1], "q1")
+        stub.add_client_error("start_query", "LimitExceededException", "30 queries running")
+        _results(stub, "q1", "Complete", [_row(groups[0], reports="1")])  # t=1: ceiling back to 2
+        _start(stub, groups[1:2], "q2")  # t=2: the retry wait is over, two may run again
+        _start(stub, groups[2:3], "q3")
+        _results(stub, "q2", "Complete", [_row(groups[1], reports="2")])
+        _results(stub, "q3", "Complete", [_row(groups[2], reports="3")])
+        runner = _runner(client, clock, max_concurrent=2, batch_size=1, start_retry_s=2.0)
+        outcome = gather_usage(runner, {"Text": groups}, START, END)
+        stub.assert_no_pending_responses()
+    assert outcome.start_retries == 1
+    assert [outcome.usage[g].reports for g in groups] == [1, 2, 3]
+    assert clock.now == 3.0  # q1 polled at 1 s, q2/q3 started at 2 s and polled at 3 s

@@ -134,13 +134,13 @@ class FunctionFacts:
         ).total_usd
 
 
-def tune_command(config: FunctionConfig, other_mb: int) -> str:
+def tune_command(config: FunctionConfig, other_mb: int, monthly_invocations: int | None) -> str:
     """The `powertune tune` run that measures the real curve between the two sizes."""
-    sizes = sorted({other_mb, (other_mb + config.memory_mb) // 2, config.memory_mb})
-    return (
-        f"powertune tune {config.name} --region {config.region} "
-        f"--memory {','.join(str(s) for s in sizes)}"
-    )
+    low, high = sorted((other_mb, config.memory_mb))
+    command = f"powertune tune {config.name} --region {config.region} --memory {low}..{high}"
+    if monthly_invocations:
+        command += f" --monthly-invocations {monthly_invocations}"
+    return command
 
 
 def _scaled(billed: Decimal, config: FunctionConfig, to_mb: int, fixed: float) -> Decimal:
@@ -186,7 +186,7 @@ def over_provisioned(facts: FunctionFacts, catalog: Any) -> Finding | None:
             f"{safe} MB keeps 20% headroom"
         ),
         estimate=True,
-        command=tune_command(config, safe),
+        command=tune_command(config, safe, invocations),
         details={
             "configured_mb": config.memory_mb,
             "suggested_mb": safe,
@@ -232,7 +232,7 @@ def under_provisioned(facts: FunctionFacts, catalog: Any) -> Finding | None:
             + f": use at least {suggested} MB"
         ),
         estimate=False,
-        command=tune_command(config, suggested),
+        command=tune_command(config, suggested, facts.monthly_invocations),
         details={
             "configured_mb": config.memory_mb,
             "max_memory_used_mb": usage.max_memory_max_mb,

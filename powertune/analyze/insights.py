@@ -196,6 +196,8 @@ class InsightsRunner:
                 if self._poll(query_id, entry):
                     del running[query_id]
                     done += 1
+                    # Others' queries (dashboards) finish too: creep back up after a cut.
+                    ceiling = min(self.max_concurrent, ceiling + 1)
                     if self.on_progress:
                         self.on_progress(f"Logs Insights: {done}/{len(results)} queries done")
                 else:
