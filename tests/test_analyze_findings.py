@@ -252,3 +252,11 @@ def test_a_region_the_catalog_lacks_is_reported_not_fatal(catalog: Any) -> None:
     assert problems and all("xx-nowhere-1" in p for p in problems)
     assert any(p.startswith("far: over_provisioned not priced") for p in problems)
     assert facts.current_monthly_usd(catalog) is None
+
+
+def test_no_shrink_estimate_from_records_at_another_size(catalog: Any) -> None:
+    facts = _facts(_config(memory=1024), peak=100.0, memory_size_mb=2048, other_size_reports=5)
+    assert "over-provisioned" not in _kinds(find_all([facts], catalog))
+    assert "over-provisioned" in _kinds(
+        find_all([_facts(_config(memory=1024), peak=100.0, memory_size_mb=1024)], catalog)
+    )

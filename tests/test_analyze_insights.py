@@ -18,6 +18,7 @@ from powertune.analyze.insights import (
     gather_usage,
     log_group_of,
 )
+from powertune.analyze.usage import Usage
 
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
 END = datetime(2026, 11, 15, tzinfo=timezone.utc)
@@ -49,6 +50,7 @@ def _runner(client: Any, clock: FakeClock, **kw: Any) -> InsightsRunner:
 
 
 def _row(group: str, **fields: str) -> list[dict[str, str]]:
+    fields.setdefault("memory_size", "128000000")  # every REPORT row carries its size
     cells = [{"field": "@log", "value": f"123456789012:{group}"}]
     cells += [{"field": k, "value": v} for k, v in fields.items()]
     return cells
@@ -113,7 +115,7 @@ def test_running_then_complete_reads_rows_in_megabytes() -> None:
         runner = _runner(client, clock, poll_initial_s=1.0)
         outcome = gather_usage(runner, {"Text": ["/aws/lambda/a", "/aws/lambda/b"]}, START, END)
         stub.assert_no_pending_responses()
-    usage = outcome.usage["/aws/lambda/a"]
+    usage = outcome.usage_for("/aws/lambda/a")
     assert usage.reports == 1000
     assert usage.max_memory_p99_mb == 70.0
     assert usage.max_memory_max_mb == 73.0
@@ -121,7 +123,7 @@ def test_running_then_complete_reads_rows_in_megabytes() -> None:
     assert usage.cold_starts == 7 and usage.timeouts == 2
     assert usage.duration_p95_ms is None  # absent field stays unknown
     assert not usage.partial
-    assert "/aws/lambda/b" not in outcome.usage  # no REPORT rows: nothing invented
+    assert outcome.usage_for("/aws/lambda/b") == Usage(reports=0)  # queried, no REPORT rows
     assert outcome.bytes_scanned == 5e9 and outcome.errors == []
     # Polls back off: 1 s, then 1.5 s, then 2.25 s.
     assert clock.sleeps == [1.0, 1.5, 2.25]
@@ -131,9 +133,14 @@ def test_json_log_format_uses_the_platform_report_query_in_mb() -> None:
     client, clock = _logs(), FakeClock()
     with Stubber(client) as stub:
         _start(stub, ["/aws/lambda/j"], "qj", JSON_QUERY)
-        _results(stub, "qj", "Complete", [_row("/aws/lambda/j", reports="3", max_memory_max="88")])
+        _results(
+            stub,
+            "qj",
+            "Complete",
+            [_row("/aws/lambda/j", reports="3", max_memory_max="88", memory_size="1024")],
+        )
         outcome = gather_usage(_runner(client, clock), {"JSON": ["/aws/lambda/j"]}, START, END)
-    assert outcome.usage["/aws/lambda/j"].max_memory_max_mb == 88.0
+    assert outcome.usage_for("/aws/lambda/j").max_memory_max_mb == 88.0
 
 
 def test_start_query_limit_exceeded_is_retried_after_a_wait() -> None:
@@ -148,7 +155,7 @@ def test_start_query_limit_exceeded_is_retried_after_a_wait() -> None:
         outcome = gather_usage(runner, {"Text": ["/aws/lambda/a"]}, START, END)
         stub.assert_no_pending_responses()
     assert outcome.start_retries == 1
-    assert outcome.usage["/aws/lambda/a"].reports == 5
+    assert outcome.usage_for("/aws/lambda/a").reports == 5
     assert clock.sleeps[0] == 2.0  # waited before starting again
 
 
@@ -167,11 +174,7 @@ def test_no_more_than_max_concurrent_queries_run_at_once() -> None:
         outcome = gather_usage(runner, {"Text": groups}, START, END)
         stub.assert_no_pending_responses()
     assert outcome.queries == 3
-    assert {g: u.reports for g, u in outcome.usage.items()} == {
-        groups[0]: 1,
-        groups[2]: 2,
-        groups[4]: 3,
-    }
+    assert [outcome.usage_for(g).reports for g in groups] == [1, 0, 2, 0, 3]
 
 
 @pytest.mark.parametrize("status", ["Failed", "Cancelled", "Timeout"])
@@ -183,9 +186,12 @@ def test_unfinished_queries_keep_partial_rows_and_report_an_error(status: str) -
         outcome = gather_usage(
             _runner(client, clock), {"Text": ["/aws/lambda/a", "/aws/lambda/b"]}, START, END
         )
-    assert outcome.usage["/aws/lambda/a"].reports == 40
-    assert outcome.usage["/aws/lambda/a"].partial
-    assert outcome.usage["/aws/lambda/b"].partial and outcome.usage["/aws/lambda/b"].reports == 0
+    assert outcome.usage_for("/aws/lambda/a").reports == 40
+    assert outcome.usage_for("/aws/lambda/a").partial
+    assert (
+        outcome.usage_for("/aws/lambda/b").partial
+        and outcome.usage_for("/aws/lambda/b").reports == 0
+    )
     assert len(outcome.errors) == 1 and status.lower() in outcome.errors[0]
 
 
@@ -197,7 +203,7 @@ def test_missing_log_group_fails_only_its_batch() -> None:
         _results(stub, "q2", "Complete", [_row("/aws/lambda/c", reports="9")])
         runner = _runner(client, clock, batch_size=1)
         outcome = gather_usage(runner, {"Text": ["/aws/lambda/gone", "/aws/lambda/c"]}, START, END)
-    assert outcome.usage["/aws/lambda/c"].reports == 9
+    assert outcome.usage_for("/aws/lambda/c").reports == 9
     assert "ResourceNotFoundException" in outcome.errors[0]
 
 
@@ -244,5 +250,29 @@ def test_limit_exceeded_lowers_the_ceiling_then_it_recovers() -> None:
         outcome = gather_usage(runner, {"Text": groups}, START, END)
         stub.assert_no_pending_responses()
     assert outcome.start_retries == 1
-    assert [outcome.usage[g].reports for g in groups] == [1, 2, 3]
+    assert [outcome.usage_for(g).reports for g in groups] == [1, 2, 3]
     assert clock.now == 3.0  # q1 polled at 1 s, q2/q3 started at 2 s and polled at 3 s
+
+
+def test_rows_per_memory_size_pick_the_configured_one() -> None:
+    # A function resized from 2048 to 1024 MB inside the window, plus "Task timed out" lines
+    # (which carry no size, so they form their own row).
+    client, clock = _logs(), FakeClock()
+    group = "/aws/lambda/resized"
+    rows = [
+        _row(group, reports="900", memory_size="2048000000", billed_avg="50"),
+        _row(group, reports="100", memory_size="1024000000", billed_avg="80", timeouts="0"),
+        _row(group, reports="0", memory_size="", timeouts="4"),
+    ]
+    with Stubber(client) as stub:
+        _start(stub, [group], "q1")
+        _results(stub, "q1", "Complete", rows)
+        outcome = gather_usage(_runner(client, clock), {"Text": [group]}, START, END)
+    now = outcome.usage_for(group, 1024)
+    assert now is not None
+    assert (now.reports, now.billed_avg_ms, now.memory_size_mb) == (100, 80.0, 1024)
+    assert now.other_size_reports == 900 and now.timeouts == 4
+    # Configured size never seen: the busiest size stands in, and says which it is.
+    other = outcome.usage_for(group, 512)
+    assert other is not None and other.memory_size_mb == 2048 and other.other_size_reports == 100
+    assert outcome.usage_for("/aws/lambda/never-queried") is None

@@ -99,9 +99,7 @@ class AccountAnalyzer:
         )
         facts = []
         for function in functions:
-            usage = insights.usage.get(function.log_group)
-            if usage is None and function.log_group in groups:
-                usage = Usage(reports=0)  # the query covered it and found no REPORT record
+            usage = insights.usage_for(function.log_group, function.memory_mb)
             if usage is not None and writers[function.log_group] > 1:
                 usage = _shared(usage)
             facts.append(

@@ -154,6 +154,8 @@ def over_provisioned(facts: FunctionFacts, catalog: Any) -> Finding | None:
         return None
     if usage.partial or usage.shared_log_group:
         return None
+    if usage.memory_size_mb is not None and usage.memory_size_mb != config.memory_mb:
+        return None  # no REPORT at the configured size yet: its durations are unknown
     if usage.out_of_memory or usage.timeouts:
         return None
     safe = min_safe_memory_mb(usage.max_memory_max_mb)

@@ -14,7 +14,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +40,7 @@ _STATS = """
   count({init}) as cold_starts, avg({init}) as init_avg, pct({init}, 99) as init_p99,
   sum(strcontains({timeout_src}, "{timeout_text}")) as timeouts,
   sum(strcontains({oom_src}, "OutOfMemory")) as out_of_memory
-  by @log
+  by @log, {size}
 """.strip()
 
 # Text REPORT records: Insights discovers @duration etc. itself; memory fields come in bytes
@@ -303,13 +303,36 @@ def usage_from_row(row: dict[str, str], memory_unit: float, *, partial: bool = F
 
 @dataclass
 class InsightsOutcome:
-    """Usage per log group, plus what went wrong and what the queries scanned."""
+    """Usage rows per log group (one per memory size seen), what went wrong, what was scanned."""
 
-    usage: dict[str, Usage]
+    rows: dict[str, list[Usage]]
     errors: list[str]
     bytes_scanned: float
     queries: int
     start_retries: int
+
+    def usage_for(self, log_group: str, memory_mb: int | None = None) -> Usage | None:
+        """The statistics at ``memory_mb`` (the configured size), else at the size seen most.
+
+        Invocations at other sizes (before a memory change in the window) are counted in
+        ``other_size_reports`` only. Rows without a size ("Task timed out" lines) add their
+        timeouts. None when the group was not queried.
+        """
+        rows = self.rows.get(log_group)
+        if rows is None:
+            return None
+        sized = [u for u in rows if u.memory_size_mb is not None and u.reports]
+        main = next((u for u in sized if u.memory_size_mb == memory_mb), None)
+        if main is None:
+            main = max(sized, key=lambda u: u.reports) if sized else Usage(reports=0)
+        loose = [u for u in rows if u.memory_size_mb is None]
+        return replace(
+            main,
+            timeouts=main.timeouts + sum(u.timeouts for u in loose),
+            out_of_memory=main.out_of_memory + sum(u.out_of_memory for u in loose),
+            other_size_reports=sum(u.reports for u in sized if u is not main),
+            partial=any(u.partial for u in rows),
+        )
 
 
 def gather_usage(
@@ -319,7 +342,7 @@ def gather_usage(
     end: datetime,
 ) -> InsightsOutcome:
     """Run the text and JSON queries over their log groups and read the rows as Usage."""
-    usage: dict[str, Usage] = {}
+    rows: dict[str, list[Usage]] = {}
     errors: list[str] = []
     scanned = 0.0
     queries = 0
@@ -335,12 +358,16 @@ def gather_usage(
             scanned += batch.bytes_scanned or 0.0
             if batch.error:
                 errors.append(f"{len(batch.log_groups)} log groups: {batch.error}")
+            for group in batch.log_groups:
+                rows[group] = []  # queried: no row at all means no REPORT record
             for row in batch.rows:
                 if "@log" not in row:
                     continue  # not a `stats ... by @log` row: nothing to attribute
-                usage[log_group_of(row)] = usage_from_row(row, unit, partial=batch.partial)
+                usage = usage_from_row(row, unit, partial=batch.partial)
+                rows.setdefault(log_group_of(row), []).append(usage)
             if batch.partial:
                 # Groups without a row in a partial batch are unknown, not idle.
                 for group in batch.log_groups:
-                    usage.setdefault(group, Usage(reports=0, partial=True))
-    return InsightsOutcome(usage, errors, scanned, queries, runner.start_retries)
+                    if not rows[group]:
+                        rows[group].append(Usage(reports=0, partial=True))
+    return InsightsOutcome(rows, errors, scanned, queries, runner.start_retries)

@@ -78,6 +78,7 @@ def _usage_json(facts: FunctionFacts) -> dict[str, Any] | None:
         "init_ms": {"avg": usage.init_avg_ms, "p99": usage.init_p99_ms},
         "timeouts": usage.timeouts,
         "out_of_memory": usage.out_of_memory,
+        "other_size_reports": usage.other_size_reports,
         "partial": usage.partial,
     }
 

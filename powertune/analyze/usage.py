@@ -32,6 +32,7 @@ class Usage:
     init_p99_ms: float | None = None
     timeouts: int = 0
     out_of_memory: int = 0
+    other_size_reports: int = 0  # REPORTs at another memory size (before a change), left out
     partial: bool = False  # the query stopped early: the counts are a lower bound
     shared_log_group: bool = False  # other functions write to the same log group
 
