@@ -19,12 +19,21 @@ from powertune.analyze.inventory import parse_tag_filters
 from powertune.analyze.report import Analysis, to_json, validate, write_html, write_json
 from powertune.errors import InputError
 from powertune_cli.common import handle_errors
-from pricing.catalog import load_catalog
+from powertune_cli.pricing import catalog_from_option, catalog_option
+
+HELP = (
+    "Rank every function's findings by the dollars a month at stake, without invoking any.\n\n"
+    "Over- and under-provisioned memory, timeouts, arm64, log retention and class, Savings Plan "
+    "coverage and Fargate candidates, from Logs Insights and CloudWatch metrics (or from "
+    "exported log files with --from-logs). Over-provisioned sizes are estimates from one "
+    "observed size: each carries the `powertune tune` command that measures the real curve. "
+    "Permissions and quotas: docs/iam.md."
+)
 
 
 def register(app: typer.Typer) -> None:
     """Add the `analyze` command to the top-level app."""
-    app.command("analyze")(analyze)
+    app.command("analyze", help=HELP)(analyze)
 
 
 def _usd(value: Decimal | None) -> str:
@@ -56,6 +65,10 @@ def print_table(analysis: Analysis, top: int, console: Console) -> None:
         gb = analysis.insights["bytes_scanned"] / 1024**3
         line += f"; Logs Insights: {analysis.insights['queries']} queries, {gb:.2f} GB scanned"
     console.print(line, highlight=False)
+    by_kind = sorted(analysis.by_kind().items(), key=lambda kv: -kv[1])
+    if by_kind:
+        parts = ", ".join(f"{kind} {_usd(usd)}" for kind, usd in by_kind)
+        console.print(f"at stake by kind (they overlap, do not add up): {parts}", highlight=False)
 
 
 def _session(profile: str | None, region: str | None) -> boto3.session.Session:
@@ -110,22 +123,14 @@ def analyze(
         help=f"Logs Insights queries at once (account quota: {ACCOUNT_CONCURRENT_QUERIES}).",
     ),
     top: int = typer.Option(30, "--top", help="Rows in the table."),
-    catalog_path: Path | None = typer.Option(
-        None, "--catalog", help="Pricing catalog (default: the shipped one)."
-    ),
+    catalog_path: str | None = catalog_option(),
 ) -> None:
-    """Rank every function's findings by the dollars a month at stake, without invoking any.
-
-    Over-provisioned and under-provisioned memory, timeouts, arm64, log retention and class,
-    Savings Plan coverage and Fargate candidates, from Logs Insights and CloudWatch metrics (or
-    from exported log files with --from-logs). Over-provisioned sizes are estimates from one
-    observed size: each carries the `powertune tune` command that measures the real curve.
-    """
+    """The `analyze` command (help text: HELP)."""
     if not 1 <= max_queries <= ACCOUNT_CONCURRENT_QUERIES:
         raise InputError(f"--max-queries must be 1..{ACCOUNT_CONCURRENT_QUERIES}")
     if top < 1:
         raise InputError("--top must be at least 1")
-    catalog = load_catalog(catalog_path)
+    catalog = catalog_from_option(catalog_path)
     err = Console(stderr=True)
     progress = (lambda text: err.print(f"[dim]{text}[/dim]")) if err.is_terminal else None
     if from_logs:

@@ -264,7 +264,10 @@ def timeouts(facts: FunctionFacts, catalog: Any) -> Finding | None:
         function=config.name,
         kind="timeouts",
         monthly_usd=spent,
-        summary=f"{usage.timeouts} invocations hit the {config.timeout_s} s timeout",
+        summary=(
+            f"{usage.timeouts} invocation{'s' if usage.timeouts != 1 else ''} "
+            f"hit the {config.timeout_s} s timeout"
+        ),
         estimate=False,
         details={"timeouts": usage.timeouts, "timeout_s": config.timeout_s},
     )
