@@ -456,7 +456,10 @@ def savings_plan(all_facts: Iterable[FunctionFacts], catalog: Any) -> Finding | 
         function="*",
         kind="savings-plan",
         monthly_usd=total,
-        summary=f"a {SAVINGS_PLAN} Compute Savings Plan covering these {covered} functions",
+        summary=(
+            f"a {SAVINGS_PLAN} Compute Savings Plan covering "
+            f"{covered} function{'s' if covered != 1 else ''}"
+        ),
         estimate=True,
         details={"plan": SAVINGS_PLAN, "functions": covered},
     )
