@@ -1,9 +1,11 @@
 """The CI gate: compare a current Result with a baseline, per function and per check.
 
-A check fails only when the increase exceeds its threshold *and* the measurement noise says the
-increase is real at 95%: the raw samples of both results are bootstrapped into an interval of the
-change, and a fail needs that interval to lie above zero. An increase past the threshold that the
-noise cannot confirm is a warning. This keeps an unchanged function quiet across noisy reruns.
+A check fails only when the increase exceeds its threshold *and* the raw measurements confirm it:
+at a memory size both results measured, the change of the measured statistic must itself exceed
+the threshold with a 95% interval above zero (Welch's t on the log ratio of mean billed
+durations for cost; a bootstrap of the p95 ratio with 20+ invocations a side, else Welch on the
+means). An increase the measurements cannot confirm is a warning, so an unchanged function stays
+quiet across noisy reruns, even adaptive ones with a handful of invocations per size.
 
     verdict = compare(load_result("base.json"), load_result("cur.json"), Thresholds())
     verdict.exit_code  # 0 pass (warnings allowed), 1 regression
@@ -11,12 +13,13 @@ noise cannot confirm is a warning. This keeps an unchanged function quiet across
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
+from scipy import stats
 
 from powertune.config import GateSettings
 from powertune.results.model import FunctionResult, Measurement, Result
@@ -48,9 +51,29 @@ class Check:
     baseline: float | None
     current: float | None
     change: float | None
-    interval: tuple[float, float] | None
     threshold: float
+    evidence: Evidence | None
     message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evidence:
+    """What the raw invocations say: the relative change of the statistic at one memory size
+    both results measured, with its 95% interval."""
+
+    memory_mb: int
+    change: float
+    interval: tuple[float, float]
+    baseline_n: int
+    current_n: int
+    method: Literal["welch", "bootstrap"]
+
+    def describe(self) -> str:
+        lo, hi = self.interval
+        return (
+            f"measured at {self.memory_mb} MB {_pct(self.change)} (95% interval {_pct(lo)} to "
+            f"{_pct(hi)}, {self.baseline_n} vs {self.current_n} invocations)"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,7 +140,10 @@ def regenerate_command(current: Result | None, baseline_path: str) -> str:
         sizes = ",".join(
             str(m.memory_mb) for m in sorted(fn.measurements, key=lambda m: m.memory_mb)
         )
+        per_size = max((m.invocations for m in fn.measurements), default=0)
         parts += ["--search", "grid", "--memory", sizes]
+        if per_size:
+            parts += ["--invocations", str(per_size)]
     parts += ["--strategy", current.run.strategy, "--json", baseline_path]
     if current.run.endpoint_url:
         parts += ["--endpoint-url", current.run.endpoint_url]
@@ -229,46 +255,43 @@ def _compare_function(
         side = "baseline" if br is None else "current result"
         warnings.append(f"no recommendation in the {side}: nothing to compare")
     else:
-        n = th.resamples
-        base_cost_f = _noise(base, br.memory_mb, _billed, np.mean, n, rng)
-        cur_cost_f = _noise(cur, cr.memory_mb, _billed, np.mean, n, rng)
+        size = _common_size(base, cur, cr.memory_mb)
+        cost_ev = p95_ev = None
+        if size is not None:
+            b, c = base.measurement(size), cur.measurement(size)
+            assert b is not None and c is not None
+            cost_ev = _welch(size, _billed(b), _billed(c), th.confidence)
+            p95_ev = _p95_evidence(size, _durations(b), _durations(c), th, rng)
         checks.append(
-            _relative_check(
+            _check(
                 "cost",
                 _f(br.cost_per_invocation_usd),
                 _f(cr.cost_per_invocation_usd),
-                base_cost_f,
-                cur_cost_f,
                 th.max_cost_increase,
-                th.confidence,
+                cost_ev,
             )
         )
-        size, base_p95, cur_p95 = _p95_pair(base, cur)
-        if size is None and br.memory_mb != cr.memory_mb:
+        p95_size, base_p95, cur_p95 = _p95_pair(base, cur)
+        if p95_size is None and br.memory_mb != cr.memory_mb:
             warnings.append(
                 f"recommended size moved from {br.memory_mb} to {cr.memory_mb} MB and the "
                 "baseline has no p95 at the new size: p95 compared across sizes"
             )
-        checks.append(
-            _relative_check(
-                "p95",
-                base_p95,
-                cur_p95,
-                _noise(base, size or br.memory_mb, _durations, _p95, n, rng),
-                _noise(cur, size or cr.memory_mb, _durations, _p95, n, rng),
-                th.max_p95_increase,
-                th.confidence,
-            )
-        )
+        checks.append(_check("p95", base_p95, cur_p95, th.max_p95_increase, p95_ev))
         if th.max_monthly_increase_usd is not None:
+            bm, cm = br.monthly, cr.monthly
+            if bm and cm and _traffic_differs(bm.invocations, cm.invocations):
+                warnings.append(
+                    f"traffic differs ({bm.invocations:,} vs {cm.invocations:,} invocations a "
+                    "month): the monthly change includes it"
+                )
             checks.append(
-                _monthly_check(
-                    _f(br.monthly.recommended_usd) if br.monthly else None,
-                    _f(cr.monthly.recommended_usd) if cr.monthly else None,
-                    base_cost_f,
-                    cur_cost_f,
+                _check(
+                    "monthly",
+                    _f(bm.recommended_usd) if bm else None,
+                    _f(cm.recommended_usd) if cm else None,
                     float(th.max_monthly_increase_usd),
-                    th.confidence,
+                    cost_ev,
                 )
             )
     status = _worst([c.status for c in checks] + (["warn"] if warnings else []))
@@ -281,6 +304,23 @@ def _compare_function(
         baseline_memory_mb=_rec_mb(base),
         current_memory_mb=_rec_mb(cur),
     )
+
+
+def _traffic_differs(a: int, b: int) -> bool:
+    return abs(a - b) > 0.1 * max(a, b, 1)
+
+
+def _common_size(base: FunctionResult, cur: FunctionResult, near_mb: int) -> int | None:
+    """The size both results measured (2+ successful invocations each), nearest ``near_mb``."""
+    sizes = [
+        m.memory_mb
+        for m in cur.measured()
+        if len(_durations(m)) >= 2
+        and (b := base.measurement(m.memory_mb)) is not None
+        and b.measured
+        and len(_durations(b)) >= 2
+    ]
+    return min(sizes, key=lambda s: (abs(s - near_mb), s)) if sizes else None
 
 
 def _p95_pair(
@@ -327,157 +367,118 @@ def _durations(m: Measurement) -> list[float]:
     return [s.duration_ms for s in m.samples if s.ok]
 
 
-def _p95(a: np.ndarray, axis: int) -> np.ndarray:
-    return np.percentile(a, 95, axis=axis)
+P95_MIN_SAMPLES = 20  # below this a sample's p95 is about its maximum: test the mean instead
 
 
-def _noise(
-    fn: FunctionResult,
-    memory_mb: int,
-    values: Callable[[Measurement], list[float]],
-    stat: Callable[..., np.ndarray],
-    resamples: int,
-    rng: np.random.Generator,
-) -> np.ndarray | None:
-    """Bootstrap multiplicative noise of ``stat`` at ``memory_mb`` (draws / observed).
-
-    Uses the samples measured at that size, or at the nearest measured size when the
-    recommendation is a model prediction between sizes (the relative noise carries over).
-    None when the result holds no samples.
-    """
-    candidates = [m for m in fn.measured() if len(values(m)) >= 2]
-    if not candidates:
+def _welch(size: int, base: list[float], cur: list[float], confidence: float) -> Evidence | None:
+    """Welch's t interval of the ratio of means, on the log scale (delta method)."""
+    b, c = np.asarray(base, dtype=float), np.asarray(cur, dtype=float)
+    if len(b) < 2 or len(c) < 2 or b.mean() <= 0 or c.mean() <= 0:
         return None
-    m = min(candidates, key=lambda c: (abs(c.memory_mb - memory_mb), c.memory_mb))
-    arr = np.asarray(values(m), dtype=float)
-    observed = float(stat(arr, axis=0))
-    if observed <= 0:
-        return None
-    idx = rng.integers(0, len(arr), size=(resamples, len(arr)))
-    return np.asarray(stat(arr[idx], axis=1), dtype=float) / observed
+    ratio = float(c.mean() / b.mean())
+    vb = float(b.var(ddof=1)) / (len(b) * float(b.mean()) ** 2)
+    vc = float(c.var(ddof=1)) / (len(c) * float(c.mean()) ** 2)
+    se = (vb + vc) ** 0.5
+    if se == 0:
+        interval = (ratio - 1.0, ratio - 1.0)
+    else:
+        df = (vb + vc) ** 2 / (vb**2 / (len(b) - 1) + vc**2 / (len(c) - 1))
+        t = float(stats.t.ppf(0.5 + confidence / 2.0, df))
+        interval = (ratio * float(np.exp(-t * se)) - 1.0, ratio * float(np.exp(t * se)) - 1.0)
+    return Evidence(
+        memory_mb=size,
+        change=ratio - 1.0,
+        interval=interval,
+        baseline_n=len(b),
+        current_n=len(c),
+        method="welch",
+    )
 
 
-def _interval(draws: np.ndarray, confidence: float) -> tuple[float, float]:
-    tail = (1.0 - confidence) / 2.0 * 100.0
+def _p95_evidence(
+    size: int, base: list[float], cur: list[float], th: Thresholds, rng: np.random.Generator
+) -> Evidence | None:
+    if min(len(base), len(cur)) < P95_MIN_SAMPLES:
+        return _welch(size, base, cur, th.confidence)
+    b, c = np.asarray(base, dtype=float), np.asarray(cur, dtype=float)
+    observed = float(np.percentile(c, 95) / np.percentile(b, 95))
+    bi = rng.integers(0, len(b), size=(th.resamples, len(b)))
+    ci = rng.integers(0, len(c), size=(th.resamples, len(c)))
+    draws = np.percentile(c[ci], 95, axis=1) / np.percentile(b[bi], 95, axis=1) - 1.0
+    tail = (1.0 - th.confidence) / 2.0 * 100.0
     lo, hi = np.percentile(draws, [tail, 100.0 - tail])
-    return float(lo), float(hi)
+    return Evidence(
+        memory_mb=size,
+        change=observed - 1.0,
+        interval=(float(lo), float(hi)),
+        baseline_n=len(b),
+        current_n=len(c),
+        method="bootstrap",
+    )
 
 
-def _judge(change: float, threshold: float, interval: tuple[float, float] | None) -> Status:
-    if change <= threshold:
-        return "pass"
-    if interval is not None and interval[0] > 0:
-        return "fail"
-    return "warn"
+_LABELS = {"cost": "cost per invocation", "p95": "p95 duration", "monthly": "monthly cost"}
 
 
-def _combine(
-    base_f: np.ndarray | None, cur_f: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray] | None:
-    if base_f is None and cur_f is None:
-        return None
-    n = len(base_f) if base_f is not None else len(cur_f)  # type: ignore[arg-type]
-    ones = np.ones(n)
-    return (base_f if base_f is not None else ones, cur_f if cur_f is not None else ones)
-
-
-def _relative_check(
-    name: Literal["cost", "p95"],
+def _check(
+    name: Literal["cost", "p95", "monthly"],
     base: float | None,
     cur: float | None,
-    base_f: np.ndarray | None,
-    cur_f: np.ndarray | None,
     threshold: float,
-    confidence: float,
+    evidence: Evidence | None,
 ) -> Check:
-    label = "cost per invocation" if name == "cost" else "p95 duration"
-    if base is None or cur is None or base <= 0:
+    """Judge one check. Relative for cost and p95; dollars for monthly, where the evidence (the
+    measured cost per invocation) only has to show a real increase."""
+    label = _LABELS[name]
+    monthly = name == "monthly"
+    if base is None or cur is None or (not monthly and base <= 0):
         return Check(
             name=name,
             status="warn",
             baseline=base,
             current=cur,
             change=None,
-            interval=None,
             threshold=threshold,
+            evidence=evidence,
             message=f"{label} unknown in one result: not compared",
         )
-    change = cur / base - 1.0
-    factors = _combine(base_f, cur_f)
-    interval = None
-    if factors is not None:
-        interval = _interval((cur * factors[1]) / (base * factors[0]) - 1.0, confidence)
-    status = _judge(change, threshold, interval)
-    message = _message(label, change, threshold, interval, status, pct=True)
+    change = cur - base if monthly else cur / base - 1.0
+    shown = _usd(change) if monthly else _pct(change)
+    limit = f"${threshold:,.2f}" if monthly else f"{threshold * 100:.1f}%"
+    needed = 0.0 if monthly else threshold
+    if change <= threshold:
+        status: Status = "pass"
+        message = f"{label} {shown}, within {limit}"
+    elif evidence is None:
+        status = "warn"
+        message = (
+            f"{label} {shown}: exceeds {limit}, but no size measured in both results to tell "
+            "it from noise"
+        )
+    elif evidence.interval[0] > 0 and evidence.change > needed:
+        status = "fail"
+        message = f"{label} {shown}: exceeds {limit}; {evidence.describe()}: a real increase"
+    else:
+        status = "warn"
+        message = (
+            f"{label} {shown}: exceeds {limit}, but the measurements do not confirm it: "
+            f"{evidence.describe()}"
+        )
     return Check(
         name=name,
         status=status,
         baseline=base,
         current=cur,
         change=change,
-        interval=interval,
         threshold=threshold,
+        evidence=evidence,
         message=message,
     )
 
 
-def _monthly_check(
-    base: float | None,
-    cur: float | None,
-    base_f: np.ndarray | None,
-    cur_f: np.ndarray | None,
-    threshold: float,
-    confidence: float,
-) -> Check:
-    if base is None or cur is None:
-        return Check(
-            name="monthly",
-            status="warn",
-            baseline=base,
-            current=cur,
-            change=None,
-            interval=None,
-            threshold=threshold,
-            message="monthly cost unknown in one result (no traffic figure): not compared",
-        )
-    change = cur - base
-    factors = _combine(base_f, cur_f)
-    interval = None
-    if factors is not None:
-        interval = _interval(cur * factors[1] - base * factors[0], confidence)
-    status = _judge(change, threshold, interval)
-    message = _message("monthly cost", change, threshold, interval, status, pct=False)
-    return Check(
-        name="monthly",
-        status=status,
-        baseline=base,
-        current=cur,
-        change=change,
-        interval=interval,
-        threshold=threshold,
-        message=message,
-    )
+def _pct(v: float) -> str:
+    return f"{v * 100:+.1f}%"
 
 
-def _message(
-    label: str,
-    change: float,
-    threshold: float,
-    interval: tuple[float, float] | None,
-    status: Status,
-    *,
-    pct: bool,
-) -> str:
-    def fmt(v: float) -> str:
-        return f"{v * 100:+.1f}%" if pct else f"{'+' if v >= 0 else '-'}${abs(v):,.2f}"
-
-    limit = f"{threshold * 100:.1f}%" if pct else f"${threshold:,.2f}"
-    ci = f" (95% interval {fmt(interval[0])} to {fmt(interval[1])})" if interval else ""
-    head = f"{label} {fmt(change)}{ci}"
-    if status == "pass":
-        return f"{head}, within {limit}"
-    if status == "fail":
-        return f"{head}: exceeds {limit} and is beyond the measurement noise"
-    if interval is None:
-        return f"{head}: exceeds {limit}, but no samples to tell it from noise"
-    return f"{head}: exceeds {limit}, but within the measurement noise"
+def _usd(v: float) -> str:
+    return f"{'+' if v >= 0 else '-'}${abs(v):,.2f}"

@@ -145,8 +145,9 @@ def test_twenty_percent_slower_fails_over_20_seeds() -> None:
         checks = {c.name: c for c in fn.checks}
         assert checks["cost"].status == "fail", checks["cost"].message
         assert checks["cost"].change == pytest.approx(0.2, abs=0.08)
-        assert checks["cost"].interval is not None and checks["cost"].interval[0] > 0
-        assert "beyond the measurement noise" in checks["cost"].message
+        ev = checks["cost"].evidence
+        assert ev is not None and ev.interval[0] > 0 and ev.method == "welch"
+        assert "a real increase" in checks["cost"].message
 
 
 def test_small_increase_under_the_threshold_passes() -> None:
@@ -160,8 +161,8 @@ def test_without_samples_an_increase_is_a_warning_not_a_failure() -> None:
     cur = build_result(2, slowdown=1.2, keep_samples=False)
     verdict = compare(base, cur)
     check = next(c for c in verdict.functions[0].checks if c.name == "cost")
-    assert check.status == "warn" and check.interval is None
-    assert "no samples to tell it from noise" in check.message
+    assert check.status == "warn" and check.evidence is None
+    assert "no size measured in both results" in check.message
     assert verdict.exit_code == 0
 
 
@@ -280,7 +281,7 @@ def test_cli_bad_baseline_exits_3_with_the_regenerate_command(
     assert code == 3
     assert out.count("\n") == 1 and out.startswith("powertune: error: ")
     assert (
-        f"regenerate the baseline with: powertune tune arn:aws:lambda:us-east-1:123456789012:function:orders --search grid --memory 128,256,512,1024,1769,3008 --strategy cost --json {base}"
+        f"regenerate the baseline with: powertune tune arn:aws:lambda:us-east-1:123456789012:function:orders --search grid --memory 128,256,512,1024,1769,3008 --invocations 40 --strategy cost --json {base}"
         in out
     )
     assert not (tmp_path / "gate.xml").exists() and not (tmp_path / "gate.md").exists()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from powertune.gate import Verdict
 from powertune.outputs import fmt
-from powertune.outputs.table import gate_value
+from powertune.outputs.table import evidence_cell, gate_value
 from powertune.results.model import FunctionResult, Result
 
 GATE_MARKER = "<!-- powertune-gate -->"
@@ -121,11 +121,11 @@ def render_gate_markdown(verdict: Verdict) -> str:
         f"## {_ICON[verdict.status]} powertune gate: {headline}",
         "",
         f"{counts['pass']} passed, {counts['warn']} warned, {counts['fail']} failed · "
-        f"limits: {limits} · a check fails only when the increase is past its limit and its "
-        f"{th.confidence * 100:g}% interval is above zero",
+        f"limits: {limits} · a check fails only when the raw measurements at a size both runs "
+        f"measured confirm the increase ({th.confidence * 100:g}% interval above zero)",
         "",
-        "| function | check | | baseline | current | change | detail |",
-        "|---|---|:-:|--:|--:|--:|---|",
+        "| function | check | | baseline | current | change | measured (95%) | detail |",
+        "|---|---|:-:|--:|--:|--:|--:|---|",
     ]
     for fv in verdict.functions:
         if not fv.checks:
@@ -137,7 +137,8 @@ def render_gate_markdown(verdict: Verdict) -> str:
             change = fmt.usd(c.change, signed=True) if c.name == "monthly" else fmt.pct(c.change)
             lines.append(
                 f"| `{fv.name}` | {c.name} | {_ICON[c.status]} | {gate_value(c.name, c.baseline)}"
-                f" | {gate_value(c.name, c.current)} | {change} | {_cell(c.message)} |"
+                f" | {gate_value(c.name, c.current)} | {change} | {evidence_cell(c.evidence)}"
+                f" | {_cell(c.message)} |"
             )
     notes = [w for w in verdict.warnings] + [
         f"`{fv.name}`: {w}" for fv in verdict.functions if fv.checks for w in fv.warnings

@@ -10,7 +10,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from powertune.gate import Verdict
+from powertune.gate import Evidence, Verdict
 from powertune.outputs import fmt
 from powertune.results.model import FunctionResult, Result
 
@@ -129,7 +129,8 @@ def gate_renderable(verdict: Verdict) -> RenderableType:
         title_justify="left",
         pad_edge=False,
     )
-    for name in ("function", "check", "status", "baseline", "current", "change", "95% interval"):
+    columns = ("function", "check", "status", "baseline", "current", "change", "measured (95%)")
+    for name in columns:
         table.add_column(name, justify="left" if name in ("function", "check") else "right")
     notes: list[Text] = []
     for fv in verdict.functions:
@@ -138,11 +139,7 @@ def gate_renderable(verdict: Verdict) -> RenderableType:
             table.add_row(fv.name, fv.presence, Text(fv.status, style=style), "", "", "", "")
         for c in fv.checks:
             change = _change(c.name, c.change)
-            interval = (
-                f"{_change(c.name, c.interval[0])} to {_change(c.name, c.interval[1])}"
-                if c.interval
-                else fmt.UNKNOWN
-            )
+            interval = evidence_cell(c.evidence)
             table.add_row(
                 fv.name,
                 c.name,
@@ -159,6 +156,14 @@ def gate_renderable(verdict: Verdict) -> RenderableType:
         notes.extend(Text(f"warn: {fv.name}: {w}", style="yellow") for w in fv.warnings)
     notes.extend(Text(f"warn: {w}", style="yellow") for w in verdict.warnings)
     return Group(table, *notes)
+
+
+def evidence_cell(ev: Evidence | None) -> str:
+    """The raw measurements' change at the common size: ``+19.8% [+15.9, +25.1] @256 MB``."""
+    if ev is None:
+        return fmt.UNKNOWN
+    lo, hi = (f"{v * 100:+.1f}" for v in ev.interval)
+    return f"{fmt.pct(ev.change)} [{lo}, {hi}] @{ev.memory_mb} MB"
 
 
 def _change(check: str, value: float | None) -> str:
