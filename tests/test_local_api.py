@@ -29,6 +29,13 @@ def handler(event, context):
 """
 
 
+def _invoke(client: object, **kwargs: object) -> dict:
+    """Invoke and read the payload at once (an unread payload keeps its connection open)."""
+    response = client.invoke(**kwargs)  # type: ignore[attr-defined]
+    response["Body"] = response["Payload"].read()
+    return response
+
+
 @pytest.fixture(scope="module")
 def probe_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("probe")
@@ -192,20 +199,20 @@ def test_published_versions_are_snapshots_and_aliases_run_them(
     assert again["Version"] == "2"  # nothing changed: Lambda publishes nothing new
     client.create_alias(FunctionName="snap", Name="powertune-512", FunctionVersion="2")  # type: ignore[attr-defined]
 
-    old = client.invoke(FunctionName="snap", Qualifier="powertune-256", Payload=b'{"n": 1}')  # type: ignore[attr-defined]
+    old = _invoke(client, FunctionName="snap", Qualifier="powertune-256", Payload=b'{"n": 1}')  # type: ignore[attr-defined]
     assert old["ExecutedVersion"] == "1"
-    assert json.loads(old["Payload"].read()) == {
+    assert json.loads(old["Body"]) == {
         "memory": 256,
         "env": "a",
         "version": "1",
         "echo": {"n": 1},
     }
-    new = client.invoke(FunctionName="snap", Qualifier="powertune-512")  # type: ignore[attr-defined]
+    new = _invoke(client, FunctionName="snap", Qualifier="powertune-512")  # type: ignore[attr-defined]
     assert new["ExecutedVersion"] == "2"
-    assert json.loads(new["Payload"].read())["memory"] == 512
-    by_version = client.invoke(FunctionName="snap:1")  # type: ignore[attr-defined]
-    assert json.loads(by_version["Payload"].read())["env"] == "a"
-    latest = client.invoke(FunctionName="snap")  # type: ignore[attr-defined]
+    assert json.loads(new["Body"])["memory"] == 512
+    by_version = _invoke(client, FunctionName="snap:1")  # type: ignore[attr-defined]
+    assert json.loads(by_version["Body"])["env"] == "a"
+    latest = _invoke(client, FunctionName="snap")  # type: ignore[attr-defined]
     assert latest["ExecutedVersion"] == "$LATEST"
 
     versions = client.list_versions_by_function(FunctionName="snap")["Versions"]  # type: ignore[attr-defined]
@@ -276,7 +283,7 @@ def test_alias_calls_and_version_deletion_rules(client: object, probe_dir: Path)
 def test_unknown_functions_are_not_found_everywhere(client: object) -> None:
     calls = [
         lambda: client.get_function_configuration(FunctionName="ghost"),  # type: ignore[attr-defined]
-        lambda: client.invoke(FunctionName="ghost"),  # type: ignore[attr-defined]
+        lambda: _invoke(client, FunctionName="ghost"),  # type: ignore[attr-defined]
         lambda: client.update_function_configuration(FunctionName="ghost", MemorySize=256),  # type: ignore[attr-defined]
         lambda: client.publish_version(FunctionName="ghost"),  # type: ignore[attr-defined]
         lambda: client.list_aliases(FunctionName="ghost"),  # type: ignore[attr-defined]

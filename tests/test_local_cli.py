@@ -167,4 +167,8 @@ def test_non_loopback_bind_warns_about_authentication() -> None:
         assert any("no authentication" in w for w in server.warnings)
     finally:
         server.stop()
-    assert LocalLambda(cpu="model").warnings == []
+    quiet = LocalLambda(cpu="model")
+    try:
+        assert quiet.warnings == []
+    finally:
+        quiet.stop()

@@ -20,6 +20,13 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "functions"
 DURATION = re.compile(r"\tDuration: (\d+\.\d+) ms")
 
 
+def _invoke(client: object, **kwargs: object) -> dict:
+    """Invoke and read the payload at once (an unread payload keeps its connection open)."""
+    response = client.invoke(**kwargs)  # type: ignore[attr-defined]
+    response["Body"] = response["Payload"].read()
+    return response
+
+
 def _cgroup_possible() -> bool:
     control = CpuControl("auto")
     try:
@@ -33,10 +40,10 @@ def _warm_duration(client: object, memory: int, payload: bytes) -> float:
     client.get_waiter("function_updated_v2").wait(  # type: ignore[attr-defined]
         FunctionName="cpu", WaiterConfig={"Delay": 0.05, "MaxAttempts": 100}
     )
-    client.invoke(FunctionName="cpu", Payload=payload)  # type: ignore[attr-defined]  # cold start
+    _invoke(client, FunctionName="cpu", Payload=payload)  # type: ignore[attr-defined]  # cold start
     durations = []
     for _ in range(2):
-        response = client.invoke(FunctionName="cpu", Payload=payload, LogType="Tail")  # type: ignore[attr-defined]
+        response = _invoke(client, FunctionName="cpu", Payload=payload, LogType="Tail")  # type: ignore[attr-defined]
         tail = base64.b64decode(response["LogResult"]).decode()
         durations.append(float(DURATION.search(tail.splitlines()[-1]).group(1)))  # type: ignore[union-attr]
     return min(durations)

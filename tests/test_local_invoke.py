@@ -55,6 +55,13 @@ REPORT_TEXT = re.compile(
 )
 
 
+def _invoke(client: object, **kwargs: object) -> dict:
+    """Invoke and read the payload at once (an unread payload keeps its connection open)."""
+    response = client.invoke(**kwargs)  # type: ignore[attr-defined]
+    response["Body"] = response["Payload"].read()
+    return response
+
+
 @pytest.fixture(scope="module")
 def code(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("handlers")
@@ -125,8 +132,8 @@ def _update(client: object, name: str, **settings: object) -> None:
 
 
 def test_cold_then_warm_with_exact_report_records(client: object) -> None:
-    first = client.invoke(FunctionName="probe", LogType="Tail", Payload=b"{}")  # type: ignore[attr-defined]
-    second = client.invoke(FunctionName="probe", LogType="Tail")  # type: ignore[attr-defined]
+    first = _invoke(client, FunctionName="probe", LogType="Tail", Payload=b"{}")  # type: ignore[attr-defined]
+    second = _invoke(client, FunctionName="probe", LogType="Tail")  # type: ignore[attr-defined]
     assert first["StatusCode"] == 200 and "FunctionError" not in first
     cold, warm = _report(first), _report(second)
     assert cold["i"] is not None and warm["i"] is None  # Init Duration only on the cold start
@@ -137,7 +144,7 @@ def test_cold_then_warm_with_exact_report_records(client: object) -> None:
     assert cold["m"] == "128" and 5 <= int(cold["u"]) <= 128
     assert cold["s"] is None
     # The same warm environment (process) answered both.
-    assert json.loads(first["Payload"].read())["pid"] == json.loads(second["Payload"].read())["pid"]
+    assert json.loads(first["Body"])["pid"] == json.loads(second["Body"])["pid"]
     tail = _tail(first)
     assert tail.startswith("INIT_START ")
     assert f"START RequestId: {cold['id']} Version: $LATEST\n" in tail
@@ -147,7 +154,7 @@ def test_cold_then_warm_with_exact_report_records(client: object) -> None:
 
 def test_every_record_parses_back_to_the_numbers_written(client: object) -> None:
     for _ in range(2):
-        response = client.invoke(FunctionName="probe", LogType="Tail")  # type: ignore[attr-defined]
+        response = _invoke(client, FunctionName="probe", LogType="Tail")  # type: ignore[attr-defined]
         written = _report(response)
         record = parse_record(_tail(response).splitlines()[-1])
         assert record is not None
@@ -159,20 +166,20 @@ def test_every_record_parses_back_to_the_numbers_written(client: object) -> None
 
 
 def test_configuration_change_means_new_environments(client: object) -> None:
-    before = json.loads(client.invoke(FunctionName="probe")["Payload"].read())  # type: ignore[attr-defined]
+    before = json.loads(_invoke(client, FunctionName="probe")["Body"])  # type: ignore[attr-defined]
     _update(client, "probe", MemorySize=256)
-    after = client.invoke(FunctionName="probe", LogType="Tail")  # type: ignore[attr-defined]
-    body = json.loads(after["Payload"].read())
+    after = _invoke(client, FunctionName="probe", LogType="Tail")  # type: ignore[attr-defined]
+    body = json.loads(after["Body"])
     assert body["memory"] == "256" and body["pid"] != before["pid"]
     assert _report(after)["i"] is not None  # cold again
     assert _report(after)["m"] == "256"
 
 
 def test_handler_exception_is_unhandled_with_lambdas_error_body(client: object) -> None:
-    response = client.invoke(FunctionName="boom", Payload=b'{"why": "testing"}', LogType="Tail")  # type: ignore[attr-defined]
+    response = _invoke(client, FunctionName="boom", Payload=b'{"why": "testing"}', LogType="Tail")  # type: ignore[attr-defined]
     assert response["StatusCode"] == 200
     assert response["FunctionError"] == "Unhandled"
-    body = json.loads(response["Payload"].read())
+    body = json.loads(response["Body"])
     assert body["errorType"] == "ValueError"
     assert body["errorMessage"] == "boom: testing"
     assert isinstance(body["stackTrace"], list)
@@ -181,9 +188,9 @@ def test_handler_exception_is_unhandled_with_lambdas_error_body(client: object) 
 
 
 def test_import_error_is_reported_as_lambda_does(client: object) -> None:
-    response = client.invoke(FunctionName="broken", LogType="Tail")  # type: ignore[attr-defined]
+    response = _invoke(client, FunctionName="broken", LogType="Tail")  # type: ignore[attr-defined]
     assert response["FunctionError"] == "Unhandled"
-    body = json.loads(response["Payload"].read())
+    body = json.loads(response["Body"])
     assert body["errorType"] == "Runtime.ImportModuleError"
     assert "module_that_does_not_exist" in body["errorMessage"]
     report = _report(response)
@@ -191,29 +198,29 @@ def test_import_error_is_reported_as_lambda_does(client: object) -> None:
 
 
 def test_log_result_is_the_last_4_kb_with_report_last(client: object) -> None:
-    response = client.invoke(FunctionName="noisy", LogType="Tail")  # type: ignore[attr-defined]
+    response = _invoke(client, FunctionName="noisy", LogType="Tail")  # type: ignore[attr-defined]
     raw = base64.b64decode(response["LogResult"])
     assert len(raw) == 4096
     assert not raw.decode().startswith("START")  # pushed out by the noise
     assert raw.decode().splitlines()[-1].startswith("REPORT RequestId: ")
-    assert "LogResult" not in client.invoke(FunctionName="noisy")  # type: ignore[attr-defined]
+    assert "LogResult" not in _invoke(client, FunctionName="noisy")  # type: ignore[attr-defined]
 
 
 def test_dry_run_event_and_request_errors(client: object, logs: object) -> None:
-    dry = client.invoke(FunctionName="probe", InvocationType="DryRun")  # type: ignore[attr-defined]
+    dry = _invoke(client, FunctionName="probe", InvocationType="DryRun")  # type: ignore[attr-defined]
     assert dry["StatusCode"] == 204
-    event = client.invoke(FunctionName="io", InvocationType="Event", Payload=b'{"wait_ms": 10}')  # type: ignore[attr-defined]
+    event = _invoke(client, FunctionName="io", InvocationType="Event", Payload=b'{"wait_ms": 10}')  # type: ignore[attr-defined]
     assert event["StatusCode"] == 202
     with pytest.raises(ClientError) as bad_json:
-        client.invoke(FunctionName="probe", Payload=b"{not json")  # type: ignore[attr-defined]
+        _invoke(client, FunctionName="probe", Payload=b"{not json")  # type: ignore[attr-defined]
     assert bad_json.value.response["Error"]["Code"] == "InvalidRequestContentException"
     with pytest.raises(ClientError) as too_large:
-        client.invoke(FunctionName="probe", Payload=b'"' + b"x" * (6 * 1024 * 1024) + b'"')  # type: ignore[attr-defined]
+        _invoke(client, FunctionName="probe", Payload=b'"' + b"x" * (6 * 1024 * 1024) + b'"')  # type: ignore[attr-defined]
     assert too_large.value.response["Error"]["Code"] == "RequestTooLargeException"
     assert too_large.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
-    big = client.invoke(FunctionName="big")  # type: ignore[attr-defined]
+    big = _invoke(client, FunctionName="big")  # type: ignore[attr-defined]
     assert big["FunctionError"] == "Unhandled"
-    assert json.loads(big["Payload"].read())["errorType"] == "Function.ResponseSizeTooLarge"
+    assert json.loads(big["Body"])["errorType"] == "Function.ResponseSizeTooLarge"
     # The Event invocation ran in the background and wrote its REPORT.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -227,7 +234,7 @@ def test_dry_run_event_and_request_errors(client: object, logs: object) -> None:
 
 
 def test_logs_api_filters_and_reads_streams(client: object, logs: object) -> None:
-    response = client.invoke(FunctionName="probe", LogType="Tail")  # type: ignore[attr-defined]
+    response = _invoke(client, FunctionName="probe", LogType="Tail")  # type: ignore[attr-defined]
     request_id = _report(response)["id"]
     found = logs.filter_log_events(  # type: ignore[attr-defined]
         logGroupName="/aws/lambda/probe", filterPattern=f'"REPORT RequestId: {request_id}"'
@@ -251,9 +258,9 @@ def test_logs_api_filters_and_reads_streams(client: object, logs: object) -> Non
 
 def test_json_log_format_writes_platform_report(client: object, logs: object) -> None:
     _update(client, "boom", LoggingConfig={"LogFormat": "JSON"})
-    client.invoke(FunctionName="boom")  # type: ignore[attr-defined]
+    _invoke(client, FunctionName="boom")  # type: ignore[attr-defined]
     _update(client, "probe", LoggingConfig={"LogFormat": "JSON"})
-    response = client.invoke(FunctionName="probe", LogType="Tail")  # type: ignore[attr-defined]
+    response = _invoke(client, FunctionName="probe", LogType="Tail")  # type: ignore[attr-defined]
     last = json.loads(_tail(response).splitlines()[-1])
     assert last["type"] == "platform.report"
     metrics = last["record"]["metrics"]
@@ -282,7 +289,7 @@ def test_the_collector_finds_reports_in_both_log_formats(client: object, logs: o
         config = client.get_function_configuration(FunctionName=name)  # type: ignore[attr-defined]
         if config["LoggingConfig"]["LogFormat"] != fmt:
             _update(client, name, LoggingConfig={"LogFormat": fmt})
-        response = client.invoke(FunctionName=name, Payload=b"{}", LogType="Tail")  # type: ignore[attr-defined]
+        response = _invoke(client, FunctionName=name, Payload=b"{}", LogType="Tail")  # type: ignore[attr-defined]
         last = _tail(response).splitlines()[-1]
         written = parse_record(last)
         assert written is not None
@@ -297,28 +304,31 @@ def test_the_collector_finds_reports_in_both_log_formats(client: object, logs: o
 
 def test_timeout_ends_the_environment(client: object) -> None:
     _update(client, "io", Timeout=1)
-    response = client.invoke(  # type: ignore[attr-defined]
-        FunctionName="io", Payload=b'{"wait_ms": 3000}', LogType="Tail"
+    response = _invoke(
+        client,  # type: ignore[attr-defined]
+        FunctionName="io",
+        Payload=b'{"wait_ms": 3000}',
+        LogType="Tail",
     )
     assert response["FunctionError"] == "Unhandled"
     report = _report(response)
     assert (report["d"], report["s"], report["e"]) == ("1000.00", "timeout", None)
     assert "Task timed out after 1.00 seconds" in _tail(response)
-    assert "Task timed out" in json.loads(response["Payload"].read())["errorMessage"]
-    after = client.invoke(FunctionName="io", Payload=b'{"wait_ms": 1}', LogType="Tail")  # type: ignore[attr-defined]
+    assert "Task timed out" in json.loads(response["Body"])["errorMessage"]
+    after = _invoke(client, FunctionName="io", Payload=b'{"wait_ms": 1}', LogType="Tail")  # type: ignore[attr-defined]
     assert _report(after)["i"] is not None  # a new environment
 
 
 def test_out_of_memory_at_128_and_fine_at_512(client: object) -> None:
-    response = client.invoke(FunctionName="hungry", Payload=b'{"mb": 200}', LogType="Tail")  # type: ignore[attr-defined]
+    response = _invoke(client, FunctionName="hungry", Payload=b'{"mb": 200}', LogType="Tail")  # type: ignore[attr-defined]
     assert response["FunctionError"] == "Unhandled"
     report = _report(response)
     assert (report["s"], report["e"], report["u"]) == ("error", "Runtime.OutOfMemory", "128")
-    assert json.loads(response["Payload"].read())["errorType"] == "Runtime.OutOfMemory"
+    assert json.loads(response["Body"])["errorType"] == "Runtime.OutOfMemory"
     _update(client, "hungry", MemorySize=512)
-    fine = client.invoke(FunctionName="hungry", Payload=b'{"mb": 200}', LogType="Tail")  # type: ignore[attr-defined]
+    fine = _invoke(client, FunctionName="hungry", Payload=b'{"mb": 200}', LogType="Tail")  # type: ignore[attr-defined]
     assert "FunctionError" not in fine
-    assert json.loads(fine["Payload"].read())["held_mb"] == 200
+    assert json.loads(fine["Body"])["held_mb"] == 200
     assert 200 <= int(_report(fine)["u"]) <= 512
 
 
@@ -327,7 +337,8 @@ def test_concurrency_limit_throttles(code: Path) -> None:
     with LocalLambda(cpu="model", concurrency=1, functions={"io": io_dir}) as limited:
         client = _client(limited)
         slow = threading.Thread(
-            target=client.invoke,  # type: ignore[attr-defined]
+            target=_invoke,
+            args=(client,),
             kwargs={"FunctionName": "io", "Payload": b'{"wait_ms": 1500}'},
         )
         slow.start()
@@ -336,7 +347,7 @@ def test_concurrency_limit_throttles(code: Path) -> None:
             time.sleep(0.01)
         time.sleep(0.2)
         with pytest.raises(ClientError) as throttled:
-            client.invoke(FunctionName="io", Payload=b'{"wait_ms": 1}')  # type: ignore[attr-defined]
+            _invoke(client, FunctionName="io", Payload=b'{"wait_ms": 1}')  # type: ignore[attr-defined]
         slow.join()
         client.close()  # type: ignore[attr-defined]
     assert throttled.value.response["Error"]["Code"] == "TooManyRequestsException"
@@ -350,7 +361,7 @@ def test_concurrent_invocations_get_their_own_environments(code: Path) -> None:
         results: list[dict] = []
 
         def call() -> None:
-            results.append(client.invoke(FunctionName="io", Payload=b'{"wait_ms": 400}'))  # type: ignore[attr-defined]
+            results.append(_invoke(client, FunctionName="io", Payload=b'{"wait_ms": 400}'))  # type: ignore[attr-defined]
 
         threads = [threading.Thread(target=call) for _ in range(3)]
         for thread in threads:
@@ -358,7 +369,7 @@ def test_concurrent_invocations_get_their_own_environments(code: Path) -> None:
         for thread in threads:
             thread.join()
         assert s.invoker.environment_count() == 3
-        pid = json.loads(client.invoke(FunctionName="probe")["Payload"].read())["pid"]  # type: ignore[attr-defined]
+        pid = json.loads(_invoke(client, FunctionName="probe")["Body"])["pid"]  # type: ignore[attr-defined]
         assert all(r["StatusCode"] == 200 for r in results)
         client.close()  # type: ignore[attr-defined]
     # Stopping the server ends every worker process.
