@@ -367,6 +367,7 @@ def _durations(m: Measurement) -> list[float]:
     return [s.duration_ms for s in m.samples if s.ok]
 
 
+FEW_INVOCATIONS = 10  # below this per side, a warning suggests measuring more
 P95_MIN_SAMPLES = 20  # below this a sample's p95 is about its maximum: test the mean instead
 
 
@@ -464,6 +465,8 @@ def _check(
             f"{label} {shown}: exceeds {limit}, but the measurements do not confirm it: "
             f"{evidence.describe()}"
         )
+        if min(evidence.baseline_n, evidence.current_n) < FEW_INVOCATIONS:
+            message += "; for a decisive gate, tune with more (--search grid --invocations 30)"
     return Check(
         name=name,
         status=status,

@@ -319,3 +319,12 @@ def test_cli_bad_config_is_a_usage_error(tmp_path: Path) -> None:
     config.write_text("[gate]\nmax-cost = 5\n")
     code, out = _gate(tmp_path, base, cur, "--config", str(config))
     assert code == 2 and "unknown setting 'max-cost'" in out
+
+
+def test_too_few_invocations_warn_and_say_how_to_decide() -> None:
+    verdict = compare(build_result(21, n=2), build_result(22, n=2, slowdown=1.2))
+    cost = next(c for c in verdict.functions[0].checks if c.name == "cost")
+    assert cost.status == "warn" and cost.evidence is not None
+    assert (cost.evidence.baseline_n, cost.evidence.current_n) == (2, 2)
+    assert "--search grid --invocations 30" in cost.message
+    assert verdict.exit_code == 0

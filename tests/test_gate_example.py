@@ -33,14 +33,18 @@ def test_workflow_uses_oidc_and_the_comment_marker() -> None:
     assert "GITHUB_STEP_SUMMARY" in gate_run
 
 
-def test_every_flag_the_workflow_passes_to_gate_and_report_exists() -> None:
-    text = (EXAMPLE / "powertune-gate.yml").read_text().replace("\\\n", " ")
+def test_every_flag_the_workflow_passes_to_powertune_exists() -> None:
+    runs = " ".join(s.get("run", "") for s in _workflow()["jobs"]["gate"]["steps"])
+    text = runs.replace("\\\n", " ")
     runner = CliRunner()
-    for command in ("gate", "report"):
+    seen = set()
+    for command in ("tune", "gate", "report"):
         helptext = runner.invoke(app, [command, "--help"], terminal_width=200).output
-        for line in re.findall(rf"powertune {command} (.*)", text):
+        for line in re.findall(rf"powertune {command} ([^\n]*)", text):
             for flag in re.findall(r"(--[a-z-]+)", line):
                 assert flag in helptext, f"{command} has no {flag}"
+                seen.add((command, flag))
+    assert ("tune", "--invocations") in seen and ("gate", "--markdown") in seen
 
 
 def test_example_config_and_policies_load() -> None:
