@@ -394,6 +394,7 @@ def _sigint_deferred(observer: Observer) -> Iterator[None]:
         if presses == 1:
             observer.on_message("restoring the function; press Ctrl-C again to abandon the restore")
             return
+        observer.on_message("restore abandoned: run `powertune cleanup FUNCTION` to finish it")
         raise KeyboardInterrupt
 
     try:
@@ -405,3 +406,5 @@ def _sigint_deferred(observer: Observer) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+    if presses:
+        raise KeyboardInterrupt  # the user asked to stop; the restore finished first

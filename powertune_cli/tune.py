@@ -110,6 +110,7 @@ class ProgressObserver(Observer):
     def on_restore(self, state: str) -> None:
         if state == "start":
             self.progress.update(self.task, description="restoring")
+            self._log("restoring the configuration; deleting tuning aliases and versions")
         else:
             self._log("restored: original configuration back, tuning aliases and versions deleted")
 

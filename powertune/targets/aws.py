@@ -106,8 +106,9 @@ class AwsLambdaTarget(Target):
             )
             config = base.merge(boto_config) if boto_config else base
             kwargs: dict[str, Any] = {"endpoint_url": endpoint_url}
-            if region or ref.region:
-                kwargs["region_name"] = region or ref.region
+            client_region = boto3_client.meta.region_name if boto3_client is not None else None
+            if region or ref.region or client_region:
+                kwargs["region_name"] = region or ref.region or client_region
             self.client = boto3_client or session.client("lambda", config=config, **kwargs)
             # Invocations retry throttles themselves (and count them): one attempt per call, and a
             # read timeout above Lambda's 900 s maximum.

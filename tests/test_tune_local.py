@@ -1,0 +1,290 @@
+"""End-to-end tuning against the embedded runtime: real handlers, real REPORT records, real boto3."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from powertune.local import LocalLambda
+from powertune.plan import parse_payload
+from powertune.result_builder import BuildOptions, build_result
+from powertune.results import Run, validate_json
+from powertune.search.grid import GridSearch
+from powertune.targets.aws import AwsLambdaTarget, find_leftovers
+from powertune.tuner import Tuner, TuneSettings
+from pricing.catalog import load_catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "functions"
+TEST_FUNCTIONS = Path(__file__).parent / "functions"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalLambda]:
+    with LocalLambda(cpu="model", concurrency=8) as running:
+        yield running
+
+
+def _client(server: LocalLambda) -> Any:
+    return boto3.client(
+        "lambda",
+        endpoint_url=server.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+_counter = iter(range(10_000))
+
+
+def deploy(server: LocalLambda, path: Path, memory: int = 1024, timeout: int = 30) -> str:
+    name = f"fn-{next(_counter)}"
+    server.add_function(name, str(path), MemorySize=memory, Timeout=timeout)
+    return name
+
+
+def target(server: LocalLambda, name: str) -> AwsLambdaTarget:
+    session = boto3.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
+    )
+    return AwsLambdaTarget(
+        name, boto3_session=session, endpoint_url=server.endpoint_url, log_wait_s=2
+    )
+
+
+def assert_restored(server: LocalLambda, name: str, memory: int = 1024) -> None:
+    client = _client(server)
+    assert client.get_function_configuration(FunctionName=name)["MemorySize"] == memory
+    assert find_leftovers(client, name).empty
+    assert client.list_aliases(FunctionName=name)["Aliases"] == []
+
+
+def run(
+    server: LocalLambda, name: str, sizes: list[int], n: int, payload: str = "{}", **settings: Any
+):
+    settings.setdefault("concurrency", 4)
+    tuner = Tuner(
+        target(server, name),
+        GridSearch(sizes, n),
+        parse_payload(payload),
+        TuneSettings(**settings),
+        catalog=load_catalog(),
+    )
+    return tuner.run()
+
+
+def test_grid_run_measures_every_size_from_real_reports_and_restores(server: LocalLambda) -> None:
+    name = deploy(server, EXAMPLES / "io_wait")
+    outcome = run(server, name, [128, 512], 4, '{"wait_ms": 20, "calls": 1}')
+    assert_restored(server, name)
+    obs = outcome.observations
+    assert sorted(obs.samples) == [128, 512] and not obs.skipped
+    for memory, samples in obs.samples.items():
+        assert len(samples) == 4
+        for sample in samples:
+            assert sample.memory_mb == memory
+            assert sample.duration_ms >= 20
+            extra = sample.init_ms or 0
+            assert sample.billed_ms == math.ceil(sample.duration_ms + extra)
+            assert sample.request_id and sample.status == "success"
+    assert outcome.invocations == 8 + 2  # one warm-up per size
+    assert outcome.spend_usd > 0
+    catalog = load_catalog()
+    result = build_result(
+        outcome,
+        search=GridSearch([128, 512], 4),
+        catalog=catalog,
+        run=Run(target="local", search="grid", strategy="cost"),
+        options=BuildOptions(),
+    )
+    doc = result.to_json()
+    validate_json(doc)
+    fn = doc["functions"][0]
+    assert fn["original_memory_mb"] == 1024
+    assert fn["recommendation"]["memory_mb"] == 128  # waiting costs the same time at any size
+    assert Decimal(fn["measurements"][0]["cost_per_invocation_usd"]) > 0
+    assert doc["tuning"]["invocations"] == 10
+
+
+def test_out_of_memory_sizes_are_skipped(server: LocalLambda) -> None:
+    name = deploy(server, EXAMPLES / "memory_hungry")
+    outcome = run(server, name, [128, 512], 2, '{"mb": 200}')
+    assert outcome.observations.skipped == {128: "out of memory"}
+    assert len(outcome.observations.samples[512]) == 2
+    assert_restored(server, name)
+
+
+def test_function_errors_skip_a_size_unless_allowed(server: LocalLambda) -> None:
+    name = deploy(server, TEST_FUNCTIONS / "flaky")
+    outcome = run(server, name, [256], 3)
+    assert outcome.observations.skipped[256].startswith("errors:")
+    assert "DownstreamTimeout" in outcome.observations.skipped[256]
+    allowed = run(server, name, [256], 3, allowed_errors=frozenset({"DownstreamTimeout"}))
+    assert not allowed.observations.skipped
+    assert all(s.error_type == "DownstreamTimeout" for s in allowed.observations.samples[256])
+    assert_restored(server, name)
+
+
+def test_throttles_are_retried_and_never_sampled() -> None:
+    with LocalLambda(cpu="model", concurrency=1) as tight:
+        name = deploy(tight, TEST_FUNCTIONS / "touch_then_wait")
+        outcome = run(
+            tight,
+            name,
+            [256],
+            6,
+            '{"wait_s": 0.05}',
+            concurrency=4,
+            throttle_base_s=0.02,
+            throttle_retries=30,
+        )
+        assert outcome.throttles > 0
+        assert len(outcome.observations.samples[256]) == 6
+        assert not outcome.observations.skipped
+        assert_restored(tight, name)
+
+
+def test_throttled_beyond_retries_skips_the_size() -> None:
+    with LocalLambda(cpu="model", concurrency=1) as tight:
+        name = deploy(tight, TEST_FUNCTIONS / "touch_then_wait")
+        outcome = run(
+            tight,
+            name,
+            [256],
+            4,
+            '{"wait_s": 0.5}',
+            concurrency=4,
+            warmup=0,
+            throttle_base_s=0.001,
+            throttle_retries=1,
+        )
+        assert outcome.observations.skipped[256].startswith("throttled")
+        assert outcome.throttles >= 2
+        assert_restored(tight, name)
+
+
+def test_cold_starts_mode_measures_only_cold_starts(server: LocalLambda) -> None:
+    name = deploy(server, EXAMPLES / "noop")
+    outcome = run(server, name, [256], 3, cold_starts=True)
+    samples = outcome.observations.samples[256]
+    assert len(samples) == 3
+    assert all(s.init_ms is not None for s in samples)
+    assert_restored(server, name)
+
+
+def test_max_spend_stops_before_exceeding(server: LocalLambda) -> None:
+    name = deploy(server, EXAMPLES / "io_wait")
+    outcome = run(
+        server,
+        name,
+        [1024, 2048],
+        20,
+        '{"wait_ms": 50, "calls": 1}',
+        max_spend_usd=Decimal("0.00002"),
+    )
+    assert outcome.stop_reason and "--max-spend" in outcome.stop_reason
+    assert outcome.spend_usd <= Decimal("0.00002")
+    assert_restored(server, name)
+
+
+def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+def test_cli_tune_local_writes_a_valid_result(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    result = _cli(
+        "tune",
+        "--local",
+        str(EXAMPLES / "noop"),
+        "--search",
+        "grid",
+        "--memory",
+        "128,256",
+        "--invocations",
+        "3",
+        "--cpu",
+        "model",
+        "--json",
+        str(out),
+        "--monthly-invocations",
+        "1000000",
+    )
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    validate_json(doc)
+    assert doc["run"]["target"] == "local" and doc["run"]["cpu_mode"] == "model"
+    fn = doc["functions"][0]
+    assert [m["invocations"] for m in fn["measurements"]] == [3, 3]
+    assert fn["recommendation"]["monthly"]["invocations"] == 1000000
+    assert "restored" in result.stderr
+    assert "128" in result.stdout  # the table
+
+
+def test_cli_dry_run_changes_nothing_and_prices_the_plan() -> None:
+    result = _cli(
+        "tune",
+        "--local",
+        str(EXAMPLES / "noop"),
+        "--search",
+        "grid",
+        "--memory",
+        "128,1024",
+        "--dry-run",
+        "--cpu",
+        "model",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "128 MB, 1024 MB" in result.stdout
+    assert "for every 100 ms" in result.stdout and "nothing was changed" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["tune", "bad name!"], 2, "not a Lambda function name"),
+        (["tune", "--local", "no/such/dir"], 2, "no such handler"),
+        (["tune", "fn", "--memory", "64"], 2, "outside Lambda's range"),
+        (["tune", "fn", "--strategy", "slo"], 2, "--max-p95-ms"),
+        (["tune", "fn", "--payload", "{bad"], 2, "not valid JSON"),
+        (["tune"], 2, "name one function"),
+        (["tune", "fn", "--max-spend", "-3"], 2, "positive amount"),
+        (
+            ["tune", "fn", "--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"],
+            3,
+            "GetFunctionConfiguration",
+        ),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_an_exit_code(
+    args: list[str], code: int, message: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "AWS_ACCESS_KEY_ID": "x",
+            "AWS_SECRET_ACCESS_KEY": "x",
+            "AWS_MAX_ATTEMPTS": "1",
+        },
+    )
+    assert result.returncode == code, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines[-1].startswith("powertune: error:") and message in lines[-1]
+    assert "Traceback" not in result.stderr
