@@ -21,7 +21,7 @@ from powertune.local.cpu import CpuControl
 from powertune.local.environment import Environment, Outcome
 from powertune.local.errors import ApiError
 from powertune.local.logstore import LogStore
-from powertune.local.registry import Config
+from powertune.local.registry import Config, function_arn
 
 TAIL_BYTES = 4096
 MAX_IDLE_ENVIRONMENTS = 32  # beyond this many idle workers, the oldest are ended
@@ -162,11 +162,16 @@ class Invoker:
             self._in_flight -= 1
 
     def invoke(
-        self, config: Config, payload: bytes, region: str, client_context: str | None = None
+        self,
+        config: Config,
+        payload: bytes,
+        region: str,
+        client_context: str | None = None,
+        qualifier: str | None = None,
     ) -> InvokeResult:
         self._acquire_slot()
         try:
-            return self._run(config, payload, region, client_context)
+            return self._run(config, payload, region, client_context, qualifier=qualifier)
         finally:
             self._release_slot()
 
@@ -188,6 +193,7 @@ class Invoker:
         region: str,
         client_context: str | None,
         request_id: str | None = None,
+        qualifier: str | None = None,
     ) -> InvokeResult:
         request_id = request_id or str(uuid.uuid4())
         lines: list[tuple[int, str]] = []
@@ -224,7 +230,7 @@ class Invoker:
                 "request_id": request_id,
                 "function_name": config.name,
                 "version": config.version,
-                "invoked_arn": f"arn:aws:lambda:{region}:123456789012:function:{config.name}",
+                "invoked_arn": function_arn(region, config.name, qualifier),
                 "log_group": config.log_group,
                 "log_stream": env.log_stream,
                 "client_context": client_context,

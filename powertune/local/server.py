@@ -7,10 +7,13 @@ bind to loopback unless the network is trusted.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import logging
 import re
 import shutil
+import socket
 import tempfile
 import threading
 import uuid
@@ -44,6 +47,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        super().finish()
 
     # --- entry points ----------------------------------------------------------------------
     def do_GET(self) -> None:
@@ -223,7 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(202, b"", headers={"X-Amz-Executed-Version": config.version})
             return
         result = local.invoker.invoke(
-            config, body, region, self.headers.get("X-Amz-Client-Context")
+            config, body, region, self.headers.get("X-Amz-Client-Context"), qualifier
         )
         payload = result.payload
         headers = {"X-Amz-Executed-Version": result.executed_version}
@@ -247,6 +260,18 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     local: LocalLambda
+
+    def __init__(self, address: tuple[str, int], handler: type[_Handler]) -> None:
+        self.connections: set[socket.socket] = set()  # open keep-alive connections
+        self.connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def close_connections(self) -> None:
+        with self.connections_lock:
+            open_now = list(self.connections)
+        for connection in open_now:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up (at exit, or on a read timeout) is not the server's problem.
@@ -316,8 +341,6 @@ class LocalLambda:
         return self._create(spec.name, spec.path, spec.handler, settings)
 
     def _create(self, name: str, path: Path, handler: str, settings: dict[str, Any]) -> dict:
-        import base64
-
         body = {
             "FunctionName": name,
             "Handler": handler,
@@ -333,7 +356,6 @@ class LocalLambda:
         family_host = self.host
         server_class = _Server
         if ":" in family_host:
-            import socket
 
             class _Server6(_Server):
                 address_family = socket.AF_INET6
@@ -361,6 +383,7 @@ class LocalLambda:
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
+            self._httpd.close_connections()  # idle keep-alive threads see EOF and end
         self.invoker.close()
         self._cpu.close()
         shutil.rmtree(self._workdir, ignore_errors=True)
