@@ -41,6 +41,16 @@ def handler(event, context):
     return "done"
 """,
     "broken.py": "import module_that_does_not_exist\n",
+    "odd.py": """
+import os
+
+def handler(event, context):
+    if event.get("exit"):
+        os._exit(3)
+    if event.get("set"):
+        return {1, 2}
+    return {"pid": os.getpid()}
+""",
     "big.py": """
 def handler(event, context):
     return "x" * (7 * 1024 * 1024)
@@ -77,6 +87,7 @@ def server(code: Path) -> Iterator[LocalLambda]:
         "boom": f"{code / 'boom.py'}:boom.handler",
         "noisy": f"{code / 'noisy.py'}:noisy.handler",
         "broken": f"{code / 'broken.py'}:broken.handler",
+        "odd": f"{code / 'odd.py'}:odd.handler",
         "big": f"{code / 'big.py'}:big.handler",
         "io": str(EXAMPLES / "io_wait"),
         "hungry": str(EXAMPLES / "memory_hungry"),
@@ -195,6 +206,27 @@ def test_import_error_is_reported_as_lambda_does(client: object) -> None:
     assert "module_that_does_not_exist" in body["errorMessage"]
     report = _report(response)
     assert (report["s"], report["e"]) == ("error", "Runtime.ImportModuleError")
+
+
+def test_unserialisable_results_and_dying_runtimes(client: object) -> None:
+    marshal = _invoke(client, FunctionName="odd", Payload=b'{"set": true}')
+    assert marshal["FunctionError"] == "Unhandled"
+    assert json.loads(marshal["Body"])["errorType"] == "Runtime.MarshalError"
+
+    died = _invoke(client, FunctionName="odd", Payload=b'{"exit": true}', LogType="Tail")
+    assert died["FunctionError"] == "Unhandled"
+    report = _report(died)
+    assert (report["s"], report["e"]) == ("error", "Runtime.ExitError")
+    assert "Runtime exited with error: exit status 3" in json.loads(died["Body"])["errorMessage"]
+
+    # A warm environment killed from outside is replaced by a cold one, not reported as an error.
+    pid = json.loads(_invoke(client, FunctionName="odd")["Body"])["pid"]
+    os.kill(pid, 9)
+    time.sleep(0.2)
+    after = _invoke(client, FunctionName="odd", LogType="Tail")
+    assert "FunctionError" not in after
+    assert _report(after)["i"] is not None
+    assert json.loads(after["Body"])["pid"] != pid
 
 
 def test_log_result_is_the_last_4_kb_with_report_last(client: object) -> None:

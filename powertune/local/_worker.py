@@ -189,10 +189,16 @@ class _LambdaFormatter(logging.Formatter):
         return f"[{record.levelname}]\t{iso}\t{_REQUEST_ID}\t{message}"
 
 
+class _MarshalError(Exception):
+    """The handler returned something JSON cannot carry."""
+
+
 def _error_body(exc: BaseException) -> dict[str, Any]:
     return {
         "errorMessage": str(exc),
-        "errorType": type(exc).__name__,
+        "errorType": "Runtime.MarshalError"
+        if isinstance(exc, _MarshalError)
+        else type(exc).__name__,
         "requestId": _REQUEST_ID,
         "stackTrace": traceback.format_tb(exc.__traceback__)[1:],
     }
@@ -275,11 +281,14 @@ def main() -> None:
         reply: dict[str, Any] = {"ok": True}
         try:
             result = handler(event, context)
-            payload = json.dumps(result).encode()
+            try:
+                payload = json.dumps(result).encode()
+            except (TypeError, ValueError) as exc:
+                raise _MarshalError(f"Unable to marshal response: {exc}") from None
         except Exception as exc:
             error = _error_body(exc)
             trace = "".join(traceback.format_exception(exc))
-            capture.write(f"[ERROR] {type(exc).__name__}: {exc}\n{trace}")
+            capture.write(f"[ERROR] {error['errorType']}: {exc}\n{trace}")
             reply = {"ok": False, "error": error}
             payload = json.dumps(error).encode()
         reply["wall_s"] = time.perf_counter() - started

@@ -126,7 +126,12 @@ class Environment:
     def invoke(self, header: dict[str, Any], payload: bytes, timeout_s: float) -> Outcome:
         started = time.perf_counter()
         header = {**header, "timeout_s": timeout_s, "memory_mb": self.memory_mb}
-        self._send(header, payload)
+        try:
+            self._send(header, payload)
+        except OSError:  # the worker died while idle (killed from outside)
+            code = self._process.poll()
+            self.kill()
+            return self._crashed(started, code if code is not None else -9)
         result = self._wait_frame(started + timeout_s, started)
         if isinstance(result, Outcome):
             return result
@@ -256,6 +261,10 @@ class Environment:
         if "VmHWM" in values:
             self._last_hwm_mb = -(-values["VmHWM"] // 1024)
         return min(self._last_hwm_mb, self.memory_mb)
+
+    def exited(self) -> bool:
+        """Whether the worker ended on its own (or was killed from outside) while idle."""
+        return self._process.poll() is not None
 
     def kill(self) -> None:
         """End the worker and remove its cgroup. Safe to call twice."""

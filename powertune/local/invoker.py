@@ -13,6 +13,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -83,14 +84,25 @@ class Invoker:
         return self._keys[id(env)]
 
     def _take(self, config: Config) -> Environment | None:
+        """A warm idle environment for ``config`` (newest first), or None for a cold start."""
         with self._lock:
             if self._closed:
                 raise ApiError("ServiceException", "The local runtime is shutting down.")
-            idle = self._idle.get(self._key(config))
-            env = idle.pop() if idle else None
-            if env is not None:
+            idle = self._idle.get(self._key(config)) or []
+            dead = []
+            env = None
+            while idle:
+                candidate = idle.pop()
+                if candidate.exited():
+                    dead.append(candidate)
+                    continue
+                env = candidate
                 self._busy.add(env)
-            return env
+                break
+        for gone in dead:
+            self._keys.pop(id(gone), None)
+            gone.kill()  # reap it and remove its cgroup
+        return env
 
     def _give_back(self, env: Environment, keep: bool) -> None:
         with self._lock:
@@ -197,7 +209,6 @@ class Invoker:
     ) -> InvokeResult:
         request_id = request_id or str(uuid.uuid4())
         lines: list[tuple[int, str]] = []
-        fmt = config.log_format
 
         def log(text: str) -> None:
             now = int(time.time() * 1000)
@@ -205,9 +216,39 @@ class Invoker:
                 lines.append((now, line + "\n"))
 
         env = self._take(config)
-        init: Outcome | None = None
         if env is None:
             env = self._new_environment(config, region)
+            cold = True
+        else:
+            cold = False
+        try:
+            result, keep = self._run_in(
+                env, cold, config, payload, region, client_context, request_id, qualifier, log
+            )
+        except BaseException:
+            self._give_back(env, keep=False)  # never leave a half-used environment behind
+            raise
+        self._give_back(env, keep=keep)
+        self.logs.append(config.log_group, env.log_stream, lines)
+        result.log_tail = _tail(lines)
+        return result
+
+    def _run_in(
+        self,
+        env: Environment,
+        cold: bool,
+        config: Config,
+        payload: bytes,
+        region: str,
+        client_context: str | None,
+        request_id: str,
+        qualifier: str | None,
+        log: Callable[[str], None],
+    ) -> tuple[InvokeResult, bool]:
+        """Run one invocation in ``env``; returns the result and whether ``env`` stays warm."""
+        fmt = config.log_format
+        init: Outcome | None = None
+        if cold:
             log(records.init_start_record(config.version, fmt, _now_ms(), self.cpu.mode))
             init = env.init()
             log(init.logs)
@@ -262,16 +303,15 @@ class Invoker:
             log(records.report_json(json_report, _now_ms()))
         else:
             log(records.report_text(report))
-        self._give_back(env, keep=outcome.alive_after)
-        self.logs.append(config.log_group, env.log_stream, lines)
-        return InvokeResult(
+        result = InvokeResult(
             payload=_error_payload(outcome, request_id),
             executed_version=config.version,
             function_error=None if outcome.status == "success" else "Unhandled",
-            log_tail=_tail(lines),
+            log_tail="",
             request_id=request_id,
             report=report,
         )
+        return result, outcome.alive_after
 
     def close(self) -> None:
         """End every environment (idle now; busy ones as they finish or are killed here)."""
