@@ -37,7 +37,7 @@ def _duration_ms(response: dict) -> float:
 
 
 def _measure(client: object, name: str, memory: int, payload: dict, repeats: int) -> float:
-    client.update_function_configuration(FunctionName=name, MemorySize=memory)  # type: ignore[attr-defined]
+    client.update_function_configuration(FunctionName=name, MemorySize=memory, Timeout=300)  # type: ignore[attr-defined]
     client.get_waiter("function_updated_v2").wait(  # type: ignore[attr-defined]
         FunctionName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 100}
     )
@@ -63,8 +63,6 @@ def run(mode: str, repeats: int, limit: int, rounds: int) -> bool:
         client = session.client(
             "lambda", endpoint_url=server.endpoint_url, config=Config(read_timeout=300)
         )
-        client.update_function_configuration(FunctionName="single", Timeout=300)
-        client.update_function_configuration(FunctionName="threads", Timeout=300)
         print(f"\n== cpu mode: {server.cpu_mode} ({server.cpu_reason})")
         print(f"{'MB':>6} {'single ms':>10} {'expected':>9} {'dev':>7}   {'2 threads ms':>12}")
         single = {m: _measure(client, "single", m, {"limit": limit}, repeats) for m in SINGLE_SIZES}
@@ -72,16 +70,18 @@ def run(mode: str, repeats: int, limit: int, rounds: int) -> bool:
             m: _measure(client, "threads", m, {"threads": 2, "rounds": rounds}, repeats)
             for m in (1769, 3538)
         }
-        reference = single[1769]
+        # Proportionality: duration x share should be one constant up to 1,769 MB; take the
+        # median of the five as that constant rather than trusting any single point.
+        reference = statistics.median(single[m] * speedup(m) for m in SINGLE_SIZES if m <= 1769)
         worst = 0.0
         for memory, measured in single.items():
-            expected = reference * speedup(1769) / speedup(memory)
+            expected = reference / speedup(memory)
             deviation = measured / expected - 1
             if memory <= 1769:
                 worst = max(worst, abs(deviation))
             extra = f"{threads[memory]:12.1f}" if memory in threads else ""
             print(f"{memory:6d} {measured:10.1f} {expected:9.1f} {deviation:+7.1%}   {extra}")
-        flat = single[3538] / single[1769]
+        flat = single[3538] / (reference / speedup(1769))
         gain = threads[1769] / threads[3538]
         print(f"worst deviation 128-1769 MB: {worst:.1%} (target within 15%)")
         print(f"single thread 3538/1769 MB duration ratio: {flat:.2f} (target about 1: flat)")
