@@ -16,12 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from scipy import stats
 
 from powertune.config import GateSettings
+from powertune.results.errors import InvalidResult
+from powertune.results.jsonio import load_result
 from powertune.results.model import FunctionResult, Measurement, Result
 
 Status = Literal["pass", "warn", "fail"]
@@ -148,6 +151,19 @@ def regenerate_command(current: Result | None, baseline_path: str) -> str:
     if current.run.endpoint_url:
         parts += ["--endpoint-url", current.run.endpoint_url]
     return " ".join(parts)
+
+
+def compare_to_baseline_file(
+    baseline_path: str | Path, current: Result, thresholds: Thresholds | None = None
+) -> Verdict:
+    """Load the baseline and compare (what ``tune --baseline`` and ``gate`` call). A baseline
+    that cannot be read raises InvalidResult (exit 3) ending with the command that rewrites it."""
+    try:
+        baseline = load_result(baseline_path)
+    except InvalidResult as exc:
+        command = regenerate_command(current, str(baseline_path))
+        raise InvalidResult(f"{exc}; regenerate the baseline with: {command}") from None
+    return compare(baseline, current, thresholds)
 
 
 def compare(baseline: Result, current: Result, thresholds: Thresholds | None = None) -> Verdict:

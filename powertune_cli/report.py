@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from powertune.config import load_config, parse_percent, parse_usd
-from powertune.gate import Verdict, compare, regenerate_command, thresholds_from
+from powertune.gate import Verdict, compare_to_baseline_file, thresholds_from
 from powertune.outputs import (
     render_gate_markdown,
     render_html,
@@ -24,7 +24,7 @@ from powertune.outputs import (
     render_table,
 )
 from powertune.outputs.table import gate_renderable, result_renderable
-from powertune.results import InvalidResult, Result, load_result
+from powertune.results import Result, load_result
 from powertune_cli.common import handle_errors
 
 
@@ -118,14 +118,7 @@ def register(app: typer.Typer) -> None:
                 parse_usd, max_monthly_increase, "--max-monthly-increase"
             ),
         )
-        cur = load_result(current)
-        try:
-            base = load_result(baseline)
-        except InvalidResult as exc:
-            raise InvalidResult(
-                f"{exc}; regenerate the baseline with: {regenerate_command(cur, str(baseline))}"
-            ) from None
-        verdict = compare(base, cur, thresholds)
+        verdict = compare_to_baseline_file(baseline, load_result(current), thresholds)
         emit_verdict(verdict, junit=junit, markdown=markdown)
         raise typer.Exit(verdict.exit_code)
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +20,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from powertune.gate import Thresholds, compare
+from powertune.gate import Thresholds, Verdict, compare
+from powertune.outputs import GATE_MARKER, render_gate_markdown, render_gate_table, render_junit
 from powertune.results import (
     FunctionResult,
     Measurement,
@@ -328,3 +331,50 @@ def test_too_few_invocations_warn_and_say_how_to_decide() -> None:
     assert (cost.evidence.baseline_n, cost.evidence.current_n) == (2, 2)
     assert "--search grid --invocations 30" in cost.message
     assert verdict.exit_code == 0
+
+
+# --- golden renderings of one verdict with every status -----------------------------------
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _golden_verdict() -> Verdict:
+    base = build_result(31, names=("orders", "search", "legacy"))
+    cur_ok = build_result(32, names=("orders", "search", "billing"))
+    slow = build_result(33, names=("search",), slowdown=1.25)
+    cur = dataclasses.replace(
+        cur_ok, functions=(cur_ok.functions[0], slow.functions[0], cur_ok.functions[2])
+    )
+    return compare(base, cur, Thresholds(max_monthly_increase_usd=Decimal(5)))
+
+
+@pytest.mark.parametrize(
+    ("name", "render"),
+    [
+        ("gate-example.md", render_gate_markdown),
+        ("gate-example.junit.xml", render_junit),
+        ("gate-example.table.txt", render_gate_table),
+    ],
+)
+def test_gate_renderings_golden(name: str, render: Callable[[Verdict], str]) -> None:
+    text = render(_golden_verdict())
+    path = GOLDEN / name
+    if os.environ.get("POWERTUNE_UPDATE_GOLDEN") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+
+
+def test_gate_markdown_shape() -> None:
+    verdict = _golden_verdict()
+    assert verdict.status == "fail"
+    assert {f.name: f.status for f in verdict.functions} == {
+        "orders": "pass",
+        "search": "fail",
+        "billing": "warn",
+        "legacy": "warn",
+    }
+    md = render_gate_markdown(verdict)
+    assert md.startswith(GATE_MARKER) and "| `search` | cost | ❌ |" in md
+    assert "| `billing` | new | ⚠️ |" in md and "| `legacy` | gone | ⚠️ |" in md
+    suite = ET.fromstring(render_junit(verdict))
+    assert suite.get("tests") == "8" and suite.get("failures") == "2"

@@ -130,7 +130,7 @@ def render_gate_markdown(verdict: Verdict) -> str:
     for fv in verdict.functions:
         if not fv.checks:
             lines.append(
-                f"| `{fv.name}` | {fv.presence} | {_ICON[fv.status]} | | | | "
+                f"| `{fv.name}` | {fv.presence} | {_ICON[fv.status]} | | | | | "
                 f"{_cell('; '.join(fv.warnings))} |"
             )
         for c in fv.checks:
