@@ -280,6 +280,18 @@ def test_alias_calls_and_version_deletion_rules(client: object, probe_dir: Path)
     assert "Function not found" in gone.value.response["Error"]["Message"]
 
 
+def test_list_functions_pages_through_everything(client: object, probe_dir: Path) -> None:
+    _create(client, "listed", probe_dir)
+    names = [
+        f["FunctionName"]
+        for page in client.get_paginator("list_functions").paginate(
+            PaginationConfig={"PageSize": 2}
+        )  # type: ignore[attr-defined]
+        for f in page["Functions"]
+    ]
+    assert "listed" in names and names == sorted(names) and len(names) == len(set(names))
+
+
 def test_unknown_functions_are_not_found_everywhere(client: object) -> None:
     calls = [
         lambda: client.get_function_configuration(FunctionName="ghost"),  # type: ignore[attr-defined]

@@ -101,6 +101,20 @@ def test_model_mode_two_busy_threads_keep_speeding_up_above_1769() -> None:
     assert at_3538 == pytest.approx(0.1)
 
 
+def test_stale_cgroups_of_dead_servers_are_removed() -> None:
+    if not _cgroup_possible():
+        return  # nothing to leave behind where no cgroup can be made (asserted above)
+    control = CpuControl("cgroup")
+    root = control._root
+    assert root is not None
+    stale = root.parent / "powertune-local-999999999-1"  # no such pid
+    (stale / "env-1").mkdir(parents=True)
+    control.close()
+    again = CpuControl("cgroup")
+    again.close()
+    assert not stale.exists() and not root.exists()
+
+
 def test_cgroup_quota_follows_the_share() -> None:
     assert quota_us(1769) == PERIOD_US
     assert quota_us(128) == round(PERIOD_US * 128 / 1769)

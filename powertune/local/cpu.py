@@ -132,6 +132,7 @@ class CpuControl:
     def _make_root() -> tuple[Path | None, int, str]:
         reasons = []
         for hierarchy in _find_hierarchies():
+            _remove_stale(hierarchy.base)
             root = hierarchy.base / f"powertune-local-{os.getpid()}-{next(_COUNTER)}"
             try:
                 if hierarchy.version == 2:
@@ -178,6 +179,21 @@ class CpuControl:
                 child.rmdir()
         with contextlib.suppress(OSError):
             self._root.rmdir()
+
+
+def _remove_stale(base: Path) -> None:
+    """Remove the empty cgroups of local runtimes that died without cleaning up."""
+    with contextlib.suppress(OSError):
+        for root in base.glob("powertune-local-*-*"):
+            pid = root.name.split("-")[2]
+            if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+                continue
+            for child in root.iterdir():
+                if child.is_dir():
+                    with contextlib.suppress(OSError):
+                        child.rmdir()
+            with contextlib.suppress(OSError):
+                root.rmdir()
 
 
 def _raise_weight(group: Path, version: int) -> None:

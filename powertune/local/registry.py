@@ -263,6 +263,14 @@ class Registry:
             "Tags": {},
         }
 
+    def list_functions(self, region: str, marker: str | None, max_items: int | None) -> dict:
+        with self._lock:
+            items = [
+                self._functions[n].latest.to_api(region, self._functions[n].update_status())
+                for n in sorted(self._functions)
+            ]
+        return _page(items, "Functions", marker, max_items)
+
     def code_dir(self, name: str) -> Path | None:
         with self._lock:
             function = self._functions.get(name)

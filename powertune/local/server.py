@@ -160,7 +160,13 @@ class _Handler(BaseHTTPRequestHandler):
             if method == "POST":
                 self._send_json(201, registry.create_function(json_body(), region))
                 return
-            raise ApiError("UnknownOperationException", "ListFunctions is not served locally")
+            if method == "GET":
+                max_items = int(query["MaxItems"]) if "MaxItems" in query else None
+                self._send_json(
+                    200, registry.list_functions(region, query.get("Marker"), max_items)
+                )
+                return
+            raise ApiError("UnknownOperationException", f"no route for {method} {parts.path}", 404)
         name, rest = segments[0], segments[1:]
         route = (method, rest[0] if rest else "", len(rest))
         if route == ("GET", "", 0):
