@@ -65,6 +65,7 @@ class TuneOutcome:
     invocations: int = 0  # including warm-ups
     throttles: int = 0
     wall_s: float = 0.0
+    configure_s: float = 0.0  # time spent in configuration steps (update, publish, alias)
     stop_reason: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -113,6 +114,7 @@ class Tuner:
         )
         self._sent: dict[int, int] = {}
         self._prepared: set[int] = set()
+        self._warmup_billed: dict[int, list[int]] = {}  # warm-ups price the batches that follow
 
     # -- the run ----------------------------------------------------------------------------------
 
@@ -155,16 +157,22 @@ class Tuner:
             if not batches:
                 outcome.stop_reason = outcome.stop_reason or self.search.stop_reason()
                 return
+            # Pipelined: a size's invocations start as soon as it is configured, while the next
+            # size is being configured (configuration steps stay one at a time).
+            in_flight: dict[Future[Any], tuple[int, Decimal]] = {}
+            reason = None
             for batch in batches:
                 if batch.memory_mb not in self._prepared:
                     self._prepare(batch.memory_mb, outcome)
-            batches = [b for b in batches if b.memory_mb not in obs.skipped]
-            batches, reason = self._within_budget(batches, outcome)
-            if not batches:
-                outcome.stop_reason = reason
-                return
-            self.observer.on_planned(sum(b.count for b in batches))
-            self._run_batches(batches, outcome)
+                if batch.memory_mb in obs.skipped:
+                    continue
+                fitted, cut = self._within_budget(batch, outcome, in_flight)
+                reason = reason or cut
+                if fitted:
+                    self.observer.on_planned(fitted.count)
+                    self._start(fitted, outcome, in_flight)
+                self._collect(in_flight, outcome, block=False)
+            self._collect(in_flight, outcome, block=True)
             for batch in batches:
                 self._judge(batch.memory_mb, outcome)
             obs.spend_usd = float(outcome.spend_usd)
@@ -182,7 +190,9 @@ class Tuner:
 
     def _prepare(self, memory_mb: int, outcome: TuneOutcome) -> None:
         self.observer.on_configure(memory_mb)
+        started = time.monotonic()
         self._configure_step(self.target.prepare, memory_mb)
+        outcome.configure_s += time.monotonic() - started
         self._prepared.add(memory_mb)
         warmups = 0 if self.settings.cold_starts else self.settings.warmup
         for _ in range(warmups):
@@ -241,6 +251,8 @@ class Tuner:
             outcome.billed_gb_s += gb_seconds(memory_mb, sample.billed_ms)
         if not warmup:
             outcome.observations.add(sample)
+        elif sample.billed_ms:
+            self._warmup_billed.setdefault(memory_mb, []).append(sample.billed_ms)
         self.observer.on_sample(sample, warmup=warmup)
         return sample
 
@@ -251,29 +263,46 @@ class Tuner:
         future = self._invoke_pool.submit(self._invoke_with_retry, memory_mb, payload, index)
         return self._record(_wait_one(future), memory_mb, outcome, warmup=warmup)
 
-    def _run_batches(self, batches: list[Batch], outcome: TuneOutcome) -> None:
+    def _start(
+        self,
+        batch: Batch,
+        outcome: TuneOutcome,
+        in_flight: dict[Future[Any], tuple[int, Decimal]],
+    ) -> None:
+        """Start a batch's invocations (cold-start mode: run them, one fresh version each)."""
+        memory = batch.memory_mb
         if self.settings.cold_starts:
-            # Every measured invocation on a fresh version: configuration is sequential, so is this.
-            for batch in batches:
-                for _ in range(batch.count):
-                    if batch.memory_mb in outcome.observations.skipped:
-                        break
-                    self._configure_step(self.target.force_cold, batch.memory_mb)
-                    self._invoke_counted(batch.memory_mb, outcome, warmup=False)
-            return
-        futures: dict[Future[Any], int] = {}
-        for batch in batches:
             for _ in range(batch.count):
-                payload, index = self._payload(batch.memory_mb)
-                future = self._invoke_pool.submit(
-                    self._paced_invoke, batch.memory_mb, payload, index
-                )
-                futures[future] = batch.memory_mb
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
+                if memory in outcome.observations.skipped:
+                    break
+                started = time.monotonic()
+                self._configure_step(self.target.force_cold, memory)
+                outcome.configure_s += time.monotonic() - started
+                self._invoke_counted(memory, outcome, warmup=False)
+            return
+        estimate = self._estimate_cost(memory, outcome)
+        for _ in range(batch.count):
+            payload, index = self._payload(memory)
+            future = self._invoke_pool.submit(self._paced_invoke, memory, payload, index)
+            in_flight[future] = (memory, estimate)
+
+    def _collect(
+        self,
+        in_flight: dict[Future[Any], tuple[int, Decimal]],
+        outcome: TuneOutcome,
+        *,
+        block: bool,
+    ) -> None:
+        """Record finished invocations; with ``block``, wait for all of them."""
+        while in_flight:
+            done, _ = wait(
+                list(in_flight), timeout=0.25 if block else 0, return_when=FIRST_EXCEPTION
+            )
             for future in done:
-                self._record(future.result(), futures[future], outcome, warmup=False)
+                memory, _estimate = in_flight.pop(future)
+                self._record(future.result(), memory, outcome, warmup=False)
+            if not block:
+                return
 
     def _paced_invoke(self, memory_mb: int, payload: bytes, index: int) -> Any:
         if self.settings.sleep_between_ms:
@@ -293,42 +322,35 @@ class Tuner:
             self.observer.on_skip(memory_mb, reason)
 
     def _within_budget(
-        self, batches: list[Batch], outcome: TuneOutcome
-    ) -> tuple[list[Batch], str | None]:
-        """Trim batches to the invocation and spend budgets; a reason when something was cut."""
-        reason = None
+        self,
+        batch: Batch,
+        outcome: TuneOutcome,
+        in_flight: dict[Future[Any], tuple[int, Decimal]],
+    ) -> tuple[Batch | None, str | None]:
+        """Trim a batch to the invocation and spend budgets, counting what is still in flight;
+        a reason when something was cut."""
+        count, reason = batch.count, None
         limit = self.settings.max_invocations
         if limit is not None:
-            left = limit - outcome.observations.invocations
-            trimmed = []
-            for batch in batches:
-                take = min(batch.count, max(left, 0))
-                left -= take
-                if take:
-                    trimmed.append(Batch(batch.memory_mb, take))
-                if take < batch.count:
-                    reason = f"--max-invocations {limit} reached"
-            batches = trimmed
+            left = limit - outcome.observations.invocations - len(in_flight)
+            if left < count:
+                count, reason = max(left, 0), f"--max-invocations {limit} reached"
         budget = self.settings.max_spend_usd
-        if budget is not None:
-            left_usd = budget - outcome.spend_usd
-            trimmed = []
-            for batch in batches:
-                each = self._estimate_cost(batch.memory_mb, outcome)
-                fits = batch.count if each <= 0 else min(batch.count, int(left_usd / each))
-                left_usd -= each * fits
-                if fits:
-                    trimmed.append(Batch(batch.memory_mb, fits))
-                if fits < batch.count:
-                    reason = f"--max-spend ${budget} reached"
-            batches = trimmed
-        return batches, reason
+        if budget is not None and count:
+            committed = sum((estimate for _m, estimate in in_flight.values()), Decimal(0))
+            left_usd = budget - outcome.spend_usd - committed
+            each = self._estimate_cost(batch.memory_mb, outcome)
+            fits = count if each <= 0 else min(count, max(int(left_usd / each), 0))
+            if fits < count:
+                count, reason = fits, f"--max-spend ${budget} reached"
+        return (Batch(batch.memory_mb, count) if count else None), reason
 
     def _estimate_cost(self, memory_mb: int, outcome: TuneOutcome) -> Decimal:
         """A cautious cost of one more invocation at ``memory_mb``: the slowest seen there, or
         scaled from the nearest measured size, plus half again."""
         obs = outcome.observations
         seen = [s.billed_ms for s in obs.samples.get(memory_mb, []) if s.billed_ms]
+        seen += self._warmup_billed.get(memory_mb, [])
         if seen:
             billed = max(seen)
         else:

@@ -194,6 +194,8 @@ def test_max_spend_stops_before_exceeding(server: LocalLambda) -> None:
     )
     assert outcome.stop_reason and "--max-spend" in outcome.stop_reason
     assert outcome.spend_usd <= Decimal("0.00002")
+    measured = sum(len(s) for s in outcome.observations.samples.values())
+    assert 0 < measured < 40  # it measured what the budget allowed, not nothing, not everything
     assert_restored(server, name)
 
 
