@@ -382,7 +382,8 @@ def _band(
 
 def _errors(intervals: list[Any], centers: list[float]) -> dict[str, Any]:
     up = [(iv[1] - c) if iv else 0.0 for iv, c in zip(intervals, centers, strict=True)]
-    down = [(c - iv[0]) if iv else 0.0 for iv, c in zip(intervals, centers, strict=True)]
+    # durations and costs cannot go below zero, whatever a small-sample t interval says
+    down = [min(c - iv[0], c) if iv else 0.0 for iv, c in zip(intervals, centers, strict=True)]
     return {
         "type": "data",
         "symmetric": False,
