@@ -1,4 +1,4 @@
-"""The base errors of powertune's core. The CLI maps them to exit codes; nothing else prints them."""
+"""Base errors of powertune's core. The CLI maps them to exit codes; nothing else prints them."""
 
 
 class PowertuneError(Exception):

@@ -35,7 +35,7 @@ def mutated_real_line(draw: st.DrawFn) -> str:
             break
         op = draw(st.sampled_from(["delete", "insert", "replace", "truncate"]))
         i = draw(st.integers(0, len(text) - 1))
-        char = draw(st.sampled_from(list('0123456789.:{}",\t \n-aZ') + [draw(st.characters())]))
+        char = draw(st.sampled_from([*'0123456789.:{}",\t \n-aZ', draw(st.characters())]))
         if op == "delete":
             text = text[:i] + text[i + 1 :]
         elif op == "insert":

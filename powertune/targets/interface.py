@@ -84,7 +84,7 @@ class Target(abc.ABC):
         error is not an exception: it comes back as a Sample with status/error_type set.
         """
 
-    def force_cold(self, memory_mb: int) -> None:  # noqa: B027 - optional hook
+    def force_cold(self, memory_mb: int) -> None:
         """Make the next invocation of ``memory_mb`` a cold start (default: not supported)."""
         raise TargetError(f"{type(self).__name__} cannot force cold starts")
 
