@@ -8,8 +8,8 @@ environment is used by one invocation at a time, so N concurrent invocations mak
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
+import logging
 import threading
 import time
 import uuid
@@ -23,6 +23,8 @@ from powertune.local.environment import Environment, Outcome
 from powertune.local.errors import ApiError
 from powertune.local.logstore import LogStore
 from powertune.local.registry import Config, function_arn
+
+log = logging.getLogger("powertune.local")
 
 TAIL_BYTES = 4096
 MAX_IDLE_ENVIRONMENTS = 32  # beyond this many idle workers, the oldest are ended
@@ -192,8 +194,12 @@ class Invoker:
         request_id = str(uuid.uuid4())
 
         def run() -> None:
-            with contextlib.suppress(ApiError):
+            try:
                 self._run(config, payload, region, None, request_id)
+            except ApiError:
+                pass  # shutting down: Lambda would retry an event later, there is no later here
+            except Exception:
+                log.exception("event invocation %s of %s failed", request_id, config.name)
 
         threading.Thread(target=run, name=f"event-{request_id}", daemon=True).start()
         return request_id
