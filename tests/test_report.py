@@ -119,3 +119,52 @@ def test_report_on_a_bad_file_is_one_line_and_exit_3(tmp_path: Path) -> None:
 def test_report_unknown_format_is_a_usage_error() -> None:
     res = runner.invoke(app, ["report", str(EXAMPLE), "--format", "pdf"])
     assert res.exit_code == 2
+
+
+def _edge_result(example: Result) -> Result:
+    """Edge cases in one result: nothing measured; a model-only size; no samples kept."""
+    import dataclasses
+
+    from powertune.results import FunctionResult, Measurement
+
+    comp = example.functions[0]
+    nothing = FunctionResult(
+        name="all-skipped",
+        region="us-east-1",
+        architecture="x86_64",
+        original_memory_mb=128,
+        measurements=(Measurement.skipped(128, "timeout"), Measurement.skipped(256, "timeout")),
+    )
+    assert comp.recommendation is not None
+    model_only = dataclasses.replace(
+        comp,
+        name="model-only",
+        measurements=tuple(dataclasses.replace(m, samples=()) for m in comp.measurements),
+        recommendation=dataclasses.replace(comp.recommendation, memory_mb=320, knee_mb=None),
+    )
+    return dataclasses.replace(example, functions=(nothing, model_only))
+
+
+def test_edge_cases_render_in_every_format(example: Result) -> None:
+    edge = _edge_result(example)
+    table = render_table(edge)
+    assert "skipped: timeout" in table and "recommended (model)" in table
+    md = render_markdown(edge)
+    assert "| `all-skipped` | 128 MB | — |" in md
+    page = render_html(edge, inline_plotlyjs=False)
+    assert page.count('class="plotly-graph-div"') == 2
+    assert '"name":"recommended: 320 MB"' in page
+    assert '"name":"invocations"' not in page  # no samples kept: no dots drawn
+
+
+def test_money_and_duration_formatting() -> None:
+    from decimal import Decimal
+
+    from powertune.outputs import fmt
+
+    assert fmt.usd_per_invocation(Decimal("0.0000020833333")) == "$0.000002083"
+    assert fmt.usd_per_invocation(Decimal("0.000134499")) == "$0.0001345"
+    assert fmt.usd_per_invocation(None) == "—"
+    assert fmt.usd(Decimal("-3.456")) == "-$3.46"
+    assert fmt.usd(Decimal("1234.5"), signed=True) == "+$1,234.50"
+    assert fmt.ms(12.345) == "12.3" and fmt.ms(12345.6) == "12,346"
