@@ -108,7 +108,12 @@ def register(app: typer.Typer) -> None:
             None, "--markdown", help="Write PR-comment markdown here (carries a hidden marker)."
         ),
     ) -> None:
-        """Exit 1 when a function got costlier or slower beyond the thresholds and the noise."""
+        """Compare a result with a baseline: pass, warn or fail per function and check.
+
+        A check fails only when the increase exceeds its limit and the raw invocations of both
+        results confirm it at 95%. Exit 0 pass (warnings allowed), 1 regression, 2 usage error,
+        3 unreadable or invalid result file.
+        """
         settings = load_config(config).gate
         thresholds = thresholds_from(
             settings,
