@@ -378,3 +378,19 @@ def test_gate_markdown_shape() -> None:
     assert "| `billing` | new | ⚠️ |" in md and "| `legacy` | gone | ⚠️ |" in md
     suite = ET.fromstring(render_junit(verdict))
     assert suite.get("tests") == "8" and suite.get("failures") == "2"
+
+
+def test_schema_version_region_and_target_mismatches_are_warnings() -> None:
+    base = build_result(41)
+    cur = build_result(42)
+    base = dataclasses.replace(
+        base,
+        schema_version="1.1",
+        pricing=dataclasses.replace(base.pricing, region="eu-west-1"),
+        run=dataclasses.replace(base.run, target="aws"),
+    )
+    verdict = compare(base, cur)
+    joined = " | ".join(verdict.warnings)
+    assert "schema version differs: baseline 1.1, current 1" in joined
+    assert "pricing region differs" in joined and "target differs" in joined
+    assert verdict.status == "warn" and verdict.exit_code == 0
