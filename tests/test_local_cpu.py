@@ -35,15 +35,15 @@ def _cgroup_possible() -> bool:
         control.close()
 
 
-def _warm_duration(client: object, memory: int, payload: bytes) -> float:
-    client.update_function_configuration(FunctionName="cpu", MemorySize=memory, Timeout=60)  # type: ignore[attr-defined]
+def _warm_duration(client: object, memory: int, payload: bytes, name: str = "cpu") -> float:
+    client.update_function_configuration(FunctionName=name, MemorySize=memory, Timeout=60)  # type: ignore[attr-defined]
     client.get_waiter("function_updated_v2").wait(  # type: ignore[attr-defined]
-        FunctionName="cpu", WaiterConfig={"Delay": 0.05, "MaxAttempts": 100}
+        FunctionName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 100}
     )
-    _invoke(client, FunctionName="cpu", Payload=payload)  # type: ignore[attr-defined]  # cold start
+    _invoke(client, FunctionName=name, Payload=payload)  # cold start
     durations = []
     for _ in range(2):
-        response = _invoke(client, FunctionName="cpu", Payload=payload, LogType="Tail")  # type: ignore[attr-defined]
+        response = _invoke(client, FunctionName=name, Payload=payload, LogType="Tail")
         tail = base64.b64decode(response["LogResult"]).decode()
         durations.append(float(DURATION.search(tail.splitlines()[-1]).group(1)))  # type: ignore[union-attr]
     return min(durations)
@@ -74,6 +74,26 @@ def test_cpu_bound_handler_is_much_slower_at_128_than_at_1769(mode: str) -> None
         client.close()  # type: ignore[attr-defined]
     # Lambda's rule says 13.8x; a loaded shared host blurs it, so assert a loose relation.
     assert small > 4 * full, (small, full)
+
+
+def test_model_mode_above_1769_only_threads_speed_up() -> None:
+    import os
+
+    functions = {
+        "cpu": str(EXAMPLES / "cpu_bound"),
+        "threads": str(EXAMPLES / "multi_thread"),
+    }
+    with LocalLambda(cpu="model", functions=functions, update_seconds=0.01) as server:
+        client = _client(server)
+        single = [_warm_duration(client, m, b'{"limit": 25000}') for m in (1769, 3538)]
+        threaded = [
+            _warm_duration(client, m, b'{"threads": 2, "rounds": 60}', name="threads")
+            for m in (1769, 3538)
+        ]
+        client.close()  # type: ignore[attr-defined]
+    assert 0.7 < single[1] / single[0] < 1.4, single  # one thread: flat above one vCPU
+    if (os.cpu_count() or 1) >= 2:
+        assert threaded[1] < 0.8 * threaded[0], threaded  # two threads: still faster
 
 
 def test_model_mode_formula() -> None:
