@@ -186,6 +186,28 @@ def test_configuration_change_means_new_environments(client: object) -> None:
     assert _report(after)["m"] == "256"
 
 
+def test_each_version_keeps_its_own_warm_environment(client: object) -> None:
+    client.publish_version(FunctionName="odd")  # type: ignore[attr-defined]
+    _update(client, "odd", MemorySize=200)
+    second = client.publish_version(FunctionName="odd")["Version"]  # type: ignore[attr-defined]
+    first = str(int(second) - 1)
+    client.create_alias(FunctionName="odd", Name="powertune-200", FunctionVersion=second)  # type: ignore[attr-defined]
+
+    def pid(**kwargs: object) -> int:
+        return json.loads(_invoke(client, FunctionName="odd", **kwargs)["Body"])["pid"]
+
+    by_first = [pid(Qualifier=first) for _ in range(2)]
+    by_alias = [pid(Qualifier="powertune-200") for _ in range(2)]
+    by_second = pid(Qualifier=second)
+    assert by_first[0] == by_first[1]
+    assert by_alias[0] == by_alias[1] == by_second  # the alias runs that version's environment
+    assert by_first[0] != by_second
+    client.delete_alias(FunctionName="odd", Name="powertune-200")  # type: ignore[attr-defined]
+    client.delete_function(FunctionName="odd", Qualifier=second)  # type: ignore[attr-defined]
+    with pytest.raises(ProcessLookupError):  # deleting the version ended its environment
+        os.kill(by_second, 0)
+
+
 def test_handler_exception_is_unhandled_with_lambdas_error_body(client: object) -> None:
     response = _invoke(client, FunctionName="boom", Payload=b'{"why": "testing"}', LogType="Tail")  # type: ignore[attr-defined]
     assert response["StatusCode"] == 200
