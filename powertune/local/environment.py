@@ -136,6 +136,9 @@ class Environment:
         if isinstance(result, Outcome):
             return result
         reply, body = result
+        if self._peak_bytes() > self._limit_bytes:  # a spike between two polls still counts
+            self.kill()
+            return self._out_of_memory(started)
         duration = self._duration_ms(
             float(reply["wall_s"]), float(reply["cpu_s"]), float(reply.get("wait_s", 0.0))
         )
@@ -254,6 +257,12 @@ class Environment:
         if "VmHWM" in values:
             self._last_hwm_mb = -(-values["VmHWM"] // 1024)
         return values.get("VmRSS", 0) * 1024
+
+    def _peak_bytes(self) -> int:
+        values = self._status_kb()
+        if "VmHWM" in values:
+            self._last_hwm_mb = -(-values["VmHWM"] // 1024)
+        return values.get("VmHWM", 0) * 1024
 
     def max_memory_mb(self) -> int:
         """Peak resident memory of the environment so far, in MB (rounded up)."""
