@@ -189,6 +189,16 @@ class _LambdaFormatter(logging.Formatter):
         return f"[{record.levelname}]\t{iso}\t{_REQUEST_ID}\t{message}"
 
 
+def _peak_kb() -> int:
+    """Peak resident memory in kB, for hosts without /proc (macOS reports bytes)."""
+    try:
+        import resource
+    except ImportError:
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak
+
+
 class _MarshalError(Exception):
     """The handler returned something JSON cannot carry."""
 
@@ -294,6 +304,7 @@ def main() -> None:
         reply["wall_s"] = time.perf_counter() - started
         reply["cpu_s"] = time.process_time() - cpu_started
         reply["wait_s"], reply["busy_threads"] = _contention(threads_before)
+        reply["peak_kb"] = _peak_kb()
         reply["logs"] = capture.take()
         _send(reply, payload)
 

@@ -136,6 +136,7 @@ class Environment:
         if isinstance(result, Outcome):
             return result
         reply, body = result
+        self._reported_kb = int(reply.get("peak_kb", 0))
         if self._peak_bytes() > self._limit_bytes:  # a spike between two polls still counts
             self.kill()
             return self._out_of_memory(started)
@@ -258,18 +259,20 @@ class Environment:
             self._last_hwm_mb = -(-values["VmHWM"] // 1024)
         return values.get("VmRSS", 0) * 1024
 
+    _reported_kb = 0  # the worker's own peak figure (getrusage), where /proc is missing
+
     def _peak_bytes(self) -> int:
         values = self._status_kb()
-        if "VmHWM" in values:
-            self._last_hwm_mb = -(-values["VmHWM"] // 1024)
-        return values.get("VmHWM", 0) * 1024
+        # Linux: VmHWM. ru_maxrss is no use there: it keeps the forking server's size across exec.
+        peak_kb = values.get("VmHWM", self._reported_kb)
+        if peak_kb:
+            self._last_hwm_mb = -(-peak_kb // 1024)
+        return peak_kb * 1024
 
     def max_memory_mb(self) -> int:
         """Peak resident memory of the environment so far, in MB (rounded up)."""
-        values = self._status_kb()
-        if "VmHWM" in values:
-            self._last_hwm_mb = -(-values["VmHWM"] // 1024)
-        return min(self._last_hwm_mb, self.memory_mb)
+        self._peak_bytes()
+        return max(min(self._last_hwm_mb, self.memory_mb), 1)
 
     def exited(self) -> bool:
         """Whether the worker ended on its own (or was killed from outside) while idle."""
