@@ -13,6 +13,7 @@ import re
 import shlex
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -197,7 +198,7 @@ class LogStore:
 _JSON_CLAUSE = re.compile(r"\s*\$\.([\w.\[\]]+)\s*(=|!=)\s*(\"[^\"]*\"|[^\s&|)]+)\s*")
 
 
-def compile_pattern(pattern: str) -> Any:
+def compile_pattern(pattern: str) -> Callable[[str], bool]:
     """A predicate over a log message for a CloudWatch Logs filter pattern (a useful subset)."""
     pattern = pattern.strip()
     if not pattern:
@@ -220,7 +221,7 @@ def compile_pattern(pattern: str) -> Any:
     return match
 
 
-def _json_pattern(body: str) -> Any:
+def _json_pattern(body: str) -> Callable[[str], bool]:
     if "||" in body:
         alternatives = [_json_pattern(part) for part in body.split("||")]
         return lambda message: any(alt(message) for alt in alternatives)

@@ -351,7 +351,9 @@ class Registry:
         function.versions[version] = snapshot
         return snapshot
 
-    def list_versions(self, raw_name: str, region: str, marker: str | None, max_items: int | None):
+    def list_versions(
+        self, raw_name: str, region: str, marker: str | None, max_items: int | None
+    ) -> dict[str, Any]:
         name, _ = split_name(raw_name)
         with self._lock:
             function = self._function(name, region)
