@@ -297,16 +297,11 @@ class Invoker:
             memory_mb=config.memory_mb,
             max_memory_mb=outcome.max_memory_mb or env.max_memory_mb(),
             init_ms=init_ms,
-            status=outcome.status if outcome.status in ("error", "timeout") else "success",
+            status=_done_status(outcome),
             error_type=outcome.error_type if outcome.status == "error" else None,
         )
         if fmt == "JSON":
-            json_report = report
-            if outcome.status == "handler_error":
-                json_report = records.Report(
-                    **{**report.__dict__, "status": "error", "error_type": outcome.error_type}
-                )
-            log(records.report_json(json_report, _now_ms()))
+            log(records.report_json(report, _now_ms()))
         else:
             log(records.report_text(report))
         result = InvokeResult(
@@ -338,7 +333,10 @@ def _now_ms() -> int:
 
 
 def _done_status(outcome: Outcome) -> str:
-    return {"handler_error": "error"}.get(outcome.status, outcome.status)
+    # The runtime caught the handler's exception and reported it: for the platform that is a
+    # successful run (platform.runtimeDone and platform.report say "success"; the text REPORT
+    # has no Status). Only a runtime that died, ran out of memory or timed out is not.
+    return "success" if outcome.status == "handler_error" else outcome.status
 
 
 def _error_payload(outcome: Outcome, request_id: str) -> bytes:
