@@ -153,6 +153,12 @@ def main() -> None:
                     flush=True,
                 )
     elapsed = time.perf_counter() - started
+    summarise("all curves", rows, elapsed)
+    wide = [r for r in rows if r[2].invocations >= 3 * GRID_INVOCATIONS]
+    summarise("wide-range curves (the grid measures 3 or more sizes)", wide, elapsed)
+
+
+def summarise(title: str, rows: list[tuple[str, int, Outcome, Outcome]], elapsed: float) -> None:
     both = [(g, o) for _, _, g, o in rows if g.regret is not None]
     ours_all = [o for *_, o in rows]
     g_regret = [g.regret for g, _ in both]

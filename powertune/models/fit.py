@@ -11,9 +11,11 @@ How it works, in order:
    means that is ``chi² + 2k``. (AICc's small-sample term, counted in invocations, punished the
    three-parameter forms so hard on a first round of three sizes that a two-parameter form which
    cannot bend the right way won; counted in sizes it is undefined until five.)
-4. A bootstrap (resample each size's invocations, refit the chosen form from its estimate) gives
-   draws of the mean curve. When the chosen form misfits (chi²/dof > 1), the draws are widened by
-   sqrt(chi²/dof), the usual over-dispersion correction, so a wrong shape shows as wide intervals.
+4. A bootstrap (resample each size's invocations, refit) gives draws of the mean curve. Each draw
+   refits one form picked with its Akaike weight (model averaging), so the draws also carry the
+   doubt about the shape: a rigid form that happens to win narrowly cannot make the decision look
+   certain. A form that misfits (chi²/dof > 1) has its draws widened by sqrt(chi²/dof), the usual
+   over-dispersion correction. The point prediction is the best form's.
 5. Single-invocation percentiles (p50, p95, p99) are the mean times pooled quantiles of the
    per-invocation ratios to their size's mean (lognormal when fewer than 20 ratios are pooled).
 """
@@ -32,6 +34,7 @@ from powertune.models.forms import DURATION_PARAMS, FORMS, Form
 DEFAULT_CV = 0.10  # relative noise assumed when no size has two samples yet
 MIN_CV = 0.005  # Lambda reports durations to 0.01 ms; below 0.5% the noise estimate is luck
 QUANTILES = (0.50, 0.95, 0.99)
+MIN_WEIGHT = 0.02  # forms with a smaller Akaike weight get no bootstrap draws
 _Z = {0.50: 0.0, 0.95: 1.6448536269514722, 0.99: 2.3263478740408408}
 
 
@@ -77,6 +80,17 @@ class Prediction:
 
 
 @dataclass(frozen=True, eq=False)
+class _Member:
+    """One form's share of the bootstrap draws (normalised parameters)."""
+
+    form: Form
+    theta: np.ndarray
+    inflate: float  # sqrt(chi²/dof) when the form misfits, else 1
+    boot: np.ndarray  # (n, k)
+    weight: float  # Akaike weight
+
+
+@dataclass(frozen=True, eq=False)
 class Fit:
     """A fitted duration curve. ``params`` are in ms (rates per GB, exponents unitless)."""
 
@@ -87,9 +101,8 @@ class Fit:
     n_samples: int
     form: Form = field(repr=False)
     _theta: np.ndarray = field(repr=False)  # normalised parameters
-    _boot: np.ndarray = field(repr=False)  # (B, k) normalised bootstrap parameters
+    _members: tuple[_Member, ...] = field(repr=False)  # forms sharing the bootstrap draws
     _scale: float = field(repr=False)  # ms per normalised unit
-    _inflate: float = field(repr=False)
     _ratio: dict[float, float] = field(repr=False)
     _ratio_boot: dict[float, np.ndarray] = field(repr=False)
     ok: bool = field(default=True, init=False)
@@ -101,9 +114,12 @@ class Fit:
     def draws(self, memory_mb: np.ndarray | Sequence[float]) -> np.ndarray:
         """Bootstrap draws of the mean duration curve, shape (B, len(memory_mb)), in ms."""
         m = np.asarray(memory_mb, dtype=float)
-        point = self.mean(m)
-        raw = self.form(m, self._boot) * self._scale
-        return np.maximum(point + self._inflate * (raw - point), 0.0)
+        parts = []
+        for member in self._members:
+            point = member.form(m, member.theta) * self._scale
+            raw = member.form(m, member.boot) * self._scale
+            parts.append(np.maximum(point + member.inflate * (raw - point), 0.0))
+        return np.concatenate(parts, axis=0)
 
     def predict(self, memory_mb: np.ndarray | Sequence[float]) -> Prediction:
         m = np.asarray(memory_mb, dtype=float)
@@ -140,6 +156,26 @@ def _pooled_log_sigma(groups: list[np.ndarray]) -> tuple[float, int]:
     if dof == 0:
         return DEFAULT_CV, 0
     return max(float(np.sqrt(ss / dof)), MIN_CV), dof
+
+
+def _refit(
+    form: Form, sizes: np.ndarray, rows: np.ndarray, se: np.ndarray, theta: np.ndarray
+) -> np.ndarray:
+    """Refit ``form`` to each bootstrap row, starting from its full-data estimate."""
+    lower, upper = np.array(form.lower), np.array(form.upper)
+    x0 = np.clip(theta, lower + 1e-9, upper - 1e-9)
+    out = np.empty((len(rows), form.k))
+    for b, yb in enumerate(rows):
+        res = least_squares(
+            lambda th, yb=yb: (form(sizes, th) - yb) / se,
+            x0,
+            bounds=(form.lower, form.upper),
+            loss="soft_l1",
+            f_scale=2.0,
+            max_nfev=60,
+        )
+        out[b] = res.x
+    return out
 
 
 def _solve(form: Form, m: np.ndarray, y: np.ndarray, se: np.ndarray, x0s: list[np.ndarray]):
@@ -206,9 +242,12 @@ def fit_curve(
         return FitFailure("no model form converged on these measurements")
 
     name = min(candidates, key=lambda c: candidates[c][3])
-    form, theta, chi2, aicc = candidates[name]
-    dof = len(sizes) - form.k
-    inflate = float(np.sqrt(max(1.0, chi2 / dof))) if dof > 0 else 1.0
+    form, theta, chi2, aic = candidates[name]
+    weights = {c: float(np.exp(-(v[3] - aic) / 2)) for c, v in candidates.items()}
+    total = sum(weights.values())
+    weights = {c: w for c, w in weights.items() if w / total >= MIN_WEIGHT}
+    total = sum(weights.values())
+    weights = {c: w / total for c, w in weights.items()}
 
     rng = np.random.default_rng(seed)
     boot_y = np.empty((n_boot, len(sizes)))
@@ -218,20 +257,21 @@ def fit_curve(
             boot_y[:, i] = trimmed_mean(x[idx], trim, axis=1) / scale
         else:
             boot_y[:, i] = y[i] + se[i] * rng.standard_normal(n_boot)
-    boot = np.empty((n_boot, form.k))
-    lower, upper = np.array(form.lower), np.array(form.upper)
-    x0 = np.clip(theta, lower + 1e-9, upper - 1e-9)
-    for b in range(n_boot):
-        yb = boot_y[b]
-        res = least_squares(
-            lambda th, yb=yb: (form(sizes, th) - yb) / se,
-            x0,
-            bounds=(form.lower, form.upper),
-            loss="soft_l1",
-            f_scale=2.0,
-            max_nfev=60,
+    # Model averaging: each draw refits one form, picked with its Akaike weight, so the draws
+    # carry the doubt about the shape as well as the noise.
+    names = sorted(weights, key=lambda c: -weights[c])
+    picks = rng.choice(len(names), size=n_boot, p=[weights[c] for c in names])
+    members = []
+    for j, cname in enumerate(names):
+        rows = boot_y[picks == j]
+        if not len(rows):
+            continue
+        cform, ctheta, cchi2, _ = candidates[cname]
+        dof = len(sizes) - cform.k
+        cinflate = float(np.sqrt(max(1.0, cchi2 / dof))) if dof > 0 else 1.0
+        members.append(
+            _Member(cform, ctheta, cinflate, _refit(cform, sizes, rows, se, ctheta), weights[cname])
         )
-        boot[b] = res.x
 
     ratio, ratio_boot = _ratio_quantiles(xs, loc, sigma, sigma_dof, n_boot, rng)
 
@@ -240,10 +280,13 @@ def fit_curve(
         params[pname] = float(theta[i] * scale) if i in DURATION_PARAMS[name] else float(theta[i])
     criterion = {
         "name": "AIC",
-        "value": aicc,
+        "value": aic,
         "chi2": chi2,
         "candidates": {c: v[3] for c, v in candidates.items()},
-        "overdispersion": inflate,
+        "weights": {m.form.name: m.weight for m in members},
+        "overdispersion": float(np.sqrt(max(1.0, chi2 / (len(sizes) - form.k))))
+        if len(sizes) > form.k
+        else 1.0,
     }
     return Fit(
         name=name,
@@ -253,9 +296,8 @@ def fit_curve(
         n_samples=n_total,
         form=form,
         _theta=theta,
-        _boot=boot,
+        _members=tuple(members),
         _scale=scale,
-        _inflate=inflate,
         _ratio=ratio,
         _ratio_boot=ratio_boot,
     )

@@ -32,6 +32,8 @@ from powertune.search.interface import Batch, Observations, Search
 from powertune.strategies import SPEED_TOLERANCE, STRATEGIES, Choice, UnknownStrategy, choose
 
 DEFAULT_MAX_INVOCATIONS = 40
+STABLE_ROUNDS = 4  # the same choice this many rounds running ends the search (noise, not doubt)
+MAX_GAP_RATIO = 2.5  # converge only when consecutive measured sizes are at most 2.5x apart
 
 
 def lattice_step(min_mb: int, max_mb: int) -> int:
@@ -201,17 +203,34 @@ class AdaptiveSearch(Search):
             }
         )
         self.confidence_reached = ok
-        # Trust a shape only once a size beyond its parameter count has tested it.
-        enough = len(warm) >= min(self.fit.form.k + 1, len(self.grid)) and len(warm) == len(
-            self._measured
+        # Trust a shape only once a size beyond its parameter count has tested it, and only
+        # when no stretch wider than MAX_GAP_RATIO between measured sizes could hide a dip.
+        enough = (
+            len(warm) >= min(self.fit.form.k + 1, len(self.grid))
+            and len(warm) == len(self._measured)
+            and self._gap_size(list(warm), MAX_GAP_RATIO) is None
         )
         if ok >= self.confidence and near is not None and enough:
             self._reason = (
                 f"converged: {self.choice.memory_mb} MB is within {self.tolerance:.1%} of the best "
                 f"in {ok:.0%} of the bootstrap draws"
             )
+        elif self._stable_rounds() >= STABLE_ROUNDS and enough:
+            self._reason = (
+                f"stable: {self.choice.memory_mb} MB chosen {STABLE_ROUNDS} rounds running "
+                f"(within {self.tolerance:.1%} of the best in {ok:.0%} of the draws)"
+            )
         elif self.rounds > self.max_rounds:
             self._reason = "round limit reached"
+
+    def _stable_rounds(self) -> int:
+        """How many rounds in a row ended with the same choice."""
+        run = 0
+        for h in reversed(self.history):
+            if h["choice_mb"] != self.history[-1]["choice_mb"]:
+                break
+            run += 1
+        return run
 
     def _losses(self, curve: CostCurve) -> tuple[np.ndarray, np.ndarray]:
         """Per draw: each size's loss against that draw's best (B, M), and each draw's best."""
@@ -276,9 +295,10 @@ class AdaptiveSearch(Search):
         batches: dict[int, int] = {}
         chosen = self.choice.memory_mb
         near = self._near_measured(chosen, measured)
+        confident = (self.confidence_reached or 0.0) >= self.confidence
         if near is None:
             batches[chosen] = fresh
-        else:
+        elif not confident:
             batches[near] = self.batch_size
         alt = self._alt
         if alt is not None:
@@ -286,7 +306,27 @@ class AdaptiveSearch(Search):
             target = alt_near if alt_near is not None else alt
             if target not in batches:
                 batches[target] = self.batch_size if alt_near is not None else fresh
+        if confident and near is not None:
+            # Confident, but the shape has not been tested by a size beyond its parameters.
+            gap = self._gap_size(measured)
+            if gap is None:
+                self._reason = "every candidate size was measured"
+                return []
+            batches[gap] = fresh - 1  # one warm sample: the pooled noise estimate covers it
         return [Batch(m, n) for m, n in sorted(batches.items())]
+
+    def _gap_size(self, measured: list[int], wider_than: float = 1.0) -> int | None:
+        """The lattice size halving the widest log-scale gap between measured sizes (only gaps
+        wider than the ratio ``wider_than``), or None."""
+        pts = np.log(sorted(set(measured)))
+        gaps = np.diff(pts)
+        for j in np.argsort(-gaps):
+            if gaps[j] <= np.log(wider_than):
+                break
+            mid = self.snap(float(np.exp((pts[j] + pts[j + 1]) / 2)))
+            if mid not in measured:
+                return mid
+        return None
 
     def _within_budget(self, batches: list[Batch], observations: Observations) -> list[Batch]:
         left = self.max_invocations - observations.invocations
