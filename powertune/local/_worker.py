@@ -38,6 +38,9 @@ _OUT_FD = int(os.environ.pop("_PT_OUT_FD"))
 _CODE_DIR = os.environ.pop("_PT_CODE_DIR")
 _HANDLER = os.environ.pop("_PT_HANDLER")
 _LOG_FORMAT = os.environ.pop("_PT_LOG_FORMAT", "Text")
+# Only the CPU model needs run-queue figures; under a cgroup quota reading them would cost the
+# handler's own CPU share.
+_MEASURE_WAIT = os.environ.pop("_PT_MEASURE_WAIT", "") == "1"
 
 
 def _read_exact(n: int) -> bytes:
@@ -153,7 +156,8 @@ def _run_and_record(self: threading.Thread) -> None:
                 _ENDED[threading.get_native_id()] = stat
 
 
-threading.Thread.run = _run_and_record  # type: ignore[method-assign]
+if _MEASURE_WAIT:
+    threading.Thread.run = _run_and_record  # type: ignore[method-assign]
 
 
 def _contention(before: dict[int, tuple[int, int]]) -> tuple[float, int]:
@@ -284,7 +288,7 @@ def main() -> None:
             event = json.loads(body) if body else {}
         except ValueError:
             event = body.decode("utf-8", "replace")
-        threads_before = _live_threads()
+        threads_before = _live_threads() if _MEASURE_WAIT else {}
         started = time.perf_counter()
         cpu_started = time.process_time()
         context = _Context(header, started + header["timeout_s"])
@@ -303,7 +307,8 @@ def main() -> None:
             payload = json.dumps(error).encode()
         reply["wall_s"] = time.perf_counter() - started
         reply["cpu_s"] = time.process_time() - cpu_started
-        reply["wait_s"], reply["busy_threads"] = _contention(threads_before)
+        if _MEASURE_WAIT:
+            reply["wait_s"], reply["busy_threads"] = _contention(threads_before)
         reply["peak_kb"] = _peak_kb()
         reply["logs"] = capture.take()
         _send(reply, payload)

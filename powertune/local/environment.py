@@ -77,6 +77,7 @@ class Environment:
                 "_PT_CODE_DIR": str(code_dir),
                 "_PT_HANDLER": handler,
                 "_PT_LOG_FORMAT": log_format,
+                "_PT_MEASURE_WAIT": "1" if cpu.mode == "model" else "0",
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONUNBUFFERED": "1",
             }
