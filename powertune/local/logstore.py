@@ -20,6 +20,7 @@ from typing import Any
 from powertune.local.errors import ApiError
 
 MAX_EVENTS_PER_PAGE = 10_000
+MAX_EVENTS_PER_STREAM = 200_000  # a long-running server drops the oldest beyond this
 
 
 @dataclass
@@ -55,6 +56,8 @@ class LogStore:
             for timestamp, message in messages:
                 self._seq += 1
                 target.events.append(LogEvent(timestamp, message, now, f"{self._seq:056d}"))
+            if len(target.events) > MAX_EVENTS_PER_STREAM:
+                del target.events[: len(target.events) - MAX_EVENTS_PER_STREAM]
 
     # --- the API -------------------------------------------------------------------------
     def handle(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
