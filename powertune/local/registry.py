@@ -284,6 +284,8 @@ class Registry:
             if function.update_status() == "InProgress":
                 raise _in_progress(region, name)
             settings = _settings(body, defaults=current, name=name)
+            if not body.get("Runtime", current.runtime).startswith("python"):
+                raise invalid(f"Runtime {body['Runtime']} is not served by the local runtime.")
             changed = dataclasses.replace(
                 current,
                 handler=body.get("Handler", current.handler),
