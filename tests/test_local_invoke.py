@@ -176,6 +176,25 @@ def test_every_record_parses_back_to_the_numbers_written(client: object) -> None
         assert (record.init_ms is None) == (written["i"] is None)
 
 
+def test_every_platform_line_parses_in_both_formats(
+    server: LocalLambda, client: object, code: Path
+) -> None:
+    from powertune.collectors.records import End, Report, Start
+
+    server.add_function("formats", f"{code / 'boom.py'}:boom.handler")
+    for fmt in ("Text", "JSON"):
+        _update(client, "formats", LoggingConfig={"LogFormat": fmt})  # a new, cold environment
+        response = _invoke(client, FunctionName="formats", Payload=b"{}", LogType="Tail")
+        lines = _tail(response).splitlines()
+        parsed = [parse_record(line) for line in lines]
+        kinds = [type(r) for r in parsed if r is not None]
+        assert kinds == [Start, End, Report], (fmt, lines)
+        start, end, report = (r for r in parsed if r is not None)
+        assert start.request_id == end.request_id == report.request_id  # type: ignore[union-attr]
+        assert start.version == "$LATEST"  # type: ignore[union-attr]
+        assert report.init_ms is not None  # type: ignore[union-attr]
+
+
 def test_configuration_change_means_new_environments(client: object) -> None:
     before = json.loads(_invoke(client, FunctionName="probe")["Body"])  # type: ignore[attr-defined]
     _update(client, "probe", MemorySize=256)
