@@ -100,10 +100,14 @@ def _find_hierarchies() -> list[_Hierarchy]:
         if fstype == "cgroup" and "cpu" in options and "cpu" in own:
             candidates.append(_Hierarchy(1, Path(mount) / own["cpu"].lstrip("/")))
         elif fstype == "cgroup2" and "" in own:
-            base = Path(mount) / own[""].lstrip("/")
             with contextlib.suppress(OSError):
                 if "cpu" in (Path(mount) / "cgroup.controllers").read_text().split():
-                    candidates.append(_Hierarchy(2, base))
+                    # The hierarchy's top first (as root on a systemd host its subtree already
+                    # has cpu enabled), then our own cgroup (a delegated subtree).
+                    candidates.append(_Hierarchy(2, Path(mount)))
+                    own_path = Path(mount) / own[""].lstrip("/")
+                    if own_path != Path(mount):
+                        candidates.append(_Hierarchy(2, own_path))
     return candidates
 
 
