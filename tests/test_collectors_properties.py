@@ -109,3 +109,39 @@ def test_bulk_parser_agrees_with_the_general_parser(lines: list[str]) -> None:
         assert got.duration_ms == want.duration_ms
         assert (got.billed_ms, got.memory_mb, got.max_memory_mb) == (want.billed_ms, want.memory_mb, want.max_memory_mb)
         assert (got.init_ms, got.status, got.error_type, got.request_id) == (want.init_ms, want.status, want.error_type, want.request_id)
+
+
+@st.composite
+def canonical_report(draw: st.DrawFn) -> str:
+    """Records in exactly the shapes Lambda writes today (the bulk parser's fast path), with
+    values at and past the fast path's limits so both paths get exercised."""
+    rid = draw(st.text(alphabet="0123456789abcdef-XYZ", min_size=1, max_size=44))
+    decimals = draw(st.integers(0, 3))
+    duration = draw(st.integers(0, 10**10)) / 10**decimals
+    duration_text = f"{duration:.{decimals}f}" if decimals else str(int(duration))
+    billed, memory, used = (draw(st.integers(0, 10**9)) for _ in range(3))
+    init = draw(st.none() | st.sampled_from(["0.5", "841.60", "10", "1234567.891"]))
+    status = draw(st.none() | st.sampled_from(["success", "timeout", "error", "failure", "weird"]))
+    if draw(st.booleans()):
+        text = f"REPORT RequestId: {rid}\tDuration: {duration_text} ms\tBilled Duration: {billed} ms\tMemory Size: {memory} MB\tMax Memory Used: {used} MB\t"
+        if init is not None:
+            text += f"Init Duration: {init} ms\t"
+        if status is not None:
+            text += f"Status: {status}\t"
+        return text
+    metrics = f'"durationMs":{duration_text},"billedDurationMs":{billed},"memorySizeMB":{memory},"maxMemoryUsedMB":{used}'
+    if init is not None:
+        metrics += f',"initDurationMs":{init}'
+    status_part = "" if status is None else f',"status":"{status}"'
+    return '{"time":"2024-02-09T08:42:44.080Z","type":"platform.report","record":{"requestId":"' + rid + '","metrics":{' + metrics + "}" + status_part + "}}"
+
+
+@given(st.lists(canonical_report(), min_size=1, max_size=40))
+@settings(suppress_health_check=[HealthCheck.too_slow])
+def test_bulk_fast_path_reads_canonical_records_exactly(lines: list[str]) -> None:
+    slow = [parse_record(line) for line in lines]
+    table = parse_reports(lines)
+    assert len(table) == len(lines)
+    for got, want in zip(table.to_reports(), slow, strict=True):
+        assert isinstance(want, Report)
+        assert got.to_json() == want.to_json()

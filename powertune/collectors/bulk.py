@@ -1,15 +1,19 @@
 """Columnar parsing of many REPORT records at once (log exports of millions of lines).
 
-The common shapes Lambda writes today — a tab-separated text REPORT and a compact JSON
-``platform.report`` — are read by one anchored regex each; anything else (other separators, field
-orders, prefixes, escaped newlines, other record kinds, malformed lines) goes through the general
-parser in ``parse.py``, so the result is the same as parsing every line with ``parse_record``.
-Fields become numpy columns, with NaN / -1 / None where a record does not carry a field.
+The two shapes Lambda writes today — the tab-separated text REPORT and the compact JSON
+``platform.report`` — are read with vectorised numpy operations over the whole buffer: a cursor
+walks every candidate line at once, checking each literal part 8 bytes at a time (through an
+unaligned 64-bit view of the buffer) and reading each number or id from a small window. A line
+that strays from those shapes in any way (other separators, field orders, prefixes, error types,
+escapes, other record kinds, malformed records) goes through the general parser in ``parse.py``.
+The result is what ``parse_record`` gives line by line (a property test checks it), only faster.
+
+Numbers are exact: a decimal of at most 15 digits is its digits as an integer divided by a power
+of ten, which IEEE 754 division rounds correctly — the same double ``float()`` returns.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,124 +22,376 @@ import numpy as np
 from powertune.collectors.parse import ParseStats, try_parse_record
 from powertune.collectors.records import Report
 
-_NUM = r"(\d+(?:\.\d+)?)"
-# Both shapes capture: request id, duration, billed, memory, max memory, init, status, error type.
-_FAST_TEXT = re.compile(
-    r"REPORT RequestId: ([0-9A-Za-z-]+)\tDuration: " + _NUM + r" ms\tBilled Duration: (\d+) ms"
-    r"\tMemory Size: (\d+) MB\tMax Memory Used: (\d+) MB\t(?:Init Duration: " + _NUM + r" ms\t)?"
-    r"(?:Status: ([a-z]+)\t(?:Error Type: ([\w.]+)\t)?)?"
-).fullmatch
-_FAST_JSON = re.compile(
-    r'\{"time":"[0-9TZ:.+-]*","type":"platform\.report","record":\{"requestId":"([0-9A-Za-z-]+)",'
-    r'"metrics":\{"durationMs":' + _NUM + r',"billedDurationMs":(\d+),"memorySizeMB":(\d+),'
-    r'"maxMemoryUsedMB":(\d+)(?:,"initDurationMs":' + _NUM + r")?\}"
-    r'(?:,"status":"([a-z]+)"(?:,"errorType":"([\w.]+)")?)?\}\}'
-).fullmatch
+CHUNK_LINES = 65536
+ID_WIDTH = 40  # request ids shorter than this take the fast path (a UUID is 36)
+NUM_WIDTH = 16  # numbers up to this many characters (and 15 digits) take the fast path
+TIME_WIDTH = 32
+STATUS_NAMES = np.array([None, "success", "error", "timeout", "failure"], dtype=object)
+_STATUS_BYTES = [s.encode() for s in STATUS_NAMES[1:]]
+_POW10_INT = 10 ** np.arange(NUM_WIDTH + 1, dtype=np.int64)
+_POW10 = 10.0 ** np.arange(NUM_WIDTH + 1)
 
-_Row = tuple[str | None, ...]
+# Byte classes: digits and '.', request-id characters, timestamp characters.
+_NUMERIC = np.zeros(256, dtype=bool)
+_NUMERIC[[*b"0123456789."]] = True
+_ID = np.zeros(256, dtype=bool)
+_ID[[*b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-"]] = True
+_TIME = np.zeros(256, dtype=bool)
+_TIME[[*b"0123456789TZ:.+-"]] = True
 
 
 @dataclass(frozen=True)
 class ReportTable:
-    """REPORT records as columns, in log order. Absent: NaN (floats), -1 (ints), None (strings)."""
+    """REPORT records as columns, in log order. Absent: NaN (floats), -1 (ints), b"" / None."""
 
-    request_id: list[str | None]
+    request_id: np.ndarray  # bytes; b"" when the record has none
     duration_ms: np.ndarray
     billed_ms: np.ndarray
     memory_mb: np.ndarray
     max_memory_mb: np.ndarray
     init_ms: np.ndarray
-    status: list[str | None]
-    error_type: list[str | None]
+    status: np.ndarray  # object: str or None
+    error_type: np.ndarray  # object: str or None
 
     def __len__(self) -> int:
-        return len(self.request_id)
+        return len(self.duration_ms)
 
     def to_reports(self) -> list[Report]:
         """The rows as Report records (slow; for tests and small tables)."""
-        out = []
-        for i in range(len(self)):
-            out.append(
-                Report(
-                    request_id=self.request_id[i],
-                    duration_ms=float(self.duration_ms[i]),
-                    billed_ms=_int_or_none(self.billed_ms[i]),
-                    memory_mb=_int_or_none(self.memory_mb[i]),
-                    max_memory_mb=_int_or_none(self.max_memory_mb[i]),
-                    init_ms=None if np.isnan(self.init_ms[i]) else float(self.init_ms[i]),
-                    status=self.status[i],
-                    error_type=self.error_type[i],
-                )
+        return [
+            Report(
+                request_id=self.request_id[i].decode() or None,
+                duration_ms=float(self.duration_ms[i]),
+                billed_ms=_int_or_none(self.billed_ms[i]),
+                memory_mb=_int_or_none(self.memory_mb[i]),
+                max_memory_mb=_int_or_none(self.max_memory_mb[i]),
+                init_ms=None if np.isnan(self.init_ms[i]) else float(self.init_ms[i]),
+                status=self.status[i],
+                error_type=self.error_type[i],
             )
-        return out
+            for i in range(len(self))
+        ]
 
 
 def parse_reports(lines: Iterable[str], stats: ParseStats | None = None) -> ReportTable:
-    """Parse lines into a ReportTable; other record kinds are counted in ``stats`` only.
+    """Parse lines (one record each) into a ReportTable; other kinds are only counted."""
+    text = "\n".join(lines)
+    return parse_buffer(text.encode("utf-8", errors="surrogatepass"), stats)
 
-    REPORT records with SnapStart restore fields are kept by the general parser's rules, but this
-    table has no restore columns: use ``iter_records`` when restores matter.
-    """
+
+def parse_buffer(data: bytes, stats: ParseStats | None = None) -> ReportTable:
+    """Parse a buffer of newline-separated records into a ReportTable."""
     stats = stats if stats is not None else ParseStats()
-    rows: list[_Row] = []
-    append = rows.append
-    fast_text, fast_json = _FAST_TEXT, _FAST_JSON
-    line_no = 0
-    fast = 0
-    for line_no, line in enumerate(lines, start=1):
-        match = fast_text(line) if line[:1] == "R" else fast_json(line)
-        if match is not None:
-            append(match.groups())
-            fast += 1
-            continue
-        record = try_parse_record(line, stats, line_no)
+    arr = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(arr)]))
+    if not data or data.endswith(b"\n"):
+        starts, ends = starts[:-1], ends[:-1]
+    chunks = [
+        _chunk(data, starts[i : i + CHUNK_LINES], ends[i : i + CHUNK_LINES], i, stats)
+        for i in range(0, len(starts), CHUNK_LINES)
+    ]
+    stats.lines += len(starts)
+    return _concat(chunks)
+
+
+# -- one chunk --------------------------------------------------------------------------------
+
+
+def _chunk(
+    data: bytes, starts: np.ndarray, ends: np.ndarray, offset: int, stats: ParseStats
+) -> ReportTable:
+    views = _Views(data, int(starts[0]), int(ends[-1]))
+    found = [_text_reports(views, starts, ends), _json_reports(views, starts, ends)]
+    fast = np.zeros(len(starts), dtype=bool)
+    for lines, _table in found:
+        fast[lines] = True
+    slow_lines, slow_reports = [], []
+    for i in np.flatnonzero(~fast):
+        line = data[starts[i] : ends[i]].decode("utf-8", errors="replace")
+        record = try_parse_record(line, stats, offset + int(i) + 1)
         if isinstance(record, Report):
-            append(_row(record))
-    stats.lines += line_no
-    stats.records["report"] += fast
-    return _columns(rows)
+            slow_lines.append(i)
+            slow_reports.append(record)
+    stats.records["report"] += sum(len(lines) for lines, _ in found)
+    found.append((np.array(slow_lines, dtype=np.int64), _from_reports(slow_reports)))
+    order = np.argsort(np.concatenate([lines for lines, _ in found]), kind="stable")
+    return _take(_concat([table for _, table in found]), order)
 
 
-def _row(r: Report) -> _Row:
-    return (
-        r.request_id,
-        repr(r.duration_ms),
-        None if r.billed_ms is None else str(r.billed_ms),
-        None if r.memory_mb is None else str(r.memory_mb),
-        None if r.max_memory_mb is None else str(r.max_memory_mb),
-        None if r.init_ms is None else repr(r.init_ms),
-        r.status,
-        r.error_type,
-    )
+class _Views:
+    """A chunk's bytes, zero-padded, with an unaligned little-endian 64-bit view over them."""
+
+    def __init__(self, data: bytes, lo: int, hi: int) -> None:
+        self.lo = lo
+        # The padding keeps every window read past a line's end in bounds.
+        self.buffer = data[lo:hi] + b"\0" * (ID_WIDTH + TIME_WIDTH + 16)
+        self.bytes = np.frombuffer(self.buffer, dtype=np.uint8)
+        self.words = np.ndarray(
+            shape=(len(self.buffer) - 7,), dtype="<u8", buffer=self.buffer, strides=(1,)
+        )
+
+    def word(self, pos: np.ndarray) -> np.ndarray:
+        return self.words[pos - self.lo]
+
+    def window(self, pos: np.ndarray, width: int) -> np.ndarray:
+        """``width`` bytes (a multiple of 8) from each position, as an (n, width) uint8 matrix."""
+        words = np.stack([self.word(pos + 8 * k) for k in range(width // 8)], axis=1)
+        return words.view(np.uint8).reshape(len(pos), width)
 
 
-def _columns(rows: list[_Row]) -> ReportTable:
-    if not rows:
-        empty_f, empty_i = np.empty(0, dtype=np.float64), np.empty(0, dtype=np.int64)
-        return ReportTable([], empty_f, empty_i, empty_i, empty_i, empty_f, [], [])
-    rid, dur, billed, mem, maxmem, init, status, err = zip(*rows, strict=True)
+_ASCII_ZEROS = np.uint64(0x3030303030303030)
+
+
+def _eight_digits(word: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The value of the first ``length`` (1..8) ASCII digits of each little-endian word (SWAR:
+    right-align, then combine digit pairs, quads and octets with three multiplications)."""
+    shift = ((8 - length) * 8).astype(np.uint64)
+    value = word << shift  # the digits now fill the top bytes; the bottom ones are zero
+    fill = np.where(length < 8, _ASCII_ZEROS >> (length * 8).astype(np.uint64) % np.uint64(64), 0)
+    value = (value | fill.astype(np.uint64)) - _ASCII_ZEROS
+    value = ((value & np.uint64(0x0F0F0F0F0F0F0F0F)) * np.uint64(2561)) >> np.uint64(8)
+    value = ((value & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> np.uint64(16)
+    value = ((value & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)) >> np.uint64(32)
+    return value.astype(np.float64)
+
+
+def _pack(literal: bytes) -> list[tuple[int, np.uint64, np.uint64]]:
+    """(offset, word, mask) for each 8-byte piece of a literal."""
+    out = []
+    for off in range(0, len(literal), 8):
+        piece = literal[off : off + 8]
+        word = int.from_bytes(piece.ljust(8, b"\0"), "little")
+        mask = int.from_bytes(b"\xff" * len(piece) + b"\0" * (8 - len(piece)), "little")
+        out.append((off, np.uint64(word), np.uint64(mask)))
+    return out
+
+
+class _Cursor:
+    """Walks many lines at once; ``ok`` turns False for a line as soon as it leaves the shape.
+
+    Positions of lines that already failed keep moving harmlessly inside the padded buffer.
+    """
+
+    def __init__(self, views: _Views, starts: np.ndarray, ends: np.ndarray) -> None:
+        self.v = views
+        self.pos = starts.copy()
+        self.end = ends
+        self.ok = np.ones(len(starts), dtype=bool)
+
+    def matches(self, literal: bytes) -> np.ndarray:
+        """Whether ``literal`` is at the cursor (does not move it)."""
+        match = self.pos + len(literal) <= self.end
+        pos = np.minimum(self.pos, self.end)
+        for off, word, mask in _pack(literal):
+            match &= (self.v.word(pos + off) & mask) == word
+        return match
+
+    def literal(self, literal: bytes, rows: np.ndarray | None = None) -> None:
+        """Require ``literal`` at the cursor (on ``rows``, or all lines) and step over it."""
+        match = self.matches(literal)
+        if rows is not None:
+            match |= ~rows
+        self.ok &= match
+        step = len(literal) if rows is None else np.where(rows, len(literal), 0)
+        self.pos = np.minimum(self.pos + step, self.end)
+
+    def token(self, width: int, allowed: np.ndarray) -> np.ndarray:
+        """The run of ``allowed`` bytes at the cursor (1..width-1 long), zero-padded to width."""
+        window = self.v.window(np.minimum(self.pos, self.end), width)
+        stop = ~allowed[window]
+        length = stop.argmax(axis=1)
+        self.ok &= stop.any(axis=1) & (length >= 1)
+        self.pos = np.minimum(self.pos + length, self.end)
+        return np.where(np.arange(width) < length[:, None], window, 0).astype(np.uint8)
+
+    def number(self, *, whole: bool, rows: np.ndarray | None = None) -> np.ndarray:
+        """``\\d{1,8}`` (whole) or ``\\d{1,8}(\\.\\d{1,7})?`` at the cursor (on ``rows``, or all
+        lines), exactly as ``int()`` / ``float()`` read them. Longer numbers fail the fast path."""
+        pos = np.minimum(self.pos, self.end)
+        window = self.v.window(pos, NUM_WIDTH)
+        stop = ~_NUMERIC[window]
+        length = np.where(stop.any(axis=1), stop.argmax(axis=1), NUM_WIDTH)
+        dot = window == 46
+        dot_at = np.where(dot.any(axis=1), dot.argmax(axis=1), NUM_WIDTH)
+        if whole:
+            int_len = length
+            ok = (length >= 1) & (length <= 8) & (dot_at >= length)
+        else:
+            has_dot = dot_at < length
+            int_len = np.where(has_dot, dot_at, length)
+            frac_len = np.where(has_dot, length - dot_at - 1, 0)
+            ok = (int_len >= 1) & (int_len <= 8) & (frac_len <= 7)
+            ok &= ~has_dot | (frac_len >= 1)
+            # exactly one dot inside the number
+            ok &= (dot & (np.arange(NUM_WIDTH) < length[:, None])).sum(axis=1) <= 1
+        integer = _eight_digits(self.v.word(pos), np.clip(int_len, 1, 8))
+        if rows is not None:
+            ok |= ~rows
+            length = np.where(rows, length, 0)
+        self.ok &= ok
+        self.pos = np.minimum(self.pos + length, self.end)
+        if whole:
+            return integer.astype(np.int64)
+        frac_word = self.v.word(np.minimum(pos + int_len + 1, self.end))
+        fraction = np.where(frac_len > 0, _eight_digits(frac_word, np.clip(frac_len, 1, 8)), 0)
+        scale = _POW10[frac_len]
+        # digits as one integer (at most 15 of them), divided once: correctly rounded, as float()
+        return (integer * scale + fraction) / scale
+
+    def at_end(self, rows: np.ndarray | None = None) -> np.ndarray:
+        done = self.pos == self.end
+        return done if rows is None else done & rows
+
+
+def _candidates(views: _Views, starts: np.ndarray, ends: np.ndarray, first: str) -> np.ndarray:
+    """Lines whose first byte is ``first``."""
+    nonempty = ends > starts
+    head = np.full(len(starts), -1, dtype=np.int64)
+    head[nonempty] = views.bytes[starts[nonempty] - views.lo]
+    return np.flatnonzero(head == ord(first))
+
+
+def _text_reports(
+    views: _Views, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, ReportTable]:
+    rows = _candidates(views, starts, ends, "R")
+    c = _Cursor(views, starts[rows], ends[rows])
+    c.literal(b"REPORT RequestId: ")
+    ids = c.token(ID_WIDTH, _ID)
+    c.literal(b"\tDuration: ")
+    duration = c.number(whole=False)
+    c.literal(b" ms\tBilled Duration: ")
+    billed = c.number(whole=True)
+    c.literal(b" ms\tMemory Size: ")
+    memory = c.number(whole=True)
+    c.literal(b" MB\tMax Memory Used: ")
+    max_memory = c.number(whole=True)
+    c.literal(b" MB\t")
+    has_init = c.matches(b"Init Duration: ")
+    c.literal(b"Init Duration: ", rows=has_init)
+    init = np.where(has_init, c.number(whole=False, rows=has_init), np.nan)
+    c.literal(b" ms\t", rows=has_init)
+    status = np.zeros(len(rows), dtype=np.int64)
+    has_status = c.matches(b"Status: ")
+    c.literal(b"Status: ", rows=has_status)
+    for code, name in enumerate(_STATUS_BYTES, start=1):
+        found = has_status & c.matches(name + b"\t") & (c.pos + len(name) + 1 == c.end)
+        status[found] = code
+    c.ok &= ~has_status | (status > 0)  # an Error Type (or anything else) takes the general path
+    c.pos = np.where(has_status, c.end, c.pos)
+    c.ok &= c.at_end()
+    keep = np.flatnonzero(c.ok)
+    return rows[keep], _table(keep, ids, duration, billed, memory, max_memory, init, status)
+
+
+def _json_reports(
+    views: _Views, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, ReportTable]:
+    rows = _candidates(views, starts, ends, "{")
+    c = _Cursor(views, starts[rows], ends[rows])
+    c.literal(b'{"time":"')
+    c.token(TIME_WIDTH, _TIME)
+    c.literal(b'","type":"platform.report","record":{"requestId":"')
+    ids = c.token(ID_WIDTH, _ID)
+    c.literal(b'","metrics":{"durationMs":')
+    duration = c.number(whole=False)
+    c.literal(b',"billedDurationMs":')
+    billed = c.number(whole=True)
+    c.literal(b',"memorySizeMB":')
+    memory = c.number(whole=True)
+    c.literal(b',"maxMemoryUsedMB":')
+    max_memory = c.number(whole=True)
+    has_init = c.matches(b',"initDurationMs":')
+    c.literal(b',"initDurationMs":', rows=has_init)
+    init = np.where(has_init, c.number(whole=False, rows=has_init), np.nan)
+    status = np.zeros(len(rows), dtype=np.int64)
+    has_status = c.matches(b'},"status":"')
+    c.literal(b'},"status":"', rows=has_status)
+    for code, name in enumerate(_STATUS_BYTES, start=1):
+        found = has_status & c.matches(name + b'"}}') & (c.pos + len(name) + 3 == c.end)
+        status[found] = code
+    bare = ~has_status & c.matches(b"}}}") & (c.pos + 3 == c.end)
+    c.ok &= (status > 0) | bare
+    keep = np.flatnonzero(c.ok)
+    return rows[keep], _table(keep, ids, duration, billed, memory, max_memory, init, status)
+
+
+def _table(
+    keep: np.ndarray,
+    ids: np.ndarray,
+    duration: np.ndarray,
+    billed: np.ndarray,
+    memory: np.ndarray,
+    max_memory: np.ndarray,
+    init: np.ndarray,
+    status: np.ndarray,
+) -> ReportTable:
     return ReportTable(
-        request_id=list(rid),
-        duration_ms=np.array(dur, dtype=np.float64),
-        billed_ms=_ints(billed),
-        memory_mb=_ints(mem),
-        max_memory_mb=_ints(maxmem),
-        init_ms=_floats(init),
-        status=list(status),
-        error_type=list(err),
+        request_id=np.ascontiguousarray(ids[keep]).view(f"S{ID_WIDTH}").ravel(),
+        duration_ms=duration[keep],
+        billed_ms=billed[keep],
+        memory_mb=memory[keep],
+        max_memory_mb=max_memory[keep],
+        init_ms=init[keep],
+        status=STATUS_NAMES[status[keep]],
+        error_type=np.full(len(keep), None, dtype=object),
     )
 
 
-def _floats(col: tuple[str | None, ...]) -> np.ndarray:
-    if None in col:
-        return np.array(["nan" if v is None else v for v in col], dtype=np.float64)
-    return np.array(col, dtype=np.float64)
+def _from_reports(reports: list[Report]) -> ReportTable:
+    def ints(values: list[int | None]) -> np.ndarray:
+        return np.array([-1 if v is None else v for v in values], dtype=np.int64)
+
+    def objects(values: list[str | None]) -> np.ndarray:
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+
+    return ReportTable(
+        request_id=np.array([(r.request_id or "").encode() for r in reports] or [b""], dtype=bytes)[
+            : len(reports)
+        ],
+        duration_ms=np.array([r.duration_ms for r in reports], dtype=np.float64),
+        billed_ms=ints([r.billed_ms for r in reports]),
+        memory_mb=ints([r.memory_mb for r in reports]),
+        max_memory_mb=ints([r.max_memory_mb for r in reports]),
+        init_ms=np.array(
+            [np.nan if r.init_ms is None else r.init_ms for r in reports], dtype=float
+        ),
+        status=objects([r.status for r in reports]),
+        error_type=objects([r.error_type for r in reports]),
+    )
 
 
-def _ints(col: tuple[str | None, ...]) -> np.ndarray:
-    if None in col:
-        return np.array(["-1" if v is None else v for v in col], dtype=np.int64)
-    return np.array(col, dtype=np.int64)
+def _concat(tables: list[ReportTable]) -> ReportTable:
+    if not tables:
+        return _from_reports([])
+    width = max(t.request_id.dtype.itemsize for t in tables)
+    return ReportTable(
+        request_id=np.concatenate([t.request_id.astype(f"S{width}") for t in tables]),
+        duration_ms=np.concatenate([t.duration_ms for t in tables]),
+        billed_ms=np.concatenate([t.billed_ms for t in tables]),
+        memory_mb=np.concatenate([t.memory_mb for t in tables]),
+        max_memory_mb=np.concatenate([t.max_memory_mb for t in tables]),
+        init_ms=np.concatenate([t.init_ms for t in tables]),
+        status=np.concatenate([t.status for t in tables]),
+        error_type=np.concatenate([t.error_type for t in tables]),
+    )
+
+
+def _take(table: ReportTable, order: np.ndarray) -> ReportTable:
+    return ReportTable(
+        request_id=table.request_id[order],
+        duration_ms=table.duration_ms[order],
+        billed_ms=table.billed_ms[order],
+        memory_mb=table.memory_mb[order],
+        max_memory_mb=table.max_memory_mb[order],
+        init_ms=table.init_ms[order],
+        status=table.status[order],
+        error_type=table.error_type[order],
+    )
 
 
 def _int_or_none(value: np.integer) -> int | None:

@@ -36,6 +36,7 @@ _PREFIX = re.compile(
 _KEY = re.compile(
     r"(?:(?<=[ \t])|^)(XRAY[ \t]+TraceId|[A-Z][a-z][A-Za-z]*(?:[ \t][A-Z][a-z][A-Za-z]*)*):"
 )
+_REQUEST_ID = re.compile(r"[ \t]*RequestId:[ \t]*([^ \t]+)")
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)(?:[ \t]*(ms|MB))?")
 _INT = re.compile(r"(\d+)(?:[ \t]*(ms|MB))?")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
@@ -197,8 +198,13 @@ def _text_fields(text: str) -> dict[str, Any]:
     if "\\" in text:
         text = text.replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r")
     text = text.replace("\r", " ").replace("\n", "\t")
-    keys = list(_KEY.finditer(text))
     fields: dict[str, Any] = {}
+    # The request id comes first and is one token, whatever it looks like ("Abc" is no key).
+    first = _REQUEST_ID.match(text)
+    if first:
+        fields["request_id"] = first.group(1)
+        text = text[first.end() :]
+    keys = list(_KEY.finditer(text))
     for i, match in enumerate(keys):
         name = match.group(1)
         if name.startswith("XRAY"):
