@@ -241,9 +241,7 @@ def _dry_run(
     print(f"  sizes: {', '.join(f'{m} MB' for m in sizes)}")
     print(f"  invocations: up to {sum(counts.values())} (warm-ups included)")
     print(f"  spend: ${per_100ms:.6f} for every 100 ms of average duration;")
-    print(
-        f"         at most ${worst:.4f} if every call ran to its {timeout_ms // 1000} s timeout"
-    )
+    print(f"         at most ${worst:.4f} if every call ran to its {timeout_ms // 1000} s timeout")
     print("  nothing was changed (--dry-run)")
 
 
@@ -263,17 +261,17 @@ def tune(
         help="Sizes `128,256,512` or a range `128..3008` "
         "(adaptive default 128..10240; grid default the reference grid).",
     ),
-    invocations: int = typer.Option(
-        10, "--invocations", min=1, help="Invocations per size (grid search)."
+    invocations: int | None = typer.Option(
+        None, "--invocations", min=1, help="Invocations per size (grid search; default 10)."
     ),
-    search_kind: SearchKind = typer.Option(
-        SearchKind.adaptive,
+    search_kind: SearchKind | None = typer.Option(
+        None,
         "--search",
         help="adaptive (fit, stop when sure) or grid (every size, like aws-lambda-power-tuning).",
     ),
-    strategy: StrategyKind = typer.Option(StrategyKind.cost, "--strategy"),
-    balanced_weight: float = typer.Option(
-        0.5, "--balanced-weight", min=0.0, max=1.0, help="0 = all speed, 1 = all cost."
+    strategy: StrategyKind | None = typer.Option(None, "--strategy", help="Default: cost."),
+    balanced_weight: float | None = typer.Option(
+        None, "--balanced-weight", min=0.0, max=1.0, help="0 = all speed, 1 = all cost (0.5)."
     ),
     max_p95_ms: float | None = typer.Option(
         None, "--max-p95-ms", help="Latency limit for --strategy slo."
@@ -281,8 +279,8 @@ def tune(
     percentile: int = typer.Option(
         95, "--percentile", help="95 or 99: the percentile --max-p95-ms limits."
     ),
-    tolerance: float = typer.Option(
-        0.01, "--tolerance", help="Stop when the choice is within this of the best predicted cost."
+    tolerance: float | None = typer.Option(
+        None, "--tolerance", help="Stop when the choice is within this of the best cost (0.01)."
     ),
     confidence: float = typer.Option(0.95, "--confidence"),
     payload: str | None = typer.Option(None, "--payload", help="JSON payload, or @file."),
@@ -367,11 +365,62 @@ def tune(
     ),
     seed: int = typer.Option(0, "--seed"),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
+    config_path: str | None = typer.Option(
+        None, "--config", help="powertune.toml (default: found from the working directory)."
+    ),
+    baseline: str | None = typer.Option(
+        None, "--baseline", help="Gate this run against a baseline result (exit 1 on regression)."
+    ),
+    max_cost_increase: str | None = typer.Option(
+        None, "--max-cost-increase", help="With --baseline (5%)."
+    ),
+    max_p95_increase: str | None = typer.Option(
+        None, "--max-p95-increase", help="With --baseline (10%)."
+    ),
+    max_monthly_increase: str | None = typer.Option(
+        None, "--max-monthly-increase", help="With --baseline: USD per month."
+    ),
+    junit: str | None = typer.Option(None, "--junit", help="With --baseline: write JUnit XML."),
+    markdown: str | None = typer.Option(
+        None, "--markdown", help="With --baseline: write markdown."
+    ),
 ) -> None:
     """Measure a function across memory sizes, fit duration against memory, and recommend."""
+    from powertune.config import load_config
     from pricing.catalog import load_catalog
 
     trim = 0.2
+    config = load_config(config_path)
+    name_for_config = function or (Path(local.split(":", 1)[0]).stem if local else None)
+    own = config.for_function(name_for_config) if name_for_config else config.defaults
+    settings_file = own.with_flags(
+        memory=memory,
+        invocations=invocations,
+        search=search_kind.value if search_kind else None,
+        strategy=strategy.value if strategy else None,
+        balanced_weight=balanced_weight,
+        max_p95_ms=max_p95_ms,
+        tolerance=tolerance,
+        monthly_invocations=monthly_invocations,
+    )
+    memory = settings_file.memory
+    invocations = settings_file.invocations or 10
+    search_kind = SearchKind(settings_file.search or "adaptive")
+    strategy = StrategyKind(settings_file.strategy or "cost")
+    balanced_weight = (
+        settings_file.balanced_weight if settings_file.balanced_weight is not None else 0.5
+    )
+    max_p95_ms = settings_file.max_p95_ms
+    if max_p95_ms is None and settings_file.max_p99_ms is not None:
+        max_p95_ms, percentile = settings_file.max_p99_ms, 99
+    tolerance = settings_file.tolerance if settings_file.tolerance is not None else 0.01
+    monthly_invocations = settings_file.monthly_invocations
+    if payload is None and payloads is None:
+        if settings_file.payload is not None:
+            payload = settings_file.payload
+        elif settings_file.payload_file is not None:
+            payload = "@" + settings_file.payload_file
+        payloads = settings_file.payloads_file
     if from_power_tuning:
         pt = parse_power_tuning_input(from_power_tuning)
         function = function or pt.function
@@ -528,6 +577,54 @@ def tune(
             payload_sha256=payload_set.sha256,
         )
     _emit(result, json_out)
+    if baseline:
+        _gate(
+            result,
+            baseline,
+            config,
+            max_cost_increase,
+            max_p95_increase,
+            max_monthly_increase,
+            junit,
+            markdown,
+        )
+
+
+def _gate(
+    result: Any,
+    baseline: str,
+    config: Any,
+    max_cost_increase: str | None,
+    max_p95_increase: str | None,
+    max_monthly_increase: str | None,
+    junit: str | None,
+    markdown: str | None,
+) -> None:
+    """`tune --baseline`: the same verdict `powertune gate` gives, from this run's result."""
+    from powertune.config import parse_percent, parse_usd
+    from powertune.gate import compare_to_baseline_file, thresholds_from
+    from powertune_cli.report import emit_verdict
+
+    thresholds = thresholds_from(
+        config.gate,
+        max_cost_increase=parse_percent(max_cost_increase, what="--max-cost-increase")
+        if max_cost_increase
+        else None,
+        max_p95_increase=parse_percent(max_p95_increase, what="--max-p95-increase")
+        if max_p95_increase
+        else None,
+        max_monthly_increase_usd=parse_usd(max_monthly_increase, what="--max-monthly-increase")
+        if max_monthly_increase
+        else None,
+    )
+    verdict = compare_to_baseline_file(baseline, result, thresholds)
+    emit_verdict(
+        verdict,
+        junit=Path(junit) if junit else None,
+        markdown=Path(markdown) if markdown else None,
+    )
+    if verdict.exit_code:
+        raise typer.Exit(verdict.exit_code)
 
 
 def _traffic(

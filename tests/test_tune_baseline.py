@@ -1,0 +1,104 @@
+"""`powertune tune ... --baseline`: tune and gate in one run; and powertune.toml feeding tune."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cli import app
+
+SAMPLE = Path(__file__).parent / "golden" / "sebs_311_warm_sample.csv"
+runner = CliRunner()
+GRID = ["--search", "grid", "--memory", "256,1024,3008", "--invocations", "40", "--quiet"]
+
+
+def replay_csv(path: Path, factor: float) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with SAMPLE.open() as src, path.open("w", newline="") as dst:
+        out = csv.writer(dst)
+        out.writerow(["memory_mb", "duration_ms"])
+        for row in csv.DictReader(src):
+            out.writerow([row["memory_mb"], f"{float(row['provider_duration_ms']) * factor:.2f}"])
+    return path
+
+
+def test_tune_with_baseline_passes_unchanged_and_fails_slower(tmp_path: Path) -> None:
+    same = replay_csv(tmp_path / "a" / "fn.csv", 1.0)
+    slower = replay_csv(tmp_path / "b" / "fn.csv", 1.2)
+    base = tmp_path / "base.json"
+    made = runner.invoke(
+        app, ["tune", "--replay", str(same), "--seed", "1", *GRID, "--json", str(base)]
+    )
+    assert made.exit_code == 0, made.output
+    unchanged = runner.invoke(
+        app, ["tune", "--replay", str(same), "--seed", "2", *GRID, "--baseline", str(base)]
+    )
+    assert unchanged.exit_code == 0, unchanged.output
+    junit = tmp_path / "junit.xml"
+    regressed = runner.invoke(
+        app,
+        [
+            "tune",
+            "--replay",
+            str(slower),
+            "--seed",
+            "3",
+            *GRID,
+            "--baseline",
+            str(base),
+            "--junit",
+            str(junit),
+        ],
+    )
+    assert regressed.exit_code == 1, regressed.output
+    assert "<failure" in junit.read_text()
+
+
+def test_tune_with_an_unreadable_baseline_exits_3_with_the_regenerate_command(
+    tmp_path: Path,
+) -> None:
+    same = replay_csv(tmp_path / "fn.csv", 1.0)
+    bad = tmp_path / "base.json"
+    bad.write_text(json.dumps({"schema_version": "1", "functions": "nope"}))
+    result = runner.invoke(app, ["tune", "--replay", str(same), *GRID, "--baseline", str(bad)])
+    assert result.exit_code == 3
+    assert "regenerate the baseline with: powertune tune --replay" in result.output
+
+
+def test_config_file_settings_apply_and_flags_override(tmp_path: Path) -> None:
+    same = replay_csv(tmp_path / "fn.csv", 1.0)
+    config = tmp_path / "powertune.toml"
+    config.write_text('search = "grid"\nmemory = "256,3008"\ninvocations = 5\nstrategy = "speed"\n')
+    out = tmp_path / "out.json"
+    result = runner.invoke(
+        app, ["tune", "--replay", str(same), "--config", str(config), "--json", str(out), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert doc["run"]["search"] == "grid" and doc["run"]["strategy"] == "speed"
+    assert [m["memory_mb"] for m in doc["functions"][0]["measurements"]] == [256, 3008]
+    assert all(m["invocations"] == 5 for m in doc["functions"][0]["measurements"])
+    flagged = runner.invoke(
+        app,
+        [
+            "tune",
+            "--replay",
+            str(same),
+            "--config",
+            str(config),
+            "--strategy",
+            "cost",
+            "--invocations",
+            "3",
+            "--json",
+            str(out),
+            "--quiet",
+        ],
+    )
+    assert flagged.exit_code == 0, flagged.output
+    doc = json.loads(out.read_text())
+    assert doc["run"]["strategy"] == "cost"
+    assert all(m["invocations"] == 3 for m in doc["functions"][0]["measurements"])
