@@ -116,6 +116,7 @@ class Catalog:
         self._data = json.loads(json.dumps(data))  # private deep copy: callers cannot mutate us
         self.origin = origin
         self._rates: dict[tuple[str, ...], Rate] = {}
+        self._task_sizes: list[tuple[Decimal, Decimal]] | None = None
 
     # -- identity ---------------------------------------------------------------------------
     @property
@@ -217,7 +218,13 @@ class Catalog:
         return Decimal(self._data["fargate"]["included_ephemeral_gb"])
 
     def fargate_task_sizes(self) -> list[tuple[Decimal, Decimal]]:
-        """Every valid (vCPU, memory GB) pair, smallest first."""
+        """Every valid (vCPU, memory GB) pair, smallest first (computed once: the catalog is
+        immutable, and the Fargate alternative asks for them per function)."""
+        if self._task_sizes is None:
+            self._task_sizes = self._build_task_sizes()
+        return list(self._task_sizes)
+
+    def _build_task_sizes(self) -> list[tuple[Decimal, Decimal]]:
         sizes: list[tuple[Decimal, Decimal]] = []
         for entry in self._data["fargate"]["task_sizes"]:
             vcpu = Decimal(entry["vcpu"])
