@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import sys
 from collections.abc import Iterator
@@ -339,6 +340,9 @@ def tune(
         None, "--from-power-tuning", help="Read aws-lambda-power-tuning's input JSON."
     ),
     alias_prefix: str = typer.Option("powertune-", "--alias-prefix"),
+    compare: str | None = typer.Option(
+        None, "--compare", help="An arm64 twin (name or ARN): measure it at the recommended size."
+    ),
     monthly_invocations: int | None = typer.Option(
         None,
         "--monthly-invocations",
@@ -557,22 +561,40 @@ def tune(
             confidence=confidence if search_kind is SearchKind.adaptive else None,
             stop_reason=outcome.stop_reason,
         )
+        options = BuildOptions(
+            strategy=strategy.value,
+            balanced_weight=balanced_weight,
+            max_p95_ms=max_p95_ms,
+            percentile=percentile,
+            trim=trim,
+            free_tier=free_tier,
+            savings_plan=savings_plan,
+            seed=seed,
+            memory_range=memory_range,
+        )
+        if compare:
+            twin = _measure_twin(
+                compare,
+                outcome=outcome,
+                search=search,
+                catalog=catalog,
+                options=options,
+                payloads=payload_set,
+                settings=settings,
+                invocations=invocations,
+                region=region,
+                profile=profile,
+                endpoint_url=endpoint_url,
+                alias_prefix=alias_prefix,
+                quiet=quiet,
+            )
+            options = dataclasses.replace(options, arm64_twin=twin)
         result = build_result(
             outcome,
             search=search,
             catalog=catalog,
             run=run,
-            options=BuildOptions(
-                strategy=strategy.value,
-                balanced_weight=balanced_weight,
-                max_p95_ms=max_p95_ms,
-                percentile=percentile,
-                trim=trim,
-                free_tier=free_tier,
-                savings_plan=savings_plan,
-                seed=seed,
-                memory_range=memory_range,
-            ),
+            options=options,
             traffic=traffic,
             payload_sha256=payload_set.sha256,
         )
@@ -625,6 +647,64 @@ def _gate(
     )
     if verdict.exit_code:
         raise typer.Exit(verdict.exit_code)
+
+
+def _measure_twin(
+    function: str,
+    *,
+    outcome: Any,
+    search: Search,
+    catalog: Any,
+    options: BuildOptions,
+    payloads: Any,
+    settings: TuneSettings,
+    invocations: int,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    alias_prefix: str,
+    quiet: bool,
+) -> Any:
+    """Measure the arm64 twin at the size recommended for the function (same payloads), for an
+    exact architecture comparison instead of an estimate."""
+    from powertune.recommend.priced import Arm64Twin
+    from powertune.result_builder import decide
+    from powertune.targets.aws import AwsLambdaTarget
+
+    decision = decide(outcome, search, catalog, options)
+    if decision is None:
+        raise InputError("--compare: nothing was measured on the function to compare with")
+    memory = decision.choice.memory_mb
+    twin = AwsLambdaTarget(
+        function,
+        region=region,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        alias_prefix=alias_prefix,
+    )
+    architecture = twin.describe().architecture
+    if architecture != "arm64":
+        raise InputError(f"--compare names an arm64 twin; {twin.name} is {architecture}")
+    with ProgressObserver(quiet=quiet) as observer:
+        measured = Tuner(
+            twin,
+            GridSearch([memory], max(invocations, 10)),
+            payloads,
+            settings,
+            catalog=catalog,
+            observer=observer,
+        ).run()
+    billed = [
+        s.billed_ms
+        for s in measured.observations.samples.get(memory, [])
+        if s.ok and not s.cold and s.billed_ms
+    ]
+    if not billed:
+        raise InputError(
+            f"--compare: {twin.name} gave no successful warm invocation at {memory} MB"
+        )
+    mean = Decimal(sum(billed)) / len(billed)
+    return Arm64Twin(memory_mb=memory, billed_ms=mean, function=twin.name)
 
 
 def _traffic(

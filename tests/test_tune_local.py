@@ -290,3 +290,83 @@ def test_cli_bad_input_is_one_line_and_an_exit_code(
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines[-1].startswith("powertune: error:") and message in lines[-1]
     assert "Traceback" not in result.stderr
+
+
+def test_compare_measures_the_arm64_twin_at_the_recommended_size(
+    server: LocalLambda, tmp_path: Path
+) -> None:
+    name = deploy(server, EXAMPLES / "io_wait")
+    twin = f"{name}-arm"
+    server.add_function(
+        twin, str(EXAMPLES / "io_wait"), MemorySize=1024, Timeout=30, Architectures=["arm64"]
+    )
+    out = tmp_path / "out.json"
+    env = {**__import__("os").environ, "AWS_ACCESS_KEY_ID": "l", "AWS_SECRET_ACCESS_KEY": "l"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "tune",
+            name,
+            "--endpoint-url",
+            server.endpoint_url,
+            "--region",
+            "us-east-1",
+            "--search",
+            "grid",
+            "--memory",
+            "128,512",
+            "--invocations",
+            "3",
+            "--payload",
+            '{"wait_ms": 30, "calls": 1}',
+            "--compare",
+            twin,
+            "--monthly-invocations",
+            "1000000",
+            "--json",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    arm64 = json.loads(out.read_text())["functions"][0]["recommendation"]["arm64"]
+    assert arm64["estimate"] is False
+    assert arm64["arm64_function"] == twin
+    assert Decimal(arm64["arm64_usd"]) < Decimal(arm64["x86_64_usd"])  # same duration, cheaper GB-s
+    assert_restored(server, twin)
+    wrong = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "tune",
+            name,
+            "--endpoint-url",
+            server.endpoint_url,
+            "--region",
+            "us-east-1",
+            "--search",
+            "grid",
+            "--memory",
+            "128",
+            "--invocations",
+            "2",
+            "--compare",
+            name,
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    assert wrong.returncode == 2 and "arm64 twin" in wrong.stderr
+    assert_restored(server, name)
