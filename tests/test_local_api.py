@@ -318,3 +318,17 @@ def test_package_function_zips_dirs_and_files_deterministically(tmp_path: Path) 
     assert package_function(tmp_path / "pkg") == zipped
     single = zipfile.ZipFile(io.BytesIO(package_function(tmp_path / "pkg" / "app.py")))
     assert single.namelist() == ["app.py"] and single.read("app.py") == b"x = 1\n"
+
+
+def test_stale_code_directories_of_dead_servers_are_removed() -> None:
+    import tempfile
+
+    stale = Path(tempfile.gettempdir()) / "powertune-local-999999999-stale"
+    (stale / "code").mkdir(parents=True, exist_ok=True)
+    server = LocalLambda(cpu="model")
+    try:
+        assert not stale.exists()
+        assert server._workdir.exists()
+    finally:
+        server.stop()
+    assert not server._workdir.exists()

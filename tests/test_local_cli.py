@@ -102,9 +102,13 @@ def test_serve_answers_the_aws_cli_and_stops_cleanly(tmp_path: Path) -> None:
         stderr_rest = server.stderr.read()
         assert "Traceback" not in stderr_rest
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+        if server.poll() is None:  # a failed assertion: stop it cleanly, then for sure
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         if server.stderr is not None:
             server.stderr.close()
     # The worker process that answered is gone with the server.

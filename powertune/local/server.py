@@ -11,6 +11,7 @@ import base64
 import contextlib
 import json
 import logging
+import os
 import re
 import shutil
 import socket
@@ -36,6 +37,7 @@ log = logging.getLogger("powertune.local")
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # 6 MB: Lambda's RequestResponse limit, request and response
 MAX_ASYNC_PAYLOAD = 1024 * 1024  # 1 MB: Event invocations
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_WORKDIR_PREFIX = "powertune-local-"
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 _FUNCTIONS = "/2015-03-31/functions"
 
@@ -262,6 +264,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, payload, headers=headers)
 
 
+def _remove_stale_workdirs() -> None:
+    """Remove the code directories of local runtimes that died without cleaning up."""
+    for workdir in Path(tempfile.gettempdir()).glob(f"{_WORKDIR_PREFIX}*-*"):
+        pid = workdir.name[len(_WORKDIR_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and Path("/proc/self").exists():
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -313,8 +323,9 @@ class LocalLambda:
                 "can reach it can run code as this user"
             )
         self._specs = [parse_function_spec(n, t) for n, t in (functions or {}).items()]
+        _remove_stale_workdirs()
         self._cpu = CpuControl(cpu)
-        self._workdir = Path(tempfile.mkdtemp(prefix="powertune-local-"))
+        self._workdir = Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-"))
         (self._workdir / "code").mkdir()
         self.logs = LogStore()
         self.invoker = Invoker(self._cpu, self.logs, concurrency=concurrency)
@@ -386,13 +397,17 @@ class LocalLambda:
 
     def stop(self) -> None:
         """Stop serving, end every worker process, remove cgroups and the code directory."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd.close_connections()  # idle keep-alive threads see EOF and end
-        self.invoker.close()
-        self._cpu.close()
-        shutil.rmtree(self._workdir, ignore_errors=True)
+        try:
+            if self._httpd is not None:
+                self._httpd.shutdown()
+                self._httpd.server_close()
+                self._httpd.close_connections()  # idle keep-alive threads see EOF and end
+        finally:  # even when interrupted: no worker, cgroup or code directory left behind
+            try:
+                self.invoker.close()
+            finally:
+                self._cpu.close()
+                shutil.rmtree(self._workdir, ignore_errors=True)
 
     def __enter__(self) -> LocalLambda:
         try:
