@@ -370,3 +370,44 @@ def test_compare_measures_the_arm64_twin_at_the_recommended_size(
     )
     assert wrong.returncode == 2 and "arm64 twin" in wrong.stderr
     assert_restored(server, name)
+
+
+def test_report_is_found_in_cloudwatch_logs_when_the_tail_lacks_it(server: LocalLambda) -> None:
+    from powertune.collectors.cloudwatch import find_report
+
+    name = deploy(server, EXAMPLES / "noop")
+    lam = _client(server)
+    response = lam.invoke(FunctionName=name, Payload=b"{}")  # no LogType=Tail: no LogResult
+    assert "LogResult" not in response
+    logs = boto3.client(
+        "logs",
+        endpoint_url=server.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="l",
+        aws_secret_access_key="l",
+    )
+    request_id = response["ResponseMetadata"]["RequestId"]
+    events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+    report_ids = [e["message"].split()[2] for e in events if e["message"].startswith("REPORT")]
+    wanted = request_id if request_id in report_ids else report_ids[-1]
+    report = find_report(logs, f"/aws/lambda/{name}", wanted, wait_s=5, poll_s=0.2)
+    assert report is not None and report.request_id == wanted
+    assert report.memory_mb == 1024 and report.billed_ms is not None
+    assert (
+        find_report(logs, f"/aws/lambda/{name}", "no-such-request", wait_s=0.3, poll_s=0.1) is None
+    )
+
+
+def test_json_log_format_functions_are_tuned_from_platform_report_records(
+    server: LocalLambda,
+) -> None:
+    name = deploy(server, EXAMPLES / "io_wait")
+    lam = _client(server)
+    lam.update_function_configuration(FunctionName=name, LoggingConfig={"LogFormat": "JSON"})
+    lam.get_waiter("function_updated").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    outcome = run(server, name, [256], 3, '{"wait_ms": 10, "calls": 1}')
+    assert outcome.info.log_format == "JSON"
+    samples = outcome.observations.samples[256]
+    assert len(samples) == 3 and all(s.duration_ms >= 10 and s.billed_ms for s in samples)
+    assert lam.get_function_configuration(FunctionName=name)["LoggingConfig"]["LogFormat"] == "JSON"
+    assert_restored(server, name)
