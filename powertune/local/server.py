@@ -104,9 +104,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        headers = dict(headers or {})
+        # Lambda answers a synchronous Invoke with the invocation's own request id.
+        self.send_header("x-amzn-RequestId", headers.pop("x-amzn-RequestId", str(uuid.uuid4())))
         self.send_header("x-powertune-cpu-mode", self.server.local.cpu_mode)
-        for key, value in (headers or {}).items():
+        for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
         if body:
@@ -240,14 +242,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(204, b"")
             return
         if kind == "Event":
-            local.invoker.invoke_async(config, body, region)
-            self._send(202, b"", headers={"X-Amz-Executed-Version": config.version})
+            request_id = local.invoker.invoke_async(config, body, region)
+            headers = {"X-Amz-Executed-Version": config.version, "x-amzn-RequestId": request_id}
+            self._send(202, b"", headers=headers)
             return
         result = local.invoker.invoke(
             config, body, region, self.headers.get("X-Amz-Client-Context"), qualifier
         )
         payload = result.payload
-        headers = {"X-Amz-Executed-Version": result.executed_version}
+        headers = {
+            "X-Amz-Executed-Version": result.executed_version,
+            "x-amzn-RequestId": result.request_id,
+        }
         if len(payload) > MAX_SYNC_PAYLOAD:
             payload = json.dumps(
                 {

@@ -399,7 +399,7 @@ class AwsLambdaTarget(Target):
 
 def _report_in(lines: list[str], request_id: str | None) -> Report | None:
     """The invocation's REPORT in its Invoke log tail: the one with its request id, else the last
-    one (the tail holds only this invocation's log, whatever id the endpoint answered with)."""
+    one (the tail holds only this invocation's log; some endpoints answer with another id)."""
     reports = [r for line in lines if isinstance(r := try_parse_record(line), Report)]
     for report in reversed(reports):
         if report.request_id == request_id:
