@@ -95,7 +95,7 @@ class CostCurve:
         extra = ROUNDING_MS + self.cold_share * self.init_ms
         out = []
         for d in (self.mean[i], self.mean_lo[i], self.mean_hi[i]):
-            billed = Decimal(repr(round(float(d) + extra, 3)))
+            billed = Decimal(repr(round(max(float(d), 0.0) + extra, 3)))
             out.append(
                 invocation_cost(
                     self.catalog,
@@ -175,17 +175,19 @@ def cost_curve(
             memory_grid = default_grid(min(measured), max(measured), measured)
         m = np.asarray(memory_grid, dtype=int)
         pred = fit_or_none.predict(m)
-        draws = fit_or_none.draws(m)
+        shift = _measured_shift(fit_or_none, warm, m, trim)
+        mean = np.maximum(pred.mean + shift, 0.0)
+        draws = np.maximum(fit_or_none.draws(m) + shift, 0.0)
         cost_draws = prices.invocation_usd(m, draws + extra)
         lo, hi = np.percentile(cost_draws, [2.5, 97.5], axis=0)
         return CostCurve(
             memory_mb=m,
-            cost=prices.invocation_usd(m, pred.mean + extra),
+            cost=prices.invocation_usd(m, mean + extra),
             cost_lo=lo,
             cost_hi=hi,
-            mean=pred.mean,
-            mean_lo=pred.lo,
-            mean_hi=pred.hi,
+            mean=mean,
+            mean_lo=np.maximum(pred.lo + shift, 0.0),
+            mean_hi=np.maximum(pred.hi + shift, 0.0),
             quantiles={pct: pred.percentile(pct) for pct in (50, 95, 99)},
             cost_draws=cost_draws,
             fit_name=fit_or_none.name,
@@ -194,6 +196,37 @@ def cost_curve(
     if not measured:
         raise ValueError("no successful measurements to price")
     return _measured_curve(warm, trim, prices, extra, seed, common)
+
+
+def _measured_shift(
+    fit: Fit, warm: dict[int, list[float]], grid: np.ndarray, trim: float
+) -> np.ndarray:
+    """How far to move the model's mean towards the measurements, at measured sizes only.
+
+    Empirical Bayes: the model's misfit across sizes (relative residual variance beyond the
+    sampling noise, ``tau²``) says how much a size's own samples are worth against the curve;
+    each measured size moves by ``w = tau² / (tau² + se²)`` of its residual. A model that fits
+    leaves the curve smooth; one that misfits (a kink, a dip) defers to what was measured.
+    """
+    sizes = [m for m in warm if len(warm[m]) >= 2]
+    shift = np.zeros(len(grid))
+    if len(sizes) < 3:
+        return shift
+    loc = np.array([float(trimmed_mean(np.asarray(warm[m]), trim)) for m in sizes])
+    pred = fit.mean(np.array(sizes, dtype=float))
+    rel = loc / np.maximum(pred, 1e-9) - 1.0
+    cvs = [np.std(warm[m], ddof=1) / np.mean(warm[m]) for m in sizes]
+    n = np.array([len(warm[m]) for m in sizes], dtype=float)
+    se2 = float(np.mean(np.square(cvs))) / n
+    tau2 = max(0.0, float(np.mean(rel**2 - se2)))
+    if tau2 == 0.0:
+        return shift
+    w = tau2 / (tau2 + se2)
+    for m, r, wi, p in zip(sizes, rel, w, pred, strict=True):
+        hits = np.nonzero(grid == m)[0]
+        if len(hits):
+            shift[hits[0]] = wi * r * p
+    return shift
 
 
 def _measured_curve(

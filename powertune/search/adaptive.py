@@ -34,6 +34,7 @@ from powertune.strategies import SPEED_TOLERANCE, STRATEGIES, Choice, UnknownStr
 DEFAULT_MAX_INVOCATIONS = 40
 STABLE_ROUNDS = 4  # the same choice this many rounds running ends the search (noise, not doubt)
 MAX_GAP_RATIO = 2.5  # converge only when consecutive measured sizes are at most 2.5x apart
+MAX_PER_SIZE = 8  # past this, doubt is about the shape, not the noise: measure elsewhere
 
 
 def lattice_step(min_mb: int, max_mb: int) -> int:
@@ -141,7 +142,7 @@ class AdaptiveSearch(Search):
         warm_only = self._warm(observations)
         batches = [Batch(m, 1) for m in measured if m not in warm_only]
         taken = {b.memory_mb for b in batches}
-        batches += [b for b in self._plan(list(warm_only), fresh) if b.memory_mb not in taken]
+        batches += [b for b in self._plan(warm_only, fresh) if b.memory_mb not in taken]
         return self._within_budget(batches, observations)
 
     def finalize(self, observations: Observations) -> Choice:
@@ -272,16 +273,17 @@ class AdaptiveSearch(Search):
         return ok, int(curve.memory_mb[int(values[np.argmax(counts)])])
 
     def _near_measured(self, memory_mb: int, measured: list[int]) -> int | None:
-        """A measured size within two lattice steps (or 5%) of ``memory_mb``, if any."""
+        """A measured size within one lattice step (or 3%) of ``memory_mb``, if any."""
         if not measured:
             return None
-        reach = max(2 * self.step, 0.05 * memory_mb)
+        reach = max(self.step, 0.03 * memory_mb)
         dist = [abs(m - memory_mb) for m in measured]
         j = int(np.argmin(dist))
         return measured[j] if dist[j] <= reach else None
 
-    def _plan(self, measured: list[int], fresh: int) -> list[Batch]:
+    def _plan(self, warm: dict[int, list[float]], fresh: int) -> list[Batch]:
         assert self.choice is not None
+        measured = sorted(warm)
         if self._measured_only_plan:
             # The fit failed (too few sizes): add the next log-spaced size not measured yet.
             todo = [m for m in self.initial if m not in measured]
@@ -293,26 +295,39 @@ class AdaptiveSearch(Search):
                 todo = [untried[len(untried) // 2]]
             return [Batch(todo[0], fresh)]
         batches: dict[int, int] = {}
+        counts = {m: len(v) for m, v in warm.items()}
+
+        def add(memory_mb: int, count: int) -> None:
+            """Sample ``memory_mb`` unless it already has enough samples or is planned."""
+            if memory_mb not in batches and counts.get(memory_mb, 0) < MAX_PER_SIZE:
+                batches[memory_mb] = count
+
         chosen = self.choice.memory_mb
         near = self._near_measured(chosen, measured)
         confident = (self.confidence_reached or 0.0) >= self.confidence
         if near is None:
-            batches[chosen] = fresh
+            add(chosen, fresh)
         elif not confident:
-            batches[near] = self.batch_size
+            add(near, self.batch_size)
+            if near != chosen and counts.get(near, 0) >= MAX_PER_SIZE:
+                add(chosen, fresh)  # the neighbour is well known: test the size itself
         alt = self._alt
         if alt is not None:
             alt_near = self._near_measured(alt, measured)
-            target = alt_near if alt_near is not None else alt
-            if target not in batches:
-                batches[target] = self.batch_size if alt_near is not None else fresh
-        if confident and near is not None:
-            # Confident, but the shape has not been tested by a size beyond its parameters.
-            gap = self._gap_size(measured)
-            if gap is None:
-                self._reason = "every candidate size was measured"
-                return []
-            batches[gap] = fresh - 1  # one warm sample: the pooled noise estimate covers it
+            if alt_near is None:
+                add(alt, fresh)
+            else:
+                add(alt_near, self.batch_size)
+                if alt_near != alt and counts.get(alt_near, 0) >= MAX_PER_SIZE:
+                    add(alt, fresh)
+        # Doubt that more samples at known sizes cannot settle, or a stretch wide enough to
+        # hide a dip: measure the middle of the widest gap (one warm sample: the pooled noise
+        # estimate covers it).
+        gap = self._gap_size(measured, MAX_GAP_RATIO) if batches else self._gap_size(measured)
+        if gap is not None:
+            add(gap, fresh - 1)
+        if not batches:
+            self._reason = "every candidate size was measured"
         return [Batch(m, n) for m, n in sorted(batches.items())]
 
     def _gap_size(self, measured: list[int], wider_than: float = 1.0) -> int | None:

@@ -1,0 +1,159 @@
+"""Cost curves priced through the pricing API, and the four strategies picking from them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from powertune.costing import UnitPrices, cost_curve
+from powertune.errors import InputError
+from powertune.models import fit_curve
+from powertune.search.interface import Observations
+from powertune.strategies import BadStrategyOption, UnknownStrategy, choose, knee
+from powertune.targets.interface import Sample
+from pricing.catalog import load_catalog
+from pricing.cost import duration_price, invocation_cost, request_price
+
+CAT = load_catalog()
+REGION, ARCH = "us-east-1", "x86_64"
+
+
+def observations(
+    means: dict[int, float], n: int = 6, cv: float = 0.02, seed: int = 0
+) -> Observations:
+    rng = np.random.default_rng(seed)
+    obs = Observations()
+    for m, mu in means.items():
+        obs.add(Sample(m, duration_ms=mu * 3, billed_ms=None, init_ms=300.0))  # a cold start
+        for d in mu * np.exp(cv * rng.standard_normal(n) - cv**2 / 2):
+            obs.add(Sample(m, duration_ms=float(d), billed_ms=None))
+    return obs
+
+
+# Duration falls faster than memory grows up to 1024 MB, then barely: cost bottoms at 1024.
+MEANS = {128: 4000.0, 256: 1900.0, 512: 800.0, 1024: 315.0, 1536: 300.0, 3008: 290.0}
+
+
+def measured_curve(**kw: object):
+    return cost_curve(None, observations(MEANS), catalog=CAT, region=REGION, arch=ARCH, **kw)
+
+
+def test_measured_curve_matches_invocation_cost_of_the_pricing_package() -> None:
+    obs = observations(MEANS)
+    curve = cost_curve(None, obs, catalog=CAT, region=REGION, arch=ARCH, trim=0.0)
+    assert curve.source == "measured" and list(curve.memory_mb) == sorted(MEANS)
+    for m in MEANS:
+        warm = [s.duration_ms for s in obs.samples[m] if not s.cold]
+        billed = Decimal(repr(round(float(np.mean(warm)) + 0.5, 3)))
+        expected = invocation_cost(CAT, region=REGION, arch=ARCH, memory_mb=m, billed_ms=billed)
+        got, lo, hi = curve.decimal_cost(m)
+        assert got == expected
+        assert lo <= got <= hi
+        assert float(got) == pytest.approx(float(curve.cost[curve.index(m)]), rel=1e-6)
+
+
+def test_unit_prices_come_from_the_catalog_and_include_the_request_fee() -> None:
+    prices = UnitPrices.of(CAT, REGION, ARCH)
+    assert prices.per_gb_s == duration_price(CAT, REGION, ARCH)
+    assert prices.per_request == request_price(CAT, REGION, ARCH)
+    # 1024 MB for 1000 ms is one GB-s.
+    one = prices.invocation_usd(np.array([1024]), np.array([1000.0]))[0]
+    assert one == pytest.approx(float(prices.per_gb_s + prices.per_request))
+
+
+def test_cold_share_prices_init_billing() -> None:
+    warm = measured_curve(cold_share=0.0)
+    cold = measured_curve(cold_share=0.1, init_ms=300.0)
+    extra = cold.cost - warm.cost
+    per_ms = float(duration_price(CAT, REGION, ARCH)) * warm.memory_mb / 1024 / 1000
+    assert extra == pytest.approx(per_ms * 0.1 * 300.0, rel=1e-6)
+    # Without init_ms the observed cold starts' INIT is used (300 ms here).
+    assert measured_curve(cold_share=0.1).init_ms == pytest.approx(300.0)
+
+
+def test_arm64_prices_the_same_durations_lower() -> None:
+    x86 = measured_curve()
+    arm = cost_curve(None, observations(MEANS), catalog=CAT, region=REGION, arch="arm64")
+    assert np.all(arm.cost < x86.cost)
+
+
+def test_model_curve_has_draws_and_ordered_intervals() -> None:
+    obs = observations(MEANS)
+    warm = {m: [s.duration_ms for s in ss if not s.cold] for m, ss in obs.samples.items()}
+    fit = fit_curve(warm)
+    curve = cost_curve(fit, obs, catalog=CAT, region=REGION, arch=ARCH)
+    assert curve.source == "model" and curve.fit_name == fit.name
+    assert curve.memory_mb[0] == 128 and curve.memory_mb[-1] == 3008
+    assert curve.cost_draws is not None and curve.cost_draws.shape[1] == len(curve.memory_mb)
+    assert np.all(curve.cost_lo <= curve.cost * 1.0001) and np.all(
+        curve.cost <= curve.cost_hi * 1.0001
+    )
+
+
+def test_cost_strategy_picks_the_cheapest_size() -> None:
+    curve = measured_curve()
+    c = choose("cost", curve)
+    assert c.memory_mb == int(curve.memory_mb[np.argmin(curve.cost)]) == 1024
+    assert c.source == "measured" and c.measured
+    assert c.cost_lo <= c.cost_per_invocation <= c.cost_hi
+    assert c.duration_p50 <= c.duration_p95
+    assert isinstance(c.cost_per_invocation, Decimal)
+
+
+def test_speed_strategy_picks_the_smallest_size_within_one_percent_of_the_fastest() -> None:
+    curve = measured_curve()
+    c = choose("speed", curve)
+    fastest = float(np.min(curve.mean))
+    assert c.duration_mean <= fastest * 1.01
+    smaller = curve.memory_mb < c.memory_mb
+    assert np.all(curve.mean[smaller] > fastest * 1.01)
+
+
+def test_balanced_weight_moves_between_cost_and_speed() -> None:
+    curve = measured_curve()
+    assert (
+        choose("balanced", curve, balanced_weight=1.0).memory_mb == choose("cost", curve).memory_mb
+    )
+    assert choose("balanced", curve, balanced_weight=0.0).memory_mb == int(
+        curve.memory_mb[np.argmin(curve.mean)]
+    )
+    with pytest.raises(BadStrategyOption):
+        choose("balanced", curve, balanced_weight=1.5)
+
+
+def test_slo_strategy_picks_the_cheapest_size_meeting_the_percentile() -> None:
+    curve = measured_curve()
+    p95 = curve.quantiles[95][0]
+    c = choose("slo", curve, max_p95_ms=1000.0)
+    assert c.slo_met and c.duration_pct is not None and c.duration_pct <= 1000.0
+    ok = p95 <= 1000.0
+    assert c.memory_mb == int(curve.memory_mb[ok][np.argmin(curve.cost[ok])])
+    tight = choose("slo", curve, max_p95_ms=400.0)
+    assert tight.slo_met and tight.memory_mb >= 1024
+    p99 = choose("slo", curve, max_p95_ms=1000.0, percentile=99)
+    assert p99.percentile == 99 and p99.memory_mb >= c.memory_mb
+
+
+def test_impossible_slo_is_an_outcome_not_an_error() -> None:
+    c = choose("slo", measured_curve(), max_p95_ms=1.0)
+    assert c.slo_met is False
+    assert c.memory_mb in (1536, 3008)  # the size closest to meeting it
+
+
+def test_bad_strategy_input_is_a_typed_input_error() -> None:
+    curve = measured_curve()
+    with pytest.raises(UnknownStrategy, match="unknown strategy 'cheap'") as err:
+        choose("cheap", curve)
+    assert isinstance(err.value, InputError) and err.value.exit_code == 2
+    with pytest.raises(InputError, match="max-p95-ms"):
+        choose("slo", curve)
+    with pytest.raises(InputError):
+        choose("slo", curve, max_p95_ms=500.0, percentile=90)
+
+
+def test_knee_is_where_more_memory_stops_buying_speed() -> None:
+    curve = measured_curve()
+    assert knee(curve) == 1024  # 315 ms is within 10% of the fastest (290 ms); 512 MB is not
+    assert choose("cost", curve).knee_mb == 1024
