@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import enum
 import sys
-from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from powertune.errors import InputError
 from powertune.plan import (
-    REFERENCE_GRID,
     parse_function,
     parse_memory,
     parse_money,
@@ -25,228 +19,31 @@ from powertune.plan import (
     parse_payloads_file,
     parse_power_tuning_input,
 )
-from powertune.result_builder import BuildOptions, Traffic, build_result
+from powertune.result_builder import BuildOptions, build_result
 from powertune.results import Replay, Run, write_result
 from powertune.results.jsonio import dumps_result
-from powertune.search.adaptive import AdaptiveSearch
-from powertune.search.grid import GridSearch
-from powertune.search.interface import Search
-from powertune.targets.interface import FunctionInfo, Sample, Target
-from powertune.tuner import Observer, Tuner, TuneSettings
+from powertune.tuner import Tuner, TuneSettings
 from powertune_cli.common import handle_errors
-
-err = Console(stderr=True)
-
-
-class SearchKind(str, enum.Enum):
-    adaptive = "adaptive"
-    grid = "grid"
-
-
-class StrategyKind(str, enum.Enum):
-    cost = "cost"
-    speed = "speed"
-    balanced = "balanced"
-    slo = "slo"
-
-
-class CpuKind(str, enum.Enum):
-    auto = "auto"
-    cgroup = "cgroup"
-    model = "model"
-
-
-class ProgressObserver(Observer):
-    """Shows the run on stderr with a rich progress bar."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=quiet,
-        )
-        self.task = self.progress.add_task("starting", total=0)
-        self.current = ""
-
-    def __enter__(self) -> ProgressObserver:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
-
-    def _log(self, text: str) -> None:
-        if not self.quiet:
-            self.progress.console.print(text, highlight=False)
-
-    def on_start(self, info: FunctionInfo) -> None:
-        self._log(
-            f"tuning {info.name} ({info.architecture}, {info.region}, "
-            f"now {info.memory_mb} MB, log format {info.log_format})"
-        )
-
-    def on_configure(self, memory_mb: int) -> None:
-        self.progress.update(self.task, description=f"configuring {memory_mb} MB")
-        self._log(f"configuring {memory_mb} MB")
-
-    def on_planned(self, count: int) -> None:
-        total = (self.progress.tasks[0].total or 0) + count
-        self.progress.update(self.task, total=total, description="invoking")
-
-    def on_sample(self, sample: Sample, *, warmup: bool) -> None:
-        if not warmup:
-            self.progress.advance(self.task)
-
-    def on_skip(self, memory_mb: int, reason: str) -> None:
-        self._log(f"[yellow]skipping {memory_mb} MB: {reason}[/yellow]")
-
-    def on_message(self, text: str) -> None:
-        err.print(text, highlight=False)
-
-    def on_restore(self, state: str) -> None:
-        if state == "start":
-            self.progress.update(self.task, description="restoring")
-            self._log("restoring the configuration; deleting tuning aliases and versions")
-        else:
-            self._log("restored: original configuration back, tuning aliases and versions deleted")
+from powertune_cli.progress import ProgressObserver, err
+from powertune_cli.tune_setup import (
+    CpuKind,
+    SearchKind,
+    StrategyKind,
+    find_traffic,
+    local_target,
+    make_search,
+    measure_twin,
+    print_dry_run,
+)
 
 
 def _split_csv(value: str | None) -> frozenset[str]:
     return frozenset(v.strip() for v in (value or "").split(",") if v.strip())
 
 
-def _search(
-    kind: SearchKind,
-    sizes: list[int] | None,
-    invocations: int,
-    info: FunctionInfo,
-    catalog: Any,
-    *,
-    strategy: str,
-    tolerance: float,
-    confidence: float,
-    seed: int,
-    max_invocations: int | None,
-    max_spend: Decimal | None,
-    balanced_weight: float,
-    max_p95_ms: float | None,
-    percentile: int,
-) -> Search:
-    if kind is SearchKind.grid:
-        return GridSearch(sizes or REFERENCE_GRID, invocations)
-    low, high = (min(sizes), max(sizes)) if sizes else (128, 10240)
-    if low == high:
-        raise InputError("--search adaptive needs a memory range, e.g. --memory 128..3008")
-    return AdaptiveSearch(
-        low,
-        high,
-        tolerance=tolerance,
-        confidence=confidence,
-        strategy=strategy,
-        catalog=catalog,
-        region=info.region,
-        arch=info.architecture,
-        seed=seed,
-        max_invocations=max_invocations,
-        max_spend_usd=float(max_spend) if max_spend is not None else None,
-        balanced_weight=balanced_weight,
-        max_p95_ms=max_p95_ms,
-        percentile=percentile,
-    )
-
-
-@contextlib.contextmanager
-def _local_target(
-    spec: str,
-    *,
-    cpu: CpuKind,
-    memory_mb: int,
-    timeout_s: int,
-    concurrency: int,
-    alias_prefix: str,
-) -> Iterator[tuple[Target, dict[str, Any]]]:
-    """Start the embedded runtime, deploy the handler, and reach it through boto3 like AWS."""
-    import boto3
-
-    from powertune.local import LocalLambda
-    from powertune.targets.aws import AwsLambdaTarget
-
-    path = Path(spec.split(":", 1)[0])
-    if not path.exists():
-        raise InputError(f"--local: no such handler file or directory: {path}")
-    name = "powertune-local-" + "".join(c if c.isalnum() else "-" for c in path.stem)[:40]
-    with LocalLambda(cpu=cpu.value, concurrency=max(concurrency, 1) * 2) as server:
-        server.add_function(name, spec, MemorySize=memory_mb, Timeout=timeout_s)
-        session = boto3.Session(
-            aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
-        )
-        target = AwsLambdaTarget(
-            name,
-            boto3_session=session,
-            endpoint_url=server.endpoint_url,
-            alias_prefix=alias_prefix,
-            log_wait_s=5.0,
-        )
-        provenance = {"target": "local", "endpoint_url": server.endpoint_url}
-        provenance["cpu_mode"] = server.cpu_mode
-        err.print(
-            f"local runtime at {server.endpoint_url}, CPU mode: {server.cpu_mode} "
-            f"({server.cpu_reason})",
-            highlight=False,
-        )
-        yield target, provenance
-
-
-def _dry_run(
-    target: Target, search: Search, settings: TuneSettings, catalog: Any, invocations: int
-) -> None:
-    from pricing.cost import invocation_cost
-
-    info = target.describe()
-    if isinstance(search, GridSearch):
-        sizes = search.sizes
-        counts = {m: invocations + settings.warmup for m in sizes}
-        description = f"grid search: {len(sizes)} sizes x {invocations} invocations"
-    else:
-        assert isinstance(search, AdaptiveSearch)
-        sizes = list(search.initial)
-        counts = {m: 0 for m in sizes}
-        description = (
-            f"adaptive search over {search.min_mb}-{search.max_mb} MB: starts at "
-            f"{', '.join(map(str, sizes))} MB, stops at {search.tolerance:.0%} tolerance "
-            f"({search.confidence:.0%} confidence) or {search.max_invocations} invocations"
-        )
-        per = search.max_invocations // max(len(sizes), 1)
-        counts = {m: per for m in sizes}
-    timeout_ms = (info.timeout_s or 900) * 1000
-
-    def price(memory: int, billed: int) -> Decimal:
-        return invocation_cost(
-            catalog,
-            region=info.region,
-            arch=info.architecture,
-            memory_mb=memory,
-            billed_ms=billed,
-            ephemeral_mb=info.ephemeral_mb,
-        )
-
-    worst = sum((price(m, timeout_ms) * n for m, n in counts.items()), Decimal(0))
-    per_100ms = sum((price(m, 100) * n for m, n in counts.items()), Decimal(0))
-    print(f"plan for {info.name} ({info.architecture}, {info.region}, now {info.memory_mb} MB):")
-    print(f"  {description}")
-    print(f"  sizes: {', '.join(f'{m} MB' for m in sizes)}")
-    print(f"  invocations: up to {sum(counts.values())} (warm-ups included)")
-    print(f"  spend: ${per_100ms:.6f} for every 100 ms of average duration;")
-    print(f"         at most ${worst:.4f} if every call ran to its {timeout_ms // 1000} s timeout")
-    print("  nothing was changed (--dry-run)")
-
-
 def register(app: typer.Typer) -> None:
+    from powertune_cli.cleanup import cleanup_command
+
     app.command("tune")(tune)
     app.command("cleanup")(cleanup_command)
 
@@ -474,7 +271,7 @@ def tune(
     with contextlib.ExitStack() as stack:
         if local:
             target, provenance = stack.enter_context(
-                _local_target(
+                local_target(
                     local,
                     cpu=cpu,
                     memory_mb=local_memory,
@@ -511,7 +308,7 @@ def tune(
         if replay and sizes is None:
             low, high = target.memory_range  # type: ignore[attr-defined]
             sizes = [low, high] if search_kind is SearchKind.adaptive else None
-        search = _search(
+        search = make_search(
             search_kind,
             sizes,
             invocations,
@@ -528,14 +325,14 @@ def tune(
             percentile=percentile,
         )
         if dry_run:
-            _dry_run(target, search, settings, catalog, invocations)
+            print_dry_run(target, search, settings, catalog, invocations)
             return
         observer = stack.enter_context(ProgressObserver(quiet=quiet))
         outcome = Tuner(
             target, search, payload_set, settings, catalog=catalog, observer=observer
         ).run()
         observer.__exit__(None, None, None)
-        traffic = _traffic(
+        traffic = find_traffic(
             monthly_invocations, days, info, provenance, region, profile, endpoint_url
         )
         memory_range = (
@@ -573,7 +370,7 @@ def tune(
             memory_range=memory_range,
         )
         if compare:
-            twin = _measure_twin(
+            twin = measure_twin(
                 compare,
                 outcome=outcome,
                 search=search,
@@ -649,105 +446,6 @@ def _gate(
         raise typer.Exit(verdict.exit_code)
 
 
-def _measure_twin(
-    function: str,
-    *,
-    outcome: Any,
-    search: Search,
-    catalog: Any,
-    options: BuildOptions,
-    payloads: Any,
-    settings: TuneSettings,
-    invocations: int,
-    region: str | None,
-    profile: str | None,
-    endpoint_url: str | None,
-    alias_prefix: str,
-    quiet: bool,
-) -> Any:
-    """Measure the arm64 twin at the size recommended for the function (same payloads), for an
-    exact architecture comparison instead of an estimate."""
-    from powertune.recommend.priced import Arm64Twin
-    from powertune.result_builder import decide
-    from powertune.targets.aws import AwsLambdaTarget
-
-    decision = decide(outcome, search, catalog, options)
-    if decision is None:
-        raise InputError("--compare: nothing was measured on the function to compare with")
-    memory = decision.choice.memory_mb
-    twin = AwsLambdaTarget(
-        function,
-        region=region,
-        profile=profile,
-        endpoint_url=endpoint_url,
-        alias_prefix=alias_prefix,
-    )
-    architecture = twin.describe().architecture
-    if architecture != "arm64":
-        raise InputError(f"--compare names an arm64 twin; {twin.name} is {architecture}")
-    with ProgressObserver(quiet=quiet) as observer:
-        measured = Tuner(
-            twin,
-            GridSearch([memory], max(invocations, 10)),
-            payloads,
-            settings,
-            catalog=catalog,
-            observer=observer,
-        ).run()
-    billed = [
-        s.billed_ms
-        for s in measured.observations.samples.get(memory, [])
-        if s.ok and not s.cold and s.billed_ms
-    ]
-    if not billed:
-        raise InputError(
-            f"--compare: {twin.name} gave no successful warm invocation at {memory} MB"
-        )
-    mean = Decimal(sum(billed)) / len(billed)
-    return Arm64Twin(memory_mb=memory, billed_ms=mean, function=twin.name)
-
-
-def _traffic(
-    monthly: int | None,
-    days: int,
-    info: FunctionInfo,
-    provenance: dict[str, Any],
-    region: str | None,
-    profile: str | None,
-    endpoint_url: str | None,
-) -> Traffic:
-    if monthly is not None:
-        return Traffic(monthly_invocations=monthly, source="flag")
-    if provenance["target"] != "aws":
-        return Traffic()
-    from powertune.collectors.metrics import function_traffic
-    from powertune.errors import PowertuneError
-
-    try:
-        import boto3
-
-        session = boto3.Session(profile_name=profile, region_name=region or info.region)
-        found = function_traffic(
-            info.name,
-            days=days,
-            boto3_session=session,
-            region=region or info.region,
-            endpoint_url=endpoint_url,
-        )
-    except PowertuneError as exc:
-        err.print(
-            f"note: no traffic from CloudWatch ({exc}); pass --monthly-invocations for $/month",
-            highlight=False,
-        )
-        return Traffic()
-    return Traffic(
-        monthly_invocations=found.monthly_invocations,
-        source="cloudwatch",
-        peak_concurrency=found.peak_concurrency,
-        log_bytes_per_invocation=found.log_bytes_per_invocation,
-    )
-
-
 def _emit(result: Any, json_out: str | None) -> None:
     from powertune.outputs import render_table
 
@@ -759,46 +457,3 @@ def _emit(result: Any, json_out: str | None) -> None:
         write_result(result, json_out)
         err.print(f"wrote {json_out}", highlight=False)
     print(render_table(result))
-
-
-@handle_errors
-def cleanup_command(
-    function: str = typer.Argument(..., help="Function name or ARN."),
-    alias_prefix: str = typer.Option("powertune-", "--alias-prefix"),
-    region: str | None = typer.Option(None, "--region"),
-    profile: str | None = typer.Option(None, "--profile"),
-    endpoint_url: str | None = typer.Option(None, "--endpoint-url"),
-) -> None:
-    """Remove what an interrupted run left: tuning aliases and versions, a changed memory size."""
-    from powertune.targets.aws import AwsLambdaTarget, cleanup
-
-    target = AwsLambdaTarget(
-        function,
-        region=region,
-        profile=profile,
-        endpoint_url=endpoint_url,
-        alias_prefix=alias_prefix,
-    )
-    try:
-        found = cleanup(target.client, target.name, alias_prefix=alias_prefix)
-    except Exception as exc:  # botocore errors: one line, exit 3
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        if isinstance(exc, ClientError | BotoCoreError):
-            from powertune.targets.interface import TargetError
-
-            raise TargetError(f"cleanup of {target.name} failed: {exc}") from None
-        raise
-    if found.empty:
-        print(f"{target.name}: nothing to clean up")
-        return
-    parts = []
-    if found.original_memory_mb is not None and found.original_memory_mb != found.memory_mb:
-        parts.append(f"memory {found.memory_mb} -> {found.original_memory_mb} MB")
-    if found.cold_start_variable:
-        parts.append("removed the cold-start environment variable")
-    if found.aliases:
-        parts.append(f"deleted aliases {', '.join(found.aliases)}")
-    if found.versions:
-        parts.append(f"deleted versions {', '.join(found.versions)}")
-    print(f"{target.name}: " + "; ".join(parts))

@@ -1,0 +1,50 @@
+"""`powertune cleanup`: undo what an interrupted tuning run left on a function."""
+
+from __future__ import annotations
+
+import typer
+
+from powertune_cli.common import handle_errors
+
+
+@handle_errors
+def cleanup_command(
+    function: str = typer.Argument(..., help="Function name or ARN."),
+    alias_prefix: str = typer.Option("powertune-", "--alias-prefix"),
+    region: str | None = typer.Option(None, "--region"),
+    profile: str | None = typer.Option(None, "--profile"),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url"),
+) -> None:
+    """Remove what an interrupted run left: tuning aliases and versions, a changed memory size."""
+    from powertune.targets.aws import AwsLambdaTarget, cleanup
+
+    target = AwsLambdaTarget(
+        function,
+        region=region,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        alias_prefix=alias_prefix,
+    )
+    try:
+        found = cleanup(target.client, target.name, alias_prefix=alias_prefix)
+    except Exception as exc:  # botocore errors: one line, exit 3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if isinstance(exc, ClientError | BotoCoreError):
+            from powertune.targets.interface import TargetError
+
+            raise TargetError(f"cleanup of {target.name} failed: {exc}") from None
+        raise
+    if found.empty:
+        print(f"{target.name}: nothing to clean up")
+        return
+    parts = []
+    if found.original_memory_mb is not None and found.original_memory_mb != found.memory_mb:
+        parts.append(f"memory {found.memory_mb} -> {found.original_memory_mb} MB")
+    if found.cold_start_variable:
+        parts.append("removed the cold-start environment variable")
+    if found.aliases:
+        parts.append(f"deleted aliases {', '.join(found.aliases)}")
+    if found.versions:
+        parts.append(f"deleted versions {', '.join(found.versions)}")
+    print(f"{target.name}: " + "; ".join(parts))
