@@ -172,7 +172,10 @@ def _refit(
             bounds=(form.lower, form.upper),
             loss="soft_l1",
             f_scale=2.0,
-            max_nfev=60,
+            max_nfev=40,  # draws need percent accuracy, not the last digit: keep refits cheap
+            ftol=1e-6,
+            xtol=1e-6,
+            gtol=1e-6,
         )
         out[b] = res.x
     return out
