@@ -168,6 +168,7 @@ def summarise(title: str, rows: list[tuple[str, int, Outcome, Outcome]], elapsed
     o_spend = [o.gb_s for _, o in both]
     ratios = [o.gb_s / g.gb_s for g, o in both if g.gb_s > 0]
     print()
+    print(f"== {title}")
     print(
         f"curves × seeds: {len(rows)} ({len(both)} where the grid has a size in range); {elapsed:.1f} s"
     )

@@ -167,3 +167,28 @@ def test_lattice_is_64_mb_on_wide_ranges_and_finer_on_narrow_ones() -> None:
     search = AdaptiveSearch(176, 185, catalog=CAT)
     assert search.initial[0] == 176 and search.initial[-1] == 185
     assert all(176 <= m <= 185 for m in search.grid)
+
+
+def test_adaptive_stops_cleanly_when_every_invocation_failed() -> None:
+    search = AdaptiveSearch(128, 1024, catalog=CAT)
+    obs = Observations()
+    for b in search.next(obs):
+        for _ in range(b.count):
+            obs.add(Sample(b.memory_mb, 3.0, 3, status="error", error_type="Runtime.Crash"))
+    assert search.next(obs) == []
+    assert search.stop_reason() == "no successful invocations to fit or price"
+    assert search.choice is None
+
+
+def test_finalize_gives_a_choice_when_the_tuner_cut_the_run_short(tmp_path: Path) -> None:
+    sizes = [128, 256, 512, 1024]
+    target = ReplayTarget(curve_csv(tmp_path, "cpu", [60.0, 30.0], sizes), seed=6)
+    search = AdaptiveSearch(128, 1024, catalog=CAT, seed=6)
+    obs = Observations()
+    for b in search.next(obs):
+        target.prepare(b.memory_mb)
+        for _ in range(b.count):
+            obs.add(target.invoke(b.memory_mb))
+    choice = search.finalize(obs)  # the tuner's budget ran out after the first round
+    assert choice is search.choice and 128 <= choice.memory_mb <= 1024
+    assert search.fit is not None and search.curve is not None

@@ -1,22 +1,33 @@
 """Adaptive search: fit the curve, measure where the decision is uncertain, stop when it is not.
 
 Each round:
-1. Fit the warm durations (``powertune.models.fit_curve``) and price every size of the candidate
-   lattice (``powertune.costing.cost_curve``), keeping the bootstrap draws of the cost.
-2. ``m*`` is the size the strategy picks on the point prediction. For every bootstrap draw, the
-   loss of picking ``m*`` is how much worse it is than that draw's own best (for ``cost``: the
-   relative extra cost). Stop ("converged") when the loss is within ``tolerance`` in at least
-   ``confidence`` of the draws and a size near ``m*`` has been measured (so the answer never
-   rests on extrapolation alone).
+1. Fit the warm durations (``powertune.models.fit_curve``: model-averaged bootstrap draws) and
+   price every size of the candidate lattice (``powertune.costing.cost_curve``), keeping the
+   bootstrap draws of the cost.
+2. ``m*`` is the size the strategy picks on the point prediction. For every draw, the loss of
+   picking ``m*`` is how much worse it is than that draw's own best (for ``cost``: the relative
+   extra cost). Stop ("converged") when the loss is within ``tolerance`` in at least
+   ``confidence`` of the draws, a size near ``m*`` was measured (the answer never rests on
+   extrapolation alone), and the measurements can test the shape: more sizes than the fitted
+   form has parameters, and no two neighbouring measured sizes more than ``MAX_GAP_RATIO``
+   (2.5×) apart, which could hide a dip. When the same size has been chosen ``STABLE_ROUNDS``
+   rounds running with the coverage met, the search also stops ("stable"): what doubt remains is
+   misfit that more samples will not remove.
 3. Otherwise measure where the draws disagree: ``m*`` itself when nothing near it was measured,
-   and the size most draws would pick instead of ``m*`` (snapped to a measured neighbour, so
-   repeated doubt adds samples there rather than new sizes).
+   and the size most draws would pick instead of ``m*`` (snapped to a measured neighbour within
+   one lattice step, so repeated doubt adds samples there); once a size holds
+   ``MAX_PER_SIZE`` samples, the unsnapped size instead. The middle of the widest gap wider
+   than 2.5× gets one warm sample every round until the coverage is met.
 
-The first round measures three log-spaced sizes from ``min_mb`` to ``min(max_mb,
-initial_max_mb)``: large sizes are the expensive ones, and the model only goes higher when the
-draws say more memory may pay off. Budgets: ``max_invocations`` and ``max_spend_usd`` (planned
-with the predicted cost of each batch; the tuner enforces them too) and ``max_rounds``.
-After ``next`` returns ``[]``, ``fit``, ``curve`` and ``choice`` hold the final state.
+New sizes get ``batch_size`` invocations (one more once cold starts are seen: the first
+invocation after a configuration change is cold and is left out of the fit). The first round
+measures three log-spaced sizes from ``min_mb`` to ``min(max_mb, initial_max_mb)``, the largest
+once: large sizes are the expensive ones, and the search only goes higher when the draws say more
+memory may pay off. Sizes are integers on a lattice (64 MB over wide ranges, finer on narrow
+ones). Budgets: ``max_invocations`` (default 40) and ``max_spend_usd`` (planned with the upper
+predicted cost of each batch; the tuner enforces both too) and ``max_rounds``. After ``next``
+returns ``[]``, ``fit``, ``curve`` and ``choice`` hold the final state; when the tuner stops the
+run itself, ``finalize(observations)`` refits and returns the choice.
 """
 
 from __future__ import annotations
@@ -135,6 +146,9 @@ class AdaptiveSearch(Search):
             top = self.initial[-1] if len(self.initial) >= 3 else None
             return [Batch(m, 1 if m == top else fresh) for m in self.initial]
         self.rounds += 1
+        if not measured:
+            self._reason = "no successful invocations to fit or price"
+            return []
         self._update(observations)
         if self._reason is not None:
             return []
