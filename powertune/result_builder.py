@@ -169,6 +169,10 @@ def _measurement(
     if memory_mb in obs.skipped:
         return Measurement.skipped(memory_mb, obs.skipped[memory_mb], samples)
     info = outcome.info
+    # The measured price of a warm invocation: cold starts (init billed) are priced apart, by
+    # their share, so a size measured with more cold starts does not look dearer than it is.
+    ok = [s for s in samples if s.ok and s.billed_ms is not None]
+    priced = [s for s in ok if not s.cold] or ok
     costs = [
         invocation_cost(
             catalog,
@@ -178,8 +182,7 @@ def _measurement(
             billed_ms=s.billed_ms,
             ephemeral_mb=info.ephemeral_mb,
         )
-        for s in samples
-        if s.ok and s.billed_ms is not None
+        for s in priced
     ]
     mean = sum(costs, Decimal(0)) / len(costs) if costs else None
     ci = mean_ci95([float(c) for c in costs]) if len(costs) >= 2 else None

@@ -36,7 +36,8 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def mean_ci95(values: Sequence[float]) -> Interval | None:
-    """Student-t 95% interval of the mean; None with fewer than two values."""
+    """Student-t 95% interval of the mean, floored at 0 (durations and prices are never
+    negative); None with fewer than two values."""
     n = len(values)
     if n < 2:
         return None
@@ -44,7 +45,7 @@ def mean_ci95(values: Sequence[float]) -> Interval | None:
     mean = float(arr.mean())
     sem = float(arr.std(ddof=1)) / math.sqrt(n)
     half = float(_st.t.ppf(0.975, n - 1)) * sem
-    return (mean - half, mean + half)
+    return (max(mean - half, 0.0), mean + half)
 
 
 def duration_stats(values: Sequence[float]) -> DurationStats | None:
