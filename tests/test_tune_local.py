@@ -263,6 +263,7 @@ def test_cli_dry_run_changes_nothing_and_prices_the_plan() -> None:
         (["tune", "fn", "--payload", "{bad"], 2, "not valid JSON"),
         (["tune"], 2, "name one function"),
         (["tune", "fn", "--max-spend", "-3"], 2, "positive amount"),
+        (["tune", "fn", "--dry-run"], 2, "no AWS region"),
         (
             ["tune", "fn", "--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"],
             3,

@@ -20,12 +20,13 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, WaiterError
 
 from powertune.collectors.cloudwatch import find_report
 from powertune.collectors.parse import try_parse_record
 from powertune.collectors.records import Report, Start
 from powertune.collectors.sources import log_result_lines
+from powertune.errors import InputError
 from powertune.plan import parse_function
 from powertune.targets.interface import FunctionInfo, Sample, Target, TargetError, Throttled
 
@@ -121,6 +122,11 @@ class AwsLambdaTarget(Target):
                 else session.client("lambda", config=invoke_config, **kwargs)
             )
             self.logs = logs_client or session.client("logs", config=config, **kwargs)
+        except NoRegionError:
+            raise InputError(
+                "no AWS region: pass --region (or a function ARN), or set AWS_REGION or a "
+                "profile's region"
+            ) from None
         except BotoCoreError as exc:
             raise TargetError(f"cannot create AWS clients: {exc}") from None
         self.provenance = {"target": "aws", "endpoint_url": endpoint_url}
