@@ -31,7 +31,8 @@ from scipy.optimize import least_squares
 
 from powertune.models.forms import DURATION_PARAMS, FORMS, Form
 
-DEFAULT_CV = 0.10  # relative noise assumed when no size has two samples yet
+DEFAULT_CV = 0.10  # relative noise assumed before the samples say otherwise
+PRIOR_DOF = 3.0  # how many degrees of freedom that assumption is worth
 MIN_CV = 0.005  # Lambda reports durations to 0.01 ms; below 0.5% the noise estimate is luck
 QUANTILES = (0.50, 0.95, 0.99)
 MIN_WEIGHT = 0.02  # forms with a smaller Akaike weight get no bootstrap draws
@@ -153,9 +154,11 @@ def _pooled_log_sigma(groups: list[np.ndarray]) -> tuple[float, int]:
             lx = np.log(np.maximum(x, 1e-3))
             ss += float(np.sum((lx - lx.mean()) ** 2))
             dof += len(x) - 1
-    if dof == 0:
-        return DEFAULT_CV, 0
-    return max(float(np.sqrt(ss / dof)), MIN_CV), dof
+    # Shrink towards DEFAULT_CV with PRIOR_DOF pseudo-degrees of freedom: two samples at one
+    # size say little about the noise, and an estimate that comes out small by luck would make
+    # the search stop early.
+    sigma = float(np.sqrt((ss + PRIOR_DOF * DEFAULT_CV**2) / (dof + PRIOR_DOF)))
+    return max(sigma, MIN_CV), dof
 
 
 def _refit(

@@ -15,7 +15,7 @@ Each round:
    misfit that more samples will not remove.
 3. Otherwise measure where the draws disagree: ``m*`` itself when nothing near it was measured,
    and the size most draws would pick instead of ``m*`` (snapped to a measured neighbour within
-   one lattice step, so repeated doubt adds samples there); once a size holds
+   3%, so repeated doubt adds samples there); once a size holds
    ``MAX_PER_SIZE`` samples, the unsnapped size instead. The middle of the widest gap wider
    than 2.5× gets one warm sample every round until the coverage is met.
 
@@ -287,10 +287,11 @@ class AdaptiveSearch(Search):
         return ok, int(curve.memory_mb[int(values[np.argmax(counts)])])
 
     def _near_measured(self, memory_mb: int, measured: list[int]) -> int | None:
-        """A measured size within one lattice step (or 3%) of ``memory_mb``, if any."""
+        """A measured size within 3% of ``memory_mb``, if any (a lattice step away is too far:
+        between measured sizes a smooth model can miss a kink by several percent)."""
         if not measured:
             return None
-        reach = max(self.step, 0.03 * memory_mb)
+        reach = 0.03 * memory_mb
         dist = [abs(m - memory_mb) for m in measured]
         j = int(np.argmin(dist))
         return measured[j] if dist[j] <= reach else None
