@@ -192,3 +192,20 @@ def test_finalize_gives_a_choice_when_the_tuner_cut_the_run_short(tmp_path: Path
     choice = search.finalize(obs)  # the tuner's budget ran out after the first round
     assert choice is search.choice and 128 <= choice.memory_mb <= 1024
     assert search.fit is not None and search.curve is not None
+
+
+def test_adaptive_never_proposes_a_size_the_tuner_skipped(tmp_path: Path) -> None:
+    sizes = [128, 256, 512, 1024, 2048, 3008]
+    target = ReplayTarget(curve_csv(tmp_path, "cpu", [60.0, 30.0], sizes), seed=7)
+    search = AdaptiveSearch(128, 3008, catalog=CAT, seed=7)
+    obs = Observations(skipped={128: "configuration refused", 192: "configuration refused"})
+    for _ in range(30):
+        batches = search.next(obs)
+        if not batches:
+            break
+        assert all(b.memory_mb not in obs.skipped for b in batches)
+        for b in batches:
+            target.prepare(b.memory_mb)
+            for _ in range(b.count):
+                obs.add(target.invoke(b.memory_mb))
+    assert search.choice is not None and search.choice.memory_mb not in obs.skipped

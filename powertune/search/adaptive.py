@@ -144,7 +144,11 @@ class AdaptiveSearch(Search):
             self.rounds = 1
             # One invocation at the largest (dearest) size: the pooled noise estimate covers it.
             top = self.initial[-1] if len(self.initial) >= 3 else None
-            return [Batch(m, 1 if m == top else fresh) for m in self.initial]
+            first = [Batch(m, 1 if m == top else fresh) for m in self.initial]
+            first = [b for b in first if b.memory_mb not in observations.skipped]
+            if not first:
+                self._reason = "nothing left to measure (sizes skipped)"
+            return first
         self.rounds += 1
         if not measured:
             self._reason = "no successful invocations to fit or price"
@@ -157,6 +161,9 @@ class AdaptiveSearch(Search):
         batches = [Batch(m, 1) for m in measured if m not in warm_only]
         taken = {b.memory_mb for b in batches}
         batches += [b for b in self._plan(warm_only, fresh) if b.memory_mb not in taken]
+        batches = [b for b in batches if b.memory_mb not in observations.skipped]
+        if not batches and self._reason is None:
+            self._reason = "nothing left to measure (sizes skipped)"
         return self._within_budget(batches, observations)
 
     def finalize(self, observations: Observations) -> Choice:
@@ -183,6 +190,7 @@ class AdaptiveSearch(Search):
         ]
         self.fit = fit_curve(warm, seed=self.seed + self.rounds, n_boot=self.n_boot)
         grid = np.unique(np.concatenate([self.grid, list(warm)]).astype(int))
+        grid = grid[~np.isin(grid, list(observations.skipped))]  # sizes the tuner could not set
         self.curve = cost_curve(
             self.fit,
             observations,
