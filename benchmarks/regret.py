@@ -12,6 +12,9 @@ Regret = cost at the recommended size ÷ cost at the true optimum of the interpo
 its measured range − 1, where the true cost per invocation at m is priced from the replayed mean
 warm duration (the curve the replay draws around) + 0.5 ms rounding, with the request fee.
 Spend = GB-s billed while tuning (billed ms of every replayed invocation, INIT included).
+"grid floor" is the regret of the grid's best size under the true curve: what the grid could
+reach with infinitely many invocations. Many power-tuning curves are averages with cold starts
+in them, so the "true" curve has isolated dips no method finds without measuring that exact size.
 
     python benchmarks/regret.py [--seeds 3] [--only SUBSTRING] [--quiet]
 """
@@ -52,6 +55,7 @@ class Outcome:
     gb_s: float
     invocations: int
     reason: str
+    floor: float | None = None  # grid only: regret of its best size under the true curve
 
 
 def curve_sources() -> list[tuple[str, str]]:
@@ -108,7 +112,8 @@ def run_curve(
             None, obs, catalog=catalog, region=REGION, arch=ARCH, trim=0.2, prices=prices
         )
         m = choose("cost", curve).memory_mb
-        grid = Outcome(m, regret(m, sizes, costs), gb_seconds(obs), obs.invocations, "grid")
+        floor = min(regret(g, sizes, costs) for g in in_range)
+        grid = Outcome(m, regret(m, sizes, costs), gb_seconds(obs), obs.invocations, "grid", floor)
     else:
         grid = Outcome(None, None, 0.0, 0, "no grid size in range")
     target = ReplayTarget(source, seed=seed)
@@ -173,7 +178,9 @@ def summarise(title: str, rows: list[tuple[str, int, Outcome, Outcome]], elapsed
         f"curves × seeds: {len(rows)} ({len(both)} where the grid has a size in range); {elapsed:.1f} s"
     )
     print(f"{'':32} {'median':>9} {'p90':>9} {'mean':>9}")
+    g_floor = [g.floor for g, _ in both if g.floor is not None]
     for name, vals in (
+        ("grid floor (best grid size)", g_floor),
         ("grid regret", g_regret),
         ("ours regret (paired)", o_regret_paired),
         ("ours regret (all curves)", o_regret),
