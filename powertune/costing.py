@@ -7,8 +7,12 @@ Expected cost of one invocation at ``m`` MB, priced through ``pricing.cost``:
 with ``E[billed ms] = mean duration + 0.5`` (rounding a continuous duration up to the next 1 ms
 adds half a millisecond on average) plus, on the ``cold_share`` of invocations that start cold,
 the INIT duration (billed since Aug 2025). Inside the search the two unit prices are converted to
-float once (speed); the figures a result carries are Decimal, computed by
-``pricing.cost.invocation_cost`` (``CostCurve.decimal_cost``).
+float once (speed; the float figures leave out ephemeral storage above 512 MB); the figures a
+result carries are Decimal, computed by ``pricing.cost.invocation_cost``
+(``CostCurve.decimal_cost``, storage included).
+
+On a model curve, measured sizes move towards their own sample means by how badly the model
+fits elsewhere (``_measured_shift``): a smooth form that misses a kink defers to the data there.
 
 With a ``Fit`` the curve covers a memory grid (default: every 64 MB across the measured range
 plus the measured sizes) and carries bootstrap draws of the cost; without one (``None`` or a
