@@ -157,3 +157,19 @@ def test_knee_is_where_more_memory_stops_buying_speed() -> None:
     curve = measured_curve()
     assert knee(curve) == 1024  # 315 ms is within 10% of the fastest (290 ms); 512 MB is not
     assert choose("cost", curve).knee_mb == 1024
+
+
+def test_model_curve_defers_to_measurements_where_the_model_misfits() -> None:
+    # A dip at 512 MB that no smooth form follows: 512 MB was measured well, so the curve
+    # moves most of the way to what was measured there.
+    means = {128: 4000.0, 256: 2000.0, 512: 700.0, 1024: 500.0, 2048: 250.0, 3008: 245.0}
+    obs = observations(means, n=12, cv=0.02)
+    warm = {m: [s.duration_ms for s in ss if not s.cold] for m, ss in obs.samples.items()}
+    fit = fit_curve(warm, forms=["cpu"])
+    curve = cost_curve(fit, obs, catalog=CAT, region=REGION, arch=ARCH)
+    at = curve.index(512)
+    model_only = float(fit.mean([512])[0])
+    measured = float(np.mean(warm[512]))
+    assert abs(curve.mean[at] - measured) < 0.25 * abs(model_only - measured)
+    # Between measured sizes the curve is the model's.
+    assert curve.mean[curve.index(576)] == pytest.approx(float(fit.mean([576])[0]))
