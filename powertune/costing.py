@@ -27,8 +27,14 @@ from typing import Any
 
 import numpy as np
 
+from powertune.errors import PowertuneError
 from powertune.models.fit import Fit, FitFailure, trimmed_mean
 from powertune.search.interface import Observations
+
+
+class NothingToPrice(PowertuneError):
+    """Every invocation failed: there is no duration to price (exit code 3)."""
+
 
 ROUNDING_MS = 0.5  # mean extra billed ms from rounding up to 1 ms
 LATTICE_MB = 64
@@ -198,7 +204,7 @@ def cost_curve(
             **common,
         )
     if not measured:
-        raise ValueError("no successful measurements to price")
+        raise NothingToPrice("no successful invocations to price")
     return _measured_curve(warm, trim, prices, extra, seed, common)
 
 

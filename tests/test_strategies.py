@@ -173,3 +173,14 @@ def test_model_curve_defers_to_measurements_where_the_model_misfits() -> None:
     assert abs(curve.mean[at] - measured) < 0.25 * abs(model_only - measured)
     # Between measured sizes the curve is the model's.
     assert curve.mean[curve.index(576)] == pytest.approx(float(fit.mean([576])[0]))
+
+
+def test_pricing_nothing_is_a_typed_tool_error() -> None:
+    from powertune.costing import NothingToPrice
+    from powertune.errors import PowertuneError
+
+    obs = Observations()
+    obs.add(Sample(128, 3.0, 3, status="error", error_type="Runtime.Crash"))
+    with pytest.raises(NothingToPrice) as err:
+        cost_curve(None, obs, catalog=CAT, region=REGION, arch=ARCH)
+    assert isinstance(err.value, PowertuneError) and err.value.exit_code == 3
