@@ -30,6 +30,7 @@ import numpy as np
 from powertune.errors import PowertuneError
 from powertune.models.fit import Fit, FitFailure, trimmed_mean
 from powertune.search.interface import Observations
+from pricing.vectorized import UnitPrices
 
 
 class NothingToPrice(PowertuneError):
@@ -38,25 +39,6 @@ class NothingToPrice(PowertuneError):
 
 ROUNDING_MS = 0.5  # mean extra billed ms from rounding up to 1 ms
 LATTICE_MB = 64
-
-
-@dataclass(frozen=True)
-class UnitPrices:
-    """First-tier on-demand unit prices (Decimal) and their float copies for the search."""
-
-    per_gb_s: Decimal
-    per_request: Decimal
-
-    @classmethod
-    def of(cls, catalog: Any, region: str, arch: str) -> UnitPrices:
-        from pricing.cost import duration_price, request_price
-
-        return cls(duration_price(catalog, region, arch), request_price(catalog, region, arch))
-
-    def invocation_usd(self, memory_mb: np.ndarray, billed_ms: np.ndarray) -> np.ndarray:
-        """Float estimate for the search; results use ``CostCurve.decimal_cost``."""
-        gb_s = np.asarray(memory_mb, dtype=float) / 1024.0 * np.asarray(billed_ms) / 1000.0
-        return gb_s * float(self.per_gb_s) + float(self.per_request)
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from powertune.costing import UnitPrices, cost_curve
+from powertune.costing import cost_curve
 from powertune.errors import InputError
 from powertune.models import fit_curve
 from powertune.search.interface import Observations
@@ -15,6 +15,7 @@ from powertune.strategies import BadStrategyOption, UnknownStrategy, choose, kne
 from powertune.targets.interface import Sample
 from pricing.catalog import load_catalog
 from pricing.cost import duration_price, invocation_cost, request_price
+from pricing.vectorized import UnitPrices
 
 CAT = load_catalog()
 REGION, ARCH = "us-east-1", "x86_64"

@@ -36,11 +36,12 @@ from typing import Any
 
 import numpy as np
 
-from powertune.costing import CostCurve, UnitPrices, cost_curve, warm_durations
+from powertune.costing import CostCurve, cost_curve, warm_durations
 from powertune.errors import InputError
 from powertune.models.fit import Fit, FitFailure, fit_curve
 from powertune.search.interface import Batch, Observations, Search
 from powertune.strategies import SPEED_TOLERANCE, STRATEGIES, Choice, UnknownStrategy, choose
+from pricing.vectorized import UnitPrices
 
 DEFAULT_MAX_INVOCATIONS = 40
 STABLE_ROUNDS = 4  # the same choice this many rounds running ends the search (noise, not doubt)
