@@ -235,6 +235,10 @@ def find_traffic(
     if monthly is not None:
         return Traffic(monthly_invocations=monthly, source="flag")
     if provenance["target"] != "aws":
+        err.print(
+            "note: $/month needs the function's traffic: pass --monthly-invocations N",
+            highlight=False,
+        )
         return Traffic()
     from powertune.collectors.metrics import function_traffic
     from powertune.errors import PowertuneError
