@@ -145,3 +145,14 @@ def test_bulk_fast_path_reads_canonical_records_exactly(lines: list[str]) -> Non
     for got, want in zip(table.to_reports(), slow, strict=True):
         assert isinstance(want, Report)
         assert got.to_json() == want.to_json()
+
+
+def test_bulk_json_numbers_follow_json_rules() -> None:
+    # Leading zeros are not JSON: the general parser skips such a record, so must the fast path.
+    def line(billed: str) -> str:
+        return '{"time":"2024-01-01T00:00:00.000Z","type":"platform.report","record":{"requestId":"r","metrics":{"durationMs":0.5,"billedDurationMs":' + billed + ',"memorySizeMB":128,"maxMemoryUsedMB":30}}}'
+
+    stats = ParseStats()
+    table = parse_reports([line("00"), line("01"), line("0"), line("1")], stats)
+    assert [int(b) for b in table.billed_ms] == [0, 1]
+    assert stats.malformed == 2

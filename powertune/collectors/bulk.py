@@ -206,7 +206,9 @@ class _Cursor:
         self.pos = np.minimum(self.pos + length, self.end)
         return np.where(np.arange(width) < length[:, None], window, 0).astype(np.uint8)
 
-    def number(self, *, whole: bool, rows: np.ndarray | None = None) -> np.ndarray:
+    def number(
+        self, *, whole: bool, rows: np.ndarray | None = None, json: bool = False
+    ) -> np.ndarray:
         """``\\d{1,8}`` (whole) or ``\\d{1,8}(\\.\\d{1,7})?`` at the cursor (on ``rows``, or all
         lines), exactly as ``int()`` / ``float()`` read them. Longer numbers fail the fast path."""
         pos = np.minimum(self.pos, self.end)
@@ -226,6 +228,8 @@ class _Cursor:
             ok &= ~has_dot | (frac_len >= 1)
             # exactly one dot inside the number
             ok &= (dot & (np.arange(NUM_WIDTH) < length[:, None])).sum(axis=1) <= 1
+        if json:  # JSON has no leading zeros: "0" and "0.5" are numbers, "00" and "01" are not
+            ok &= (window[:, 0] != 48) | (int_len == 1)
         integer = _eight_digits(self.v.word(pos), np.clip(int_len, 1, 8))
         if rows is not None:
             ok |= ~rows
@@ -296,16 +300,16 @@ def _json_reports(
     c.literal(b'","type":"platform.report","record":{"requestId":"')
     ids = c.token(ID_WIDTH, _ID)
     c.literal(b'","metrics":{"durationMs":')
-    duration = c.number(whole=False)
+    duration = c.number(whole=False, json=True)
     c.literal(b',"billedDurationMs":')
-    billed = c.number(whole=True)
+    billed = c.number(whole=True, json=True)
     c.literal(b',"memorySizeMB":')
-    memory = c.number(whole=True)
+    memory = c.number(whole=True, json=True)
     c.literal(b',"maxMemoryUsedMB":')
-    max_memory = c.number(whole=True)
+    max_memory = c.number(whole=True, json=True)
     has_init = c.matches(b',"initDurationMs":')
     c.literal(b',"initDurationMs":', rows=has_init)
-    init = np.where(has_init, c.number(whole=False, rows=has_init), np.nan)
+    init = np.where(has_init, c.number(whole=False, rows=has_init, json=True), np.nan)
     status = np.zeros(len(rows), dtype=np.int64)
     has_status = c.matches(b'},"status":"')
     c.literal(b'},"status":"', rows=has_status)
