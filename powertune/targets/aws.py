@@ -462,24 +462,19 @@ def find_leftovers(
 
 
 def remove_leftovers(client: Any, name: str, found: Leftovers) -> list[str]:
-    """Delete the aliases, then the versions (an alias pins its version). Returns what failed."""
+    """Delete the aliases, then the versions (an alias pins its version). Returns what failed;
+    something already gone is not a failure."""
+    steps = [(f"alias {a}", client.delete_alias, {"Name": a}) for a in found.aliases]
+    steps += [(f"version {v}", client.delete_function, {"Qualifier": v}) for v in found.versions]
     problems: list[str] = []
-    for alias in found.aliases:
+    for what, call, kwargs in steps:
         try:
-            client.delete_alias(FunctionName=name, Name=alias)
+            call(FunctionName=name, **kwargs)
         except ClientError as exc:
             if _error_code(exc) != "ResourceNotFoundException":
-                problems.append(f"alias {alias}: {_describe_error(exc)}")
+                problems.append(f"{what}: {_describe_error(exc)}")
         except BotoCoreError as exc:
-            problems.append(f"alias {alias}: {exc}")
-    for version in found.versions:
-        try:
-            client.delete_function(FunctionName=name, Qualifier=version)
-        except ClientError as exc:
-            if _error_code(exc) != "ResourceNotFoundException":
-                problems.append(f"version {version}: {_describe_error(exc)}")
-        except BotoCoreError as exc:
-            problems.append(f"version {version}: {exc}")
+            problems.append(f"{what}: {exc}")
     return problems
 
 
