@@ -59,3 +59,20 @@ def saving_pct(rec: Recommendation | None) -> str:
     if cur is None or saving is None or cur == 0:
         return UNKNOWN
     return f"{float(saving / cur) * 100:.0f}%"
+
+
+def measurement_cells(fn: FunctionResult, m: Measurement) -> list[str]:
+    """A measurement's row, as the table and the markdown show it: MB, invocations, errors,
+    cold starts, p50, p95, mean 95% CI, $/invocation, and the marks (or why it was skipped)."""
+    head = [str(m.memory_mb), str(m.invocations), str(m.errors), str(m.cold_starts)]
+    if not m.measured:
+        return [*head, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, f"skipped: {m.skip_reason}"]
+    d = m.duration_ms
+    return [
+        *head,
+        ms(d.p50 if d else None),
+        ms(d.p95 if d else None),
+        interval_ms(d.ci95 if d else None),
+        usd_per_invocation(m.cost_per_invocation_usd),
+        marks(fn, m),
+    ]

@@ -72,31 +72,7 @@ def _function_details(fn: FunctionResult) -> list[str]:
         "|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for m in sorted(fn.measurements, key=lambda m: m.memory_mb):
-        if not m.measured:
-            row = [
-                str(m.memory_mb),
-                str(m.invocations),
-                str(m.errors),
-                str(m.cold_starts),
-                fmt.UNKNOWN,
-                fmt.UNKNOWN,
-                fmt.UNKNOWN,
-                fmt.UNKNOWN,
-                f"skipped: {m.skip_reason}",
-            ]
-        else:
-            d = m.duration_ms
-            row = [
-                str(m.memory_mb),
-                str(m.invocations),
-                str(m.errors),
-                str(m.cold_starts),
-                fmt.ms(d.p50 if d else None),
-                fmt.ms(d.p95 if d else None),
-                fmt.interval_ms(d.ci95 if d else None),
-                fmt.usd_per_invocation(m.cost_per_invocation_usd),
-                fmt.marks(fn, m),
-            ]
+        row = fmt.measurement_cells(fn, m)
         out.append("| " + " | ".join(_cell(c) for c in row) + " |")
     if warnings:
         out.append("")

@@ -59,32 +59,10 @@ def _function_table(fn: FunctionResult) -> Table:
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for m in sorted(fn.measurements, key=lambda m: m.memory_mb):
-        if not m.measured:
-            table.add_row(
-                str(m.memory_mb),
-                str(m.invocations),
-                str(m.errors),
-                str(m.cold_starts),
-                fmt.UNKNOWN,
-                fmt.UNKNOWN,
-                fmt.UNKNOWN,
-                fmt.UNKNOWN,
-                Text(f"skipped: {m.skip_reason}", style="yellow"),
-            )
-            continue
-        d = m.duration_ms
-        mark = fmt.marks(fn, m)
-        table.add_row(
-            str(m.memory_mb),
-            str(m.invocations),
-            str(m.errors),
-            str(m.cold_starts),
-            fmt.ms(d.p50 if d else None),
-            fmt.ms(d.p95 if d else None),
-            fmt.interval_ms(d.ci95 if d else None),
-            fmt.usd_per_invocation(m.cost_per_invocation_usd),
-            Text(mark, style="bold green" if "recommended" in mark else ""),
-        )
+        *cells, mark = fmt.measurement_cells(fn, m)
+        recommended = "bold green" if "recommended" in mark else ""
+        style = recommended if m.measured else "yellow"
+        table.add_row(*cells, Text(mark, style=style))
     if rec is not None and rec.source == "model" and fn.measurement(rec.memory_mb) is None:
         table.add_row(
             str(rec.memory_mb),
