@@ -172,17 +172,17 @@ def _measurement(
     # The measured price of a warm invocation: cold starts (init billed) are priced apart, by
     # their share, so a size measured with more cold starts does not look dearer than it is.
     ok = [s for s in samples if s.ok and s.billed_ms is not None]
-    priced = [s for s in ok if not s.cold] or ok
+    priced = [s.billed_ms for s in [s for s in ok if not s.cold] or ok if s.billed_ms is not None]
     costs = [
         invocation_cost(
             catalog,
             region=info.region,
             arch=info.architecture,
             memory_mb=memory_mb,
-            billed_ms=s.billed_ms,
+            billed_ms=billed,
             ephemeral_mb=info.ephemeral_mb,
         )
-        for s in priced
+        for billed in priced
     ]
     mean = sum(costs, Decimal(0)) / len(costs) if costs else None
     ci = mean_ci95([float(c) for c in costs]) if len(costs) >= 2 else None

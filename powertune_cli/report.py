@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 from rich.console import Console
@@ -26,6 +28,8 @@ from powertune.outputs import (
 from powertune.outputs.table import gate_renderable, result_renderable
 from powertune.results import Result, load_result
 from powertune_cli.common import handle_errors
+
+T = TypeVar("T")
 
 
 class ReportFormat(str, enum.Enum):
@@ -128,5 +132,5 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(verdict.exit_code)
 
 
-def _opt(parse: object, value: str | None, flag: str) -> object:
-    return None if value is None else parse(value, what=flag)  # type: ignore[operator]
+def _opt(parse: Callable[..., T], value: str | None, flag: str) -> T | None:
+    return None if value is None else parse(value, what=flag)

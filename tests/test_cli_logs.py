@@ -44,5 +44,7 @@ def test_table_format_and_missing_file() -> None:
     assert "3604209a-e9a3-11e6-939a-754dd98c7be3" in table.stdout
     missing = run("logs", "parse", "no-such.log")
     assert missing.returncode == 2
-    assert missing.stderr.strip().splitlines() == ["powertune: error: no such log file: no-such.log"]
+    assert missing.stderr.strip().splitlines() == [
+        "powertune: error: no such log file: no-such.log"
+    ]
     assert "Traceback" not in missing.stderr

@@ -83,7 +83,11 @@ def text_report(draw: st.DrawFn) -> tuple[str, dict]:
     parts = [f"{FIELD_NAMES[k]}: {values[k]} {UNITS.get(k, 'ms')}" for k in order]
     text = "REPORT RequestId: 0f9e8d7c" + draw(sep)
     text += "".join(p + draw(sep) for p in parts[:-1]) + parts[-1]
-    text += draw(st.sampled_from(["", "\t", "\t\n", "        ", "\tXRAY TraceId: 1-2-3\tSegmentId: 4\tSampled: true"]))
+    text += draw(
+        st.sampled_from(
+            ["", "\t", "\t\n", "        ", "\tXRAY TraceId: 1-2-3\tSegmentId: 4\tSampled: true"]
+        )
+    )
     return text, values
 
 
@@ -97,7 +101,12 @@ def test_generated_text_reports_read_back_exactly(case: tuple[str, dict]) -> Non
         assert getattr(record, key) == values.get(key), key
 
 
-@given(st.lists(st.one_of(st.sampled_from(REAL), mutated_real_line(), text_report().map(lambda c: c[0])), max_size=30))
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(REAL), mutated_real_line(), text_report().map(lambda c: c[0])),
+        max_size=30,
+    )
+)
 @settings(suppress_health_check=[HealthCheck.too_slow])
 def test_bulk_parser_agrees_with_the_general_parser(lines: list[str]) -> None:
     # one record per line: the bulk reader takes lines, so embedded newlines are escaped as exports do
@@ -107,8 +116,17 @@ def test_bulk_parser_agrees_with_the_general_parser(lines: list[str]) -> None:
     assert len(table) == len(slow)
     for got, want in zip(table.to_reports(), slow, strict=True):
         assert got.duration_ms == want.duration_ms
-        assert (got.billed_ms, got.memory_mb, got.max_memory_mb) == (want.billed_ms, want.memory_mb, want.max_memory_mb)
-        assert (got.init_ms, got.status, got.error_type, got.request_id) == (want.init_ms, want.status, want.error_type, want.request_id)
+        assert (got.billed_ms, got.memory_mb, got.max_memory_mb) == (
+            want.billed_ms,
+            want.memory_mb,
+            want.max_memory_mb,
+        )
+        assert (got.init_ms, got.status, got.error_type, got.request_id) == (
+            want.init_ms,
+            want.status,
+            want.error_type,
+            want.request_id,
+        )
 
 
 @st.composite
@@ -133,7 +151,15 @@ def canonical_report(draw: st.DrawFn) -> str:
     if init is not None:
         metrics += f',"initDurationMs":{init}'
     status_part = "" if status is None else f',"status":"{status}"'
-    return '{"time":"2024-02-09T08:42:44.080Z","type":"platform.report","record":{"requestId":"' + rid + '","metrics":{' + metrics + "}" + status_part + "}}"
+    return (
+        '{"time":"2024-02-09T08:42:44.080Z","type":"platform.report","record":{"requestId":"'
+        + rid
+        + '","metrics":{'
+        + metrics
+        + "}"
+        + status_part
+        + "}}"
+    )
 
 
 @given(st.lists(canonical_report(), min_size=1, max_size=40))
@@ -150,7 +176,11 @@ def test_bulk_fast_path_reads_canonical_records_exactly(lines: list[str]) -> Non
 def test_bulk_json_numbers_follow_json_rules() -> None:
     # Leading zeros are not JSON: the general parser skips such a record, so must the fast path.
     def line(billed: str) -> str:
-        return '{"time":"2024-01-01T00:00:00.000Z","type":"platform.report","record":{"requestId":"r","metrics":{"durationMs":0.5,"billedDurationMs":' + billed + ',"memorySizeMB":128,"maxMemoryUsedMB":30}}}'
+        return (
+            '{"time":"2024-01-01T00:00:00.000Z","type":"platform.report","record":{"requestId":"r","metrics":{"durationMs":0.5,"billedDurationMs":'
+            + billed
+            + ',"memorySizeMB":128,"maxMemoryUsedMB":30}}}'
+        )
 
     stats = ParseStats()
     table = parse_reports([line("00"), line("01"), line("0"), line("1")], stats)

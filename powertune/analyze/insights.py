@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -337,7 +337,7 @@ class InsightsOutcome:
 
 def gather_usage(
     runner: InsightsRunner,
-    log_groups_by_format: dict[str, Sequence[str]],
+    log_groups_by_format: Mapping[str, Sequence[str]],
     start: datetime,
     end: datetime,
 ) -> InsightsOutcome:

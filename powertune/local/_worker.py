@@ -131,7 +131,7 @@ def _schedstat(path: str) -> tuple[int, int] | None:
 
 
 def _live_threads() -> dict[int, tuple[int, int]]:
-    found = {}
+    found: dict[int, tuple[int, int]] = {}
     try:
         tids = os.listdir("/proc/self/task")
     except OSError:

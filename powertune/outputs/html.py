@@ -10,6 +10,7 @@ keeps golden-file tests readable; the price is ~4.8 MB of inlined plotly.js per 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -159,7 +160,8 @@ def function_figure(fn: FunctionResult) -> go.Figure:
         subplot_titles=("Duration (ms) against memory", "Cost per invocation (USD) against memory"),
     )
     measured = fn.measured()
-    curve = list(fn.model.curve) if fn.model and fn.model.status == "fitted" else []
+    model = fn.model if fn.model is not None and fn.model.status == "fitted" else None
+    curve = list(model.curve) if model is not None else []
     # the fitted curves with their bands, drawn first so points sit on top
     if curve:
         xs = [p.memory_mb for p in curve]
@@ -169,13 +171,13 @@ def function_figure(fn: FunctionResult) -> go.Figure:
                 x=xs,
                 y=[p.duration_ms for p in curve],
                 mode="lines",
-                name=f"model mean ({fn.model.name})",
+                name=f"model mean ({model.name if model else ''})",
                 line={"color": _BLUE},
                 legendgroup="model",
             ),
             row=1,
             col=1,
-        )  # type: ignore[union-attr]
+        )
         if any(p.duration_p95 is not None for p in curve):
             fig.add_trace(
                 go.Scatter(
@@ -233,14 +235,13 @@ def function_figure(fn: FunctionResult) -> go.Figure:
         )
     stats = [m for m in measured if m.duration_ms is not None]
     if stats:
+        durations = [m.duration_ms for m in stats if m.duration_ms is not None]
+        means = [d.mean for d in durations]
         fig.add_trace(
             go.Scatter(
                 x=[m.memory_mb for m in stats],
-                y=[m.duration_ms.mean for m in stats],  # type: ignore[union-attr]
-                error_y=_errors(
-                    [m.duration_ms.ci95 for m in stats],  # type: ignore[union-attr]
-                    [m.duration_ms.mean for m in stats],
-                ),  # type: ignore[union-attr]
+                y=means,
+                error_y=_errors([d.ci95 for d in durations], means),
                 mode="markers",
                 name="measured mean ± 95% CI",
                 marker={"symbol": "diamond", "size": 10, "color": _BLUE},
@@ -380,7 +381,8 @@ def _band(
     )
 
 
-def _errors(intervals: list[Any], centers: list[float]) -> dict[str, Any]:
+def _errors(intervals: list[Any], centers: Sequence[float | None]) -> dict[str, Any]:
+    centers = [0.0 if c is None else c for c in centers]
     up = [(iv[1] - c) if iv else 0.0 for iv, c in zip(intervals, centers, strict=True)]
     # durations and costs cannot go below zero, whatever a small-sample t interval says
     down = [min(c - iv[0], c) if iv else 0.0 for iv, c in zip(intervals, centers, strict=True)]

@@ -11,7 +11,7 @@ def render_junit(verdict: Verdict) -> str:
     suite = ET.Element("testsuite", name="powertune-gate")
     tests = failures = 0
     for fv in verdict.functions:
-        cases = [(c.name, c.status, c.message) for c in fv.checks]
+        cases: list[tuple[str, str, str]] = [(c.name, c.status, c.message) for c in fv.checks]
         if not fv.checks:
             cases = [(fv.presence, fv.status, "; ".join(fv.warnings))]
         for name, status, message in cases:

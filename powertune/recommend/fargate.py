@@ -222,7 +222,8 @@ def fargate_alternative(
 
     lambda_monthly = None if monthly_invocations is None else on_lambda(monthly_invocations)
     reference = monthly_invocations or REFERENCE_INVOCATIONS
-    per_invocation = (lambda_monthly if monthly_invocations else on_lambda(reference)) / reference
+    monthly = lambda_monthly if lambda_monthly is not None and monthly_invocations else None
+    per_invocation = (monthly if monthly is not None else on_lambda(reference)) / reference
 
     break_even: int | None = None
     if per_invocation > 0:

@@ -53,7 +53,7 @@ def encode(value: Any, tp: Any, path: str = "$") -> Any:
     tp = inner
     if tp is Any:
         return _plain(value, path)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return {
             name: encode(getattr(value, name), ftp, f"{path}.{name}")
             for name, ftp in field_types(tp).items()
@@ -106,7 +106,7 @@ def decode(data: Any, tp: Any, path: str = "$") -> Any:
     tp = inner
     if tp is Any:
         return data
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise InvalidResult("expected an object", json_path=path)
         kwargs: dict[str, Any] = {}
