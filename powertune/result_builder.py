@@ -128,7 +128,8 @@ def build_result(
     """The Result of one function's run (validated against the schema when written)."""
     info = outcome.info
     obs = outcome.observations
-    measurements = tuple(_measurement(m, obs, outcome, catalog) for m in sorted(obs.samples))
+    sizes = sorted(set(obs.samples) | set(obs.skipped))  # a rejected size has no samples
+    measurements = tuple(_measurement(m, obs, outcome, catalog) for m in sizes)
     decision = decide(outcome, search, catalog, options)
     model = _model(decision) if decision is not None else None
     recommendation = (
@@ -165,7 +166,7 @@ def build_result(
 def _measurement(
     memory_mb: int, obs: Observations, outcome: TuneOutcome, catalog: Any
 ) -> Measurement:
-    samples = obs.samples[memory_mb]
+    samples = obs.samples.get(memory_mb, [])
     if memory_mb in obs.skipped:
         return Measurement.skipped(memory_mb, obs.skipped[memory_mb], samples)
     info = outcome.info

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from powertune.models.cpu_share import scale_duration
 from powertune.plan import Payloads
 from powertune.search.interface import Batch, Observations, Search
-from powertune.targets.interface import FunctionInfo, Sample, Target, Throttled
+from powertune.targets.interface import FunctionInfo, Sample, SizeRejected, Target, Throttled
 from pricing.cost import gb_seconds, invocation_cost
 
 T = TypeVar("T")
@@ -191,8 +191,15 @@ class Tuner:
     def _prepare(self, memory_mb: int, outcome: TuneOutcome) -> None:
         self.observer.on_configure(memory_mb)
         started = time.monotonic()
-        self._configure_step(self.target.prepare, memory_mb)
-        outcome.configure_s += time.monotonic() - started
+        try:
+            self._configure_step(self.target.prepare, memory_mb)
+        except SizeRejected as exc:
+            # An account held to 3,008 MB, say: that size is out, the rest of the run goes on.
+            outcome.observations.skipped[memory_mb] = f"rejected by Lambda ({exc})"
+            self.observer.on_skip(memory_mb, outcome.observations.skipped[memory_mb])
+            return
+        finally:
+            outcome.configure_s += time.monotonic() - started
         self._prepared.add(memory_mb)
         warmups = 0 if self.settings.cold_starts else self.settings.warmup
         for _ in range(warmups):

@@ -211,3 +211,19 @@ def test_a_version_not_created_by_the_run_is_never_deleted() -> None:
         target.describe()
         assert target._publish(128) == "7"
     assert target._versions == []
+
+
+def test_a_memory_size_over_the_account_quota_is_size_rejected() -> None:
+    from powertune.targets.interface import SizeRejected
+
+    target, stub = _stubbed()
+    stub.add_client_error(
+        "update_function_configuration",
+        service_error_code="InvalidParameterValueException",
+        service_message="'MemorySize' value failed to satisfy constraint: Member must have value less than or equal to 3008",
+        http_status_code=400,
+        expected_params={"FunctionName": "fn", "MemorySize": 4096},
+    )
+    with stub, pytest.raises(SizeRejected, match="4096 MB rejected"):
+        target.describe()
+        target.prepare(4096)

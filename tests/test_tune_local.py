@@ -409,3 +409,23 @@ def test_json_log_format_functions_are_tuned_from_platform_report_records(
     assert len(samples) == 3 and all(s.duration_ms >= 10 and s.billed_ms for s in samples)
     assert lam.get_function_configuration(FunctionName=name)["LoggingConfig"]["LogFormat"] == "JSON"
     assert_restored(server, name)
+
+
+def test_a_size_lambda_rejects_is_skipped_and_the_run_goes_on() -> None:
+    # A new account is held to 3,008 MB: Lambda answers InvalidParameterValueException.
+    with LocalLambda(cpu="model", max_memory_mb=3008) as quota:
+        name = deploy(quota, EXAMPLES / "noop")
+        outcome = run(quota, name, [1024, 4096], 2)
+        assert outcome.observations.skipped[4096].startswith("rejected by Lambda")
+        assert len(outcome.observations.samples[1024]) == 2
+        result = build_result(
+            outcome,
+            search=GridSearch([1024, 4096], 2),
+            catalog=load_catalog(),
+            run=Run(target="local", search="grid", strategy="cost"),
+            options=BuildOptions(),
+        )
+        rows = {m.memory_mb: m for m in result.functions[0].measurements}
+        assert rows[4096].status == "skipped" and rows[4096].invocations == 0
+        assert result.functions[0].recommendation.memory_mb == 1024
+        assert_restored(quota, name)

@@ -161,8 +161,10 @@ class Registry:
         *,
         update_seconds: float = 0.1,
         on_retire: Callable[[str, str | None], None] = lambda name, version: None,
+        max_memory_mb: int = MAX_MEMORY_MB,
     ) -> None:
         self._code_root = code_root
+        self._max_memory_mb = max_memory_mb  # an account quota (new accounts: 3008 MB)
         self._update_seconds = update_seconds
         self._on_retire = on_retire  # (name, version or None for all): end its environments
         self._lock = threading.RLock()
@@ -222,7 +224,7 @@ class Registry:
             raise invalid("Code.ZipFile is required by the local runtime.")
         zip_bytes = base64.b64decode(code["ZipFile"])
         code_dir, sha, size = self._store_code(zip_bytes)
-        settings = _settings(body, defaults=None, name=name)
+        settings = _settings(body, defaults=None, name=name, max_memory_mb=self._max_memory_mb)
         config = _new_config(name, runtime, body, code_dir, sha, size, settings)
         with self._lock:
             if name in self._functions:
@@ -283,7 +285,9 @@ class Registry:
             current = function.latest
             if function.update_status() == "InProgress":
                 raise _in_progress(region, name)
-            settings = _settings(body, defaults=current, name=name)
+            settings = _settings(
+                body, defaults=current, name=name, max_memory_mb=self._max_memory_mb
+            )
             if not body.get("Runtime", current.runtime).startswith("python"):
                 raise invalid(f"Runtime {body['Runtime']} is not served by the local runtime.")
             changed = dataclasses.replace(
@@ -484,14 +488,17 @@ def _new_config(
     )
 
 
-def _settings(body: dict[str, Any], defaults: Config | None, name: str) -> dict[str, Any]:
+def _settings(
+    body: dict[str, Any], defaults: Config | None, name: str, max_memory_mb: int = MAX_MEMORY_MB
+) -> dict[str, Any]:
     """The updatable settings of a create or update request, validated as Lambda does."""
     memory = body.get("MemorySize", defaults.memory_mb if defaults else 128)
-    if not isinstance(memory, int) or not MIN_MEMORY_MB <= memory <= MAX_MEMORY_MB:
+    if not isinstance(memory, int) or not MIN_MEMORY_MB <= memory <= max_memory_mb:
+        above = isinstance(memory, int) and memory > max_memory_mb
         raise invalid(
             f"1 validation error detected: Value '{memory}' at 'memorySize' failed to satisfy "
-            f"constraint: Member must have value {'less' if memory > MAX_MEMORY_MB else 'greater'}"
-            f" than or equal to {MAX_MEMORY_MB if memory > MAX_MEMORY_MB else MIN_MEMORY_MB}"
+            f"constraint: Member must have value {'less' if above else 'greater'}"
+            f" than or equal to {max_memory_mb if above else MIN_MEMORY_MB}"
         )
     timeout = body.get("Timeout", defaults.timeout if defaults else 3)
     if not isinstance(timeout, int) or not 1 <= timeout <= 900:

@@ -31,6 +31,7 @@ from powertune.local.invoker import Invoker
 from powertune.local.logstore import LogStore
 from powertune.local.packaging import package_function, parse_function_spec
 from powertune.local.registry import Registry
+from powertune.models.cpu_share import MAX_MEMORY_MB
 
 log = logging.getLogger("powertune.local")
 
@@ -307,7 +308,8 @@ class LocalLambda:
     (128 MB, 3 s, Text logs) before the server answers. ``cpu`` is ``auto`` (cgroup when
     possible), ``cgroup`` or ``model``; ``cpu_mode`` says which one is in use. ``concurrency``
     caps simultaneous invocations (TooManyRequestsException above it). ``update_seconds`` is how
-    long a configuration update stays ``InProgress``.
+    long a configuration update stays ``InProgress``. ``max_memory_mb`` emulates an account's
+    memory quota (new accounts are held to 3,008 MB until they ask for more).
     """
 
     def __init__(
@@ -319,6 +321,7 @@ class LocalLambda:
         functions: Mapping[str, str] | None = None,
         *,
         update_seconds: float = 0.1,
+        max_memory_mb: int = MAX_MEMORY_MB,
     ) -> None:
         self.host = host
         self.port = port
@@ -336,7 +339,10 @@ class LocalLambda:
         self.logs = LogStore()
         self.invoker = Invoker(self._cpu, self.logs, concurrency=concurrency)
         self.registry = Registry(
-            self._workdir / "code", update_seconds=update_seconds, on_retire=self.invoker.retire
+            self._workdir / "code",
+            update_seconds=update_seconds,
+            on_retire=self.invoker.retire,
+            max_memory_mb=max_memory_mb,
         )
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None

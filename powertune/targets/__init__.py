@@ -1,5 +1,12 @@
 """Targets: where invocations go (AWS Lambda through boto3, recorded measurements)."""
 
-from powertune.targets.interface import FunctionInfo, Sample, Target, TargetError, Throttled
+from powertune.targets.interface import (
+    FunctionInfo,
+    Sample,
+    SizeRejected,
+    Target,
+    TargetError,
+    Throttled,
+)
 
-__all__ = ["FunctionInfo", "Sample", "Target", "TargetError", "Throttled"]
+__all__ = ["FunctionInfo", "Sample", "SizeRejected", "Target", "TargetError", "Throttled"]

@@ -28,7 +28,14 @@ from powertune.collectors.records import Report, Start
 from powertune.collectors.sources import log_result_lines
 from powertune.errors import InputError
 from powertune.plan import parse_function
-from powertune.targets.interface import FunctionInfo, Sample, Target, TargetError, Throttled
+from powertune.targets.interface import (
+    FunctionInfo,
+    Sample,
+    SizeRejected,
+    Target,
+    TargetError,
+    Throttled,
+)
 
 DEFAULT_ALIAS_PREFIX = "powertune-"
 DESCRIPTION_MARK = "powertune run="
@@ -392,7 +399,11 @@ class AwsLambdaTarget(Target):
             try:
                 return method(**kwargs)
             except ClientError as exc:
-                if _error_code(exc) != "ResourceConflictException":
+                code = _error_code(exc)
+                if code == "InvalidParameterValueException" and "memorysize" in str(exc).lower():
+                    size = kwargs.get("MemorySize")
+                    raise SizeRejected(f"{size} MB rejected: {_describe_error(exc)}") from None
+                if code != "ResourceConflictException":
                     raise TargetError(
                         f"{what} on {self.name} failed: {_describe_error(exc)}"
                     ) from None

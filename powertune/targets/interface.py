@@ -17,6 +17,11 @@ class TargetError(PowertuneError):
     """The target failed in a way the run cannot continue from (exit code 3)."""
 
 
+class SizeRejected(TargetError):
+    """Lambda refused this memory size for this function (an account quota, for instance): the
+    size is skipped, the run goes on."""
+
+
 class Throttled(TargetError):
     """The invocation was throttled (TooManyRequestsException / 429): retry, never a sample."""
 
