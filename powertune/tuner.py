@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from powertune.errors import InputError
 from powertune.models.cpu_share import scale_duration
 from powertune.plan import Payloads
 from powertune.search.interface import Batch, Observations, Search
@@ -25,6 +26,10 @@ from pricing.cost import gb_seconds, invocation_cost
 
 T = TypeVar("T")
 OUT_OF_MEMORY = "Runtime.OutOfMemory"
+
+
+class BudgetTooSmall(InputError):
+    """--max-spend cannot cover even one invocation: the run refuses to start (exit code 2)."""
 
 
 class Observer:
@@ -163,6 +168,9 @@ class Tuner:
             reason = None
             for batch in batches:
                 if batch.memory_mb not in self._prepared:
+                    if not self._affordable(batch.memory_mb, outcome, in_flight):
+                        reason = reason or f"--max-spend ${self.settings.max_spend_usd} reached"
+                        continue
                     self._prepare(batch.memory_mb, outcome)
                 if batch.memory_mb in obs.skipped:
                     continue
@@ -351,6 +359,33 @@ class Tuner:
             if fits < count:
                 count, reason = fits, f"--max-spend ${budget} reached"
         return (Batch(batch.memory_mb, count) if count else None), reason
+
+    def _affordable(
+        self,
+        memory_mb: int,
+        outcome: TuneOutcome,
+        in_flight: dict[Future[Any], tuple[int, Decimal]],
+    ) -> bool:
+        """Whether one more invocation at ``memory_mb`` (its warm-up) fits the spend budget.
+
+        Before anything was measured the only bound is the function's timeout: a budget below
+        one invocation run to the timeout refuses to start.
+        """
+        budget = self.settings.max_spend_usd
+        if budget is None:
+            return True
+        each = self._estimate_cost(memory_mb, outcome)
+        committed = sum((estimate for _m, estimate in in_flight.values()), Decimal(0))
+        if outcome.spend_usd + committed + each <= budget:
+            return True
+        if outcome.invocations == 0 and not in_flight:
+            timeout = outcome.info.timeout_s or 900
+            raise BudgetTooSmall(
+                f"--max-spend ${budget} is below the worst case of one invocation at "
+                f"{memory_mb} MB (${each:.6f} if it ran to its {timeout} s timeout); "
+                "raise it, or lower the function's timeout"
+            )
+        return False
 
     def _estimate_cost(self, memory_mb: int, outcome: TuneOutcome) -> Decimal:
         """A cautious cost of one more invocation at ``memory_mb``: the slowest seen there, or

@@ -183,7 +183,7 @@ def test_cold_starts_mode_measures_only_cold_starts(server: LocalLambda) -> None
 
 
 def test_max_spend_stops_before_exceeding(server: LocalLambda) -> None:
-    name = deploy(server, EXAMPLES / "io_wait")
+    name = deploy(server, EXAMPLES / "io_wait", timeout=1)  # the first invocation's worst case
     outcome = run(
         server,
         name,
@@ -429,3 +429,16 @@ def test_a_size_lambda_rejects_is_skipped_and_the_run_goes_on() -> None:
         assert rows[4096].status == "skipped" and rows[4096].invocations == 0
         assert result.functions[0].recommendation.memory_mb == 1024
         assert_restored(quota, name)
+
+
+def test_max_spend_below_one_invocation_refuses_to_start(server: LocalLambda) -> None:
+    from powertune.tuner import BudgetTooSmall
+
+    name = deploy(server, EXAMPLES / "noop", timeout=30)
+    with pytest.raises(BudgetTooSmall, match="below the worst case of one invocation"):
+        run(server, name, [1024], 5, max_spend_usd=Decimal("0.0001"))
+    assert_restored(server, name)
+    assert (
+        _client(server).list_versions_by_function(FunctionName=name)["Versions"][-1]["Version"]
+        == "$LATEST"
+    )
