@@ -93,7 +93,9 @@ def decide(
         "seed": options.seed,
     }
     if isinstance(search, AdaptiveSearch):
-        choice = search.choice or search.finalize(obs)
+        # The search's own final state when it stopped by itself; a refit on everything measured
+        # when the tuner stopped it (a budget), so the last batch counts.
+        choice = search.choice if search.stop_reason() and search.choice else search.finalize(obs)
         fit = search.fit
         grid = default_grid(lo, hi, extra=(*extras, choice.memory_mb))
         curve = cost_curve(fit, obs, memory_grid=grid, **common)

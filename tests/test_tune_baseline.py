@@ -102,3 +102,22 @@ def test_config_file_settings_apply_and_flags_override(tmp_path: Path) -> None:
     doc = json.loads(out.read_text())
     assert doc["run"]["strategy"] == "cost"
     assert all(m["invocations"] == 3 for m in doc["functions"][0]["measurements"])
+
+
+def test_adaptive_run_cut_short_by_a_budget_still_recommends_from_everything_measured(
+    tmp_path: Path,
+) -> None:
+    same = replay_csv(tmp_path / "fn.csv", 1.0)
+    out = tmp_path / "out.json"
+    result = runner.invoke(
+        app,
+        ["tune", "--replay", str(same), "--max-invocations", "6", "--json", str(out), "--quiet"],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    reason = doc["run"]["stop_reason"]
+    assert "budget" in reason or "--max-invocations" in reason  # the budget ended the run
+    fn = doc["functions"][0]
+    assert sum(m["invocations"] for m in fn["measurements"]) == 6
+    assert fn["recommendation"]["memory_mb"] in range(128, 10241)
+    assert fn["model"] is not None
