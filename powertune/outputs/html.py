@@ -285,7 +285,7 @@ def function_figure(fn: FunctionResult) -> go.Figure:
         title_text=None,
     )
     fig.update_xaxes(title_text="memory (MB)", row=2, col=1)
-    fig.update_yaxes(gridcolor="#eaeef2", rangemode="tozero")
+    fig.update_yaxes(gridcolor="#eaeef2")
     fig.update_yaxes(title_text="ms", row=1, col=1)
     fig.update_yaxes(title_text="USD", tickformat="$.3~g", row=2, col=1)
     fig.update_layout(
@@ -316,6 +316,8 @@ def _size_markers(fig: go.Figure, fn: FunctionResult) -> None:
         rec = fn.recommendation.memory_mb
         lines.append((rec, f"recommended: {rec} MB", _GREEN, "solid"))
     tops = _panel_tops(fig)
+    for row in (1, 2):
+        fig.update_yaxes(range=[0, tops[row]], row=row, col=1)
     for mb, label, color, dash in lines:
         for row in (1, 2):
             fig.add_trace(
@@ -335,14 +337,16 @@ def _size_markers(fig: go.Figure, fn: FunctionResult) -> None:
 
 
 def _panel_tops(fig: go.Figure) -> dict[int, float]:
+    """The top of each panel's view: the highest point, band or curve, with some air. Error bars
+    are left out: a size measured twice has a t interval many times its mean, and letting it set
+    the scale would flatten everything else (the bar runs off the top instead)."""
     tops = {1: 0.0, 2: 0.0}
     for trace in fig.data:
         row = 1 if trace.yaxis in (None, "y") else 2
         ys = [y for y in (trace.y or ()) if y is not None]
-        err = trace.error_y.array if trace.error_y and trace.error_y.array is not None else ()
         if ys:
-            tops[row] = max(tops[row], max(ys) + (max(err) if len(err) else 0.0))
-    return {k: v * 1.05 if v > 0 else 1.0 for k, v in tops.items()}
+            tops[row] = max(tops[row], max(ys))
+    return {k: v * 1.15 if v > 0 else 1.0 for k, v in tops.items()}
 
 
 def _band(
