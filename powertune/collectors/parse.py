@@ -40,6 +40,12 @@ _REQUEST_ID = re.compile(r"[ \t]*RequestId:[ \t]*([^ \t]+)")
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)(?:[ \t]*(ms|MB))?")
 _INT = re.compile(r"(\d+)(?:[ \t]*(ms|MB))?")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
+# The exact shape Lambda writes a text REPORT in today (after strip()): read in one match. Any
+# other shape goes through the general key/value reading below, which gives the same values.
+_CANONICAL_REPORT = re.compile(
+    r"REPORT RequestId: ([^ \t]+)\tDuration: (\d+(?:\.\d+)?) ms\tBilled Duration: (\d+) ms"
+    r"\tMemory Size: (\d+) MB\tMax Memory Used: (\d+) MB(?:\tInit Duration: (\d+(?:\.\d+)?) ms)?"
+)
 
 # Text field name -> (attribute, kind, unit); kind "f" float, "i" int, "s" string.
 _TEXT_FIELDS: dict[str, tuple[str, str, str | None]] = {
@@ -167,6 +173,17 @@ def _parse_body(body: str) -> object:
     if first == "{":
         return _parse_json(body)
     if first == "R":
+        canonical = _CANONICAL_REPORT.fullmatch(body)
+        if canonical is not None:
+            rid, duration, billed, memory, used, init = canonical.groups()
+            return Report(
+                request_id=rid,
+                duration_ms=float(duration),
+                billed_ms=int(billed),
+                memory_mb=int(memory),
+                max_memory_mb=int(used),
+                init_ms=None if init is None else float(init),
+            )
         if body.startswith("REPORT ") or body == "REPORT":
             return _parse_text(Report, body[7:])
         if body.startswith("RESTORE_REPORT"):
