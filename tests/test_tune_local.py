@@ -442,3 +442,49 @@ def test_max_spend_below_one_invocation_refuses_to_start(server: LocalLambda) ->
         _client(server).list_versions_by_function(FunctionName=name)["Versions"][-1]["Version"]
         == "$LATEST"
     )
+
+
+def test_tune_from_power_tuning_input(server: LocalLambda, tmp_path: Path) -> None:
+    name = deploy(server, EXAMPLES / "io_wait")
+    spec = tmp_path / "input.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "lambdaARN": f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+                "powerValues": [128, 512],
+                "num": 4,
+                "payload": {"wait_ms": 10, "calls": 1},
+                "parallelInvocation": True,
+                "strategy": "speed",
+            }
+        )
+    )
+    out = tmp_path / "out.json"
+    env = {**__import__("os").environ, "AWS_ACCESS_KEY_ID": "l", "AWS_SECRET_ACCESS_KEY": "l"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "tune",
+            "--from-power-tuning",
+            str(spec),
+            "--endpoint-url",
+            server.endpoint_url,
+            "--json",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    assert doc["run"]["search"] == "grid" and doc["run"]["strategy"] == "speed"
+    fn = doc["functions"][0]
+    assert fn["name"] == name
+    assert [(m["memory_mb"], m["invocations"]) for m in fn["measurements"]] == [(128, 4), (512, 4)]
+    assert_restored(server, name)
