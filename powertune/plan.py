@@ -88,7 +88,8 @@ def _memory_value(text: str) -> int:
 
 @dataclass(frozen=True)
 class Payloads:
-    """The payloads to send: invocation ``i`` of a size gets ``for_index(i)``."""
+    """The payloads to send, with their weights; ``schedule(n)`` says which one each of ``n``
+    invocations sends."""
 
     items: tuple[bytes, ...]
     weights: tuple[int, ...]

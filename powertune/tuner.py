@@ -1,6 +1,9 @@
 """The tuning loop: ask the search what to measure, configure sizes one at a time, invoke in
 parallel, retry throttles, skip sizes that cannot run, stay within the budget, always restore.
 
+Configuration steps run on their own thread, one at a time (AWS allows one update at a time);
+a size's invocations start as soon as it is configured, while the next size is configured.
+
 The core reports progress to an Observer; it never prints and never imports rich.
 """
 
