@@ -186,6 +186,9 @@ def test_bulk_json_numbers_follow_json_rules() -> None:
     table = parse_reports([line("00"), line("01"), line("0"), line("1")], stats)
     assert [int(b) for b in table.billed_ms] == [0, 1]
     assert stats.malformed == 2
+    records = list(iter_records([line("00"), line("1")], general := ParseStats()))
+    assert [r.billed_ms for r in records if isinstance(r, Report)] == [1]
+    assert general.malformed == 1
 
 
 @given(canonical_report().filter(lambda line: line.startswith("REPORT")))
@@ -194,6 +197,21 @@ def test_canonical_text_fast_match_equals_the_key_value_reading(line: str) -> No
 
     try:
         general = _parse_text(Report, line.strip()[len("REPORT ") :])
+    except Malformed:
+        general = None
+    try:
+        fast = parse_record(line)
+    except Malformed:
+        fast = None
+    assert fast == general
+
+
+@given(canonical_report().filter(lambda line: line.startswith("{")))
+def test_canonical_json_fast_match_equals_json_loads_reading(line: str) -> None:
+    from powertune.collectors.parse import Malformed, _parse_json
+
+    try:
+        general = _parse_json(line)
     except Malformed:
         general = None
     try:

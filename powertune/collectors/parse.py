@@ -40,6 +40,24 @@ _REQUEST_ID = re.compile(r"[ \t]*RequestId:[ \t]*([^ \t]+)")
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)(?:[ \t]*(ms|MB))?")
 _INT = re.compile(r"(\d+)(?:[ \t]*(ms|MB))?")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
+_JSON_INT = r"(0|[1-9]\d*)"
+_JSON_NUM = r"((?:0|[1-9]\d*)(?:\.\d+)?)"
+# The compact JSON platform.report Lambda writes today, read in one match (JSON number grammar,
+# strings without escapes); anything else goes through json.loads below, with the same result.
+_CANONICAL_JSON_REPORT = re.compile(
+    r'\{"time":"[^"\\]*","type":"platform\.report","record":\{"requestId":"([^"\\]*)",'
+    r'"metrics":\{"durationMs":'
+    + _JSON_NUM
+    + r',"billedDurationMs":'
+    + _JSON_INT
+    + r',"memorySizeMB":'
+    + _JSON_INT
+    + r',"maxMemoryUsedMB":'
+    + _JSON_INT
+    + r'(?:,"initDurationMs":'
+    + _JSON_NUM
+    + r')?\}(?:,"status":"([^"\\]*)")?\}\}'
+)
 # The exact shape Lambda writes a text REPORT in today (after strip()): read in one match. Any
 # other shape goes through the general key/value reading below, which gives the same values.
 _CANONICAL_REPORT = re.compile(
@@ -171,6 +189,19 @@ def is_cloudwatch_event(obj: Any) -> bool:
 def _parse_body(body: str) -> object:
     first = body[0]
     if first == "{":
+        canonical = _CANONICAL_JSON_REPORT.fullmatch(body)
+        if canonical is not None:
+            rid, duration, billed, memory, used, init, status = canonical.groups()
+            return Report(
+                request_id=rid,
+                duration_ms=float(duration),
+                billed_ms=int(billed),
+                memory_mb=int(memory),
+                max_memory_mb=int(used),
+                init_ms=None if init is None else float(init),
+                status=status,
+                log_format="json",
+            )
         return _parse_json(body)
     if first == "R":
         canonical = _CANONICAL_REPORT.fullmatch(body)
