@@ -42,7 +42,7 @@ def _warm_duration(client: object, memory: int, payload: bytes, name: str = "cpu
     )
     _invoke(client, FunctionName=name, Payload=payload)  # cold start
     durations = []
-    for _ in range(2):
+    for _ in range(4):  # the fastest of four: another test process may share the 2 cores
         response = _invoke(client, FunctionName=name, Payload=payload, LogType="Tail")
         tail = base64.b64decode(response["LogResult"]).decode()
         durations.append(float(DURATION.search(tail.splitlines()[-1]).group(1)))  # type: ignore[union-attr]
