@@ -39,7 +39,7 @@ from pricing.cost import invocation_cost
 
 
 @dataclass(frozen=True)
-class Traffic:
+class TrafficFigures:
     """The function's real traffic, for dollars per month (None where unknown)."""
 
     monthly_invocations: int | None = None
@@ -124,7 +124,7 @@ def build_result(
     catalog: Any,
     run: Run,
     options: BuildOptions,
-    traffic: Traffic | None = None,
+    traffic: TrafficFigures | None = None,
     payload_sha256: str | None = None,
 ) -> Result:
     """The Result of one function's run (validated against the schema when written)."""
@@ -134,8 +134,9 @@ def build_result(
     measurements = tuple(_measurement(m, obs, outcome, catalog) for m in sizes)
     decision = decide(outcome, search, catalog, options)
     model = _model(decision) if decision is not None else None
+    traffic = traffic or TrafficFigures()
     recommendation = (
-        _recommendation(decision, outcome, catalog, options, traffic or Traffic(), measurements)
+        _recommendation(decision, outcome, catalog, options, traffic, measurements)
         if decision is not None
         else None
     )
@@ -239,7 +240,7 @@ def _recommendation(
     outcome: TuneOutcome,
     catalog: Any,
     options: BuildOptions,
-    traffic: Traffic,
+    traffic: TrafficFigures,
     measurements: tuple[Measurement, ...],
 ) -> Recommendation:
     info = outcome.info

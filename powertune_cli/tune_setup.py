@@ -12,7 +12,7 @@ from typing import Any
 
 from powertune.errors import InputError
 from powertune.plan import REFERENCE_GRID
-from powertune.result_builder import BuildOptions, Traffic
+from powertune.result_builder import BuildOptions, TrafficFigures
 from powertune.search.adaptive import AdaptiveSearch
 from powertune.search.grid import GridSearch
 from powertune.search.interface import Search
@@ -231,15 +231,15 @@ def find_traffic(
     region: str | None,
     profile: str | None,
     endpoint_url: str | None,
-) -> Traffic:
+) -> TrafficFigures:
     if monthly is not None:
-        return Traffic(monthly_invocations=monthly, source="flag")
+        return TrafficFigures(monthly_invocations=monthly, source="flag")
     if provenance["target"] != "aws":
         err.print(
             "note: $/month needs the function's traffic: pass --monthly-invocations N",
             highlight=False,
         )
-        return Traffic()
+        return TrafficFigures()
     from powertune.collectors.metrics import function_traffic
     from powertune.errors import PowertuneError
 
@@ -259,8 +259,8 @@ def find_traffic(
             f"note: no traffic from CloudWatch ({exc}); pass --monthly-invocations for $/month",
             highlight=False,
         )
-        return Traffic()
-    return Traffic(
+        return TrafficFigures()
+    return TrafficFigures(
         monthly_invocations=found.monthly_invocations,
         source="cloudwatch",
         peak_concurrency=found.peak_concurrency,

@@ -180,17 +180,17 @@ class AwsLambdaTarget(Target):
     # -- configuration steps (called one at a time) --------------------------------------------
 
     def prepare(self, memory_mb: int) -> None:
-        info = self.describe()
-        self._configure(memory_mb, self._original["Variables"], info)
+        self.describe()
+        self._configure(memory_mb, self._original["Variables"])
 
     def force_cold(self, memory_mb: int) -> None:
         """A fresh version (a changed environment variable) so the next invocation starts cold."""
-        info = self.describe()
+        self.describe()  # the original environment is read first
         self._cold_counter += 1
         variables = {**self._original["Variables"], COLD_START_VARIABLE: str(self._cold_counter)}
-        self._configure(memory_mb, variables, info)
+        self._configure(memory_mb, variables)
 
-    def _configure(self, memory_mb: int, variables: dict[str, str], info: FunctionInfo) -> None:
+    def _configure(self, memory_mb: int, variables: dict[str, str]) -> None:
         self._update(memory_mb, variables)
         version = self._publish(memory_mb)
         self._point_alias(memory_mb, version)
