@@ -6,7 +6,9 @@ with the same seeds:
 
 - grid: 128, 256, 512, 1024, 1536, 3008 MB (those inside the curve's measured range) × 10
   invocations, 20% trimmed mean, cost strategy (the reference tool's behaviour);
-- adaptive: ``AdaptiveSearch`` with its defaults over the curve's measured range.
+- adaptive: ``AdaptiveSearch`` with its defaults over the curve's measured range (any integer
+  size, as on a live function); with ``--recorded``, over the curve's recorded sizes only (what
+  ``powertune tune --replay FILE --memory recorded`` does).
 
 Regret = cost at the recommended size ÷ cost at the true optimum of the interpolated curve over
 its measured range − 1, where the true cost per invocation at m is priced from the replayed mean
@@ -14,9 +16,10 @@ warm duration (the curve the replay draws around) + 0.5 ms rounding, with the re
 Spend = GB-s billed while tuning (billed ms of every replayed invocation, INIT included).
 "grid floor" is the regret of the grid's best size under the true curve: what the grid could
 reach with infinitely many invocations. Many power-tuning curves are averages with cold starts
-in them, so the "true" curve has isolated dips no method finds without measuring that exact size.
+in them, so the "true" curve has isolated dips no method finds without measuring that exact size
+(``benchmarks/regret_bounds.py`` shows what oracles that know more than any search reach).
 
-    python benchmarks/regret.py [--seeds 3] [--only SUBSTRING] [--quiet]
+    python benchmarks/regret.py [--seeds 3] [--only SUBSTRING] [--quiet] [--recorded]
 """
 
 from __future__ import annotations
@@ -101,7 +104,7 @@ def regret(memory_mb: int, sizes: np.ndarray, costs: np.ndarray) -> float:
 
 
 def run_curve(
-    source: str, seed: int, catalog: object, prices: UnitPrices
+    source: str, seed: int, catalog: object, prices: UnitPrices, recorded: bool = False
 ) -> tuple[Outcome, Outcome]:
     target = ReplayTarget(source, seed=seed)
     sizes, costs = true_costs(target, prices)
@@ -118,7 +121,10 @@ def run_curve(
     else:
         grid = Outcome(None, None, 0.0, 0, "no grid size in range")
     target = ReplayTarget(source, seed=seed)
-    search = AdaptiveSearch(lo, hi, catalog=catalog, region=REGION, arch=ARCH, seed=seed)
+    lattice = [int(m) for m in target.sizes] if recorded else None
+    search = AdaptiveSearch(
+        lo, hi, catalog=catalog, region=REGION, arch=ARCH, seed=seed, lattice=lattice
+    )
     obs = run_search(search, target)
     if search.choice is None:
         search.finalize(obs)
@@ -139,6 +145,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--only", default="")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--recorded", action="store_true", help="adaptive search over the recorded sizes only"
+    )
     args = parser.parse_args()
     catalog = load_catalog()
     prices = UnitPrices.of(catalog, REGION, ARCH)
@@ -148,7 +157,7 @@ def main() -> None:
         if args.only and args.only not in label:
             continue
         for seed in range(args.seeds):
-            grid, ours = run_curve(source, seed, catalog, prices)
+            grid, ours = run_curve(source, seed, catalog, prices, args.recorded)
             rows.append((label, seed, grid, ours))
             if not args.quiet:
                 g = "   n/a" if grid.regret is None else f"{grid.regret:6.1%}"

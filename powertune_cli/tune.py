@@ -56,8 +56,9 @@ def tune(
     memory: str | None = typer.Option(
         None,
         "--memory",
-        help="Sizes `128,256,512` or a range `128..3008` "
-        "(adaptive default 128..10240; grid default the reference grid).",
+        help="A range `128..3008`, or sizes `128,256,512` (the adaptive search then chooses "
+        "among them only), or `recorded` with --replay (the replay's measured sizes). "
+        "Default: adaptive 128..10240, grid the reference grid.",
     ),
     invocations: int | None = typer.Option(
         None, "--invocations", min=1, help="Invocations per size (grid search; default 10)."
@@ -254,7 +255,13 @@ def tune(
         raise InputError("--tolerance and --confidence must be between 0 and 1")
     if function:
         parse_function(function)  # a bad name fails before anything is touched
-    sizes = parse_memory(memory, step=64) if memory else None
+    recorded = memory is not None and memory.strip() == "recorded"
+    if recorded and not replay:
+        raise InputError(
+            "--memory recorded needs --replay (the sizes a replay has measurements of)"
+        )
+    sizes = parse_memory(memory, step=64) if memory and not recorded else None
+    candidates = recorded or (memory is not None and ".." not in memory)
     if sizes and search_kind is SearchKind.grid and memory and ".." in memory:
         sizes = parse_memory(memory, step=128)
     spend_limit = parse_money(max_spend, "--max-spend")
@@ -305,7 +312,9 @@ def tune(
             )
             provenance = {"target": "aws", "endpoint_url": endpoint_url}
         info = target.describe()
-        if replay and sizes is None:
+        if recorded:
+            sizes = [int(m) for m in target.sizes]  # type: ignore[attr-defined]
+        elif replay and sizes is None:
             low, high = target.memory_range  # type: ignore[attr-defined]
             sizes = [low, high] if search_kind is SearchKind.adaptive else None
         search = make_search(
@@ -323,6 +332,7 @@ def tune(
             balanced_weight=balanced_weight,
             max_p95_ms=max_p95_ms,
             percentile=percentile,
+            candidates=candidates,
         )
         if dry_run:
             print_dry_run(target, search, settings, catalog, invocations)

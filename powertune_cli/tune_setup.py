@@ -55,15 +55,21 @@ def make_search(
     balanced_weight: float,
     max_p95_ms: float | None,
     percentile: int,
+    candidates: bool = False,
 ) -> Search:
+    """``candidates``: ``sizes`` is a list to choose from (``--memory 128,256,512`` or
+    ``recorded``), not the ends of a range; the adaptive search then measures only those sizes."""
     if kind is SearchKind.grid:
         return GridSearch(sizes or REFERENCE_GRID, invocations)
     low, high = (min(sizes), max(sizes)) if sizes else (128, 10240)
     if low == high:
-        raise InputError("--search adaptive needs a memory range, e.g. --memory 128..3008")
+        raise InputError(
+            "--search adaptive needs a memory range or two or more sizes, e.g. --memory 128..3008"
+        )
     return AdaptiveSearch(
         low,
         high,
+        lattice=sizes if candidates else None,
         tolerance=tolerance,
         confidence=confidence,
         strategy=strategy,

@@ -209,3 +209,20 @@ def test_adaptive_never_proposes_a_size_the_tuner_skipped(tmp_path: Path) -> Non
             for _ in range(b.count):
                 obs.add(target.invoke(b.memory_mb))
     assert search.choice is not None and search.choice.memory_mb not in obs.skipped
+
+
+def test_adaptive_over_candidate_sizes_measures_only_those(tmp_path: Path) -> None:
+    # Recorded means with a dip at 512 MB (1.9x faster than a smooth curve would put it): the
+    # cost optimum of the interpolated curve is that recorded size.
+    path = tmp_path / "dip.csv"
+    path.write_text(
+        "memory_mb,duration_ms\n256,704.2\n512,287.6\n1024,159.1\n1536,111.4\n1800,102.3\n"
+    )
+    sizes = [256, 512, 1024, 1536, 1800]
+    target = ReplayTarget(path, seed=4)
+    search = AdaptiveSearch(256, 1800, catalog=CAT, seed=4, lattice=sizes)
+    obs = run(search, target)
+    assert set(obs.samples) <= set(sizes)
+    assert search.choice is not None and search.choice.memory_mb == 512
+    with pytest.raises(InputError):
+        AdaptiveSearch(256, 1800, catalog=CAT, lattice=[128, 2048])

@@ -121,3 +121,21 @@ def test_adaptive_run_cut_short_by_a_budget_still_recommends_from_everything_mea
     assert sum(m["invocations"] for m in fn["measurements"]) == 6
     assert fn["recommendation"]["memory_mb"] in range(128, 10241)
     assert fn["model"] is not None
+
+
+def test_memory_recorded_tunes_over_the_replays_own_sizes(tmp_path: Path) -> None:
+    same = replay_csv(tmp_path / "a" / "fn.csv", 1.0)
+    with same.open() as fh:
+        recorded = sorted({int(r["memory_mb"]) for r in csv.DictReader(fh)})
+    out = tmp_path / "r.json"
+    result = runner.invoke(
+        app, ["tune", "--replay", str(same), "--memory", "recorded", "--json", str(out), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    (fn,) = doc["functions"]
+    measured = {m["memory_mb"] for m in fn["measurements"]}
+    assert measured and measured <= set(recorded)
+    assert fn["recommendation"]["memory_mb"] in recorded
+    bad = runner.invoke(app, ["tune", "--local", "x", "--memory", "recorded"])
+    assert bad.exit_code == 2

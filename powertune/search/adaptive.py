@@ -24,14 +24,17 @@ invocation after a configuration change is cold and is left out of the fit). The
 measures three log-spaced sizes from ``min_mb`` to ``min(max_mb, initial_max_mb)``, the largest
 once: large sizes are the expensive ones, and the search only goes higher when the draws say more
 memory may pay off. Sizes are integers on a lattice (64 MB over wide ranges, finer on narrow
-ones). Budgets: ``max_invocations`` (default 40) and ``max_spend_usd`` (planned with the upper
-predicted cost of each batch; the tuner enforces both too) and ``max_rounds``. After ``next``
+ones), or only the sizes of a given ``lattice`` (``--memory 128,256,512``; ``--memory recorded``
+for a replay, whose data exist only at its recorded sizes). Budgets: ``max_invocations``
+(default 40) and ``max_spend_usd`` (planned with the upper predicted cost of each batch; the
+tuner enforces both too) and ``max_rounds``. After ``next``
 returns ``[]``, ``fit``, ``curve`` and ``choice`` hold the final state; when the tuner stops the
 run itself, ``finalize(observations)`` refits and returns the choice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -82,6 +85,7 @@ class AdaptiveSearch(Search):
         batch_size: int = 2,
         max_rounds: int = 12,
         n_boot: int = 64,
+        lattice: Sequence[int] | None = None,
     ) -> None:
         if not 128 <= min_mb <= max_mb <= 10240:
             raise InputError(
@@ -112,11 +116,18 @@ class AdaptiveSearch(Search):
         self.max_rounds = max_rounds
         self.n_boot = n_boot
         self.step = lattice_step(self.min_mb, self.max_mb)
-        self.grid = np.unique(
-            np.concatenate(
-                [np.arange(self.min_mb, self.max_mb + 1, self.step), [self.max_mb]]
-            ).astype(int)
-        )
+        if lattice is not None:
+            sizes = [int(m) for m in lattice if self.min_mb <= int(m) <= self.max_mb]
+            if not sizes:
+                raise InputError(f"no candidate size within {self.min_mb}-{self.max_mb} MB")
+            self.grid = np.unique(np.array(sizes, dtype=int))
+        else:
+            self.grid = np.unique(
+                np.concatenate(
+                    [np.arange(self.min_mb, self.max_mb + 1, self.step), [self.max_mb]]
+                ).astype(int)
+            )
+        self._exact = lattice is not None  # only the lattice's own sizes count as measured
         top = min(self.max_mb, max(initial_max_mb, self.min_mb))
         self.initial = sorted({self.snap(m) for m in np.geomspace(self.min_mb, top, 3)})
         self.prices = UnitPrices.of(catalog, region, arch)
@@ -300,7 +311,7 @@ class AdaptiveSearch(Search):
         between measured sizes a smooth model can miss a kink by several percent)."""
         if not measured:
             return None
-        reach = 0.03 * memory_mb
+        reach = 0.0 if self._exact else 0.03 * memory_mb
         dist = [abs(m - memory_mb) for m in measured]
         j = int(np.argmin(dist))
         return measured[j] if dist[j] <= reach else None
