@@ -207,6 +207,12 @@ def summarise(title: str, rows: list[tuple[str, int, Outcome, Outcome]], elapsed
     print(
         f"{'ours invocations median':32} {statistics.median(o.invocations for o in ours_all):9.1f}"
     )
+    # Calibration: a "converged" stop claims the choice is within the 1% tolerance in 95% of the
+    # model's bootstrap draws; how often is it within 1% of the true curve's optimum?
+    converged = [o for o in ours_all if o.reason.startswith("converged")]
+    if converged:
+        hit = np.mean([o.regret is not None and o.regret <= 0.01 for o in converged])
+        print(f"{'converged runs within 1% (claim 95%)':32} {hit:9.1%}   of {len(converged)}")
 
 
 if __name__ == "__main__":

@@ -96,3 +96,30 @@ def test_same_seed_same_fit() -> None:
     assert isinstance(a, Fit) and isinstance(b, Fit)
     m = np.array([300, 900])
     assert np.array_equal(a.draws(m), b.draws(m))
+
+
+def test_the_saturated_model_loses_when_a_form_explains_the_data() -> None:
+    for seed in (1, 2, 3):
+        fit = fit_curve(synthetic("cpu", [40.0, 25.0], seed=seed))
+        assert isinstance(fit, Fit)
+        assert fit.name != "interpolated", (seed, fit.criterion["candidates"])
+        assert fit.criterion["candidates"]["interpolated"] == 2.0 * len(SIZES)
+
+
+def test_the_saturated_model_wins_on_a_dip_no_form_can_bend_to() -> None:
+    data = synthetic("cpu", [40.0, 25.0], cv=0.02)
+    data[1024] = [x * 0.6 for x in data[1024]]  # 40% faster at one size, every invocation
+    fit = fit_curve(data)
+    assert isinstance(fit, Fit) and fit.name == "interpolated"
+    measured = np.mean(data[1024])
+    assert fit.mean([1024])[0] == pytest.approx(measured, rel=0.01)
+    assert fit.params["mean_1024mb"] == pytest.approx(measured, rel=0.01)
+    # Between measured sizes: a straight line on log-log axes; beyond them: flat.
+    a, b = fit.mean([512])[0], fit.mean([1024])[0]
+    assert fit.mean([724])[0] == pytest.approx(np.sqrt(a * b), rel=0.01)
+    assert fit.mean([64])[0] == pytest.approx(fit.mean([128])[0])
+    lo, hi = np.percentile(fit.draws([1024])[:, 0], [2.5, 97.5])
+    assert lo < measured < hi
+    # Restricting the forms leaves it out unless asked for.
+    assert fit_curve(data, forms=["cpu"]).name == "cpu"  # type: ignore[union-attr]
+    assert fit_curve(data, forms=["cpu"], saturated=True).name == "interpolated"  # type: ignore[union-attr]

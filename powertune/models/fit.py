@@ -10,7 +10,11 @@ How it works, in order:
 3. The form with the lowest AIC wins; with a known-variance Gaussian likelihood of the per-size
    means that is ``chi² + 2k``. (AICc's small-sample term, counted in invocations, punished the
    three-parameter forms so hard on a first round of three sizes that a two-parameter form which
-   cannot bend the right way won; counted in sizes it is undefined until five.)
+   cannot bend the right way won; counted in sizes it is undefined until five.) From three sizes
+   on, the saturated model (the per-size means themselves, interpolated on log-log axes:
+   ``forms.interpolating_form``) competes too, with ``chi² = 0`` and ``k`` = the number of
+   sizes: it wins, or shares the draws, only when every form misfits by more than the noise
+   explains (a measured dip or kink no form can bend to).
 4. A bootstrap (resample each size's invocations, refit) gives draws of the mean curve. Each draw
    refits one form picked with its Akaike weight (model averaging), so the draws also carry the
    doubt about the shape: a rigid form that happens to win narrowly cannot make the decision look
@@ -29,7 +33,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import least_squares
 
-from powertune.models.forms import DURATION_PARAMS, FORMS, Form
+from powertune.models.forms import DURATION_PARAMS, FORMS, Form, interpolating_form
 
 DEFAULT_CV = 0.10  # relative noise assumed before the samples say otherwise
 PRIOR_DOF = 3.0  # how many degrees of freedom that assumption is worth
@@ -208,11 +212,15 @@ def fit_curve(
     forms: Sequence[str] | None = None,
     n_boot: int = 64,
     trim: float = 0.10,
+    saturated: bool | None = None,
 ) -> Fit | FitFailure:
     """Fit warm durations (ms) per memory size; the best form by AIC, with bootstrap draws.
 
     ``samples`` maps memory (MB) to the durations measured there (cold starts excluded by the
-    caller). ``forms`` restricts the candidates (default: all of ``FORMS``). Returns a
+    caller). ``forms`` restricts the candidates (default: all of ``FORMS``); ``saturated`` adds
+    the interpolating model of the per-size means (``interpolating_form``) from three sizes on,
+    which wins only when every form misfits beyond the noise (default: when ``forms`` is not
+    given). Returns a
     ``FitFailure`` (never raises) when there are fewer than two sizes or no form converges.
     """
     groups = {int(k): np.asarray([float(v) for v in vs], dtype=float) for k, vs in samples.items()}
@@ -246,6 +254,9 @@ def fit_curve(
         candidates[name] = (form, res.x, chi2, chi2 + 2 * form.k)
     if not candidates:
         return FitFailure("no model form converged on these measurements")
+    if (forms is None if saturated is None else saturated) and len(sizes) >= 3:
+        exact = interpolating_form(sizes)
+        candidates[exact.name] = (exact, y.copy(), 0.0, 2.0 * exact.k)
 
     name = min(candidates, key=lambda c: candidates[c][3])
     form, theta, chi2, aic = candidates[name]
@@ -275,15 +286,16 @@ def fit_curve(
         cform, ctheta, cchi2, _ = candidates[cname]
         dof = len(sizes) - cform.k
         cinflate = float(np.sqrt(max(1.0, cchi2 / dof))) if dof > 0 else 1.0
-        members.append(
-            _Member(cform, ctheta, cinflate, _refit(cform, sizes, rows, se, ctheta), weights[cname])
-        )
+        # The saturated model's refit of a resampled set of means is those means.
+        boot = rows.copy() if cname == "interpolated" else _refit(cform, sizes, rows, se, ctheta)
+        members.append(_Member(cform, ctheta, cinflate, boot, weights[cname]))
 
     ratio, ratio_boot = _ratio_quantiles(xs, loc, sigma, sigma_dof, n_boot, rng)
 
     params = {}
+    in_ms = DURATION_PARAMS.get(name, tuple(range(form.k)))  # interpolated: all are means
     for i, pname in enumerate(form.params):
-        params[pname] = float(theta[i] * scale) if i in DURATION_PARAMS[name] else float(theta[i])
+        params[pname] = float(theta[i] * scale) if i in in_ms else float(theta[i])
     criterion = {
         "name": "AIC",
         "value": aic,

@@ -241,7 +241,7 @@ class AdaptiveSearch(Search):
         # Trust a shape only once a size beyond its parameter count has tested it, and only
         # when no stretch wider than MAX_GAP_RATIO between measured sizes could hide a dip.
         enough = (
-            len(warm) >= min(self.fit.form.k + 1, len(self.grid))
+            len(warm) >= min(self._shape_params() + 1, len(self.grid))
             and len(warm) == len(self._measured)
             and self._gap_size(list(warm), MAX_GAP_RATIO) is None
         )
@@ -257,6 +257,12 @@ class AdaptiveSearch(Search):
             )
         elif self.rounds > self.max_rounds:
             self._reason = "round limit reached"
+
+    def _shape_params(self) -> int:
+        """Parameters of the fitted shape; the saturated model (one per size) counts as the
+        largest parametric form, or the coverage rule could never be met once it wins."""
+        assert isinstance(self.fit, Fit)
+        return 3 if self.fit.name == "interpolated" else self.fit.form.k
 
     def _stable_rounds(self) -> int:
         """How many rounds in a row ended with the same choice."""

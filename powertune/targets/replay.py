@@ -242,7 +242,10 @@ class ReplayTarget(Target):
             from powertune.models import fit_curve
 
             self._fit = fit_curve(
-                {int(s): list(self._warm[int(s)]) for s in self.sizes}, seed=self.seed, n_boot=8
+                {int(s): list(self._warm[int(s)]) for s in self.sizes},
+                seed=self.seed,
+                n_boot=8,
+                saturated=False,  # extrapolation needs a shape, not the data's own means
             )
         if getattr(self._fit, "ok", False):
             return np.maximum(self._fit.mean(m), 0.01)
