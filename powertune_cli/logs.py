@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from powertune.collectors import RECORD_KEYS, ParseStats, iter_log_file, iter_records
+from powertune.collectors import RECORD_KEYS, ParseStats, iter_log_file
+from powertune.collectors.bulk import parse_messages
 from powertune.collectors.records import InitReport, Report, RestoreReport
 from powertune_cli.common import handle_errors
 
@@ -45,10 +46,12 @@ def parse(
     A summary of skipped lines goes to stderr.
     """
     stats = ParseStats()
-    messages = (message for _source, message in iter_log_file(file))
+    messages = [message for _source, message in iter_log_file(file)]
+    # The same records iter_records reads, with REPORTs in Lambda's own shapes read by the bulk
+    # parser's fast path.
     records = [
         r
-        for r in iter_records(messages, stats)
+        for r in parse_messages(messages, stats)
         if isinstance(r, Report | InitReport | RestoreReport)
     ]
     if fmt is LogsFormat.jsonl:

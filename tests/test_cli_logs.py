@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from powertune.collectors import RECORD_KEYS
+from powertune.collectors import RECORD_KEYS, ParseStats, iter_log_file, iter_records
+from powertune.collectors.records import InitReport, Report, RestoreReport
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "logs" / "sample.log"
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args], input=stdin, capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
@@ -48,3 +57,49 @@ def test_table_format_and_missing_file() -> None:
         "powertune: error: no such log file: no-such.log"
     ]
     assert "Traceback" not in missing.stderr
+
+
+MIXED_TEXT = [
+    "REPORT RequestId: 8f5e2c1a-0b4d-4c2e-9f3a-1d2e3f4a5b6c\tDuration: 4157.16 ms\tBilled Duration: 4158 ms\tMemory Size: 256 MB\tMax Memory Used: 99 MB\tInit Duration: 841.60 ms\t",
+    '{"time":"2024-02-09T08:42:44.080Z","type":"platform.report","record":{"requestId":"d661f7cf","metrics":{"durationMs":1.31,"billedDurationMs":2,"memorySizeMB":128,"maxMemoryUsedMB":68},"status":"success"}}',
+    "INIT_REPORT Init Duration: 243.38 ms\tPhase: init\tStatus: error\tError Type: Runtime.Unknown",
+    "RESTORE_REPORT Restore Duration: 474.16 ms\tBilled Restore Duration: 475 ms",
+    "START RequestId: 8f5e2c1a Version: $LATEST",
+    "REPORT RequestId: a\tDuration: x ms",
+    "REPORT RequestId: b\tDuration: 2.00 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 30 MB\tStatus: timeout\tError Type: Sandbox.Timedout\t",
+    "2024-02-09T08:42:44.080Z\tb\tINFO\thello",
+]
+
+
+def test_parse_prints_what_the_general_parser_reads_in_text_and_cloudwatch_exports(
+    tmp_path: Path,
+) -> None:
+    text_log = tmp_path / "mixed.log"
+    text_log.write_text("\n".join(MIXED_TEXT * 3) + "\n")
+    # the JSON that `aws logs filter-log-events` prints: each message ends with a newline
+    events = [
+        {"logStreamName": "s", "message": m + "\n", "eventId": str(i)}
+        for i, m in enumerate(MIXED_TEXT)
+    ]
+    json_log = tmp_path / "events.json"
+    json_log.write_text(json.dumps({"events": events}))
+    for path in (text_log, json_log):
+        stats = ParseStats()
+        messages = [message for _source, message in iter_log_file(path)]
+        want = [
+            json.dumps(r.to_json())
+            for r in iter_records(messages, stats)
+            if isinstance(r, Report | InitReport | RestoreReport)
+        ]
+        fast = run("logs", "parse", str(path))
+        numpy_only = run("logs", "parse", str(path), env={"POWERTUNE_PURE_PYTHON": "1"})
+        for result in (fast, numpy_only):
+            assert result.returncode == 0, result.stderr
+            assert result.stdout.splitlines() == want
+            assert result.stderr == f"powertune: {stats.summary()}\n"
+        assert [json.loads(line)["kind"] for line in want[:4]] == [
+            "report",
+            "report",
+            "init_report",
+            "restore_report",
+        ]
