@@ -3,9 +3,12 @@
 Mix (seeded): canonical text REPORTs (half with Init Duration), canonical JSON platform.report
 records (with and without initDurationMs, some with a status), REPORTs in other documented shapes
 (space separators, timestamp prefixes, Status/Error Type), START/END and function log lines, and
-malformed records. Three parsers run on the same input in the same process:
+malformed records. These parsers run on the same input in the same process:
 
-- bulk: ``powertune.collectors.bulk.parse_buffer`` (vectorised fast path + general fallback);
+- bulk (c): ``powertune.collectors.bulk.parse_buffer`` with the compiled fast path (the C
+  extension ``_fastreport``) + the general parser for every other line; absent when the extension
+  is not built;
+- bulk (numpy): the same with the vectorised numpy fast path;
 - general: ``powertune.collectors.iter_records`` line by line;
 - naive: one regex per field per line, the way log parsers usually read REPORT lines
   (``Duration: (\\d+...)`` etc.), as a baseline; it is also checked, and its misreads are counted.
@@ -21,11 +24,12 @@ import random
 import re
 import time
 import uuid
+from collections.abc import Callable
 
 import numpy as np
 
 from powertune.collectors import ParseStats, Report, iter_records
-from powertune.collectors.bulk import parse_buffer
+from powertune.collectors.bulk import ENGINE, ENGINES, Engine, parse_buffer
 
 
 def generate(
@@ -160,18 +164,13 @@ def wrong_fields(got: list[dict], truth: list[dict]) -> int:
     )
 
 
-def run(records: int, seed: int, odd: float, other: float, bad: float) -> None:
-    lines, truth = generate(records, seed, odd, other, bad)
-    data = ("\n".join(lines) + "\n").encode()
-    print(
-        f"\n{len(lines):,} records ({len(truth):,} REPORTs; {odd:.0%} in other REPORT shapes, "
-        f"{other:.0%} START/END/function logs, {bad:.0%} malformed), {len(data) / 1e6:.0f} MB"
-    )
+def bulk(data: bytes, truth: list[dict], engine: Engine, rate: Callable[[float], str]) -> str:
+    """Time one ``parse_buffer`` call (fast path and general fallback), then check every field."""
     stats = ParseStats()
     started = time.perf_counter()
-    table = parse_buffer(data, stats)
-    bulk_s = time.perf_counter() - started
-    bulk_rows = [
+    table = parse_buffer(data, stats, engine=engine)
+    seconds = time.perf_counter() - started
+    rows = [
         {
             "duration_ms": float(table.duration_ms[i]),
             "billed_ms": int(table.billed_ms[i]),
@@ -181,10 +180,32 @@ def run(records: int, seed: int, odd: float, other: float, bad: float) -> None:
         }
         for i in range(len(table))
     ]
-    ids_ok = all(table.request_id[i].decode() == t["request_id"] for i, t in enumerate(truth))
+    ids_ok = len(table) == len(truth) and all(
+        table.request_id[i].decode() == t["request_id"] for i, t in enumerate(truth)
+    )
     status_ok = list(table.status) == [t["status"] for t in truth]
     errors_ok = list(table.error_type) == [t["error_type"] for t in truth]
+    return (
+        f"{rate(seconds)}  {seconds:6.2f} s  wrong fields: {wrong_fields(rows, truth)}, "
+        f"ids {'ok' if ids_ok else 'WRONG'}, status {'ok' if status_ok else 'WRONG'}, "
+        f"error types {'ok' if errors_ok else 'WRONG'}; skipped {stats.malformed:,} malformed, "
+        f"{stats.ignored:,} ignored"
+    )
 
+
+def run(records: int, seed: int, odd: float, other: float, bad: float) -> None:
+    lines, truth = generate(records, seed, odd, other, bad)
+    data = ("\n".join(lines) + "\n").encode()
+    print(
+        f"\n{len(lines):,} records ({len(truth):,} REPORTs; {odd:.0%} in other REPORT shapes, "
+        f"{other:.0%} START/END/function logs, {bad:.0%} malformed), {len(data) / 1e6:.0f} MB"
+    )
+
+    def rate(seconds: float) -> str:
+        return f"{len(lines) / seconds:>12,.0f} records/s"
+
+    for engine in ENGINES:
+        print(f"{f'bulk ({engine})':<13}{bulk(data, truth, engine, rate)}")
     started = time.perf_counter()
     general = [r for r in iter_records(lines) if isinstance(r, Report)]
     general_s = time.perf_counter() - started
@@ -193,22 +214,13 @@ def run(records: int, seed: int, odd: float, other: float, bad: float) -> None:
     naive_rows = naive(lines)
     naive_s = time.perf_counter() - started
 
-    def rate(seconds: float) -> str:
-        return f"{len(lines) / seconds:>12,.0f} records/s"
-
-    print(
-        f"bulk     {rate(bulk_s)}  {bulk_s:6.2f} s  wrong fields: {wrong_fields(bulk_rows, truth)}, "
-        f"ids {'ok' if ids_ok else 'WRONG'}, status {'ok' if status_ok else 'WRONG'}, "
-        f"error types {'ok' if errors_ok else 'WRONG'}; skipped {stats.malformed:,} malformed, "
-        f"{stats.ignored:,} ignored"
-    )
     general_rows = [r.to_json() for r in general]
     print(
-        f"general  {rate(general_s)}  {general_s:6.2f} s  "
+        f"{'general':<13}{rate(general_s)}  {general_s:6.2f} s  "
         f"wrong fields: {wrong_fields(general_rows, truth)}"
     )
     print(
-        f"naive    {rate(naive_s)}  {naive_s:6.2f} s  wrong fields: "
+        f"{'naive':<13}{rate(naive_s)}  {naive_s:6.2f} s  wrong fields: "
         f"{wrong_fields(naive_rows, truth)} (REPORTs it returned: {len(naive_rows):,} of "
         f"{len(truth):,}; it cannot read JSON records)"
     )
@@ -219,6 +231,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    built = "built" if "c" in ENGINES else "NOT built: no compiled figures"
+    print(f"engine in use: {ENGINE} (the C extension is {built})")
     # The issue's mix: text and JSON, with and without init, some malformed.
     run(args.records, args.seed, odd=0.0, other=0.0, bad=0.02)
     # A dirtier export: other REPORT shapes, START/END and function logs among the records.
