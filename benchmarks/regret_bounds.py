@@ -72,10 +72,11 @@ def smooth_regret(target: ReplayTarget, sizes: np.ndarray, costs: np.ndarray, pr
 
 
 def smooth_order(target: ReplayTarget, prices) -> list[int]:
-    """Knots ranked by the AIC-best form's predicted cost (fitted to the exact means)."""
+    """Knots ranked by the AIC-best parametric form's predicted cost (fitted to the exact means)."""
     knots = target.sizes.astype(int)
     exact = {int(m): [float(d)] * 3 for m, d in zip(target.sizes, target.means, strict=True)}
-    fit = fit_curve(exact, n_boot=2)
+    # Parametric forms only: the saturated model fitted to the exact means is the truth itself.
+    fit = fit_curve(exact, n_boot=2, saturated=False)
     if not isinstance(fit, Fit):
         return list(knots)
     predicted = prices.invocation_usd(knots, np.maximum(fit.mean(knots), 0.0) + 0.5)
