@@ -86,14 +86,21 @@ def test_model_mode_above_1769_only_threads_speed_up() -> None:
     with LocalLambda(cpu="model", functions=functions, update_seconds=0.01) as server:
         client = _client(server)
         single = [_warm_duration(client, m, b'{"limit": 25000}') for m in (1769, 3538)]
-        threaded = [
-            _warm_duration(client, m, b'{"threads": 2, "rounds": 60}', name="threads")
-            for m in (1769, 3538)
-        ]
+        # Two threads only run in parallel while nothing else holds a core (under pytest -n 2
+        # another test often does): measure up to three times and keep the best ratio.
+        ratios = []
+        for _ in range(3):
+            threaded = [
+                _warm_duration(client, m, b'{"threads": 2, "rounds": 60}', name="threads")
+                for m in (1769, 3538)
+            ]
+            ratios.append(threaded[1] / threaded[0])
+            if ratios[-1] < 0.8:
+                break
         client.close()  # type: ignore[attr-defined]
     assert 0.7 < single[1] / single[0] < 1.4, single  # one thread: flat above one vCPU
     if (os.cpu_count() or 1) >= 2:
-        assert threaded[1] < 0.8 * threaded[0], threaded  # two threads: still faster
+        assert min(ratios) < 0.8, ratios  # two threads: still faster above one vCPU
 
 
 def test_model_mode_formula() -> None:
