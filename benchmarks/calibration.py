@@ -10,7 +10,7 @@ a converged run's choice is really within 1% of the optimum, the regret quantile
 for the reference grid (128, 256, 512, 1024, 1536, 3008 MB x 10, 20% trimmed mean) with the spend
 ratio (ours ÷ grid GB-s, median over curves).
 
-    python benchmarks/calibration.py [--curves 40] [--seed 0]
+    python benchmarks/calibration.py [--curves 30] [--seed 0]
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def random_params(form: str, rng: np.random.Generator) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--curves", type=int, default=40, help="curves per form")
+    parser.add_argument("--curves", type=int, default=30, help="curves per form")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     catalog = load_catalog()
