@@ -16,8 +16,12 @@ search can, to show which part of the target is reachable:
   none: a free guess).
 - ``knots/5 smooth-order``: the same, but probing knots in the order the smooth oracle ranks them.
 
-It also prints the share of sizes within 3% of the optimum, and how often the optimum is a size
-of the reference grid (128, 256, 512, 1024, 1536, 3008 MB).
+It also prints the share of sizes within 3% of the optimum, how often the optimum is a size of
+the reference grid (128, 256, 512, 1024, 1536, 3008 MB), and, for curves of six or more recorded
+sizes, whether neighbouring recorded sizes say anything about each other: the lag-1
+autocorrelation of log cost after removing a straight-line trend in log memory (near zero or
+below: the dips are noise no model can predict), the share of recorded sizes within 3% of the
+optimum, and the chance that two blind probes (noise-free) land on one of them.
 
     python benchmarks/regret_bounds.py [--only SUBSTRING] [--quiet]
 """
@@ -118,6 +122,13 @@ def main() -> None:
         optimum = int(sizes[int(np.argmin(costs))])
         knots = set(target.sizes.astype(int))
         good_share = float(np.mean(costs <= 1.03 * costs.min()))
+        knot_costs = np.asarray(prices.invocation_usd(target.sizes, target.means + 0.5))
+        knot_good = float(np.mean(knot_costs <= 1.03 * costs.min()))
+        autocorr = math.nan
+        if len(knots) >= 6:
+            x, y = np.log(target.sizes), np.log(knot_costs)
+            resid = y - np.polyval(np.polyfit(x, y, 1), x)
+            autocorr = float(np.corrcoef(resid[:-1], resid[1:])[0, 1])
         smooth = smooth_regret(target, sizes, costs, prices)
         if in_range:
             grid_spend = gb_seconds(run_search(GridSearch(in_range, GRID_INVOCATIONS), target))
@@ -138,6 +149,8 @@ def main() -> None:
                 "knots5": ascending[0],
                 "knots5_probed": ascending[1],
                 "knots5_ranked": ranked[0],
+                "autocorr": autocorr,
+                "knot_good": knot_good,
             }
         )
         if not args.quiet:
@@ -174,6 +187,16 @@ def summarise(title: str, rows: list[dict]) -> None:
             continue
         within = np.mean([v <= 0.03 for v in vals]) if key != "good_share" else float("nan")
         print(f"{name:40} {pct(vals, 50):9.2%} {pct(vals, 90):9.2%} {within:6.0%}")
+    multi = [r for r in rows if not math.isnan(r["autocorr"])]
+    if multi:
+        ac = [r["autocorr"] for r in multi]
+        good = np.array([r["knot_good"] for r in multi])
+        print(
+            f"{len(multi)} curves with 6+ recorded sizes: lag-1 autocorrelation of detrended log "
+            f"cost median {np.median(ac):+.2f} (IQR {pct(ac, 25):+.2f} to {pct(ac, 75):+.2f}); "
+            f"recorded sizes within 3%: median {np.median(good):.1%}; two blind probes hit one: "
+            f"median {np.median(1 - (1 - good) ** 2):.0%}"
+        )
 
 
 if __name__ == "__main__":
