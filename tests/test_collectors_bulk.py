@@ -20,12 +20,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from report_tables import assert_identical
 
 from powertune.collectors import ParseStats, Report, bulk, iter_records, parse_record
 from powertune.collectors.bulk import (
     ENGINES,
     Engine,
-    ReportTable,
     fast_path_lines,
     parse_buffer,
     parse_messages,
@@ -129,16 +129,6 @@ EDGES = [
     (json_line()[:-1], False),
     (json_line().replace(",", ", "), False),
 ]
-
-
-def assert_identical(got: ReportTable, want: ReportTable) -> None:
-    for name in ReportTable.__dataclass_fields__:
-        a, b = getattr(got, name), getattr(want, name)
-        assert a.dtype == b.dtype, name
-        if a.dtype == np.float64:
-            assert a.view(np.uint64).tolist() == b.view(np.uint64).tolist(), name
-        else:
-            assert a.tolist() == b.tolist(), name
 
 
 def general(lines: list[str]) -> list[dict]:

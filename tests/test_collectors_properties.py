@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from report_tables import assert_identical
 
 from powertune.collectors import ParseStats, Report, iter_records, parse_record
 from powertune.collectors.bulk import (
@@ -346,17 +346,6 @@ def mutated_canonical_bytes(draw: st.DrawFn) -> bytes:
         else:
             del data[i:]
     return bytes(data)
-
-
-def assert_identical(got: ReportTable, want: ReportTable) -> None:
-    """Same columns, same dtypes, same values; floats bit for bit."""
-    for name in ReportTable.__dataclass_fields__:
-        a, b = getattr(got, name), getattr(want, name)
-        assert a.dtype == b.dtype, name
-        if a.dtype == np.float64:
-            assert a.view(np.uint64).tolist() == b.view(np.uint64).tolist(), name
-        else:
-            assert a.tolist() == b.tolist(), name
 
 
 def _parse_both(data: bytes) -> tuple[ReportTable, ParseStats, ReportTable, ParseStats]:
