@@ -106,6 +106,14 @@ def tune(
         None, "--max-spend", help="Stop before the run spends more than this (USD)."
     ),
     max_invocations: int | None = typer.Option(None, "--max-invocations", min=1),
+    confirm: int = typer.Option(
+        0,
+        "--confirm",
+        min=0,
+        help="After an adaptive search, measure the recommended size (and with --baseline the "
+        "baseline's) until each has N invocations, so a gate can tell a real change from noise "
+        "(30 makes a decisive CI gate).",
+    ),
     region: str | None = typer.Option(None, "--region"),
     profile: str | None = typer.Option(None, "--profile"),
     endpoint_url: str | None = typer.Option(
@@ -262,6 +270,8 @@ def tune(
         )
     sizes = parse_memory(memory, step=64) if memory and not recorded else None
     candidates = recorded or (memory is not None and ".." not in memory)
+    if confirm and search_kind is SearchKind.grid:
+        raise InputError("--confirm is for the adaptive search; a grid measures --invocations")
     if sizes and search_kind is SearchKind.grid and memory and ".." in memory:
         sizes = parse_memory(memory, step=128)
     spend_limit = parse_money(max_spend, "--max-spend")
@@ -333,6 +343,8 @@ def tune(
             max_p95_ms=max_p95_ms,
             percentile=percentile,
             candidates=candidates,
+            confirm=confirm,
+            confirm_sizes=_baseline_sizes(baseline, info.name) if confirm else (),
         )
         if dry_run:
             print_dry_run(target, search, settings, catalog, invocations)
@@ -417,6 +429,22 @@ def tune(
             junit,
             markdown,
         )
+
+
+def _baseline_sizes(baseline: str | None, name: str) -> tuple[int, ...]:
+    """The size the baseline recommended for this function (a gate compares there), if any.
+    An unreadable baseline is the gate's to report, after the run."""
+    if not baseline:
+        return ()
+    from powertune.errors import PowertuneError
+    from powertune.results import load_result
+
+    try:
+        found = load_result(baseline).function(name)
+    except (PowertuneError, OSError, ValueError):
+        return ()
+    rec = found.recommendation if found else None
+    return (rec.memory_mb,) if rec else ()
 
 
 def _gate(

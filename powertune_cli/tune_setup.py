@@ -56,6 +56,8 @@ def make_search(
     max_p95_ms: float | None,
     percentile: int,
     candidates: bool = False,
+    confirm: int = 0,
+    confirm_sizes: tuple[int, ...] = (),
 ) -> Search:
     """``candidates``: ``sizes`` is a list to choose from (``--memory 128,256,512`` or
     ``recorded``), not the ends of a range; the adaptive search then measures only those sizes."""
@@ -70,6 +72,8 @@ def make_search(
         low,
         high,
         lattice=sizes if candidates else None,
+        confirm=confirm,
+        confirm_sizes=confirm_sizes,
         tolerance=tolerance,
         confidence=confidence,
         strategy=strategy,
@@ -146,8 +150,12 @@ def print_dry_run(
             f"{', '.join(map(str, sizes))} MB, stops at {search.tolerance:.0%} tolerance "
             f"({search.confidence:.0%} confidence) or {search.max_invocations} invocations"
         )
+        if search.confirm:
+            description += f"; then the chosen size is measured up to {search.confirm} invocations"
         per = search.max_invocations // max(len(sizes), 1)
         counts = {m: per for m in sizes}
+        # The chosen size is not known yet: price the confirmations at the dearest size.
+        counts[max(sizes)] += search.confirm * (1 + len(search.confirm_sizes))
     timeout_ms = (info.timeout_s or 900) * 1000
 
     def price(memory: int, billed: int) -> Decimal:

@@ -226,3 +226,23 @@ def test_adaptive_over_candidate_sizes_measures_only_those(tmp_path: Path) -> No
     assert search.choice is not None and search.choice.memory_mb == 512
     with pytest.raises(InputError):
         AdaptiveSearch(256, 1800, catalog=CAT, lattice=[128, 2048])
+
+
+def test_confirm_tops_up_the_chosen_and_the_given_sizes_then_refits() -> None:
+    target = ReplayTarget(CURVES / "sebs" / "sebs_311.csv", seed=1)
+    plain = AdaptiveSearch(256, 3008, catalog=CAT, seed=1)
+    plain_obs = run(plain, target)
+    target = ReplayTarget(CURVES / "sebs" / "sebs_311.csv", seed=1)
+    search = AdaptiveSearch(256, 3008, catalog=CAT, seed=1, confirm=20, confirm_sizes=[1024, 128])
+    obs = run(search, target)
+    assert search.choice is not None and plain.choice is not None
+    warm = {m: sum(1 for s in ss if s.ok and not s.cold) for m, ss in obs.samples.items()}
+    assert warm[plain.choice.memory_mb] >= 20 and warm[1024] >= 20
+    assert 128 not in obs.samples  # outside the range: ignored
+    assert search.confirmed and set(search.confirmed) == {plain.choice.memory_mb, 1024}
+    assert obs.invocations == plain_obs.invocations + sum(search.confirmed.values())
+    reason = search.stop_reason()
+    assert reason is not None and "then confirmed" in reason
+    assert search.fit is not None and search.fit.n_samples > plain.fit.n_samples  # refitted
+    with pytest.raises(InputError):
+        AdaptiveSearch(256, 3008, catalog=CAT, confirm=-1)

@@ -139,3 +139,47 @@ def test_memory_recorded_tunes_over_the_replays_own_sizes(tmp_path: Path) -> Non
     assert fn["recommendation"]["memory_mb"] in recorded
     bad = runner.invoke(app, ["tune", "--local", "x", "--memory", "recorded"])
     assert bad.exit_code == 2
+
+
+def test_adaptive_with_confirm_makes_the_gate_decisive(tmp_path: Path) -> None:
+    same = replay_csv(tmp_path / "a" / "fn.csv", 1.0)
+    slower = replay_csv(tmp_path / "b" / "fn.csv", 1.2)
+    base = tmp_path / "base.json"
+    adaptive = ["--confirm", "30", "--quiet"]
+    made = runner.invoke(
+        app, ["tune", "--replay", str(same), "--seed", "1", *adaptive, "--json", str(base)]
+    )
+    assert made.exit_code == 0, made.output
+    (fn,) = json.loads(base.read_text())["functions"]
+    rec = fn["recommendation"]["memory_mb"]
+    at_rec = next(m for m in fn["measurements"] if m["memory_mb"] == rec)
+    assert at_rec["invocations"] >= 30
+    assert sum(m["invocations"] for m in fn["measurements"]) < 6 * 10  # less than a grid
+    cur = tmp_path / "cur.json"
+    unchanged = runner.invoke(
+        app,
+        [
+            "tune",
+            "--replay",
+            str(same),
+            "--seed",
+            "2",
+            *adaptive,
+            "--baseline",
+            str(base),
+            "--json",
+            str(cur),
+        ],
+    )
+    assert unchanged.exit_code == 0, unchanged.output
+    (fn,) = json.loads(cur.read_text())["functions"]
+    at_base = next(m for m in fn["measurements"] if m["memory_mb"] == rec)
+    assert at_base["invocations"] >= 30  # the baseline's size, topped up for the gate
+    regressed = runner.invoke(
+        app,
+        ["tune", "--replay", str(slower), "--seed", "3", *adaptive, "--baseline", str(base)],
+    )
+    assert regressed.exit_code == 1, regressed.output
+    assert "a real increase" in regressed.output
+    grid = runner.invoke(app, ["tune", "--replay", str(same), "--search", "grid", "--confirm", "5"])
+    assert grid.exit_code == 2

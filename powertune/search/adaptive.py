@@ -86,6 +86,8 @@ class AdaptiveSearch(Search):
         max_rounds: int = 12,
         n_boot: int = 64,
         lattice: Sequence[int] | None = None,
+        confirm: int = 0,
+        confirm_sizes: Sequence[int] = (),
     ) -> None:
         if not 128 <= min_mb <= max_mb <= 10240:
             raise InputError(
@@ -138,17 +140,53 @@ class AdaptiveSearch(Search):
         self.rounds = 0
         self.history: list[dict[str, Any]] = []
         self._reason: str | None = None
+        if confirm < 0:
+            raise InputError(f"confirm must be 0 or more invocations, not {confirm}")
+        self.confirm = confirm
+        self.confirm_sizes = tuple(
+            int(m) for m in confirm_sizes if self.min_mb <= int(m) <= self.max_mb
+        )
+        self.confirmed: dict[int, int] | None = None  # size -> invocations added, once done
 
     def snap(self, memory_mb: float) -> int:
         """The nearest lattice size."""
         return int(self.grid[int(np.argmin(np.abs(self.grid - memory_mb)))])
 
     def stop_reason(self) -> str | None:
+        if self._reason and self.confirmed:
+            added = ", ".join(f"{n} at {m} MB" for m, n in self.confirmed.items())
+            return f"{self._reason}; then confirmed: {added}"
         return self._reason
 
     # -- the round ---------------------------------------------------------------------------
 
     def next(self, observations: Observations) -> list[Batch]:
+        batches = self._next(observations)
+        if batches or not self.confirm or self.confirmed is not None:
+            return batches
+        return self._confirm(observations)
+
+    def _confirm(self, observations: Observations) -> list[Batch]:
+        """Once the search is done: top the chosen size (and ``confirm_sizes``) up to
+        ``confirm`` successful warm invocations, so a gate comparing two runs at that size has
+        samples enough to tell a real change from noise. The next call refits on them."""
+        warm = self._warm(observations)
+        cold_seen = any(s.cold for ss in observations.samples.values() for s in ss)
+        sizes = dict.fromkeys(self.confirm_sizes)
+        if self.choice is not None:
+            sizes = {self.choice.memory_mb: None, **sizes}
+        self.confirmed = {}
+        for m in sizes:
+            if m in observations.skipped:
+                continue
+            missing = self.confirm - len(warm.get(m, []))
+            if missing > 0:
+                # A size not configured yet starts cold: one more, left out of the fit.
+                fresh = cold_seen and m not in observations.samples
+                self.confirmed[m] = missing + (1 if fresh else 0)
+        return [Batch(m, n) for m, n in self.confirmed.items()]
+
+    def _next(self, observations: Observations) -> list[Batch]:
         measured = [m for m in warm_durations(observations) if self.min_mb <= m <= self.max_mb]
         cold_seen = any(s.cold for ss in observations.samples.values() for s in ss)
         fresh = self.batch_size + (1 if cold_seen else 0)
