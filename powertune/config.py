@@ -3,6 +3,7 @@
     strategy = "cost"                 # defaults for every function
     memory = "128..3008"              # or [128, 256, 512]
     invocations = 50
+    confirm = 30                      # adaptive: then 30 invocations at the chosen size
     [gate]
     max-cost-increase = "5%"
     max-p95-increase = "10%"
@@ -48,6 +49,7 @@ class FunctionSettings:
     payload_file: str | None = None  # resolved against the config file's directory
     payloads_file: str | None = None  # weighted payloads or JSONL
     invocations: int | None = None
+    confirm: int | None = None  # invocations at the chosen size after an adaptive search
     search: str | None = None
     strategy: str | None = None
     balanced_weight: float | None = None
@@ -224,7 +226,7 @@ def _coerce(key: str, value: Any, path: Path, where: str) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a path")
         return str((path.parent / value).resolve()) if not Path(value).is_absolute() else value
-    if key in ("invocations", "monthly_invocations"):
+    if key in ("invocations", "monthly_invocations", "confirm"):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ConfigError(f"{where}: expected a positive integer")
         return value

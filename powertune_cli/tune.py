@@ -106,8 +106,8 @@ def tune(
         None, "--max-spend", help="Stop before the run spends more than this (USD)."
     ),
     max_invocations: int | None = typer.Option(None, "--max-invocations", min=1),
-    confirm: int = typer.Option(
-        0,
+    confirm: int | None = typer.Option(
+        None,
         "--confirm",
         min=0,
         help="After an adaptive search, measure the recommended size (and with --baseline the "
@@ -206,6 +206,7 @@ def tune(
     settings_file = own.with_flags(
         memory=memory,
         invocations=invocations,
+        confirm=confirm,
         search=search_kind.value if search_kind else None,
         strategy=strategy.value if strategy else None,
         balanced_weight=balanced_weight,
@@ -215,6 +216,7 @@ def tune(
     )
     memory = settings_file.memory
     invocations = settings_file.invocations or 10
+    confirm = settings_file.confirm or 0
     search_kind = SearchKind(settings_file.search or "adaptive")
     strategy = StrategyKind(settings_file.strategy or "cost")
     balanced_weight = (

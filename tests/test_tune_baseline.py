@@ -183,3 +183,18 @@ def test_adaptive_with_confirm_makes_the_gate_decisive(tmp_path: Path) -> None:
     assert "a real increase" in regressed.output
     grid = runner.invoke(app, ["tune", "--replay", str(same), "--search", "grid", "--confirm", "5"])
     assert grid.exit_code == 2
+
+
+def test_confirm_from_the_config_file(tmp_path: Path) -> None:
+    same = replay_csv(tmp_path / "fn.csv", 1.0)
+    config = tmp_path / "powertune.toml"
+    config.write_text("confirm = 12\n")
+    out = tmp_path / "out.json"
+    result = runner.invoke(
+        app, ["tune", "--replay", str(same), "--config", str(config), "--json", str(out), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    (fn,) = json.loads(out.read_text())["functions"]
+    rec = fn["recommendation"]["memory_mb"]
+    assert next(m for m in fn["measurements"] if m["memory_mb"] == rec)["invocations"] >= 12
+    assert "then confirmed" in json.loads(out.read_text())["run"]["stop_reason"]
