@@ -273,7 +273,10 @@ def tune(
     sizes = parse_memory(memory, step=64) if memory and not recorded else None
     candidates = recorded or (memory is not None and ".." not in memory)
     if confirm and search_kind is SearchKind.grid:
-        raise InputError("--confirm is for the adaptive search; a grid measures --invocations")
+        raise InputError(
+            "--confirm (or confirm in powertune.toml) is for the adaptive search; "
+            "a grid measures --invocations"
+        )
     if sizes and search_kind is SearchKind.grid and memory and ".." in memory:
         sizes = parse_memory(memory, step=128)
     spend_limit = parse_money(max_spend, "--max-spend")
