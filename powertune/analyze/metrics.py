@@ -11,15 +11,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from powertune.analyze.inventory import FunctionConfig
 from powertune.analyze.usage import Metrics
-from powertune.errors import PowertuneError
+from powertune.collectors.metrics import MetricsError, fetch_metric_values, metric_query
 
 MAX_QUERIES_PER_CALL = 500
 
-# (field of Metrics, namespace, metric name, statistic); the log group metric comes last.
+# (field of Metrics, metric name, statistic) in AWS/Lambda; the log group metric comes last.
 _LAMBDA_METRICS = (
     ("invocations", "Invocations", "Sum"),
     ("errors", "Errors", "Sum"),
@@ -28,9 +26,7 @@ _LAMBDA_METRICS = (
 )
 QUERIES_PER_FUNCTION = len(_LAMBDA_METRICS) + 1
 
-
-class MetricsError(PowertuneError):
-    """CloudWatch GetMetricData failed (exit code 3)."""
+__all__ = ["MetricsError", "gather_metrics", "window_period"]
 
 
 def window_period(start: datetime, end: datetime) -> int:
@@ -40,37 +36,27 @@ def window_period(start: datetime, end: datetime) -> int:
 
 
 def _queries(index: int, function: FunctionConfig, period: int) -> list[dict[str, Any]]:
-    queries = []
-    for field, name, stat in _LAMBDA_METRICS:
-        queries.append(
-            {
-                "Id": f"f{index}_{field}",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/Lambda",
-                        "MetricName": name,
-                        "Dimensions": [{"Name": "FunctionName", "Value": function.name}],
-                    },
-                    "Period": period,
-                    "Stat": stat,
-                },
-                "ReturnData": True,
-            }
+    lambda_dim = ("FunctionName", function.name)
+    queries = [
+        metric_query(
+            f"f{index}_{field}",
+            namespace="AWS/Lambda",
+            metric=name,
+            dimension=lambda_dim,
+            stat=stat,
+            period=period,
         )
+        for field, name, stat in _LAMBDA_METRICS
+    ]
     queries.append(
-        {
-            "Id": f"f{index}_log_incoming_bytes",
-            "MetricStat": {
-                "Metric": {
-                    "Namespace": "AWS/Logs",
-                    "MetricName": "IncomingBytes",
-                    "Dimensions": [{"Name": "LogGroupName", "Value": function.log_group}],
-                },
-                "Period": period,
-                "Stat": "Sum",
-            },
-            "ReturnData": True,
-        }
+        metric_query(
+            f"f{index}_log_incoming_bytes",
+            namespace="AWS/Logs",
+            metric="IncomingBytes",
+            dimension=("LogGroupName", function.log_group),
+            stat="Sum",
+            period=period,
+        )
     )
     return queries
 
@@ -91,37 +77,18 @@ def gather_metrics(
     for offset in range(0, len(functions), per_call):
         chunk = functions[offset : offset + per_call]
         queries = [q for i, f in enumerate(chunk) for q in _queries(offset + i, f, period)]
-        request: dict[str, Any] = {
-            "MetricDataQueries": queries,
-            "StartTime": start,
-            "EndTime": end,
-            "ScanBy": "TimestampAscending",
-        }
-        try:
-            while True:
-                response = cloudwatch_client.get_metric_data(**request)
-                for result in response.get("MetricDataResults", []):
-                    index, _, field = result["Id"][1:].partition("_")
-                    points = [float(v) for v in result.get("Values", [])]
-                    if not points:
-                        continue
-                    name = functions[int(index)].name
-                    seen = values[name]
-                    if field in maximums:
-                        seen[field] = max([*points, seen.get(field, points[0])])
-                    else:
-                        seen[field] = seen.get(field, 0.0) + sum(points)
-                token = response.get("NextToken")
-                if not token:
-                    break
-                request["NextToken"] = token
-        except ClientError as exc:
-            err = exc.response.get("Error", {})
-            raise MetricsError(
-                f"CloudWatch GetMetricData failed: {err.get('Code')}: {err.get('Message')}"
-            ) from exc
-        except BotoCoreError as exc:
-            raise MetricsError(f"CloudWatch GetMetricData failed: {exc}") from exc
+        found = fetch_metric_values(
+            queries, start=start, end=end, client=cloudwatch_client, what="the account's functions"
+        )
+        for query_id, points in found.items():
+            if not points:
+                continue
+            index, _, field = query_id[1:].partition("_")
+            seen = values[functions[int(index)].name]
+            if field in maximums:
+                seen[field] = max([*points, seen.get(field, points[0])])
+            else:
+                seen[field] = seen.get(field, 0.0) + sum(points)
         if on_progress:
             on_progress(f"metrics: {min(offset + per_call, len(functions))}/{len(functions)}")
     return {name: Metrics(**fields) for name, fields in values.items()}

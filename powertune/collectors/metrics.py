@@ -67,8 +67,10 @@ def metric_query(
     metric: str,
     dimension: tuple[str, str],
     stat: str,
+    period: int = _DAY_S,
 ) -> dict[str, Any]:
-    """One GetMetricData query of daily ``stat`` values of a metric with one dimension."""
+    """One GetMetricData query of ``stat`` values (daily unless ``period`` says otherwise) of a
+    metric with one dimension."""
     return {
         "Id": query_id,
         "MetricStat": {
@@ -77,7 +79,7 @@ def metric_query(
                 "MetricName": metric,
                 "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
             },
-            "Period": _DAY_S,
+            "Period": period,
             "Stat": stat,
         },
         "ReturnData": True,
