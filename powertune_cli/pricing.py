@@ -20,7 +20,7 @@ from rich.table import Table
 
 from powertune.errors import InputError
 from powertune_cli.common import handle_errors
-from pricing.catalog import ARCHITECTURES, Catalog, load_catalog
+from pricing.catalog import ARCHITECTURES, LAMBDA_METERS, Catalog, load_catalog
 from pricing.cost import (
     CENT,
     Estimate,
@@ -121,17 +121,6 @@ def _rate_json(cat: Catalog, region: str, arch: str, meter: str) -> dict[str, An
     }
 
 
-METERS_SHOWN = (
-    "duration",
-    "requests",
-    "ephemeral_storage",
-    "provisioned_concurrency",
-    "provisioned_duration",
-    "snapstart_cache",
-    "snapstart_restore",
-)
-
-
 @app.command("show")
 @handle_errors
 def show(
@@ -160,7 +149,7 @@ def show(
                 "savings_plans": cat.savings_plans(),
                 "lambda": {
                     r: {
-                        a: {m: _rate_json(cat, r, a, m) for m in METERS_SHOWN}
+                        a: {m: _rate_json(cat, r, a, m) for m in LAMBDA_METERS}
                         for a in ARCHITECTURES
                     }
                     for r in regions
