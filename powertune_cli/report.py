@@ -23,11 +23,10 @@ from powertune.outputs import (
     render_json,
     render_junit,
     render_markdown,
-    render_table,
 )
-from powertune.outputs.table import gate_renderable, result_renderable
 from powertune.results import Result, load_result
 from powertune_cli.common import handle_errors
+from powertune_cli.table import gate_renderable, render_table, result_renderable
 
 T = TypeVar("T")
 

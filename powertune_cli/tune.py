@@ -490,7 +490,7 @@ def _gate(
 
 
 def _emit(result: Any, json_out: str | None) -> None:
-    from powertune.outputs import render_table
+    from powertune_cli.table import render_table
 
     if json_out == "-":
         sys.stdout.write(dumps_result(result))

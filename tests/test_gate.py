@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from powertune.gate import Thresholds, Verdict, compare
-from powertune.outputs import GATE_MARKER, render_gate_markdown, render_gate_table, render_junit
+from powertune.outputs import GATE_MARKER, render_gate_markdown, render_junit
 from powertune.results import (
     FunctionResult,
     Measurement,
@@ -34,6 +34,7 @@ from powertune.results import (
     write_result,
 )
 from powertune.targets.interface import Sample
+from powertune_cli.table import render_gate_table
 
 # us-east-1 x86_64 rates (AWS Lambda pricing page): per GB-second and per request.
 GB_S = Decimal("0.0000166667")

@@ -15,9 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from powertune.outputs import render_html, render_markdown, render_table
+from powertune.outputs import render_html, render_markdown
 from powertune.outputs.html import PLOTLY_START
 from powertune.results import Result, load_result
+from powertune_cli.table import render_table
 
 GOLDEN = Path(__file__).parent / "golden"
 EXAMPLE = GOLDEN / "result-example.json"

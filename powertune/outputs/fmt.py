@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from powertune.gate import Evidence
 from powertune.results.model import FunctionResult, Measurement, Recommendation
 
 UNKNOWN = "—"
@@ -76,3 +77,27 @@ def measurement_cells(fn: FunctionResult, m: Measurement) -> list[str]:
         usd_per_invocation(m.cost_per_invocation_usd),
         marks(fn, m),
     ]
+
+
+def evidence_cell(ev: Evidence | None) -> str:
+    """The raw measurements' change at the common size: ``+19.8% [+15.9, +25.1] @256 MB``."""
+    if ev is None:
+        return UNKNOWN
+    lo, hi = (f"{v * 100:+.1f}" for v in ev.interval)
+    return f"{pct(ev.change)} [{lo}, {hi}] @{ev.memory_mb} MB"
+
+
+def gate_change(check: str, value: float | None) -> str:
+    """A gate check's change in its unit: dollars for monthly, percent otherwise."""
+    return usd(value, signed=True) if check == "monthly" else pct(value)
+
+
+def gate_value(check: str, value: float | None) -> str:
+    """A gate check's baseline/current figure in its unit."""
+    if value is None:
+        return UNKNOWN
+    if check == "p95":
+        return f"{ms(value)} ms"
+    if check == "monthly":
+        return usd(value)
+    return usd_per_invocation(Decimal(repr(value)))

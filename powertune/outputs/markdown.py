@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from powertune.gate import Verdict
 from powertune.outputs import fmt
-from powertune.outputs.table import evidence_cell, gate_value
 from powertune.results.model import FunctionResult, Result
 
 GATE_MARKER = "<!-- powertune-gate -->"
@@ -110,11 +109,11 @@ def render_gate_markdown(verdict: Verdict) -> str:
                 f"{_cell('; '.join(fv.warnings))} |"
             )
         for c in fv.checks:
-            change = fmt.usd(c.change, signed=True) if c.name == "monthly" else fmt.pct(c.change)
+            change = fmt.gate_change(c.name, c.change)
+            base, cur = fmt.gate_value(c.name, c.baseline), fmt.gate_value(c.name, c.current)
             lines.append(
-                f"| `{fv.name}` | {c.name} | {_ICON[c.status]} | {gate_value(c.name, c.baseline)}"
-                f" | {gate_value(c.name, c.current)} | {change} | {evidence_cell(c.evidence)}"
-                f" | {_cell(c.message)} |"
+                f"| `{fv.name}` | {c.name} | {_ICON[c.status]} | {base} | {cur} | {change}"
+                f" | {fmt.evidence_cell(c.evidence)} | {_cell(c.message)} |"
             )
     notes = [w for w in verdict.warnings] + [
         f"`{fv.name}`: {w}" for fv in verdict.functions if fv.checks for w in fv.warnings

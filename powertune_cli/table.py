@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from powertune.gate import Evidence, Verdict
+from powertune.gate import Verdict
 from powertune.outputs import fmt
 from powertune.results.model import FunctionResult, Result
 
@@ -116,14 +115,14 @@ def gate_renderable(verdict: Verdict) -> RenderableType:
         if not fv.checks:
             table.add_row(fv.name, fv.presence, Text(fv.status, style=style), "", "", "", "")
         for c in fv.checks:
-            change = _change(c.name, c.change)
-            interval = evidence_cell(c.evidence)
+            change = fmt.gate_change(c.name, c.change)
+            interval = fmt.evidence_cell(c.evidence)
             table.add_row(
                 fv.name,
                 c.name,
                 Text(c.status, style=_STATUS_STYLE[c.status]),
-                gate_value(c.name, c.baseline),
-                gate_value(c.name, c.current),
+                fmt.gate_value(c.name, c.baseline),
+                fmt.gate_value(c.name, c.current),
                 change,
                 interval,
             )
@@ -134,29 +133,6 @@ def gate_renderable(verdict: Verdict) -> RenderableType:
         notes.extend(Text(f"warn: {fv.name}: {w}", style="yellow") for w in fv.warnings)
     notes.extend(Text(f"warn: {w}", style="yellow") for w in verdict.warnings)
     return Group(table, *notes)
-
-
-def evidence_cell(ev: Evidence | None) -> str:
-    """The raw measurements' change at the common size: ``+19.8% [+15.9, +25.1] @256 MB``."""
-    if ev is None:
-        return fmt.UNKNOWN
-    lo, hi = (f"{v * 100:+.1f}" for v in ev.interval)
-    return f"{fmt.pct(ev.change)} [{lo}, {hi}] @{ev.memory_mb} MB"
-
-
-def _change(check: str, value: float | None) -> str:
-    return fmt.usd(value, signed=True) if check == "monthly" else fmt.pct(value)
-
-
-def gate_value(check: str, value: float | None) -> str:
-    """A gate check's baseline/current figure in its unit."""
-    if value is None:
-        return fmt.UNKNOWN
-    if check == "p95":
-        return f"{fmt.ms(value)} ms"
-    if check == "monthly":
-        return fmt.usd(value)
-    return fmt.usd_per_invocation(Decimal(repr(value)))
 
 
 def _render(renderable: RenderableType, width: int) -> str:
