@@ -14,9 +14,12 @@ from rich.table import Table
 
 from powertune.analyze.account import AccountAnalyzer
 from powertune.analyze.from_logs import analyze_files
-from powertune.analyze.insights import ACCOUNT_CONCURRENT_QUERIES, DEFAULT_CONCURRENT_QUERIES
-from powertune.analyze.inventory import parse_tag_filters
 from powertune.analyze.report import Analysis, to_json, validate, write_html, write_json
+from powertune.collectors.account.insights import (
+    ACCOUNT_CONCURRENT_QUERIES,
+    DEFAULT_CONCURRENT_QUERIES,
+)
+from powertune.collectors.account.inventory import parse_tag_filters
 from powertune.errors import InputError
 from powertune_cli.common import handle_errors
 from powertune_cli.pricing import catalog_from_option, catalog_option

@@ -17,8 +17,8 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
 from powertune.analyze.account import AccountAnalyzer
-from powertune.analyze.insights import TEXT_QUERY
 from powertune.analyze.report import to_json, validate
+from powertune.collectors.account.insights import TEXT_QUERY
 from powertune.errors import InputError
 from pricing.catalog import load_catalog
 

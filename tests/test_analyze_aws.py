@@ -13,14 +13,14 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from powertune.analyze.inventory import (
+from powertune.collectors.account.inventory import (
     FunctionConfig,
     InventoryError,
     list_functions,
     parse_tag_filters,
 )
-from powertune.analyze.loggroups import describe_log_groups
-from powertune.analyze.metrics import MAX_QUERIES_PER_CALL, gather_metrics, window_period
+from powertune.collectors.account.loggroups import describe_log_groups
+from powertune.collectors.account.metrics import MAX_QUERIES_PER_CALL, gather_metrics, window_period
 from powertune.errors import InputError
 
 REGION = "us-east-1"

@@ -17,9 +17,9 @@ from powertune.analyze.findings import (
     find_all,
     rank,
 )
-from powertune.analyze.inventory import FunctionConfig
 from powertune.analyze.report import Analysis, ReportError, to_html, to_json, validate, write_json
-from powertune.analyze.usage import LogGroupInfo, Metrics, Usage
+from powertune.collectors.account.inventory import FunctionConfig
+from powertune.collectors.account.usage import LogGroupInfo, Metrics, Usage
 from pricing.catalog import load_catalog
 from pricing.cost import monthly_lambda_cost
 

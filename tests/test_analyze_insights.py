@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from powertune.analyze.insights import (
+from powertune.collectors.account.insights import (
     JSON_QUERY,
     TEXT_QUERY,
     InsightsError,
@@ -18,7 +18,7 @@ from powertune.analyze.insights import (
     gather_usage,
     log_group_of,
 )
-from powertune.analyze.usage import Usage
+from powertune.collectors.account.usage import Usage
 
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
 END = datetime(2026, 11, 15, tzinfo=timezone.utc)

@@ -7,8 +7,8 @@ from CloudWatch metrics, and every dollar from the pricing catalog through ``pow
 from powertune.analyze.account import AccountAnalyzer
 from powertune.analyze.findings import Finding, FunctionFacts, find_all
 from powertune.analyze.from_logs import analyze_files
-from powertune.analyze.insights import InsightsRunner
 from powertune.analyze.report import Analysis, to_html, to_json, validate, write_html, write_json
+from powertune.collectors.account.insights import InsightsRunner
 
 __all__ = [
     "AccountAnalyzer",

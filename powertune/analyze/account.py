@@ -10,20 +10,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-
-from powertune.analyze.clients import make_client
 from powertune.analyze.findings import FunctionFacts, find_all
-from powertune.analyze.insights import DEFAULT_CONCURRENT_QUERIES, InsightsRunner, gather_usage
-from powertune.analyze.inventory import list_functions
-from powertune.analyze.loggroups import describe_log_groups
-from powertune.analyze.metrics import gather_metrics
 from powertune.analyze.report import Analysis
-from powertune.analyze.usage import Metrics, Usage
+from powertune.collectors.account.clients import make_client
+from powertune.collectors.account.insights import (
+    DEFAULT_CONCURRENT_QUERIES,
+    InsightsRunner,
+    gather_usage,
+)
+from powertune.collectors.account.inventory import list_functions
+from powertune.collectors.account.loggroups import describe_log_groups
+from powertune.collectors.account.metrics import gather_metrics
+from powertune.collectors.account.usage import Metrics, Usage
 from powertune.errors import InputError
+
+if TYPE_CHECKING:  # the AWS calls themselves live in powertune.collectors.account
+    import boto3
+    from botocore.config import Config
 
 MAX_DAYS = 455  # CloudWatch keeps hourly datapoints for 15 months
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from powertune.analyze.inventory import FunctionConfig
-from powertune.analyze.usage import LogGroupInfo, Metrics, Usage
+from powertune.collectors.account.inventory import FunctionConfig
+from powertune.collectors.account.usage import LogGroupInfo, Metrics, Usage
 from powertune.models.cpu_share import scale_duration
 from powertune.recommend import (
     arm64_estimate,

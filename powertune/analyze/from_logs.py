@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from powertune.analyze.findings import FunctionFacts, find_all
-from powertune.analyze.inventory import FunctionConfig
 from powertune.analyze.report import Analysis
-from powertune.analyze.usage import Metrics, RecordSink
 from powertune.collectors import ParseStats, Report, iter_log_file, try_parse_record
+from powertune.collectors.account.inventory import FunctionConfig
+from powertune.collectors.account.usage import Metrics, RecordSink
 from powertune.errors import InputError
 
 MAX_TIMEOUT_S = 900

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from powertune.analyze.usage import LogGroupInfo
+from powertune.collectors.account.usage import LogGroupInfo
 from powertune.errors import PowertuneError
 
 LAMBDA_PREFIX = "/aws/lambda/"

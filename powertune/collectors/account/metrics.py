@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from powertune.analyze.inventory import FunctionConfig
-from powertune.analyze.usage import Metrics
+from powertune.collectors.account.inventory import FunctionConfig
+from powertune.collectors.account.usage import Metrics
 from powertune.collectors.metrics import MetricsError, fetch_metric_values, metric_query
 
 MAX_QUERIES_PER_CALL = 500

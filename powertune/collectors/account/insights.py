@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from powertune.analyze.usage import Usage
+from powertune.collectors.account.usage import Usage
 from powertune.errors import PowertuneError
 
 MAX_LOG_GROUPS_PER_QUERY = 50
