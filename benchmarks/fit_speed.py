@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from powertune.models import FORMS, fit_curve  # noqa: E402
-from powertune.targets.replay import read_replay_csv  # noqa: E402
+from powertune.tune.targets.replay import read_replay_csv  # noqa: E402
 
 
 def datasets() -> list[tuple[str, dict[int, list[float]]]]:

@@ -37,12 +37,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from powertune.costing import cost_curve  # noqa: E402
-from powertune.search.adaptive import AdaptiveSearch  # noqa: E402
-from powertune.search.grid import GridSearch  # noqa: E402
-from powertune.search.interface import Observations, Search  # noqa: E402
-from powertune.strategies import choose  # noqa: E402
-from powertune.targets.replay import ReplayTarget  # noqa: E402
+from powertune.tune.decide.costcurve import cost_curve  # noqa: E402
+from powertune.tune.decide.strategies import choose  # noqa: E402
+from powertune.tune.search.adaptive import AdaptiveSearch  # noqa: E402
+from powertune.tune.search.grid import GridSearch  # noqa: E402
+from powertune.tune.search.interface import Observations, Search  # noqa: E402
+from powertune.tune.targets.replay import ReplayTarget  # noqa: E402
 from pricing.catalog import load_catalog  # noqa: E402
 from pricing.vectorized import UnitPrices  # noqa: E402
 

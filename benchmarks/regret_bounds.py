@@ -53,8 +53,8 @@ from regret import (  # noqa: E402
 
 from powertune.models.fit import Fit, fit_curve  # noqa: E402
 from powertune.models.forms import FORMS  # noqa: E402
-from powertune.search.grid import GridSearch  # noqa: E402
-from powertune.targets.replay import ReplayTarget  # noqa: E402
+from powertune.tune.search.grid import GridSearch  # noqa: E402
+from powertune.tune.targets.replay import ReplayTarget  # noqa: E402
 from pricing.catalog import load_catalog  # noqa: E402
 from pricing.vectorized import UnitPrices  # noqa: E402
 

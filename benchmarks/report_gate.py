@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from powertune.gate import compare
+from powertune.gate.compare import compare
 from powertune.outputs import render_html, render_markdown
 from powertune.results import (
     CurvePoint,
@@ -33,7 +33,7 @@ from powertune.results import (
     dumps_result,
     load_result,
 )
-from powertune.targets.interface import Sample
+from powertune.tune.targets.interface import Sample
 from powertune_cli.table import render_table
 
 SIZES = (128, 256, 512, 768, 1024, 1536, 2048, 3008, 5120, 10240)

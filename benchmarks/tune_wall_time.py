@@ -17,10 +17,10 @@ from pathlib import Path
 import boto3
 
 from powertune.local import LocalLambda
-from powertune.plan import parse_payload
-from powertune.search.grid import GridSearch
-from powertune.targets.aws import AwsLambdaTarget
-from powertune.tuner import Tuner, TuneSettings
+from powertune.tune.plan import parse_payload
+from powertune.tune.search.grid import GridSearch
+from powertune.tune.targets.aws import AwsLambdaTarget
+from powertune.tune.tuner import Tuner, TuneSettings
 from pricing.catalog import load_catalog
 
 HANDLER = Path(__file__).resolve().parents[1] / "examples" / "functions" / "io_wait"

@@ -16,7 +16,7 @@ def cleanup_command(
     endpoint_url: str | None = typer.Option(None, "--endpoint-url"),
 ) -> None:
     """Remove what an interrupted run left: tuning aliases and versions, a changed memory size."""
-    from powertune.targets.aws import AwsLambdaTarget, cleanup
+    from powertune.tune.targets.aws import AwsLambdaTarget, cleanup
 
     target = AwsLambdaTarget(
         function,
@@ -31,7 +31,7 @@ def cleanup_command(
         from botocore.exceptions import BotoCoreError, ClientError
 
         if isinstance(exc, ClientError | BotoCoreError):
-            from powertune.targets.interface import TargetError
+            from powertune.tune.targets.interface import TargetError
 
             raise TargetError(f"cleanup of {target.name} failed: {exc}") from None
         raise

@@ -15,8 +15,7 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
-from powertune.config import load_config, parse_percent, parse_usd
-from powertune.gate import Verdict, compare_to_baseline_file, thresholds_from
+from powertune.gate.compare import Verdict, compare_to_baseline_file, thresholds_from
 from powertune.outputs import (
     render_gate_markdown,
     render_html,
@@ -25,6 +24,7 @@ from powertune.outputs import (
     render_markdown,
 )
 from powertune.results import Result, load_result
+from powertune.tune.config import load_config, parse_percent, parse_usd
 from powertune_cli.common import handle_errors
 from powertune_cli.table import gate_renderable, render_table, result_renderable
 

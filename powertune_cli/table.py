@@ -9,7 +9,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from powertune.gate import Verdict
+from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
 from powertune.results.model import FunctionResult, Result
 

@@ -11,7 +11,10 @@ from typing import Any
 import typer
 
 from powertune.errors import InputError
-from powertune.plan import (
+from powertune.results import Replay, Run, write_result
+from powertune.results.jsonio import dumps_result
+from powertune.tune.build import BuildOptions, build_result
+from powertune.tune.plan import (
     parse_function,
     parse_memory,
     parse_money,
@@ -19,10 +22,7 @@ from powertune.plan import (
     parse_payloads_file,
     parse_power_tuning_input,
 )
-from powertune.result_builder import BuildOptions, build_result
-from powertune.results import Replay, Run, write_result
-from powertune.results.jsonio import dumps_result
-from powertune.tuner import Tuner, TuneSettings
+from powertune.tune.tuner import Tuner, TuneSettings
 from powertune_cli.common import handle_errors
 from powertune_cli.progress import ProgressObserver, err
 from powertune_cli.tune_setup import (
@@ -196,7 +196,7 @@ def tune(
     ),
 ) -> None:
     """Measure a function across memory sizes, fit duration against memory, and recommend."""
-    from powertune.config import load_config
+    from powertune.tune.config import load_config
     from pricing.catalog import load_catalog
 
     trim = 0.2
@@ -303,7 +303,7 @@ def tune(
                 )
             )
         elif replay:
-            from powertune.targets.replay import ReplayTarget
+            from powertune.tune.targets.replay import ReplayTarget
 
             target = ReplayTarget(
                 replay,
@@ -314,7 +314,7 @@ def tune(
             )
             provenance = {"target": "replay"}
         else:
-            from powertune.targets.aws import AwsLambdaTarget
+            from powertune.tune.targets.aws import AwsLambdaTarget
 
             assert function is not None
             target = AwsLambdaTarget(
@@ -463,8 +463,8 @@ def _gate(
     markdown: str | None,
 ) -> None:
     """`tune --baseline`: the same verdict `powertune gate` gives, from this run's result."""
-    from powertune.config import parse_percent, parse_usd
-    from powertune.gate import compare_to_baseline_file, thresholds_from
+    from powertune.gate.compare import compare_to_baseline_file, thresholds_from
+    from powertune.tune.config import parse_percent, parse_usd
     from powertune_cli.report import emit_verdict
 
     thresholds = thresholds_from(

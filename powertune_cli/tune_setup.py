@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from powertune.errors import InputError
-from powertune.plan import REFERENCE_GRID
-from powertune.result_builder import BuildOptions, TrafficFigures
-from powertune.search.adaptive import AdaptiveSearch
-from powertune.search.grid import GridSearch
-from powertune.search.interface import Search
-from powertune.targets.interface import FunctionInfo, Target
-from powertune.tuner import Tuner, TuneSettings
+from powertune.tune.build import BuildOptions, TrafficFigures
+from powertune.tune.plan import REFERENCE_GRID
+from powertune.tune.search.adaptive import AdaptiveSearch
+from powertune.tune.search.grid import GridSearch
+from powertune.tune.search.interface import Search
+from powertune.tune.targets.interface import FunctionInfo, Target
+from powertune.tune.tuner import Tuner, TuneSettings
 from powertune_cli.progress import ProgressObserver, err
 
 
@@ -103,7 +103,7 @@ def local_target(
     import boto3
 
     from powertune.local import LocalLambda
-    from powertune.targets.aws import AwsLambdaTarget
+    from powertune.tune.targets.aws import AwsLambdaTarget
 
     path = Path(spec.split(":", 1)[0])
     if not path.exists():
@@ -198,8 +198,8 @@ def measure_twin(
     """Measure the arm64 twin at the size recommended for the function (same payloads), for an
     exact architecture comparison instead of an estimate."""
     from powertune.recommend.priced import Arm64Twin
-    from powertune.result_builder import decide
-    from powertune.targets.aws import AwsLambdaTarget
+    from powertune.tune.build import decide
+    from powertune.tune.targets.aws import AwsLambdaTarget
 
     decision = decide(outcome, search, catalog, options)
     if decision is None:

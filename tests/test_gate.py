@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from powertune.gate import Thresholds, Verdict, compare
+from powertune.gate.compare import Thresholds, Verdict, compare
 from powertune.outputs import GATE_MARKER, render_gate_markdown, render_junit
 from powertune.results import (
     FunctionResult,
@@ -33,7 +33,7 @@ from powertune.results import (
     Tuning,
     write_result,
 )
-from powertune.targets.interface import Sample
+from powertune.tune.targets.interface import Sample
 from powertune_cli.table import render_gate_table
 
 # us-east-1 x86_64 rates (AWS Lambda pricing page): per GB-second and per request.

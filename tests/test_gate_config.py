@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from powertune.config import ConfigError, find_config, load_config, parse_percent, parse_usd
 from powertune.errors import InputError
-from powertune.gate import Thresholds, thresholds_from
+from powertune.gate.compare import Thresholds, thresholds_from
+from powertune.tune.config import ConfigError, find_config, load_config, parse_percent, parse_usd
 
 TOML = """
 strategy = "cost"

@@ -10,8 +10,8 @@ import yaml
 from typer.testing import CliRunner
 
 from cli import app
-from powertune.config import load_config
 from powertune.outputs import GATE_MARKER
+from powertune.tune.config import load_config
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "github-actions"
 

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from powertune.gate import compare
+from powertune.gate.compare import compare
 from powertune.results import Result, load_result
 
 SAMPLE = Path(__file__).parent / "golden" / "sebs_311_warm_sample.csv"

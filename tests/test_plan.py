@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from powertune.errors import InputError
-from powertune.plan import (
+from powertune.tune.plan import (
     POWER_TUNING_ALL,
     parse_function,
     parse_memory,

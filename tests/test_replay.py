@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from powertune.errors import InputError
-from powertune.targets.replay import ReplayTarget, decode_power_tuning_costs
+from powertune.tune.targets.replay import ReplayTarget, decode_power_tuning_costs
 
 CURVES = Path(__file__).parent / "data" / "curves"
 PT = CURVES / "power-tuning"

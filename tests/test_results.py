@@ -30,7 +30,7 @@ from powertune.results import (
 )
 from powertune.results.codec import field_types, is_optional
 from powertune.results.schema_gen import render
-from powertune.targets.interface import Sample
+from powertune.tune.targets.interface import Sample
 
 SCHEMA_PATH = Path(__file__).parents[1] / "powertune" / "results" / "schema-v1.json"
 

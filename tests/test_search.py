@@ -9,12 +9,12 @@ import pytest
 
 from powertune.errors import InputError
 from powertune.models import FORMS
-from powertune.search.adaptive import AdaptiveSearch, lattice_step
-from powertune.search.grid import GridSearch
-from powertune.search.interface import Observations, Search
-from powertune.strategies import UnknownStrategy
-from powertune.targets.interface import Sample
-from powertune.targets.replay import ReplayTarget
+from powertune.tune.decide.strategies import UnknownStrategy
+from powertune.tune.search.adaptive import AdaptiveSearch, lattice_step
+from powertune.tune.search.grid import GridSearch
+from powertune.tune.search.interface import Observations, Search
+from powertune.tune.targets.interface import Sample
+from powertune.tune.targets.replay import ReplayTarget
 from pricing.catalog import load_catalog
 
 CAT = load_catalog()

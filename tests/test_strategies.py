@@ -7,12 +7,12 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from powertune.costing import cost_curve
 from powertune.errors import InputError
 from powertune.models import fit_curve
-from powertune.search.interface import Observations
-from powertune.strategies import BadStrategyOption, UnknownStrategy, choose, knee
-from powertune.targets.interface import Sample
+from powertune.tune.decide.costcurve import cost_curve
+from powertune.tune.decide.strategies import BadStrategyOption, UnknownStrategy, choose, knee
+from powertune.tune.search.interface import Observations
+from powertune.tune.targets.interface import Sample
 from pricing.catalog import load_catalog
 from pricing.cost import duration_price, invocation_cost, request_price
 from pricing.vectorized import UnitPrices
@@ -177,8 +177,8 @@ def test_model_curve_defers_to_measurements_where_the_model_misfits() -> None:
 
 
 def test_pricing_nothing_is_a_typed_tool_error() -> None:
-    from powertune.costing import NothingToPrice
     from powertune.errors import PowertuneError
+    from powertune.tune.decide.costcurve import NothingToPrice
 
     obs = Observations()
     obs.add(Sample(128, 3.0, 3, status="error", error_type="Runtime.Crash"))

@@ -12,13 +12,13 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from powertune.targets.aws import (
+from powertune.tune.targets.aws import (
     COLD_START_VARIABLE,
     AwsLambdaTarget,
     cleanup,
     find_leftovers,
 )
-from powertune.targets.interface import TargetError, Throttled
+from powertune.tune.targets.interface import TargetError, Throttled
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def test_a_version_not_created_by_the_run_is_never_deleted() -> None:
 
 
 def test_a_memory_size_over_the_account_quota_is_size_rejected() -> None:
-    from powertune.targets.interface import SizeRejected
+    from powertune.tune.targets.interface import SizeRejected
 
     target, stub = _stubbed()
     stub.add_client_error(

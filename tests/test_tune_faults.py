@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 from powertune.local import LocalLambda
-from powertune.targets.aws import find_leftovers
+from powertune.tune.targets.aws import find_leftovers
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDLER = Path(__file__).parent / "functions" / "touch_then_wait"

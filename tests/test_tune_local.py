@@ -15,12 +15,12 @@ import boto3
 import pytest
 
 from powertune.local import LocalLambda
-from powertune.plan import parse_payload
-from powertune.result_builder import BuildOptions, build_result
 from powertune.results import Run, validate_json
-from powertune.search.grid import GridSearch
-from powertune.targets.aws import AwsLambdaTarget, find_leftovers
-from powertune.tuner import Tuner, TuneSettings
+from powertune.tune.build import BuildOptions, build_result
+from powertune.tune.plan import parse_payload
+from powertune.tune.search.grid import GridSearch
+from powertune.tune.targets.aws import AwsLambdaTarget, find_leftovers
+from powertune.tune.tuner import Tuner, TuneSettings
 from pricing.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -434,7 +434,7 @@ def test_a_size_lambda_rejects_is_skipped_and_the_run_goes_on() -> None:
 
 
 def test_max_spend_below_one_invocation_refuses_to_start(server: LocalLambda) -> None:
-    from powertune.tuner import BudgetTooSmall
+    from powertune.tune.tuner import BudgetTooSmall
 
     name = deploy(server, EXAMPLES / "noop", timeout=30)
     with pytest.raises(BudgetTooSmall, match="below the worst case of one invocation"):

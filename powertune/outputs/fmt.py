@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from powertune.gate import Evidence
+from powertune.gate.compare import Evidence
 from powertune.results.model import FunctionResult, Measurement, Recommendation
 
 UNKNOWN = "—"

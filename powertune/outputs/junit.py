@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from powertune.gate import Verdict
+from powertune.gate.compare import Verdict
 
 
 def render_junit(verdict: Verdict) -> str:

@@ -6,7 +6,7 @@ update it in place instead of adding a new one on every push.
 
 from __future__ import annotations
 
-from powertune.gate import Verdict
+from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
 from powertune.results.model import FunctionResult, Result
 

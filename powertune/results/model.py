@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from powertune.targets.interface import Sample
+from powertune.tune.targets.interface import Sample
 
 SCHEMA_VERSION = "1"
 _VERSION_RE = r"^1(\.[0-9]+)?$"  # a later 1.x writer stays readable (the gate warns)

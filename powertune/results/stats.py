@@ -22,7 +22,7 @@ from powertune.results.model import (
     MoneyInterval,
     SampleRecord,
 )
-from powertune.targets.interface import Sample
+from powertune.tune.targets.interface import Sample
 
 
 def as_records(samples: Iterable[Sample | SampleRecord]) -> tuple[SampleRecord, ...]:

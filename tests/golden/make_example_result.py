@@ -36,7 +36,7 @@ from powertune.results import (
     Tuning,
     write_result,
 )
-from powertune.targets.interface import Sample
+from powertune.tune.targets.interface import Sample
 
 HERE = Path(__file__).parent
 GB_S = Decimal("0.0000166667")

@@ -1,6 +1,6 @@
 """Targets: where invocations go (AWS Lambda through boto3, recorded measurements)."""
 
-from powertune.targets.interface import (
+from powertune.tune.targets.interface import (
     FunctionInfo,
     Sample,
     SizeRejected,

@@ -20,8 +20,8 @@ from decimal import Decimal
 
 import numpy as np
 
-from powertune.costing import CostCurve
 from powertune.errors import InputError
+from powertune.tune.decide.costcurve import CostCurve
 
 STRATEGIES = ("cost", "speed", "balanced", "slo")
 SPEED_TOLERANCE = 0.01

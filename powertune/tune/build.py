@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from powertune import __version__
-from powertune.costing import CostCurve, cost_curve, default_grid, warm_durations
 from powertune.models.fit import Fit, FitFailure, fit_curve
 from powertune.recommend.priced import Arm64Twin, price_recommendation
 from powertune.results.model import (
@@ -31,10 +30,11 @@ from powertune.results.model import (
     utc_now_iso,
 )
 from powertune.results.stats import mean_ci95
-from powertune.search.adaptive import AdaptiveSearch
-from powertune.search.interface import Observations, Search
-from powertune.strategies import STRATEGIES, Choice, choose
-from powertune.tuner import TuneOutcome
+from powertune.tune.decide.costcurve import CostCurve, cost_curve, default_grid, warm_durations
+from powertune.tune.decide.strategies import STRATEGIES, Choice, choose
+from powertune.tune.search.adaptive import AdaptiveSearch
+from powertune.tune.search.interface import Observations, Search
+from powertune.tune.tuner import TuneOutcome
 from pricing.cost import invocation_cost
 
 

@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 
 from powertune.errors import InputError
 from powertune.models.cpu_share import scale_duration
-from powertune.plan import Payloads
-from powertune.search.interface import Batch, Observations, Search
-from powertune.targets.interface import FunctionInfo, Sample, SizeRejected, Target, Throttled
+from powertune.tune.plan import Payloads
+from powertune.tune.search.interface import Batch, Observations, Search
+from powertune.tune.targets.interface import FunctionInfo, Sample, SizeRejected, Target, Throttled
 from pricing.cost import gb_seconds, invocation_cost
 
 T = TypeVar("T")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 
-from powertune.targets.interface import Sample
+from powertune.tune.targets.interface import Sample
 
 
 @dataclass(frozen=True)

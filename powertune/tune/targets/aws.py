@@ -27,8 +27,8 @@ from powertune.collectors.parse import try_parse_record
 from powertune.collectors.records import Report, Start
 from powertune.collectors.sources import log_result_lines
 from powertune.errors import InputError
-from powertune.plan import parse_function
-from powertune.targets.interface import (
+from powertune.tune.plan import parse_function
+from powertune.tune.targets.interface import (
     FunctionInfo,
     Sample,
     SizeRejected,

@@ -2,7 +2,7 @@
 
 Each round:
 1. Fit the warm durations (``powertune.models.fit_curve``: model-averaged bootstrap draws) and
-   price every size of the candidate lattice (``powertune.costing.cost_curve``), keeping the
+   price every size of the candidate lattice (``tune.decide.costcurve.cost_curve``), keeping the
    bootstrap draws of the cost.
 2. ``m*`` is the size the strategy picks on the point prediction. For every draw, the loss of
    picking ``m*`` is how much worse it is than that draw's own best (for ``cost``: the relative
@@ -39,11 +39,17 @@ from typing import Any
 
 import numpy as np
 
-from powertune.costing import CostCurve, cost_curve, warm_durations
 from powertune.errors import InputError
 from powertune.models.fit import Fit, FitFailure, fit_curve
-from powertune.search.interface import Batch, Observations, Search
-from powertune.strategies import SPEED_TOLERANCE, STRATEGIES, Choice, UnknownStrategy, choose
+from powertune.tune.decide.costcurve import CostCurve, cost_curve, warm_durations
+from powertune.tune.decide.strategies import (
+    SPEED_TOLERANCE,
+    STRATEGIES,
+    Choice,
+    UnknownStrategy,
+    choose,
+)
+from powertune.tune.search.interface import Batch, Observations, Search
 from pricing.vectorized import UnitPrices
 
 DEFAULT_MAX_INVOCATIONS = 40

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from powertune.errors import InputError
-from powertune.targets.interface import FunctionInfo, Sample, Target
+from powertune.tune.targets.interface import FunctionInfo, Sample, Target
 
 DEFAULT_NOISE_CV = 0.05
 REQUIRED = ("memory_mb", "duration_ms")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from powertune.errors import InputError
-from powertune.search.interface import Batch, Observations, Search
+from powertune.tune.search.interface import Batch, Observations, Search
 
 MAX_ROUNDS = 3  # top up sizes whose invocations went missing, then give up
 

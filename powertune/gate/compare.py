@@ -22,10 +22,10 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats
 
-from powertune.config import GateSettings
 from powertune.results.errors import InvalidResult
 from powertune.results.jsonio import load_result
 from powertune.results.model import FunctionResult, Measurement, Result
+from powertune.tune.config import GateSettings
 
 Status = Literal["pass", "warn", "fail"]
 Presence = Literal["compared", "new", "gone"]

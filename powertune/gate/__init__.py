@@ -1,0 +1,1 @@
+"""The CI gate: compare a baseline result with a current one."""
