@@ -32,6 +32,12 @@ from powertune.results.model import (
 from powertune.results.stats import mean_ci95
 from powertune.tune.decide.costcurve import CostCurve, cost_curve, default_grid, warm_durations
 from powertune.tune.decide.strategies import STRATEGIES, Choice, choose
+from powertune.tune.plan import (
+    DEFAULT_BALANCED_WEIGHT,
+    DEFAULT_PERCENTILE,
+    DEFAULT_STRATEGY,
+    DEFAULT_TRIM,
+)
 from powertune.tune.search.adaptive import AdaptiveSearch
 from powertune.tune.search.interface import Observations, Search
 from powertune.tune.tuner import TuneOutcome
@@ -60,11 +66,11 @@ class Decision:
 
 @dataclass(frozen=True)
 class BuildOptions:
-    strategy: str = "cost"
-    balanced_weight: float = 0.5
+    strategy: str = DEFAULT_STRATEGY
+    balanced_weight: float = DEFAULT_BALANCED_WEIGHT
     max_p95_ms: float | None = None
-    percentile: int = 95
-    trim: float = 0.2
+    percentile: int = DEFAULT_PERCENTILE
+    trim: float = DEFAULT_TRIM
     cold_share: float = 0.0
     free_tier: bool = False
     savings_plan: str | None = None

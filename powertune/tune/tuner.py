@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from powertune.errors import InputError
 from powertune.models.cpu_share import scale_duration
-from powertune.tune.plan import Payloads
+from powertune.tune.plan import DEFAULT_CONCURRENCY, DEFAULT_WARMUP, Payloads
 from powertune.tune.search.interface import Batch, Observations, Search
 from powertune.tune.targets.interface import FunctionInfo, Sample, SizeRejected, Target, Throttled
 from pricing.cost import gb_seconds, invocation_cost
@@ -51,8 +51,8 @@ class Observer:
 class TuneSettings:
     """How a run behaves (not what it measures: that is the search's business)."""
 
-    concurrency: int = 10
-    warmup: int = 1  # invocations per size, discarded (the first one also prices the batch)
+    concurrency: int = DEFAULT_CONCURRENCY
+    warmup: int = DEFAULT_WARMUP  # per size, discarded (the first one also prices the batch)
     cold_starts: bool = False
     allowed_errors: frozenset[str] = frozenset()
     max_spend_usd: Decimal | None = None
