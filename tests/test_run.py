@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from powertune.tune import plan as p
 from powertune.tune.config import load_config
 from powertune.tune.run import Hooks, prepare, price_dry_run, tune
 from pricing.catalog import load_catalog
-from pricing.cost import invocation_cost
+from pricing.pricer import Pricer
 
 SAMPLE = Path(__file__).parent / "golden" / "sebs_311_warm_sample.csv"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "functions"
@@ -101,18 +100,8 @@ def test_the_dry_run_prices_every_planned_invocation_through_pricing(recording: 
         estimate = price_dry_run(ready)
     assert estimate.sizes == (256, 1024)
     assert estimate.invocations == 2 * (4 + plan.warmup)
-    catalog = load_catalog()
     info = estimate.info
-
-    def cost(memory: int, billed: int) -> Decimal:
-        return invocation_cost(
-            catalog,
-            region=info.region,
-            arch=info.architecture,
-            memory_mb=memory,
-            billed_ms=billed,
-            ephemeral_mb=info.ephemeral_mb,
-        )
+    cost = Pricer(load_catalog(), info.region, info.architecture, info.ephemeral_mb).invocation
 
     each = 4 + plan.warmup
     assert estimate.usd_per_100ms == (cost(256, 100) + cost(1024, 100)) * each

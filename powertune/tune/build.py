@@ -41,7 +41,7 @@ from powertune.tune.plan import (
 from powertune.tune.search.adaptive import AdaptiveSearch
 from powertune.tune.search.interface import Observations, Search
 from powertune.tune.tuner import TuneOutcome
-from pricing.cost import invocation_cost
+from pricing.pricer import Pricer
 
 
 @dataclass(frozen=True)
@@ -183,17 +183,8 @@ def _measurement(
     # their share, so a size measured with more cold starts does not look dearer than it is.
     ok = [s for s in samples if s.ok and s.billed_ms is not None]
     priced = [s.billed_ms for s in [s for s in ok if not s.cold] or ok if s.billed_ms is not None]
-    costs = [
-        invocation_cost(
-            catalog,
-            region=info.region,
-            arch=info.architecture,
-            memory_mb=memory_mb,
-            billed_ms=billed,
-            ephemeral_mb=info.ephemeral_mb,
-        )
-        for billed in priced
-    ]
+    pricer = Pricer(catalog, info.region, info.architecture, info.ephemeral_mb)
+    costs = [pricer.invocation(memory_mb, billed) for billed in priced]
     mean = sum(costs, Decimal(0)) / len(costs) if costs else None
     ci = mean_ci95([float(c) for c in costs]) if len(costs) >= 2 else None
     interval = (_usd(ci[0]), _usd(ci[1])) if ci else None

@@ -29,7 +29,7 @@ from powertune.tune.search.interface import Search
 from powertune.tune.targets.interface import FunctionInfo, Target
 from powertune.tune.tuner import Observer, TuneOutcome, Tuner, TuneSettings
 from pricing.catalog import Catalog, load_catalog
-from pricing.cost import invocation_cost
+from pricing.pricer import Pricer
 
 if TYPE_CHECKING:
     from powertune.tune.targets.aws import AwsLambdaTarget
@@ -300,16 +300,7 @@ def price_dry_run(ready: Ready) -> DryRun:
         # The chosen size is not known yet: price the confirmations at the dearest size.
         counts[max(sizes)] += search.confirm * (1 + len(search.confirm_sizes))
     timeout_ms = (info.timeout_s or 900) * 1000
-
-    def price(memory: int, billed: int) -> Decimal:
-        return invocation_cost(
-            ready.catalog,
-            region=info.region,
-            arch=info.architecture,
-            memory_mb=memory,
-            billed_ms=billed,
-            ephemeral_mb=info.ephemeral_mb,
-        )
+    price = Pricer(ready.catalog, info.region, info.architecture, info.ephemeral_mb).invocation
 
     return DryRun(
         info=info,

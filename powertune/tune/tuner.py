@@ -25,7 +25,8 @@ from powertune.models.cpu_share import scale_duration
 from powertune.tune.plan import DEFAULT_CONCURRENCY, DEFAULT_WARMUP, Payloads
 from powertune.tune.search.interface import Batch, Observations, Search
 from powertune.tune.targets.interface import FunctionInfo, Sample, SizeRejected, Target, Throttled
-from pricing.cost import gb_seconds, invocation_cost
+from pricing.cost import gb_seconds
+from pricing.pricer import Pricer
 
 T = TypeVar("T")
 OUT_OF_MEMORY = "Runtime.OutOfMemory"
@@ -78,24 +79,6 @@ class TuneOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Pricer:
-    catalog: Any
-    region: str
-    arch: str
-    ephemeral_mb: int
-
-    def cost(self, memory_mb: int, billed_ms: int) -> Decimal:
-        return invocation_cost(
-            self.catalog,
-            region=self.region,
-            arch=self.arch,
-            memory_mb=memory_mb,
-            billed_ms=billed_ms,
-            ephemeral_mb=self.ephemeral_mb,
-        )
-
-
 class Tuner:
     """One tuning run against one target."""
 
@@ -140,7 +123,7 @@ class Tuner:
         try:
             info = self._configure_step(self.target.describe)
             outcome = TuneOutcome(info=info, observations=Observations())
-            self._pricer = _Pricer(self.catalog, info.region, info.architecture, info.ephemeral_mb)
+            self._pricer = Pricer(self.catalog, info.region, info.architecture, info.ephemeral_mb)
             self.observer.on_start(info)
             self._loop(outcome)
             return outcome
@@ -265,7 +248,7 @@ class Tuner:
         outcome.throttles += throttles
         outcome.invocations += 1
         if sample.billed_ms is not None:
-            outcome.spend_usd += self._pricer.cost(memory_mb, sample.billed_ms)
+            outcome.spend_usd += self._pricer.invocation(memory_mb, sample.billed_ms)
             outcome.billed_gb_s += gb_seconds(memory_mb, sample.billed_ms)
         if not warmup:
             outcome.observations.add(sample)
@@ -402,11 +385,11 @@ class Tuner:
             known = {m: s for m, s in obs.samples.items() if s}
             if not known:
                 timeout = outcome.info.timeout_s or 900
-                return self._pricer.cost(memory_mb, timeout * 1000)
+                return self._pricer.invocation(memory_mb, timeout * 1000)
             nearest = min(known, key=lambda m: abs(m - memory_mb))
             slowest = max(s.duration_ms for s in known[nearest])
             billed = int(scale_duration(slowest, nearest, memory_mb)) + 1
-        return self._pricer.cost(memory_mb, int(billed * 1.5) + 1)
+        return self._pricer.invocation(memory_mb, int(billed * 1.5) + 1)
 
 
 def skip_reason(samples: list[Sample], allowed_errors: frozenset[str]) -> str | None:
