@@ -35,7 +35,14 @@ from powertune.results.model import (
     Tuning,
     utc_now_iso,
 )
-from powertune.results.stats import as_records, duration_stats, mean_ci95, percentile
+from powertune.results.stats import (
+    as_records,
+    duration_stats,
+    mean_ci95,
+    measurement_from_samples,
+    percentile,
+    skipped_measurement,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -64,9 +71,11 @@ __all__ = [
     "load_schema",
     "loads_result",
     "mean_ci95",
+    "measurement_from_samples",
     "percentile",
     "result_from_json",
     "result_to_json",
+    "skipped_measurement",
     "utc_now_iso",
     "validate_json",
     "write_result",

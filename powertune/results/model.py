@@ -1,6 +1,8 @@
 """The frozen dataclasses of a tuning Result (schema version 1).
 
 Plain data: the reports and the gate read these (or their JSON), never the tuner's internals.
+Statistics (``results.stats``) and JSON (``results.jsonio``) build on this module, never the
+other way round.
 Money is ``Decimal`` (a decimal string in JSON); durations are float milliseconds; unknown is
 ``None`` (null in JSON), never 0. Collections are tuples so a Result is immutable end to end.
 """
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from powertune.tune.targets.interface import Sample
+from powertune.types import Sample
 
 SCHEMA_VERSION = "1"
 _VERSION_RE = r"^1(\.[0-9]+)?$"  # a later 1.x writer stays readable (the gate warns)
@@ -163,48 +165,6 @@ class Measurement:
     cost_ci95_usd: MoneyInterval | None = None
     samples: tuple[SampleRecord, ...] = ()
 
-    @classmethod
-    def from_samples(
-        cls,
-        memory_mb: int,
-        samples: Any,
-        *,
-        cost_per_invocation: Decimal | None = None,
-        cost_ci95: MoneyInterval | None = None,
-        keep_samples: bool = True,
-    ) -> Measurement:
-        """Statistics of ``samples`` (target Samples or SampleRecords) at ``memory_mb``.
-
-        Money is priced by ``pricing/`` and passed in; this only summarises the timings.
-        """
-        from powertune.results.stats import measurement_from_samples
-
-        return measurement_from_samples(
-            memory_mb,
-            samples,
-            cost_per_invocation=cost_per_invocation,
-            cost_ci95=cost_ci95,
-            keep_samples=keep_samples,
-        )
-
-    @classmethod
-    def skipped(
-        cls, memory_mb: int, reason: str, samples: Any = (), *, keep_samples: bool = True
-    ) -> Measurement:
-        """A size that was not measured, and why (out of memory, timeout, error rate, throttled)."""
-        from powertune.results.stats import as_records
-
-        records = as_records(samples)
-        return cls(
-            memory_mb=memory_mb,
-            status="skipped",
-            skip_reason=reason,
-            invocations=len(records),
-            errors=sum(1 for r in records if not r.ok),
-            cold_starts=sum(1 for r in records if r.cold),
-            samples=records if keep_samples else (),
-        )
-
     @property
     def measured(self) -> bool:
         return self.status == "measured"
@@ -337,14 +297,3 @@ class Result:
 
     def function(self, name: str) -> FunctionResult | None:
         return next((f for f in self.functions if f.name == name), None)
-
-    def to_json(self) -> dict[str, Any]:
-        from powertune.results.jsonio import result_to_json
-
-        return result_to_json(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], *, source: str | None = None) -> Result:
-        from powertune.results.jsonio import result_from_json
-
-        return result_from_json(data, source=source)

@@ -29,7 +29,7 @@ from powertune.results.model import (
     Tuning,
     utc_now_iso,
 )
-from powertune.results.stats import mean_ci95
+from powertune.results.stats import mean_ci95, measurement_from_samples, skipped_measurement
 from powertune.tune.decide.costcurve import CostCurve, cost_curve, default_grid, warm_durations
 from powertune.tune.decide.strategies import STRATEGIES, Choice, choose
 from powertune.tune.plan import (
@@ -39,8 +39,9 @@ from powertune.tune.plan import (
     DEFAULT_TRIM,
 )
 from powertune.tune.search.adaptive import AdaptiveSearch
-from powertune.tune.search.interface import Observations, Search
+from powertune.tune.search.interface import Search
 from powertune.tune.tuner import TuneOutcome
+from powertune.types import Observations
 from pricing.pricer import Pricer
 
 
@@ -177,7 +178,7 @@ def _measurement(
 ) -> Measurement:
     samples = obs.samples.get(memory_mb, [])
     if memory_mb in obs.skipped:
-        return Measurement.skipped(memory_mb, obs.skipped[memory_mb], samples)
+        return skipped_measurement(memory_mb, obs.skipped[memory_mb], samples)
     info = outcome.info
     # The measured price of a warm invocation: cold starts (init billed) are priced apart, by
     # their share, so a size measured with more cold starts does not look dearer than it is.
@@ -188,7 +189,7 @@ def _measurement(
     mean = sum(costs, Decimal(0)) / len(costs) if costs else None
     ci = mean_ci95([float(c) for c in costs]) if len(costs) >= 2 else None
     interval = (_usd(ci[0]), _usd(ci[1])) if ci else None
-    return Measurement.from_samples(
+    return measurement_from_samples(
         memory_mb, samples, cost_per_invocation=mean, cost_ci95=interval
     )
 

@@ -26,8 +26,9 @@ from powertune.tune.plan import DEFAULT_RANGE_MB, REFERENCE_GRID, RunPlan
 from powertune.tune.search.adaptive import AdaptiveSearch
 from powertune.tune.search.grid import GridSearch
 from powertune.tune.search.interface import Search
-from powertune.tune.targets.interface import FunctionInfo, Target
+from powertune.tune.targets.interface import Target
 from powertune.tune.tuner import Observer, TuneOutcome, Tuner, TuneSettings
+from powertune.types import FunctionInfo
 from pricing.catalog import Catalog, load_catalog
 from pricing.pricer import Pricer
 

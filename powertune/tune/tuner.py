@@ -23,8 +23,9 @@ from typing import Any, TypeVar
 from powertune.errors import InputError
 from powertune.models.cpu_share import scale_duration
 from powertune.tune.plan import DEFAULT_CONCURRENCY, DEFAULT_WARMUP, Payloads
-from powertune.tune.search.interface import Batch, Observations, Search
-from powertune.tune.targets.interface import FunctionInfo, Sample, SizeRejected, Target, Throttled
+from powertune.tune.search.interface import Search
+from powertune.tune.targets.interface import SizeRejected, Target, Throttled
+from powertune.types import Batch, FunctionInfo, Observations, Sample
 from pricing.cost import gb_seconds
 from pricing.pricer import Pricer
 

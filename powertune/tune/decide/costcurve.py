@@ -29,7 +29,7 @@ import numpy as np
 
 from powertune.errors import PowertuneError
 from powertune.models.fit import Fit, FitFailure, trimmed_mean
-from powertune.tune.search.interface import Observations
+from powertune.types import Observations
 from pricing.pricer import Pricer
 from pricing.vectorized import UnitPrices
 

@@ -56,7 +56,8 @@ from powertune.tune.plan import (
     DEFAULT_STRATEGY,
     DEFAULT_TOLERANCE,
 )
-from powertune.tune.search.interface import Batch, Observations, Search
+from powertune.tune.search.interface import Search
+from powertune.types import Batch, Observations
 from pricing.vectorized import UnitPrices
 
 DEFAULT_MAX_INVOCATIONS = 40

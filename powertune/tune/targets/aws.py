@@ -28,14 +28,8 @@ from powertune.collectors.records import Report, Start
 from powertune.collectors.sources import log_result_lines
 from powertune.errors import InputError
 from powertune.tune.plan import DEFAULT_ALIAS_PREFIX, parse_function
-from powertune.tune.targets.interface import (
-    FunctionInfo,
-    Sample,
-    SizeRejected,
-    Target,
-    TargetError,
-    Throttled,
-)
+from powertune.tune.targets.interface import SizeRejected, Target, TargetError, Throttled
+from powertune.types import FunctionInfo, Sample
 
 DESCRIPTION_MARK = "powertune run="
 COLD_START_VARIABLE = "POWERTUNE_COLD_START"
