@@ -166,6 +166,6 @@ def test_the_compare_twin_is_measured_by_the_core(
     twin = tune(p.resolve_plan(p.TuneFlags(**{**vars(flags), "compare": "run-fn-arm"})))
     rec = twin.functions[0].recommendation
     assert rec is not None and rec.arm64 is not None
-    assert rec.arm64["estimate"] is False and rec.arm64["arm64_function"] == "run-fn-arm"
+    assert rec.arm64.estimate is False and rec.arm64.arm64_function == "run-fn-arm"
     with pytest.raises(InputError, match="arm64 twin"):
         tune(p.resolve_plan(p.TuneFlags(**{**vars(flags), "compare": "run-fn"})))

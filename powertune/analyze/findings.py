@@ -23,8 +23,8 @@ from powertune.recommend import (
     monthly_comparison,
 )
 from powertune.recommend.fargate import HOURS_PER_MONTH
-from powertune.recommend.jsonish import money
 from powertune.recommend.monthly import price_size
+from powertune.results.codec import money
 from pricing.cost import fargate_cost, fargate_task_sizes
 from pricing.errors import UnknownPricingKey
 

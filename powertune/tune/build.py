@@ -305,9 +305,9 @@ def _recommendation(
                 recommended_usd=monthly.recommended_usd,
                 saving_usd=None,
             )
-        arm64 = priced.arm64.to_json() if priced.arm64 else None
-        fargate = priced.fargate.to_json() if priced.fargate else None
-        logs = priced.logs.to_json() if priced.logs else None
+        arm64 = priced.arm64.record() if priced.arm64 else None
+        fargate = priced.fargate.record() if priced.fargate else None
+        logs = priced.logs.record() if priced.logs else None
     return Recommendation(
         strategy=choice.strategy,
         memory_mb=choice.memory_mb,

@@ -23,6 +23,7 @@ import numpy as np
 
 from powertune.results import (
     Alternative,
+    Arm64Comparison,
     Criterion,
     CurvePoint,
     FunctionResult,
@@ -150,7 +151,7 @@ def compression() -> FunctionResult:
                     duration_ms_p95=fastest.duration_p95,
                 ),
             },
-            arm64={"estimate": True, "monthly_usd": "41.80"},
+            arm64=Arm64Comparison(estimate=True, arm64_usd=Decimal("41.80")),
         ),
     )
 
