@@ -169,3 +169,41 @@ def test_the_compare_twin_is_measured_by_the_core(
     assert rec.arm64.estimate is False and rec.arm64.arm64_function == "run-fn-arm"
     with pytest.raises(InputError, match="arm64 twin"):
         tune(p.resolve_plan(p.TuneFlags(**{**vars(flags), "compare": "run-fn"})))
+
+
+def test_an_adaptive_dry_run_prices_its_budget_and_the_confirmations(recording: Path) -> None:
+    plan = p.resolve_plan(
+        p.TuneFlags(replay=str(recording), memory="256..3008", confirm=5, max_invocations=12)
+    )
+    with prepare(plan) as ready:
+        estimate = price_dry_run(ready)
+    assert estimate.description.startswith("adaptive search over 256-3008 MB")
+    assert "measured up to 5 invocations" in estimate.description
+    per = 12 // len(estimate.sizes)
+    assert estimate.invocations == per * len(estimate.sizes) + 5
+    assert estimate.worst_usd > estimate.usd_per_100ms > 0
+
+
+def test_progress_goes_to_the_hooks_observer(recording: Path) -> None:
+    from contextlib import nullcontext
+
+    from powertune.tune.tuner import Observer
+    from powertune.types import FunctionInfo, Sample
+
+    class Seen(Observer):
+        def __init__(self) -> None:
+            self.started: list[str] = []
+            self.samples = 0
+
+        def on_start(self, info: FunctionInfo) -> None:
+            self.started.append(info.name)
+
+        def on_sample(self, sample: Sample, *, warmup: bool) -> None:
+            self.samples += not warmup
+
+    seen = Seen()
+    plan = p.resolve_plan(
+        p.TuneFlags(replay=str(recording), search_kind="grid", memory="512", invocations=4)
+    )
+    tune(plan, Hooks(progress=lambda: nullcontext(seen)))
+    assert len(seen.started) == 1 and seen.samples == 4

@@ -294,7 +294,7 @@ def parse_power_tuning_input(path: str) -> PowerTuningInput:
 # strategies and the result builder all read these.
 
 DEFAULT_SEARCH = "adaptive"
-DEFAULT_RANGE_MB = (128, 10240)  # the adaptive search's range when --memory is not given
+DEFAULT_RANGE_MB = (MIN_MEMORY_MB, MAX_MEMORY_MB)  # the adaptive range without --memory
 DEFAULT_INVOCATIONS = 10  # per size, grid search
 DEFAULT_STRATEGY = "cost"
 DEFAULT_BALANCED_WEIGHT = 0.5

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from powertune.tune.targets.aws import AwsLambdaTarget
 
 
+TWIN_MIN_INVOCATIONS = 10  # the --compare twin's mean billed duration needs a few warm calls
+
+
 def _quiet_progress() -> contextlib.AbstractContextManager[Observer]:
     return contextlib.nullcontext(Observer())
 
@@ -388,7 +391,7 @@ def measure_twin(ready: Ready, outcome: TuneOutcome, options: BuildOptions) -> A
     with ready.hooks.progress() as observer:
         measured = Tuner(
             twin,
-            GridSearch([memory], max(plan.invocations, 10)),
+            GridSearch([memory], max(plan.invocations, TWIN_MIN_INVOCATIONS)),
             plan.payloads,
             tune_settings(plan),
             catalog=ready.catalog,
