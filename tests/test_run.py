@@ -207,3 +207,20 @@ def test_progress_goes_to_the_hooks_observer(recording: Path) -> None:
     )
     tune(plan, Hooks(progress=lambda: nullcontext(seen)))
     assert len(seen.started) == 1 and seen.samples == 4
+
+
+def test_a_power_tuning_input_becomes_a_grid_plan(tmp_path: Path) -> None:
+    source = tmp_path / "input.json"
+    source.write_text(
+        '{"lambdaARN": "arn:aws:lambda:eu-west-1:123456789012:function:orders",'
+        ' "powerValues": [512, 128], "num": 7, "strategy": "balanced", "balancedWeight": 0.3,'
+        ' "payload": {"a": 1}, "autoOptimize": true, "sleepBetweenRunsMs": 20}'
+    )
+    plan = p.resolve_plan(p.TuneFlags(from_power_tuning=str(source), strategy="speed"))
+    assert plan.search == "grid" and plan.invocations == 7
+    assert plan.memory.sizes == (128, 512)
+    assert plan.strategy == p.StrategySpec(name="balanced", balanced_weight=0.3)
+    assert plan.target.function is not None and plan.target.function.endswith(":orders")
+    assert plan.payloads.items == (b'{"a":1}',) and plan.sleep_between_ms == 20
+    assert plan.concurrency == 1  # parallelInvocation not set: one at a time
+    assert any("autoOptimize" in note for note in plan.notes)
