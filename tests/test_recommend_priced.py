@@ -86,11 +86,12 @@ def test_arm64_function_gets_no_arm64_alternative(cat: Catalog) -> None:
 
 
 def test_regions_without_fargate_or_logs_prices_skip_them_with_a_reason(cat: Catalog) -> None:
-    got = priced(cat, region="us-west-2")
+    got = priced(cat, region="eu-north-1")
     assert got.monthly.recommended_usd is not None
     assert got.arm64 is not None
     assert got.fargate is None and "Fargate" in got.unavailable["fargate"]
     assert got.logs is None and "CloudWatch Logs" in got.unavailable["logs"]
+    assert all("unknown in eu-north-1" in why for why in got.unavailable.values())
     assert got.to_json()["fargate"] is None
 
 
