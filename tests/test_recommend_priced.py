@@ -120,3 +120,17 @@ def test_results_monthly_feeds_the_results_model(cat: Catalog) -> None:
 def test_a_region_without_lambda_prices_still_fails(cat: Catalog) -> None:
     with pytest.raises(UnknownPricingKey):
         priced(cat, region="xx-nowhere-1")
+
+
+def test_a_price_gap_is_said_in_the_warnings_and_the_json_never_silently_null(
+    cat: Catalog,
+) -> None:
+    got = priced(cat, region="eu-north-1")
+    gaps = [w for w in got.warnings if "unknown in eu-north-1" in w]
+    assert {w.split(":")[0] for w in gaps} == {"fargate", "logs"}
+    fargate = got.alternative_json("fargate")
+    assert fargate is not None and fargate["monthly_usd"] is None
+    assert "Fargate prices unknown in eu-north-1" in fargate["unavailable"]
+    assert got.alternative_json("arm64") == got.arm64.to_json()  # type: ignore[union-attr]
+    known = priced(cat)  # us-east-1: every alternative priced, no gap warnings
+    assert not any("unknown in" in w for w in known.warnings)

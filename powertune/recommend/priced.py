@@ -44,7 +44,24 @@ class PricedRecommendation:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        return () if self.headroom_warning is None else (self.headroom_warning,)
+        """The headroom warning, and every alternative a price gap left out ("unknown in
+        REGION"), so each output says so rather than showing nothing."""
+        out = () if self.headroom_warning is None else (self.headroom_warning,)
+        return out + self.unknown_prices
+
+    @property
+    def unknown_prices(self) -> tuple[str, ...]:
+        return tuple(
+            f"{name}: {why}" for name, why in self.unavailable.items() if "unknown in " in why
+        )
+
+    def alternative_json(self, name: str) -> dict[str, Any] | None:
+        """An alternative's JSON; when it was not priced, null money with the reason."""
+        option = {"arm64": self.arm64, "fargate": self.fargate, "logs": self.logs}[name]
+        if option is not None:
+            return dict(option.to_json())
+        why = self.unavailable.get(name)
+        return None if why is None else {"monthly_usd": None, "unavailable": why}
 
     def results_monthly(self, source: InvocationsSource) -> Monthly | None:
         """The results model's ``Monthly`` (None when the traffic is unknown)."""

@@ -307,9 +307,9 @@ def _recommendation(
                 recommended_usd=monthly.recommended_usd,
                 saving_usd=None,
             )
-        arm64 = priced.arm64.to_json() if priced.arm64 else None
-        fargate = priced.fargate.to_json() if priced.fargate else None
-        logs = priced.logs.to_json() if priced.logs else None
+        arm64 = priced.alternative_json("arm64")
+        fargate = priced.alternative_json("fargate")
+        logs = priced.alternative_json("logs")
     return Recommendation(
         strategy=choice.strategy,
         memory_mb=choice.memory_mb,
