@@ -35,6 +35,7 @@ __all__ = [
     "managed_instances_cost",
     "money_str",
     "monthly_lambda_cost",
+    "provisioned_break_even_utilisation",
     "provisioned_concurrency_cost",
     "provisioned_month_cost",
     "request_price",
@@ -492,6 +493,17 @@ def provisioned_month_cost(
     return Estimate.of(
         provisioned.items + on_demand.items, provisioned.notes + on_demand.notes + tuple(notes)
     )
+
+
+def provisioned_break_even_utilisation(cat: Catalog, region: str, arch: str) -> Decimal | None:
+    """The share of its provisioned GB-s an environment must be busy for provisioned concurrency
+    to cost no more than on demand (first tier): PC rate / (on-demand rate - provisioned duration
+    rate); about 0.6 in us-east-1. None when the provisioned duration rate is not lower."""
+    with _exact():
+        pc = cat.lambda_rate(region, arch, "provisioned_concurrency").first
+        pd = cat.lambda_rate(region, arch, "provisioned_duration").first
+        on_demand = duration_price(cat, region, arch)
+        return None if on_demand <= pd else pc / (on_demand - pd)
 
 
 def snapstart_cost(
