@@ -58,7 +58,13 @@ def test_everything_priced_in_us_east_1(cat: Catalog) -> None:
     # 512 MB is above 1.2 × the 300 MB peak (360 MB): no warning.
     assert got.headroom_warning is None and got.warnings == ()
     data = json.loads(json.dumps(got.to_json()))
-    assert set(data) == {"monthly", "headroom_warning", "arm64", "fargate", "logs", "unavailable"}
+    assert set(data) == {
+        *("monthly", "headroom_warning", "arm64", "fargate", "logs", "unavailable"),
+        "managed_instances",
+    }
+    managed = data["managed_instances"]
+    assert managed["instance_type"] and managed["instances"] >= 3
+    assert managed["cheapest"] in ("lambda", "fargate", "managed_instances")
     assert Decimal(data["monthly"]["saving_usd"]) == got.monthly.saving_usd
 
 
@@ -104,7 +110,7 @@ def test_unknown_inputs_skip_alternatives_and_null_the_money(cat: Catalog) -> No
     )
     assert got.monthly.current_usd is None
     assert got.results_monthly("cloudwatch") is None
-    assert set(got.unavailable) == {"fargate", "logs"}
+    assert set(got.unavailable) == {"fargate", "logs", "managed_instances"}
     assert got.arm64 is not None and got.arm64.saving_usd is None
 
 
@@ -127,7 +133,7 @@ def test_a_price_gap_is_said_in_the_warnings_and_the_json_never_silently_null(
 ) -> None:
     got = priced(cat, region="eu-north-1")
     gaps = [w for w in got.warnings if "unknown in eu-north-1" in w]
-    assert {w.split(":")[0] for w in gaps} == {"fargate", "logs"}
+    assert {w.split(":")[0] for w in gaps} == {"fargate", "logs", "managed_instances"}
     fargate = got.alternative_json("fargate")
     assert fargate is not None and fargate["monthly_usd"] is None
     assert "Fargate prices unknown in eu-north-1" in fargate["unavailable"]

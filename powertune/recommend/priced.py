@@ -1,9 +1,10 @@
 """Everything item 5 of the recommendation says in dollars, from one call.
 
-``price_recommendation`` runs the monthly comparison, the headroom check and the three
-alternatives (arm64, Fargate, logs). An alternative the catalog has no prices for (Fargate and
-CloudWatch Logs are priced in few regions) or whose inputs are unknown is left out with a
-reason in ``unavailable``: it never fails the recommendation and is never priced as 0.
+``price_recommendation`` runs the monthly comparison, the headroom check and the
+alternatives (arm64, Fargate, logs, Lambda Managed Instances). An alternative the catalog has
+no prices for (Fargate, CloudWatch Logs and Managed Instances are priced in few regions) or
+whose inputs are unknown is left out with a reason in ``unavailable``: it never fails the
+recommendation and is never priced as 0.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from powertune.recommend.architecture import ArchitectureComparison, arm64_compa
 from powertune.recommend.fargate import FargateOption, fargate_alternative
 from powertune.recommend.headroom import headroom_warning
 from powertune.recommend.logs import LogsOption, log_costs
+from powertune.recommend.managed import ManagedInstancesComparison, managed_instances_compare
 from powertune.recommend.monthly import MonthlyComparison, monthly_comparison
 from powertune.results.model import InvocationsSource, Monthly
 from pricing.catalog import Catalog
@@ -41,6 +43,7 @@ class PricedRecommendation:
     fargate: FargateOption | None
     logs: LogsOption | None
     unavailable: dict[str, str] = field(default_factory=dict)  # alternative -> why not priced
+    managed_instances: ManagedInstancesComparison | None = None
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -57,7 +60,12 @@ class PricedRecommendation:
 
     def alternative_json(self, name: str) -> dict[str, Any] | None:
         """An alternative's JSON; when it was not priced, null money with the reason."""
-        option = {"arm64": self.arm64, "fargate": self.fargate, "logs": self.logs}[name]
+        option = {
+            "arm64": self.arm64,
+            "fargate": self.fargate,
+            "logs": self.logs,
+            "managed_instances": self.managed_instances,
+        }[name]
         if option is not None:
             return dict(option.to_json())
         why = self.unavailable.get(name)
@@ -82,6 +90,7 @@ class PricedRecommendation:
             "arm64": None if self.arm64 is None else self.arm64.to_json(),
             "fargate": None if self.fargate is None else self.fargate.to_json(),
             "logs": None if self.logs is None else self.logs.to_json(),
+            "managed_instances": self.alternative_json("managed_instances"),
             "unavailable": dict(self.unavailable),
         }
 
@@ -196,6 +205,26 @@ def price_recommendation(
         except UnknownPricingKey as exc:
             unavailable["logs"] = str(exc)
 
+    managed: ManagedInstancesComparison | None = None
+    if recommended_duration_ms is None:
+        unavailable["managed_instances"] = "no duration at the recommended size"
+    else:
+        try:
+            managed = managed_instances_compare(
+                catalog,
+                region=region,
+                arch=arch,
+                memory_mb=recommended_memory_mb,
+                duration_ms=recommended_duration_ms,
+                billed_ms=recommended_billed_ms,
+                monthly_invocations=monthly_invocations,
+                peak_concurrency=peak_concurrency,
+                fargate_monthly_usd=None if fargate is None else fargate.monthly_usd,
+                fargate_unavailable=unavailable.get("fargate"),
+            )
+        except UnknownPricingKey as exc:
+            unavailable["managed_instances"] = str(exc)
+
     return PricedRecommendation(
         monthly=monthly,
         headroom_warning=headroom_warning(recommended_memory_mb, peak_max_memory_used_mb),
@@ -203,4 +232,5 @@ def price_recommendation(
         fargate=fargate,
         logs=logs,
         unavailable=unavailable,
+        managed_instances=managed,
     )

@@ -270,7 +270,8 @@ class Alternative:
 
 @dataclass(frozen=True, kw_only=True)
 class Recommendation:
-    """The size to use and why; arm64/fargate/logs are recommend.py's open objects."""
+    """The size to use and why; arm64/fargate/logs/managed_instances are recommend's open
+    objects."""
 
     strategy: str
     memory_mb: int
@@ -287,6 +288,7 @@ class Recommendation:
     arm64: dict[str, Any] | None = None
     fargate: dict[str, Any] | None = None
     logs: dict[str, Any] | None = None
+    managed_instances: dict[str, Any] | None = None  # recommend/managed.py's comparison
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -273,7 +273,7 @@ def _recommendation(
         warnings.append(
             f"no size meets p{choice.percentile} <= {choice.slo_ms} ms; the fastest is shown"
         )
-    monthly = arm64 = fargate = logs = None
+    monthly = arm64 = fargate = logs = managed = None
     if recommended_billed is not None:
         priced = price_recommendation(
             catalog,
@@ -310,6 +310,7 @@ def _recommendation(
         arm64 = priced.alternative_json("arm64")
         fargate = priced.alternative_json("fargate")
         logs = priced.alternative_json("logs")
+        managed = priced.alternative_json("managed_instances")
     return Recommendation(
         strategy=choice.strategy,
         memory_mb=choice.memory_mb,
@@ -326,6 +327,7 @@ def _recommendation(
         arm64=arm64,
         fargate=fargate,
         logs=logs,
+        managed_instances=managed,
     )
 
 
