@@ -197,3 +197,49 @@ def test_analyze_from_logs_ranks_a_provisioned_concurrency_finding(cat: Catalog)
     assert details["provisioned_concurrency"]["concurrency"] >= 15
     assert "snapstart" not in kinds  # runtime unknown: restores cost more than an 8 s INIT
     validate(to_json(analysis))  # the new kinds are in the analysis schema
+
+
+def test_a_replay_with_cold_rows_puts_the_cold_start_advice_in_the_result(tmp_path: Path) -> None:
+    from powertune.results import Run, validate_json
+    from powertune.tune.build import BuildOptions, TrafficFigures, build_result
+    from powertune.tune.plan import parse_payload
+    from powertune.tune.search.grid import GridSearch
+    from powertune.tune.targets.replay import ReplayTarget
+    from powertune.tune.tuner import Tuner, TuneSettings
+
+    rows = ["memory_mb,duration_ms,init_ms,is_cold,max_memory_mb"]
+    for memory, warm, init in ((512, 400, 1800), (1024, 210, 1500)):
+        rows += [f"{memory},{warm + i},,false,90" for i in range(8)]
+        rows += [f"{memory},{warm + 30},{init},true,90"]
+    src = tmp_path / "cold.csv"
+    src.write_text("\n".join(rows) + "\n")
+    cat = load_catalog()
+
+    def advice(share: float) -> dict[str, object]:
+        outcome = Tuner(
+            ReplayTarget(src, seed=1),
+            GridSearch([512, 1024], 6),
+            parse_payload("{}"),
+            TuneSettings(concurrency=1, cold_starts=True),  # every invocation cold: INIT measured
+            catalog=cat,
+        ).run()
+        result = build_result(
+            outcome,
+            search=GridSearch([512, 1024], 6),
+            catalog=cat,
+            run=Run(target="replay", search="grid", strategy="cost"),
+            options=BuildOptions(cold_share=share),
+            traffic=TrafficFigures(monthly_invocations=5_000_000),
+        )
+        doc = result.to_json()
+        validate_json(doc)
+        cold = doc["functions"][0]["recommendation"]["cold_starts"]
+        assert cold is not None
+        return cold  # type: ignore[no-any-return]
+
+    low, high = advice(0.02), advice(0.2)
+    assert D(low["init_monthly_usd"]) < D(high["init_monthly_usd"])  # type: ignore[arg-type]
+    assert D(low["monthly_usd"]) < D(high["monthly_usd"])  # type: ignore[arg-type]
+    assert high["cold_starts_per_month"] == 1_000_000
+    # 20% cold with a 1.5-1.8 s INIT: the p99 is a cold start's
+    assert high["p99_basis"] == "estimated" and high["p99_with_cold_ms"] > 1500  # type: ignore[operator]

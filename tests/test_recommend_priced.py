@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from powertune.errors import InputError
 from powertune.recommend import Arm64Twin, monthly_comparison, price_recommendation
 from powertune.results.model import Monthly
 from pricing.catalog import Catalog, load_catalog
@@ -60,8 +61,9 @@ def test_everything_priced_in_us_east_1(cat: Catalog) -> None:
     data = json.loads(json.dumps(got.to_json()))
     assert set(data) == {
         *("monthly", "headroom_warning", "arm64", "fargate", "logs", "unavailable"),
-        "managed_instances",
+        *("managed_instances", "cold_starts"),
     }
+    assert data["cold_starts"] is None  # no cold share given
     managed = data["managed_instances"]
     assert managed["instance_type"] and managed["instances"] >= 3
     assert managed["cheapest"] in ("lambda", "fargate", "managed_instances")
@@ -140,3 +142,32 @@ def test_a_price_gap_is_said_in_the_warnings_and_the_json_never_silently_null(
     assert got.alternative_json("arm64") == got.arm64.to_json()  # type: ignore[union-attr]
     known = priced(cat)  # us-east-1: every alternative priced, no gap warnings
     assert not any("unknown in" in w for w in known.warnings)
+
+
+def test_a_cold_share_adds_the_cold_start_advice_and_its_month_rises_with_it(
+    cat: Catalog,
+) -> None:
+    from powertune.recommend.coldstart import ColdStartProfile
+
+    def with_share(share: float) -> dict[str, object]:
+        billed = Decimal("700.5") + Decimal(repr(share)) * 900
+        profile = ColdStartProfile.from_share(
+            share, region=REGION, arch="x86_64", memory_mb=512,
+            monthly_invocations=2_000_000, billed_avg_ms=billed, init_avg_ms=Decimal(900),
+            duration_p50_ms=690.0, duration_avg_ms=700.0, runtime="python3.12",
+        )  # fmt: skip
+        got = priced(cat, cold_start=profile, recommended_billed_ms=billed)
+        data = got.to_json()["cold_starts"]
+        assert data is not None
+        return data  # type: ignore[no-any-return]
+
+    low, high = with_share(0.01), with_share(0.2)
+    assert Decimal(low["monthly_usd"]) < Decimal(high["monthly_usd"])  # type: ignore[arg-type]
+    assert Decimal(low["init_share"]) < Decimal(high["init_share"])  # type: ignore[arg-type]
+    assert high["cold_starts_per_month"] == 400_000
+    assert high["snapstart"]["billing"] == "charged"  # type: ignore[index]
+    assert priced(cat).to_json()["cold_starts"] is None  # no cold share given: nothing said
+    with pytest.raises(InputError, match="cold share"):
+        ColdStartProfile.from_share(1.5, region=REGION, arch="x86_64", memory_mb=512,
+                                    monthly_invocations=1, billed_avg_ms=Decimal(1),
+                                    init_avg_ms=None)  # fmt: skip

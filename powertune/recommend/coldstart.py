@@ -85,6 +85,16 @@ class ColdStartProfile:
     ephemeral_mb: int = 512
     snapstart_versions: int = 1  # published versions kept active (each pays the cache)
 
+    @classmethod
+    def from_share(cls, cold_share: float | Decimal, **fields: Any) -> ColdStartProfile:
+        """A profile from a cold share (e.g. ``--cold-share``) rather than record counts."""
+        share = Decimal(repr(cold_share)) if isinstance(cold_share, float) else cold_share
+        if not Decimal(0) <= share <= 1:
+            raise InputError(f"cold share must be within [0, 1], got {cold_share}")
+        scale = 1_000_000
+        cold = int((share * scale).to_integral_value())
+        return cls(reports=scale, cold_starts=cold, **fields)
+
     @property
     def cold_share(self) -> Decimal:
         return Decimal(self.cold_starts) / Decimal(self.reports) if self.reports else Decimal(0)

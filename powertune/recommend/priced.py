@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from powertune.recommend.architecture import ArchitectureComparison, arm64_compare, arm64_estimate
+from powertune.recommend.coldstart import ColdStartAdvice, ColdStartProfile, cold_start_advice
 from powertune.recommend.fargate import FargateOption, fargate_alternative
 from powertune.recommend.headroom import headroom_warning
 from powertune.recommend.logs import LogsOption, log_costs
@@ -44,6 +45,7 @@ class PricedRecommendation:
     logs: LogsOption | None
     unavailable: dict[str, str] = field(default_factory=dict)  # alternative -> why not priced
     managed_instances: ManagedInstancesComparison | None = None
+    cold_starts: ColdStartAdvice | None = None
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -65,6 +67,7 @@ class PricedRecommendation:
             "fargate": self.fargate,
             "logs": self.logs,
             "managed_instances": self.managed_instances,
+            "cold_starts": self.cold_starts,
         }[name]
         if option is not None:
             return dict(option.to_json())
@@ -91,6 +94,7 @@ class PricedRecommendation:
             "fargate": None if self.fargate is None else self.fargate.to_json(),
             "logs": None if self.logs is None else self.logs.to_json(),
             "managed_instances": self.alternative_json("managed_instances"),
+            "cold_starts": self.alternative_json("cold_starts"),
             "unavailable": dict(self.unavailable),
         }
 
@@ -114,10 +118,13 @@ def price_recommendation(
     arm64_twin: Arm64Twin | None = None,
     log_bytes_per_invocation: float | None = None,
     log_retention_days: int | None = None,
+    cold_start: ColdStartProfile | None = None,
 ) -> PricedRecommendation:
     """Price the recommendation for a month of ``monthly_invocations`` (None: unknown traffic).
 
-    ``log_retention_days=None`` means the log group never expires (the default for the groups
+    ``cold_start`` (the cold share and INIT at the recommended size) adds the cold-start
+    advice (``recommend.coldstart``). ``log_retention_days=None`` means the log group never
+    expires (the default for the groups
     Lambda creates). Unknown pricing keys for the function's own region and architecture still
     raise: without a Lambda price there is no recommendation in dollars at all.
     """
@@ -225,6 +232,8 @@ def price_recommendation(
         except UnknownPricingKey as exc:
             unavailable["managed_instances"] = str(exc)
 
+    advice = None if cold_start is None else cold_start_advice(catalog, cold_start)
+
     return PricedRecommendation(
         monthly=monthly,
         headroom_warning=headroom_warning(recommended_memory_mb, peak_max_memory_used_mb),
@@ -233,4 +242,5 @@ def price_recommendation(
         logs=logs,
         unavailable=unavailable,
         managed_instances=managed,
+        cold_starts=advice,
     )

@@ -270,8 +270,8 @@ class Alternative:
 
 @dataclass(frozen=True, kw_only=True)
 class Recommendation:
-    """The size to use and why; arm64/fargate/logs/managed_instances are recommend's open
-    objects."""
+    """The size to use and why; arm64/fargate/logs/managed_instances/cold_starts are
+    recommend's open objects."""
 
     strategy: str
     memory_mb: int
@@ -289,6 +289,7 @@ class Recommendation:
     fargate: dict[str, Any] | None = None
     logs: dict[str, Any] | None = None
     managed_instances: dict[str, Any] | None = None  # recommend/managed.py's comparison
+    cold_starts: dict[str, Any] | None = None  # recommend/coldstart.py's advice
 
 
 @dataclass(frozen=True, kw_only=True)
