@@ -243,3 +243,34 @@ def test_a_replay_with_cold_rows_puts_the_cold_start_advice_in_the_result(tmp_pa
     assert high["cold_starts_per_month"] == 1_000_000
     # 20% cold with a 1.5-1.8 s INIT: the p99 is a cold start's
     assert high["p99_basis"] == "estimated" and high["p99_with_cold_ms"] > 1500  # type: ignore[operator]
+
+
+def test_the_pc_count_is_the_cheapest_of_all_counts_up_to_the_one_that_serves_99pct(
+    cat: Catalog,
+) -> None:
+    from pricing.cost import provisioned_month_cost
+
+    busy = profile(
+        memory_mb=2048, monthly_invocations=86_400, duration_avg_ms=600_000.0,
+        billed_avg_ms=D(600_000) + D("0.08") * D(1500),
+    )  # fmt: skip
+    pc = cold_start_advice(cat, busy).provisioned
+    assert pc is not None
+
+    def month(n: int) -> Decimal:
+        spill = erlang_b(n, 20.0)
+        served = (D(86_400) * D(repr(1 - spill))).to_integral_value()
+        return provisioned_month_cost(
+            cat, region="us-east-1", arch="x86_64", memory_mb=2048, concurrency=n,
+            hours=D(720), invocations=86_400, billed_ms_avg=busy.billed_avg_ms,
+            provisioned_invocations=served, provisioned_billed_ms=busy.warm_billed_ms,
+        ).total_usd  # fmt: skip
+
+    every = {n: month(n) for n in range(1, pc.environments_for_all + 1)}
+    assert pc.concurrency == min(every, key=lambda n: every[n])
+    assert pc.monthly_usd == every[pc.concurrency]
+    assert (
+        erlang_b(pc.environments_for_all, 20.0)
+        <= 0.01
+        < erlang_b(pc.environments_for_all - 1, 20.0)
+    )

@@ -377,10 +377,12 @@ def _provisioned(
         raise _NotApplicable("no mean duration: concurrency unknown")
     average = Decimal(monthly) * Decimal(repr(duration)) / MS_PER_MONTH
     load = float(average)
-    # Fewest environments that serve all but SPILL_TARGET of the invocations.
-    enough = 1
-    while erlang_b(enough, load) > SPILL_TARGET and enough < MAX_PC:
+    # Fewest environments that serve all but SPILL_TARGET of the invocations (the loss
+    # formula's recursion, one step per environment added).
+    enough, blocked = 1, load / (1 + load)
+    while blocked > SPILL_TARGET and enough < MAX_PC:
         enough += 1
+        blocked = load * blocked / (enough + load * blocked)
     if profile.peak_concurrency is not None:
         enough = max(enough, math.ceil(profile.peak_concurrency))
     share = profile.cold_share
@@ -402,9 +404,22 @@ def _provisioned(
         )
         return estimate.total_usd, spill, list(estimate.notes)
 
-    # The cheapest N up to ``enough`` (fewer environments spill more onto on-demand).
-    costs = {n: month(n) for n in range(1, enough + 1)}
-    concurrency = min(costs, key=lambda n: (costs[n][0], -n))
+    # The cheapest N up to ``enough`` (fewer environments spill more onto on-demand). The month
+    # is convex in N (each environment added serves fewer of the spilled invocations), so the
+    # first N whose successor costs no less is the cheapest: found by bisection.
+    costs: dict[int, tuple[Decimal, float, list[str]]] = {}
+
+    def cost(n: int) -> Decimal:
+        if n not in costs:
+            costs[n] = month(n)
+        return costs[n][0]
+
+    lo, hi = 1, enough
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if cost(mid + 1) >= cost(mid) else (mid + 1, hi)
+    concurrency = lo
+    cost(enough)
     total, spill, notes = costs[concurrency]
     notes.append(
         f"Poisson arrivals at mean concurrency {load:.2f}: {concurrency} environment(s) serve "
