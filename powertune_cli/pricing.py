@@ -209,7 +209,13 @@ def show(
     --coverage, which rate kinds are known in which region."""
     cat = catalog_from_option(catalog)
     if show_coverage:
-        _print_coverage(cat, [region] if region is not None else all_regions(cat), fmt)
+        known = all_regions(cat)
+        if region is not None and region not in known:
+            raise InputError(
+                f"no prices at all for region {region!r} in pricing catalog {cat.version}; "
+                f"known: {', '.join(known)}"
+            )
+        _print_coverage(cat, [region] if region is not None else known, fmt)
         return
     if fmt is CoverageFormat.markdown:
         raise InputError("--format markdown needs --coverage")

@@ -129,6 +129,12 @@ def test_managed_instances_example_high_throughput_api() -> None:
           "--requests=1", "--discount-pct=101"], "discount percentage must be 0-100"),
         (["managed-instances", "--instance-type=m7g.xlarge", "--instance-hours=1",
           "--requests=1", "--discount-pct=10", "--discounted-hourly-usd=0.1"], "not both"),
+        (["managed-instances", "--instance-type=m7g.xlarge", "--instance-hours=-1",
+          "--requests=1"], "--instance-hours must be a number >= 0"),
+        (["estimate", "--memory=1024", "--duration-ms=1", "--invocations=1", "--snapstart",
+          "--snapstart-active-hours=1", "--restore-rate=lots"], "--restore-rate must be a number"),
+        (["show", "--coverage", "--region=xx-nowhere-1"], "no prices at all for region"),
+        (["show", "--format=markdown"], "--format markdown needs --coverage"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2(args: list[str], fragment: str) -> None:
