@@ -25,12 +25,19 @@ from pricing.cost import (
     CENT,
     Estimate,
     fargate_cost,
+    managed_instances_cost,
     money_str,
     monthly_lambda_cost,
+    provisioned_month_cost,
+    snapstart_billing,
+    snapstart_cost,
 )
+from pricing.coverage import Cell, all_regions, coverage, coverage_markdown
 from pricing.errors import PricingInputError
 
-app = typer.Typer(help="The pricing catalog and cost estimates (Lambda, Fargate, logs).")
+app = typer.Typer(
+    help="The pricing catalog and cost estimates (Lambda, Fargate, logs, Managed Instances)."
+)
 
 CATALOG_HELP = (
     "A pricing catalog file (from `powertune pricing refresh`); default: the packaged one."
@@ -40,6 +47,12 @@ CATALOG_HELP = (
 class OutputFormat(str, Enum):
     table = "table"
     json = "json"
+
+
+class CoverageFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
 
 
 def catalog_option() -> Any:
@@ -101,11 +114,19 @@ def _print_estimate(title: str, estimate: Estimate, caption: str) -> None:
 
 
 # -- show -------------------------------------------------------------------------------------
+def _unknown_reason(cat: Catalog, region: str, arch: str, meter: str) -> str | None:
+    try:
+        cat.lambda_rate(region, arch, meter)
+    except PricingInputError as exc:
+        return str(exc)
+    return None
+
+
 def _rate_json(cat: Catalog, region: str, arch: str, meter: str) -> dict[str, Any] | None:
     try:
         rate = cat.lambda_rate(region, arch, meter)
     except PricingInputError:
-        return None  # unknown is null, never 0
+        return None  # unknown is null, never 0; the reason goes under "unknown"
     return {
         "unit": rate.unit,
         "tiers": [
@@ -122,26 +143,95 @@ def _rate_json(cat: Catalog, region: str, arch: str, meter: str) -> dict[str, An
     }
 
 
+def _print_coverage(cat: Catalog, regions: list[str], fmt: CoverageFormat) -> None:
+    cells = coverage(cat, regions)
+    if fmt is CoverageFormat.markdown:
+        sys.stdout.write(coverage_markdown(cells))
+        return
+    if fmt is CoverageFormat.json:
+        _print_json(
+            {
+                "catalog_version": cat.version,
+                "cells": [
+                    {
+                        "region": c.region,
+                        "kind": c.kind,
+                        "status": c.label(),
+                        "source": None if c.rate is None else c.rate.source,
+                        "as_of": None if c.rate is None else c.rate.as_of,
+                        "reason": c.reason,
+                    }
+                    for c in cells
+                ],
+            }
+        )
+        return
+    groups = ["lambda x86_64", "lambda arm64", "logs", "fargate", "savings plan", "managed inst"]
+    table = Table(
+        title=f"Region coverage, catalog {cat.version} (known/kinds; * = some marked verify)"
+    )
+    table.add_column("region")
+    for group in groups:
+        table.add_column(group, justify="right")
+    for r in regions:
+        row = [r]
+        for group in groups:
+            mine = [c for c in cells if c.region == r and _group(c) == group]
+            known = sum(1 for c in mine if c.known)
+            star = "*" if any(c.rate is not None and c.rate.verify for c in mine) else ""
+            row.append(f"{known}/{len(mine)}{star}")
+        table.add_row(*row)
+    console = Console()
+    console.print(table)
+    console.print('unknown means the comparison says so ("unknown in REGION"), never $0')
+
+
+def _group(cell: Cell) -> str:
+    for prefix in ("lambda x86_64", "lambda arm64", "logs", "fargate", "savings plan"):
+        if cell.kind.startswith(prefix):
+            return prefix
+    return "managed inst"
+
+
 @app.command("show")
 @handle_errors
 def show(
     region: str | None = typer.Option(None, "--region", help="One region (default: all)."),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    fmt: CoverageFormat = typer.Option(
+        CoverageFormat.table, "--format", help="table or json (markdown: --coverage only)."
+    ),
+    show_coverage: bool = typer.Option(
+        False, "--coverage", help="Which rate kinds are known in which region."
+    ),
     catalog: str | None = catalog_option(),
 ) -> None:
     """Show prices per region: Lambda by architecture (table and JSON), plus Fargate and
-    CloudWatch Logs rates (JSON), each with its source, as-of date and verify flag."""
+    CloudWatch Logs rates (JSON), each with its source, as-of date and verify flag; with
+    --coverage, which rate kinds are known in which region."""
     cat = catalog_from_option(catalog)
+    if show_coverage:
+        known = all_regions(cat)
+        if region is not None and region not in known:
+            raise InputError(
+                f"no prices at all for region {region!r} in pricing catalog {cat.version}; "
+                f"known: {', '.join(known)}"
+            )
+        _print_coverage(cat, [region] if region is not None else known, fmt)
+        return
+    if fmt is CoverageFormat.markdown:
+        raise InputError("--format markdown needs --coverage")
     regions = cat.regions()
     if region is not None:
         cat.lambda_region(region)  # raises UnknownPricingKey naming the known regions
         regions = [region]
-    if fmt is OutputFormat.json:
+    if fmt is CoverageFormat.json:
         raw = cat.to_json()
         wanted = (
             set(regions)
             if region is not None
-            else set(cat.fargate_regions()) | set(raw["logs"]["regions"])
+            else set(cat.fargate_regions())
+            | set(raw["logs"]["regions"])
+            | set(cat.managed_instance_regions())
         )
         _print_json(
             {
@@ -157,6 +247,22 @@ def show(
                 },
                 "fargate": {r: v for r, v in raw["fargate"]["regions"].items() if r in wanted},
                 "logs": {r: v for r, v in raw["logs"]["regions"].items() if r in wanted},
+                "managed_instances": {
+                    r: v
+                    for r, v in raw.get("managed_instances", {}).get("regions", {}).items()
+                    if r in wanted
+                },
+                "unknown": {
+                    r: {
+                        a: {
+                            m: why
+                            for m in LAMBDA_METERS
+                            if (why := _unknown_reason(cat, r, a, m)) is not None
+                        }
+                        for a in ARCHITECTURES
+                    }
+                    for r in regions
+                },
                 "sources": cat.sources,
             }
         )
@@ -174,7 +280,9 @@ def show(
                 a,
                 money_str(duration.first) + ("*" if duration.verify else ""),
                 money_str(requests.first * 1_000_000) + ("*" if requests.verify else ""),
-                "unknown" if pc is None else pc["tiers"][0]["usd"] + ("*" if pc["verify"] else ""),
+                f"unknown in {r}"
+                if pc is None
+                else pc["tiers"][0]["usd"] + ("*" if pc["verify"] else ""),
             )
     Console().print(table)
 
@@ -210,24 +318,113 @@ def estimate(
     log_retention_months: int | None = typer.Option(
         None, "--log-retention-months", min=1, help="Log retention (default: never expire)."
     ),
+    provisioned_concurrency: int | None = typer.Option(
+        None, "--provisioned-concurrency", min=1, help="Provisioned concurrency configured."
+    ),
+    provisioned_hours: str | None = typer.Option(
+        None, "--provisioned-hours", help="Hours a month it is configured (5-minute steps)."
+    ),
+    provisioned_invocations: str | None = typer.Option(
+        None,
+        "--provisioned-invocations",
+        help="Of --invocations, those served by provisioned concurrency (default: all).",
+    ),
+    provisioned_duration_ms: str | None = typer.Option(
+        None,
+        "--provisioned-duration-ms",
+        help="Average billed ms of those (default: --duration-ms).",
+    ),
+    snapstart: bool = typer.Option(False, "--snapstart", help="Add SnapStart cache + restores."),
+    snapstart_active_hours: str | None = typer.Option(
+        None,
+        "--snapstart-active-hours",
+        help="Hours the SnapStart version is active this month (3-hour minimum).",
+    ),
+    restore_rate: str | None = typer.Option(
+        None, "--restore-rate", help="Share of invocations restored from the snapshot (0-1)."
+    ),
+    runtime: str | None = typer.Option(
+        None,
+        "--runtime",
+        help="Runtime id (python3.12, java21, dotnet8): Java managed runtimes pay no SnapStart.",
+    ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
     catalog: str | None = catalog_option(),
 ) -> None:
-    """Monthly cost of an on-demand Lambda workload (free tier applied unless --no-free-tier)."""
+    """Monthly cost of a Lambda workload: on demand, or with provisioned concurrency
+    (--provisioned-*), plus SnapStart (--snapstart). Free tier applied unless --no-free-tier."""
     cat = catalog_from_option(catalog)
-    result = monthly_lambda_cost(
-        cat,
-        region=region,
-        arch=arch,
-        memory_mb=memory,
-        billed_ms_avg=parse_decimal(duration_ms, "--duration-ms"),
-        invocations=parse_decimal(invocations, "--invocations"),
-        ephemeral_mb=ephemeral_mb,
-        free_tier=free_tier,
-        savings_plan=savings_plan,
-        log_gb=None if log_gb is None else parse_decimal(log_gb, "--log-gb"),
-        log_retention_months=log_retention_months,
-    )
+    billed = parse_decimal(duration_ms, "--duration-ms")
+    count = parse_decimal(invocations, "--invocations")
+    pc_flags = (provisioned_hours, provisioned_invocations, provisioned_duration_ms)
+    if provisioned_concurrency is None and any(f is not None for f in pc_flags):
+        raise InputError(
+            "--provisioned-hours/-invocations/-duration-ms need --provisioned-concurrency N"
+        )
+    snap_flags = (snapstart_active_hours, restore_rate)
+    if not snapstart and any(f is not None for f in snap_flags):
+        raise InputError("--snapstart-active-hours and --restore-rate need --snapstart")
+    if provisioned_concurrency is not None:
+        if provisioned_hours is None:
+            raise InputError("--provisioned-concurrency needs --provisioned-hours H")
+        if log_gb is not None:
+            raise InputError("--log-gb is not priced together with --provisioned-concurrency")
+        result = provisioned_month_cost(
+            cat,
+            region=region,
+            arch=arch,
+            memory_mb=memory,
+            concurrency=provisioned_concurrency,
+            hours=parse_decimal(provisioned_hours, "--provisioned-hours"),
+            invocations=count,
+            billed_ms_avg=billed,
+            provisioned_invocations=None
+            if provisioned_invocations is None
+            else parse_decimal(provisioned_invocations, "--provisioned-invocations"),
+            provisioned_billed_ms=None
+            if provisioned_duration_ms is None
+            else parse_decimal(provisioned_duration_ms, "--provisioned-duration-ms"),
+            free_tier=free_tier,
+            ephemeral_mb=ephemeral_mb,
+            savings_plan=savings_plan,
+        )
+    else:
+        result = monthly_lambda_cost(
+            cat,
+            region=region,
+            arch=arch,
+            memory_mb=memory,
+            billed_ms_avg=billed,
+            invocations=count,
+            ephemeral_mb=ephemeral_mb,
+            free_tier=free_tier,
+            savings_plan=savings_plan,
+            log_gb=None if log_gb is None else parse_decimal(log_gb, "--log-gb"),
+            log_retention_months=log_retention_months,
+        )
+    if snapstart:
+        if snapstart_active_hours is None or restore_rate is None:
+            raise InputError("--snapstart needs --snapstart-active-hours H and --restore-rate F")
+        rate = parse_decimal(restore_rate, "--restore-rate")
+        if rate > 1:
+            raise InputError(f"--restore-rate is a share of invocations (0-1), got {restore_rate}")
+        billing = snapstart_billing(runtime)
+        if billing == "unsupported":
+            raise InputError(f"SnapStart does not support runtime {runtime!r}")
+        if billing == "free":
+            result = Estimate.of(
+                result.items,
+                (*result.notes, f"SnapStart cache and restores are not charged on {runtime}"),
+            )
+        else:
+            result = result + snapstart_cost(
+                cat,
+                region=region,
+                arch=arch,
+                memory_mb=memory,
+                active_hours=parse_decimal(snapstart_active_hours, "--snapstart-active-hours"),
+                restores=count * rate,
+            )
     if fmt is OutputFormat.json:
         _print_json(
             {
@@ -238,6 +435,8 @@ def estimate(
                 "memory_mb": memory,
                 "free_tier": free_tier,
                 "savings_plan": savings_plan,
+                "provisioned_concurrency": provisioned_concurrency,
+                "snapstart": snapstart,
                 **result.to_json(),
             }
         )
@@ -247,6 +446,71 @@ def estimate(
         f"Lambda {memory} MB {arch} in {region}, per month",
         result,
         f"catalog {cat.version}; {free}; exact values in --format json",
+    )
+
+
+# -- managed instances ------------------------------------------------------------------------
+@app.command("managed-instances")
+@handle_errors
+def managed_instances(
+    instance_type: str = typer.Option(..., "--instance-type", help="EC2 type, e.g. m7g.xlarge."),
+    instance_hours: str = typer.Option(
+        ..., "--instance-hours", help="Instance-hours a month (all instances together)."
+    ),
+    requests: str = typer.Option(..., "--requests", help="Requests a month."),
+    discount_pct: str | None = typer.Option(
+        None,
+        "--discount-pct",
+        help="Savings Plan / Reserved Instance discount on the EC2 price, in percent.",
+    ),
+    discounted_hourly_usd: str | None = typer.Option(
+        None,
+        "--discounted-hourly-usd",
+        help="The hourly rate you pay under a plan (instead of --discount-pct).",
+    ),
+    ec2_hourly_usd: str | None = typer.Option(
+        None,
+        "--ec2-hourly-usd",
+        help="EC2 on-demand hourly rate, for a type or region the catalog lacks.",
+    ),
+    region: str = typer.Option("us-east-1", "--region", help="AWS region."),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    catalog: str | None = catalog_option(),
+) -> None:
+    """Monthly cost of Lambda Managed Instances: requests + EC2 instances + the management
+    fee (a percentage of the EC2 on-demand price); no duration charge."""
+    cat = catalog_from_option(catalog)
+    result = managed_instances_cost(
+        cat,
+        region=region,
+        instance_type=instance_type,
+        instance_hours=parse_decimal(instance_hours, "--instance-hours"),
+        requests=parse_decimal(requests, "--requests"),
+        discount_pct=None
+        if discount_pct is None
+        else parse_decimal(discount_pct, "--discount-pct"),
+        discounted_hourly_usd=None
+        if discounted_hourly_usd is None
+        else parse_decimal(discounted_hourly_usd, "--discounted-hourly-usd"),
+        on_demand_hourly_usd=None
+        if ec2_hourly_usd is None
+        else parse_decimal(ec2_hourly_usd, "--ec2-hourly-usd", positive=True),
+    )
+    if fmt is OutputFormat.json:
+        _print_json(
+            {
+                "catalog_version": cat.version,
+                "currency": cat.currency,
+                "region": region,
+                "instance_type": instance_type,
+                **result.to_json(),
+            }
+        )
+        return
+    _print_estimate(
+        f"Lambda Managed Instances on {instance_type} in {region}, per month",
+        result,
+        f"catalog {cat.version}; no duration charge; exact values in --format json",
     )
 
 

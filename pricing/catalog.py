@@ -103,6 +103,17 @@ class Rate:
         )
 
 
+@dataclass(frozen=True)
+class InstanceType:
+    """An EC2 instance type for Lambda Managed Instances: its size and on-demand hourly rate."""
+
+    name: str
+    architecture: str
+    vcpu: int
+    memory_gib: Decimal
+    on_demand: Rate
+
+
 def _known(names: Iterable[str]) -> str:
     names = sorted(names)
     return ", ".join(names) if names else "none"
@@ -165,8 +176,8 @@ class Catalog:
                 r for r, a in self._data["lambda"]["regions"].items() if meter in a.get(arch, {})
             ]
             raise UnknownPricingKey(
-                f"no Lambda {meter.replace('_', ' ')} price for {arch} in {region} in pricing "
-                f"catalog {self.version} (known in: {_known(where)}); {REFRESH_HINT}"
+                f"Lambda {meter.replace('_', ' ')} price for {arch} unknown in {region} in "
+                f"pricing catalog {self.version} (known in: {_known(where)}); {REFRESH_HINT}"
             )
         return self._rate(("lambda", region, arch, meter), meters[meter])
 
@@ -187,15 +198,15 @@ class Catalog:
         regions = self._data["fargate"]["regions"]
         if region not in regions:
             raise UnknownPricingKey(
-                f"unknown region {region!r} for Fargate in pricing catalog {self.version}; "
-                f"known: {_known(regions)}"
+                f"Fargate prices unknown in {region} (unknown region {region!r} for Fargate in "
+                f"pricing catalog {self.version}; known: {_known(regions)})"
             )
         entry = regions[region].get(platform)
         if entry is None or meter not in entry:
             where = [r for r, p in regions.items() if meter in p.get(platform, {})]
             raise UnknownPricingKey(
-                f"no Fargate {platform} {meter.replace('_', ' ')} price in {region} in pricing "
-                f"catalog {self.version} (known in: {_known(where)})"
+                f"Fargate {platform} {meter.replace('_', ' ')} price unknown in {region} in "
+                f"pricing catalog {self.version} (known in: {_known(where)})"
             )
         return self._rate(("fargate", region, platform, meter), entry[meter])
 
@@ -205,8 +216,8 @@ class Catalog:
         if raw is None:
             where = [r for r, p in regions.items() if "ephemeral_gb_hour" in p]
             raise UnknownPricingKey(
-                f"no Fargate ephemeral storage price in {region} in pricing catalog {self.version} "
-                f"(known in: {_known(where)})"
+                f"Fargate ephemeral storage price unknown in {region} in pricing catalog "
+                f"{self.version} (known in: {_known(where)})"
             )
         return self._rate(("fargate", region, "ephemeral"), raw)
 
@@ -243,12 +254,12 @@ class Catalog:
         regions = self._data["logs"]["regions"]
         if region not in regions:
             raise UnknownPricingKey(
-                f"unknown region {region!r} for CloudWatch Logs in pricing catalog {self.version}; "
-                f"known: {_known(regions)}"
+                f"CloudWatch Logs prices unknown in {region} (unknown region {region!r} for "
+                f"CloudWatch Logs in pricing catalog {self.version}; known: {_known(regions)})"
             )
         if meter not in regions[region]:
             raise UnknownPricingKey(
-                f"no CloudWatch Logs {meter.replace('_', ' ')} price in {region} in pricing "
+                f"CloudWatch Logs {meter.replace('_', ' ')} price unknown in {region} in pricing "
                 f"catalog {self.version}; known: {_known(regions[region])}"
             )
         return self._rate(("logs", region, meter), regions[region][meter])
@@ -256,6 +267,50 @@ class Catalog:
     @property
     def logs_free_tier_gb(self) -> Decimal:
         return Decimal(self._data["logs"]["free_tier_gb"])
+
+    # -- Lambda Managed Instances -----------------------------------------------------------
+    def managed_instance_regions(self) -> list[str]:
+        return sorted(self._data.get("managed_instances", {}).get("regions", {}))
+
+    def managed_instance_types(self, region: str) -> list[str]:
+        return sorted(self._data.get("managed_instances", {}).get("regions", {}).get(region, {}))
+
+    def managed_instance(self, region: str, instance_type: str) -> InstanceType:
+        """An EC2 instance type Lambda Managed Instances can run on, with its on-demand rate."""
+        regions = self._data.get("managed_instances", {}).get("regions", {})
+        entry = regions.get(region, {}).get(instance_type)
+        if entry is None:
+            where = [r for r, types in regions.items() if instance_type in types]
+            raise UnknownPricingKey(
+                f"EC2 price for {instance_type} unknown in {region} in pricing catalog "
+                f"{self.version} (known in: {_known(where)}; types known in {region}: "
+                f"{_known(regions.get(region, {}))}); pass its hourly rate with --ec2-hourly-usd"
+            )
+        return InstanceType(
+            name=instance_type,
+            architecture=str(entry["architecture"]),
+            vcpu=int(entry["vcpu"]),
+            memory_gib=Decimal(entry["memory_gib"]),
+            on_demand=self._rate(("mi", region, instance_type), entry["ec2_on_demand"]),
+        )
+
+    @property
+    def managed_instance_fee_pct(self) -> Decimal:
+        """The management fee, a percentage of the EC2 on-demand price."""
+        section = self._data.get("managed_instances")
+        if section is None:
+            raise UnknownPricingKey(
+                f"no Lambda Managed Instances prices in pricing catalog {self.version}"
+            )
+        return Decimal(section["management_fee_pct"])
+
+    def managed_instance_requests_rate(self) -> Rate:
+        section = self._data.get("managed_instances")
+        if section is None:
+            raise UnknownPricingKey(
+                f"no Lambda Managed Instances prices in pricing catalog {self.version}"
+            )
+        return self._rate(("mi", "requests"), section["requests"])
 
     # -- Savings Plans ----------------------------------------------------------------------
     def savings_plans(self) -> list[str]:
@@ -273,7 +328,7 @@ class Catalog:
         raw = entry.get(region, {}).get(arch, {}).get("duration")
         if raw is None:
             raise UnknownPricingKey(
-                f"no Lambda rate for savings plan {plan} ({arch}) in {region}; known regions: "
+                f"Lambda rate for savings plan {plan} ({arch}) unknown in {region}; known regions: "
                 f"{_known(r for r, a in entry.items() if arch in a)}"
             )
         return self._rate(("sp", plan, "lambda", region, arch), raw)
@@ -284,7 +339,7 @@ class Catalog:
         if raw is None:
             known = [r for r, p in entry.items() if platform in p]
             raise UnknownPricingKey(
-                f"no Fargate {platform} rate for savings plan {plan} in {region} in pricing "
+                f"Fargate {platform} rate for savings plan {plan} unknown in {region} in pricing "
                 f"catalog {self.version} (known regions: {_known(known)}); {REFRESH_HINT}"
             )
         return self._rate(("sp", plan, "fargate", region, platform, meter), raw)

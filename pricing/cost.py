@@ -31,11 +31,15 @@ __all__ = [
     "gb_seconds",
     "invocation_cost",
     "log_cost",
+    "managed_instances_cost",
     "money_str",
     "monthly_lambda_cost",
+    "provisioned_break_even_utilisation",
     "provisioned_concurrency_cost",
+    "provisioned_month_cost",
     "request_price",
     "savings_plans",
+    "snapstart_billing",
     "snapstart_cost",
 ]
 
@@ -426,8 +430,79 @@ def provisioned_concurrency_cost(
             pd.first * ratio,
             note,
         )
-        bill.add("requests", count, "requests", request_price(cat, region, arch))
+        bill.add("requests (provisioned)", count, "requests", request_price(cat, region, arch))
         return bill.estimate()
+
+
+def provisioned_month_cost(
+    cat: Catalog,
+    *,
+    region: str,
+    arch: str,
+    memory_mb: int,
+    concurrency: int,
+    hours: Decimal,
+    invocations: int | Decimal,
+    billed_ms_avg: Decimal,
+    provisioned_invocations: int | Decimal | None = None,
+    provisioned_billed_ms: Decimal | None = None,
+    free_tier: bool = False,
+    ephemeral_mb: int = INCLUDED_EPHEMERAL_MB,
+    savings_plan: str | None = None,
+) -> Estimate:
+    """A month with provisioned concurrency: of ``invocations``, ``provisioned_invocations``
+    (default: all) run on the provisioned environments at ``provisioned_billed_ms`` (default:
+    ``billed_ms_avg``); the rest run on demand at ``billed_ms_avg``, where ``free_tier``
+    applies as in AWS's Provisioned Concurrency Example 1."""
+    total = _dec(invocations, "invocations")
+    served = total if provisioned_invocations is None else _dec(provisioned_invocations, "PC")
+    if served > total:
+        raise InvalidPricingInput(
+            f"provisioned invocations ({served}) exceed the month's invocations ({total})"
+        )
+    provisioned = provisioned_concurrency_cost(
+        cat,
+        region=region,
+        arch=arch,
+        memory_mb=memory_mb,
+        concurrency=concurrency,
+        hours=hours,
+        invocations=served,
+        billed_ms_avg=billed_ms_avg if provisioned_billed_ms is None else provisioned_billed_ms,
+        savings_plan=savings_plan,
+    )
+    on_demand = monthly_lambda_cost(
+        cat,
+        region=region,
+        arch=arch,
+        memory_mb=memory_mb,
+        billed_ms_avg=billed_ms_avg,
+        invocations=total - served,
+        ephemeral_mb=ephemeral_mb,
+        free_tier=free_tier,
+        savings_plan=savings_plan,
+    )
+    notes: list[str] = []
+    if free_tier:
+        notes.append(
+            "free tier applied to the on-demand part, as AWS's Provisioned Concurrency Example 1 "
+            "does (the page also says it does not apply to functions with provisioned "
+            "concurrency: use --no-free-tier for that reading)"
+        )
+    return Estimate.of(
+        provisioned.items + on_demand.items, provisioned.notes + on_demand.notes + tuple(notes)
+    )
+
+
+def provisioned_break_even_utilisation(cat: Catalog, region: str, arch: str) -> Decimal | None:
+    """The share of its provisioned GB-s an environment must be busy for provisioned concurrency
+    to cost no more than on demand (first tier): PC rate / (on-demand rate - provisioned duration
+    rate); about 0.6 in us-east-1. None when the provisioned duration rate is not lower."""
+    with _exact():
+        pc = cat.lambda_rate(region, arch, "provisioned_concurrency").first
+        pd = cat.lambda_rate(region, arch, "provisioned_duration").first
+        on_demand = duration_price(cat, region, arch)
+        return None if on_demand <= pd else pc / (on_demand - pd)
 
 
 def snapstart_cost(
@@ -441,7 +516,7 @@ def snapstart_cost(
 ) -> Estimate:
     """SnapStart cache (per GB-s the version is active, 3-hour minimum) and restores (per GB).
 
-    Not for Java managed runtimes, where SnapStart is free: do not call it for them.
+    Not for Java managed runtimes, where SnapStart is free: see :func:`snapstart_billing`.
     """
     _check_memory(memory_mb)
     bill = _Bill(cat)
@@ -455,6 +530,93 @@ def snapstart_cost(
         restore = bill.watch(cat.lambda_rate(region, arch, "snapstart_restore"), "SnapStart")
         bill.add("snapstart cache", gb * seconds, "GB-s", cache.first)
         bill.add("snapstart restore", _dec(restores, "restores") * gb, "GB", restore.first)
+        return bill.estimate()
+
+
+SNAPSTART_MIN_VERSIONS = {"java": (11,), "python": (3, 12), "dotnet": (8,)}
+"""Managed runtimes SnapStart supports, from these versions on (Lambda SnapStart docs)."""
+
+
+def _runtime_version(runtime: str, family: str) -> tuple[int, ...] | None:
+    digits = runtime[len(family) :].removesuffix(".al2").removesuffix(".al2023")
+    try:
+        return tuple(int(part) for part in digits.split(".") if part)
+    except ValueError:
+        return None
+
+
+def snapstart_billing(runtime: str | None) -> str:
+    """How SnapStart is billed for a runtime identifier ("python3.12", "java21", "dotnet8"):
+
+    "charged" (cache + restore, Python and .NET), "free" (Java managed runtimes: SnapStart
+    pricing does not apply), "unsupported" (other runtimes, container images, custom runtimes),
+    or "unknown" when the runtime is not known (None).
+    """
+    if runtime is None:
+        return "unknown"
+    for family, minimum in SNAPSTART_MIN_VERSIONS.items():
+        if runtime.startswith(family):
+            version = _runtime_version(runtime, family)
+            if version is None or not version or version < minimum:
+                return "unsupported"
+            return "free" if family == "java" else "charged"
+    return "unsupported"
+
+
+# -- Lambda Managed Instances -----------------------------------------------------------------
+def managed_instances_cost(
+    cat: Catalog,
+    *,
+    region: str,
+    instance_type: str,
+    instance_hours: int | Decimal,
+    requests: int | Decimal,
+    discount_pct: int | Decimal | None = None,
+    discounted_hourly_usd: Decimal | None = None,
+    on_demand_hourly_usd: Decimal | None = None,
+) -> Estimate:
+    """A month of Lambda Managed Instances: requests, the EC2 instances, the management fee.
+
+    There is no duration charge. The management fee is a percentage of the EC2 *on-demand*
+    price whatever the instances cost you; a Savings Plan or Reserved Instance discount
+    (``discount_pct``, or the plan's own hourly rate ``discounted_hourly_usd``) lowers the
+    instance line only. ``on_demand_hourly_usd`` prices an instance type the catalog lacks.
+    """
+    if discount_pct is not None and discounted_hourly_usd is not None:
+        raise InvalidPricingInput(
+            "give a discount percentage or a discounted hourly rate, not both"
+        )
+    bill = _Bill(cat)
+    with _exact():
+        hours = _dec(instance_hours, "instance hours")
+        count = _dec(requests, "requests")
+        if on_demand_hourly_usd is not None:
+            on_demand = _dec(on_demand_hourly_usd, "EC2 on-demand hourly rate")
+            bill.notes.append(f"EC2 on-demand rate for {instance_type} given, not from the catalog")
+        else:
+            instance = cat.managed_instance(region, instance_type)
+            on_demand = bill.watch(instance.on_demand, f"EC2 {instance_type}").first
+        rate, label = on_demand, f"EC2 {instance_type} (on demand)"
+        if discount_pct is not None:
+            pct = _dec(discount_pct, "discount percentage")
+            if pct > 100:
+                raise InvalidPricingInput(f"discount percentage must be 0-100, got {pct}")
+            rate = on_demand * (100 - pct) / 100
+            label = f"EC2 {instance_type} ({money_str(pct)}% discount)"
+        elif discounted_hourly_usd is not None:
+            rate = _dec(discounted_hourly_usd, "discounted hourly rate")
+            label = f"EC2 {instance_type} (discounted rate)"
+        requests_rate = bill.watch(cat.managed_instance_requests_rate(), "Managed Instances")
+        bill.add("requests", count, "requests", requests_rate.first)
+        bill.add(label, hours, "instance-hours", rate)
+        fee_pct = cat.managed_instance_fee_pct
+        bill.add(
+            "management fee",
+            hours,
+            "instance-hours",
+            on_demand * fee_pct / 100,
+            f"{money_str(fee_pct)}% of the EC2 on-demand price",
+        )
         return bill.estimate()
 
 

@@ -124,7 +124,11 @@ def test_show_json_has_tiers_sources_and_null_for_unknown() -> None:
     data = json.loads(result.stdout)
     x86 = data["lambda"]["us-east-2"]["x86_64"]
     assert [t["to"] for t in x86["duration"]["tiers"]] == ["6000000000", "15000000000", None]
-    assert x86["provisioned_concurrency"] is None  # unknown is null, never 0
+    arm = data["lambda"]["us-east-2"]["arm64"]
+    assert x86["provisioned_concurrency"]["tiers"][0]["usd"] == "0.0000041667"
+    assert arm["provisioned_concurrency"] is None  # unknown is null, never 0
+    reason = data["unknown"]["us-east-2"]["arm64"]["provisioned_concurrency"]
+    assert reason.startswith("Lambda provisioned concurrency price for arm64 unknown in us-east-2")
     assert "lambda-pricing-page" in data["sources"]
     assert "compute-1yr-no-upfront" in data["savings_plans"]
     assert data["fargate"] == {} and data["logs"] == {}  # none known for us-east-2

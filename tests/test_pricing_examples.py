@@ -2,7 +2,8 @@
 
 Sources (US East, N. Virginia, as published in 2026):
 - Lambda: https://aws.amazon.com/lambda/pricing/ (sections "Lambda Ephemeral Storage Pricing",
-  "Provisioned Concurrency Pricing", "SnapStart Pricing", "Lambda Durable Functions Pricing").
+  "Provisioned Concurrency Pricing", "SnapStart Pricing", "Lambda Durable Functions Pricing",
+  "Lambda Managed Instances").
 - Fargate: https://aws.amazon.com/fargate/pricing/ ("Pricing Examples" 1-4).
 - CloudWatch: https://aws.amazon.com/cloudwatch/pricing/ (logs examples: "monitoring with logs"
   and the vended VPC flow logs example with 1 TB = 1,024 GB).
@@ -20,6 +21,7 @@ from pricing.cost import (
     Estimate,
     fargate_cost,
     log_cost,
+    managed_instances_cost,
     monthly_lambda_cost,
     provisioned_concurrency_cost,
     snapstart_cost,
@@ -141,7 +143,7 @@ def test_provisioned_concurrency_example_1_mobile_launch(cat: Catalog) -> None:
     assert cents(provisioned.item("duration (provisioned)").usd) == D("0.73")
     assert cents(on_demand.item("duration").usd) == D("0.83")
     total: Estimate = provisioned + on_demand
-    requests = sum(i.usd for i in total.items if i.name == "requests")
+    requests = sum(i.usd for i in total.items if i.name.startswith("requests"))
     assert cents(requests) == D("0.40")
     assert total.rounded_total == D("19.96")
 
@@ -161,7 +163,7 @@ def test_provisioned_concurrency_example_2_cyber_monday(cat: Catalog) -> None:
     )
     assert cents(est.item("provisioned concurrency").usd) == D("10.08")
     assert cents(est.item("duration (provisioned)").usd) == D("21.78")
-    assert cents(est.item("requests").usd) == D("0.40")
+    assert cents(est.item("requests (provisioned)").usd) == D("0.40")
     assert est.rounded_total == D("32.26")
 
 
@@ -296,3 +298,29 @@ def test_cloudwatch_example_vended_flow_logs_72_tb(cat: Catalog) -> None:
     assert cents(sum(i.usd for i in ingestion)) == D("13414.40")
     assert cents(est.item("log storage").usd) == D("921.60")
     assert est.rounded_total == D("14336.00")
+
+
+def test_managed_instances_example_high_throughput_api(cat: Catalog) -> None:
+    """Lambda pricing page, Lambda Managed Instances "High-throughput API service": 100M
+    requests → $20; m7g.xlarge ($0.1632/h on demand) for ~2,000 instance-hours under a 3-year
+    Compute Savings Plan (72%: the page rounds the rate to $0.0457/h) → $91.40; management fee
+    15% of the on-demand price, $0.02448/h → $48.96; total $160.36. No duration charge."""
+    kwargs = {
+        "region": "us-east-1",
+        "instance_type": "m7g.xlarge",
+        "instance_hours": 2000,
+        "requests": 100_000_000,
+    }
+    est = managed_instances_cost(cat, discounted_hourly_usd=D("0.0457"), **kwargs)
+    assert cents(est.item("requests").usd) == D("20.00")
+    assert cents(est.item("EC2 m7g.xlarge (discounted rate)").usd) == D("91.40")
+    assert est.item("management fee").rate == D("0.02448")
+    assert cents(est.item("management fee").usd) == D("48.96")
+    assert est.rounded_total == D("160.36")
+    assert not any("duration" in i.name for i in est.items)
+    # 72% off the exact on-demand rate is $0.045696/h: one cent under the page's rounded rate.
+    exact = managed_instances_cost(cat, discount_pct=72, **kwargs)
+    assert exact.item("EC2 m7g.xlarge (72% discount)").rate == D("0.045696")
+    assert exact.rounded_total == D("160.35")
+    # The fee is on the on-demand price whatever the discount.
+    assert exact.item("management fee").usd == est.item("management fee").usd

@@ -22,6 +22,7 @@ from powertune.recommend import (
     min_safe_memory_mb,
     monthly_comparison,
 )
+from powertune.recommend.coldstart import ColdStartAdvice, ColdStartProfile, cold_start_advice
 from powertune.recommend.fargate import HOURS_PER_MONTH
 from powertune.recommend.monthly import price_size
 from powertune.results.codec import money, to_plain
@@ -49,6 +50,9 @@ KINDS = (
     "log-class",
     "savings-plan",
     "fargate",
+    "snapstart",
+    "provisioned-concurrency",
+    "lazy-init",
 )
 
 
@@ -458,7 +462,132 @@ def savings_plan(all_facts: Iterable[FunctionFacts], catalog: Any) -> Finding | 
     )
 
 
-_RULES = (over_provisioned, under_provisioned, timeouts, arm64, fargate, log_findings)
+def cold_start_profile(facts: FunctionFacts) -> ColdStartProfile | None:
+    """The cold-start inputs the records hold for a function (None without REPORT records)."""
+    usage, config = facts.usage, facts.config
+    billed = facts.billed_ms
+    if usage is None or billed is None or not usage.reports or usage.shared_log_group:
+        return None
+    return ColdStartProfile(
+        region=config.region,
+        arch=config.architecture,
+        memory_mb=config.memory_mb,
+        monthly_invocations=facts.monthly_invocations,
+        reports=usage.reports,
+        cold_starts=min(usage.cold_starts, usage.reports),
+        billed_avg_ms=billed,
+        init_avg_ms=None
+        if usage.init_avg_ms is None
+        else Decimal(repr(usage.init_avg_ms)).quantize(Decimal("0.001")),
+        init_p99_ms=usage.init_p99_ms,
+        duration_p50_ms=usage.duration_p50_ms,
+        duration_p99_ms=usage.duration_p99_ms,
+        latency_p99_ms=usage.latency_p99_ms,
+        runtime=config.runtime,
+        package_type=config.package_type,
+        peak_concurrency=facts.metrics.concurrency_max,
+        duration_avg_ms=usage.duration_avg_ms,
+        ephemeral_mb=config.ephemeral_mb,
+    )
+
+
+def _cold_details(advice: ColdStartAdvice) -> dict[str, Any]:
+    data = advice.to_json()
+    keys = (
+        *("cold_share", "cold_starts_per_month", "init_billed_ms", "init_monthly_usd"),
+        *("init_share", "p99_warm_ms", "p99_with_cold_ms", "p99_basis"),
+    )
+    return {k: data[k] for k in keys}
+
+
+def _pct(share: Decimal | None) -> str:
+    return "?" if share is None else f"{share * 100:.1f}%"
+
+
+def cold_start_findings(facts: FunctionFacts, catalog: Any) -> list[Finding]:
+    """SnapStart, Provisioned Concurrency and lazy-init findings where they pay, by $/month."""
+    profile = cold_start_profile(facts)
+    if profile is None or profile.cold_starts == 0 or profile.monthly_invocations is None:
+        return []
+    advice = cold_start_advice(catalog, profile)
+    name, found = facts.config.name, []
+    base = _cold_details(advice)
+    p99 = advice.p99_with_cold_ms
+    latency = f"p99 {p99:g} ms with cold starts" if p99 is not None else "p99 unknown"
+    snap = advice.snapstart
+    if snap is not None and snap.saving_usd > 0:
+        after = "" if snap.p99_ms is None else f" -> ~{snap.p99_ms:g} ms"
+        found.append(
+            Finding(
+                function=name,
+                kind="snapstart",
+                monthly_usd=snap.saving_usd,
+                summary=(
+                    f"{_pct(advice.cold_share)} cold starts, INIT {advice.init_billed_ms} ms "
+                    f"({_pct(advice.init_share)} of the bill): SnapStart restores cost less "
+                    f"({latency}{after})"
+                ),
+                estimate=True,
+                command=(
+                    f"aws lambda update-function-configuration --function-name {name} "
+                    "--snap-start ApplyOn=PublishedVersions"
+                ),
+                details={**base, "snapstart": snap.to_json()},
+            )
+        )
+    pc = advice.provisioned
+    if pc is not None and pc.saving_usd > 0:
+        after = "" if pc.p99_ms is None else f" -> {pc.p99_ms:g} ms"
+        found.append(
+            Finding(
+                function=name,
+                kind="provisioned-concurrency",
+                monthly_usd=pc.saving_usd,
+                summary=(
+                    f"{pc.concurrency} provisioned environment(s) all month would be "
+                    f"{_pct(pc.utilisation)} busy (break-even {_pct(pc.break_even_utilisation)})"
+                    f" and cut cold starts from {_pct(advice.cold_share)} to "
+                    f"{_pct(advice.cold_share * pc.spill_share)} ({latency}{after})"
+                ),
+                estimate=True,
+                command=(
+                    f"aws lambda put-provisioned-concurrency-config --function-name {name} "
+                    f"--qualifier LIVE_ALIAS --provisioned-concurrent-executions {pc.concurrency}"
+                ),
+                details={**base, "provisioned_concurrency": pc.to_json()},
+            )
+        )
+    if advice.lazy_init:
+        found.append(
+            Finding(
+                function=name,
+                kind="lazy-init",
+                monthly_usd=advice.lazy_init_usd,
+                summary=(
+                    f"INIT is {_pct(advice.init_share)} of the bill "
+                    f"(${advice.init_monthly_usd:.2f}/month): load modules, clients and models "
+                    "on first use, not at import"
+                ),
+                estimate=True,
+                details={
+                    **base,
+                    "basis": "half of what INIT costs a month, as an assumption: what lazy "
+                    "loading saves is the part of INIT the first request does not need",
+                },
+            )
+        )
+    return found
+
+
+_RULES = (
+    over_provisioned,
+    under_provisioned,
+    timeouts,
+    arm64,
+    fargate,
+    log_findings,
+    cold_start_findings,
+)
 
 
 def find_all(

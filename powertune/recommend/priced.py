@@ -1,9 +1,10 @@
 """Everything item 5 of the recommendation says in dollars, from one call.
 
-``price_recommendation`` runs the monthly comparison, the headroom check and the three
-alternatives (arm64, Fargate, logs). An alternative the catalog has no prices for (Fargate and
-CloudWatch Logs are priced in few regions) or whose inputs are unknown is left out with a
-reason in ``unavailable``: it never fails the recommendation and is never priced as 0.
+``price_recommendation`` runs the monthly comparison, the headroom check and the
+alternatives (arm64, Fargate, logs, Lambda Managed Instances). An alternative the catalog has
+no prices for (Fargate, CloudWatch Logs and Managed Instances are priced in few regions) or
+whose inputs are unknown is left out with a reason in ``unavailable``: it never fails the
+recommendation and is never priced as 0.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from powertune.recommend.architecture import ArchitectureComparison, arm64_compare, arm64_estimate
+from powertune.recommend.coldstart import ColdStartAdvice, ColdStartProfile, cold_start_advice
 from powertune.recommend.fargate import FargateOption, fargate_alternative
 from powertune.recommend.headroom import headroom_warning
 from powertune.recommend.logs import LogsOption, log_costs
+from powertune.recommend.managed import ManagedInstancesComparison, managed_instances_compare
 from powertune.recommend.monthly import MonthlyComparison, monthly_comparison
 from powertune.results.model import InvocationsSource, Monthly
 from pricing.catalog import Catalog
@@ -41,10 +44,35 @@ class PricedRecommendation:
     fargate: FargateOption | None
     logs: LogsOption | None
     unavailable: dict[str, str] = field(default_factory=dict)  # alternative -> why not priced
+    managed_instances: ManagedInstancesComparison | None = None
+    cold_starts: ColdStartAdvice | None = None
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        return () if self.headroom_warning is None else (self.headroom_warning,)
+        """The headroom warning, and every alternative a price gap left out ("unknown in
+        REGION"), so each output says so rather than showing nothing."""
+        out = () if self.headroom_warning is None else (self.headroom_warning,)
+        return out + self.unknown_prices
+
+    @property
+    def unknown_prices(self) -> tuple[str, ...]:
+        return tuple(
+            f"{name}: {why}" for name, why in self.unavailable.items() if "unknown in " in why
+        )
+
+    def alternative_json(self, name: str) -> dict[str, Any] | None:
+        """An alternative's JSON; when it was not priced, null money with the reason."""
+        option = {
+            "arm64": self.arm64,
+            "fargate": self.fargate,
+            "logs": self.logs,
+            "managed_instances": self.managed_instances,
+            "cold_starts": self.cold_starts,
+        }[name]
+        if option is not None:
+            return dict(option.to_json())
+        why = self.unavailable.get(name)
+        return None if why is None else {"monthly_usd": None, "unavailable": why}
 
     def results_monthly(self, source: InvocationsSource) -> Monthly | None:
         """The results model's ``Monthly`` (None when the traffic is unknown)."""
@@ -65,6 +93,8 @@ class PricedRecommendation:
             "arm64": None if self.arm64 is None else self.arm64.to_json(),
             "fargate": None if self.fargate is None else self.fargate.to_json(),
             "logs": None if self.logs is None else self.logs.to_json(),
+            "managed_instances": self.alternative_json("managed_instances"),
+            "cold_starts": self.alternative_json("cold_starts"),
             "unavailable": dict(self.unavailable),
         }
 
@@ -88,10 +118,13 @@ def price_recommendation(
     arm64_twin: Arm64Twin | None = None,
     log_bytes_per_invocation: float | None = None,
     log_retention_days: int | None = None,
+    cold_start: ColdStartProfile | None = None,
 ) -> PricedRecommendation:
     """Price the recommendation for a month of ``monthly_invocations`` (None: unknown traffic).
 
-    ``log_retention_days=None`` means the log group never expires (the default for the groups
+    ``cold_start`` (the cold share and INIT at the recommended size) adds the cold-start
+    advice (``recommend.coldstart``). ``log_retention_days=None`` means the log group never
+    expires (the default for the groups
     Lambda creates). Unknown pricing keys for the function's own region and architecture still
     raise: without a Lambda price there is no recommendation in dollars at all.
     """
@@ -179,6 +212,28 @@ def price_recommendation(
         except UnknownPricingKey as exc:
             unavailable["logs"] = str(exc)
 
+    managed: ManagedInstancesComparison | None = None
+    if recommended_duration_ms is None:
+        unavailable["managed_instances"] = "no duration at the recommended size"
+    else:
+        try:
+            managed = managed_instances_compare(
+                catalog,
+                region=region,
+                arch=arch,
+                memory_mb=recommended_memory_mb,
+                duration_ms=recommended_duration_ms,
+                billed_ms=recommended_billed_ms,
+                monthly_invocations=monthly_invocations,
+                peak_concurrency=peak_concurrency,
+                fargate_monthly_usd=None if fargate is None else fargate.monthly_usd,
+                fargate_unavailable=unavailable.get("fargate"),
+            )
+        except UnknownPricingKey as exc:
+            unavailable["managed_instances"] = str(exc)
+
+    advice = None if cold_start is None else cold_start_advice(catalog, cold_start)
+
     return PricedRecommendation(
         monthly=monthly,
         headroom_warning=headroom_warning(recommended_memory_mb, peak_max_memory_used_mb),
@@ -186,4 +241,6 @@ def price_recommendation(
         fargate=fargate,
         logs=logs,
         unavailable=unavailable,
+        managed_instances=managed,
+        cold_starts=advice,
     )

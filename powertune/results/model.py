@@ -328,6 +328,83 @@ class LogsAlternative:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ManagedInstancesAlternative:
+    """The cheapest Lambda Managed Instances fleet for the load, against Lambda and Fargate."""
+
+    region: str | None = None
+    architecture: str | None = None
+    instance_type: str | None = None
+    instances: int | None = None
+    vcpu_needed: Decimal | None = None
+    monthly_usd: Decimal | None = None
+    lambda_monthly_usd: Decimal | None = None
+    fargate_monthly_usd: Decimal | None = None
+    cheapest: str | None = None  # "lambda" | "managed_instances" | "fargate"; None: unknown
+    break_even_invocations: int | None = None  # above it Managed Instances beat Lambda
+    cpu_bound_fraction: Decimal | None = None
+    items: tuple[PricedItem, ...] = ()
+    notes: tuple[str, ...] = ()
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SnapStartAlternative:
+    """SnapStart against paying INIT: cache while a version is active, a restore per cold start."""
+
+    billing: str | None = None  # "charged" | "free" (Java) | "unknown" (priced as charged)
+    restore_billed_ms: Decimal | None = None
+    restore_basis: str | None = None  # "measured" | "assumed"
+    cache_usd: Decimal | None = None
+    restore_usd: Decimal | None = None
+    monthly_usd: Decimal | None = None
+    saving_usd: Decimal | None = None  # negative: SnapStart costs more
+    break_even_restore_ms: int | None = None
+    break_even_init_ms: int | None = None
+    p99_ms: float | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProvisionedAlternative:
+    """Provisioned Concurrency sized for the load: utilisation, break-even, p99 after."""
+
+    concurrency: int | None = None
+    concurrency_basis: str | None = None  # "peak" | "average"
+    hours: int | None = None
+    utilisation: Decimal | None = None
+    break_even_utilisation: Decimal | None = None
+    pc_rate_usd_per_gb_s: Decimal | None = None
+    pc_duration_rate_usd_per_gb_s: Decimal | None = None
+    monthly_usd: Decimal | None = None
+    saving_usd: Decimal | None = None
+    spill_share: Decimal | None = None
+    environments_for_all: int | None = None
+    monthly_usd_for_all: Decimal | None = None
+    p99_ms: float | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ColdStarts:
+    """The function's cold starts priced (INIT billed), and what would remove them."""
+
+    cold_share: Decimal | None = None
+    cold_starts_per_month: int | None = None
+    init_billed_ms: Decimal | None = None
+    monthly_usd: Decimal | None = None  # the month as billed now, INIT included
+    init_monthly_usd: Decimal | None = None
+    init_share: Decimal | None = None  # of the month's bill
+    p99_warm_ms: float | None = None
+    p99_with_cold_ms: float | None = None
+    p99_basis: str | None = None  # "measured" | "estimated" | "warm only" | "unknown"
+    snapstart: SnapStartAlternative | None = None
+    provisioned_concurrency: ProvisionedAlternative | None = None
+    lazy_init: bool | None = None
+    lazy_init_usd: Decimal | None = None
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Recommendation:
     """The size to use and why, with arm64, Fargate and logs priced beside it."""
 
@@ -346,6 +423,12 @@ class Recommendation:
     arm64: Arm64Comparison | None = None
     fargate: FargateAlternative | None = None
     logs: LogsAlternative | None = None
+    managed_instances: ManagedInstancesAlternative | None = field(
+        default=None, metadata={"omit_none": True}
+    )
+    cold_starts: ColdStarts | None = field(default=None, metadata={"omit_none": True})
+    # alternatives left unpriced, and why ("Fargate prices unknown in eu-north-1 ...")
+    unavailable: dict[str, str] | None = field(default=None, metadata={"omit_none": True})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@ import numpy as np
 
 from powertune import __version__
 from powertune.models.fit import Fit, FitFailure, fit_curve
+from powertune.recommend.coldstart import ColdStartProfile
 from powertune.recommend.priced import Arm64Twin, price_recommendation
 from powertune.results.model import (
     Alternative,
@@ -271,7 +272,8 @@ def _recommendation(
         warnings.append(
             f"no size meets p{choice.percentile} <= {choice.slo_ms} ms; the fastest is shown"
         )
-    monthly = arm64 = fargate = logs = None
+    monthly = arm64 = fargate = logs = managed = cold = None
+    unavailable: dict[str, str] | None = None
     if recommended_billed is not None:
         priced = price_recommendation(
             catalog,
@@ -293,6 +295,9 @@ def _recommendation(
             if traffic.log_bytes_per_invocation is not None
             else _log_bytes(outcome),
             log_retention_days=traffic.log_retention_days,
+            cold_start=_cold_start(
+                options, info, choice, recommended_billed, traffic, measurements
+            ),
         )
         warnings.extend(priced.warnings)
         monthly = priced.results_monthly(traffic.source)  # type: ignore[arg-type]
@@ -308,6 +313,9 @@ def _recommendation(
         arm64 = priced.arm64.record() if priced.arm64 else None
         fargate = priced.fargate.record() if priced.fargate else None
         logs = priced.logs.record() if priced.logs else None
+        managed = priced.managed_instances.record() if priced.managed_instances else None
+        cold = priced.cold_starts.record() if priced.cold_starts else None
+        unavailable = dict(priced.unavailable) or None
     return Recommendation(
         strategy=choice.strategy,
         memory_mb=choice.memory_mb,
@@ -324,6 +332,39 @@ def _recommendation(
         arm64=arm64,
         fargate=fargate,
         logs=logs,
+        managed_instances=managed,
+        cold_starts=cold,
+        unavailable=unavailable,
+    )
+
+
+def _cold_start(
+    options: BuildOptions,
+    info: Any,
+    choice: Any,
+    billed: Decimal,
+    traffic: TrafficFigures,
+    measurements: tuple[Measurement, ...],
+) -> ColdStartProfile | None:
+    """The cold-start inputs at the recommended size: the cold share asked for and the INIT
+    measured there (None without either)."""
+    at = next((m for m in measurements if m.memory_mb == choice.memory_mb), None)
+    if options.cold_share <= 0 or at is None or at.init_ms is None:
+        return None
+    return ColdStartProfile.from_share(
+        options.cold_share,
+        region=info.region,
+        arch=info.architecture,
+        memory_mb=choice.memory_mb,
+        monthly_invocations=traffic.monthly_invocations,
+        billed_avg_ms=billed,
+        init_avg_ms=Decimal(repr(at.init_ms.mean)).quantize(Decimal("0.001")),
+        duration_p50_ms=choice.duration_p50,
+        duration_avg_ms=choice.duration_mean,
+        runtime=info.runtime,
+        package_type=info.package_type or "Zip",
+        peak_concurrency=traffic.peak_concurrency,
+        ephemeral_mb=info.ephemeral_mb,
     )
 
 

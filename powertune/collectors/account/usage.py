@@ -30,6 +30,7 @@ class Usage:
     cold_starts: int = 0
     init_avg_ms: float | None = None
     init_p99_ms: float | None = None
+    latency_p99_ms: float | None = None  # p99 of duration + Init Duration (cold starts included)
     timeouts: int = 0
     out_of_memory: int = 0
     other_size_reports: int = 0  # REPORTs at another memory size (before a change), left out
@@ -67,6 +68,7 @@ class RecordSink:
     max_memory: list[float] = field(default_factory=list)
     memory_sizes: list[int] = field(default_factory=list)
     inits: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # duration + INIT, per record
     timeouts: int = 0
     out_of_memory: int = 0
     first_ms: int | None = None
@@ -85,6 +87,7 @@ class RecordSink:
     ) -> None:
         if duration_ms is not None:
             self.durations.append(duration_ms)
+            self.latencies.append(duration_ms + (init_ms or 0.0))
         if billed_ms is not None:
             self.billed.append(billed_ms)
         if memory_mb is not None:
@@ -123,6 +126,7 @@ class RecordSink:
             cold_starts=len(self.inits),
             init_avg_ms=mean(self.inits),
             init_p99_ms=percentile(self.inits, 99),
+            latency_p99_ms=percentile(self.latencies, 99),
             timeouts=self.timeouts,
             out_of_memory=self.out_of_memory,
         )
