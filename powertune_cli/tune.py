@@ -30,6 +30,7 @@ from powertune_cli.tune_setup import (
     SearchKind,
     StrategyKind,
     find_traffic,
+    local_record,
     local_target,
     make_search,
     measure_twin,
@@ -99,8 +100,11 @@ def tune(
     allowed_errors: str | None = typer.Option(
         None, "--allowed-errors", help="Error types that do not disqualify a size, comma-separated."
     ),
-    concurrency: int = typer.Option(
-        10, "--concurrency", min=1, help="Invocations in flight at once."
+    concurrency: int | None = typer.Option(
+        None,
+        "--concurrency",
+        min=1,
+        help="Invocations in flight at once (default 10; --local: what the runtime runs at once).",
     ),
     max_spend: str | None = typer.Option(
         None, "--max-spend", help="Stop before the run spends more than this (USD)."
@@ -282,7 +286,7 @@ def tune(
     spend_limit = parse_money(max_spend, "--max-spend")
     catalog = load_catalog(catalog_path)
     settings = TuneSettings(
-        concurrency=concurrency,
+        concurrency=concurrency or 10,
         warmup=warmup,
         cold_starts=cold_starts,
         allowed_errors=_split_csv(allowed_errors),
@@ -302,6 +306,7 @@ def tune(
                     alias_prefix=alias_prefix,
                 )
             )
+            settings = dataclasses.replace(settings, concurrency=provenance["concurrency"])
         elif replay:
             from powertune.tune.targets.replay import ReplayTarget
 
@@ -323,7 +328,7 @@ def tune(
                 profile=profile,
                 endpoint_url=endpoint_url,
                 alias_prefix=alias_prefix,
-                max_connections=max(concurrency, 10),
+                max_connections=max(concurrency or 10, 10),
             )
             provenance = {"target": "aws", "endpoint_url": endpoint_url}
         info = target.describe()
@@ -377,6 +382,7 @@ def tune(
             target=provenance["target"],
             endpoint_url=provenance.get("endpoint_url"),
             cpu_mode=provenance.get("cpu_mode"),
+            local=local_record(provenance),
             replay=replay_info,
             search=search_kind.value,
             strategy=strategy.value,

@@ -96,10 +96,14 @@ def local_target(
     cpu: CpuKind,
     memory_mb: int,
     timeout_s: int,
-    concurrency: int,
+    concurrency: int | None,
     alias_prefix: str,
 ) -> Iterator[tuple[Target, dict[str, Any]]]:
-    """Start the embedded runtime, deploy the handler, and reach it through boto3 like AWS."""
+    """Start the embedded runtime, deploy the handler, and reach it through boto3 like AWS.
+
+    ``provenance["concurrency"]`` is the concurrency to tune with: by default what the runtime
+    runs without contention (its lanes); a larger ``concurrency`` is kept, with one warning.
+    ``provenance["runtime"]`` gives the runtime's record for the result (``local_record``)."""
     import boto3
 
     from powertune.local import LocalLambda
@@ -109,7 +113,8 @@ def local_target(
     if not path.exists():
         raise InputError(f"--local: no such handler file or directory: {path}")
     name = "powertune-local-" + "".join(c if c.isalnum() else "-" for c in path.stem)[:40]
-    with LocalLambda(cpu=cpu.value, concurrency=max(concurrency, 1) * 2) as server:
+    # No throttling: invocations beyond what the CPUs run at once wait in the runtime, unbilled.
+    with LocalLambda(cpu=cpu.value) as server:
         server.add_function(name, spec, MemorySize=memory_mb, Timeout=timeout_s)
         session = boto3.Session(
             aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
@@ -121,14 +126,54 @@ def local_target(
             alias_prefix=alias_prefix,
             log_wait_s=5.0,
         )
-        provenance = {"target": "local", "endpoint_url": server.endpoint_url}
+        provenance: dict[str, Any] = {"target": "local", "endpoint_url": server.endpoint_url}
         provenance["cpu_mode"] = server.cpu_mode
+        provenance["runtime"] = server.runtime_info
+        provenance["concurrency"] = fit_concurrency(concurrency, server.lanes, server.host_cpus)
         err.print(
             f"local runtime at {server.endpoint_url}, CPU mode: {server.cpu_mode} "
-            f"({server.cpu_reason})",
+            f"({server.cpu_reason}); {server.host_cpus.count:g} CPUs ({server.host_cpus.source})",
             highlight=False,
         )
         yield target, provenance
+
+
+def fit_concurrency(requested: int | None, lanes: int, cpus: Any) -> int:
+    """The local runtime's concurrency: its lanes unless the user asked for more (one warning)."""
+    if requested is None:
+        return lanes
+    if requested > lanes:
+        err.print(
+            f"warning: --concurrency {requested} is more than the local runtime runs at once "
+            f"without contention ({lanes} on {cpus.count:g} CPUs): the extra invocations wait "
+            "in its queue (not billed, not faster); leave --concurrency out to fit it",
+            highlight=False,
+        )
+    return requested
+
+
+def local_record(provenance: dict[str, Any]) -> Any:
+    """The result's record of the local runtime (None for other targets)."""
+    runtime = provenance.get("runtime")
+    if runtime is None:
+        return None
+    from powertune.results.model import LocalRuntime
+
+    info = runtime()
+    return LocalRuntime(
+        available_cpus=info.available_cpus,
+        cpu_source=info.cpu_source,
+        lanes=info.lanes,
+        cold_starts=info.cold_starts,
+        queued=info.queued,
+        queue_wait_ms_total=info.queue_wait_ms_total,
+        queue_wait_ms_max=info.queue_wait_ms_max,
+        peak_share=info.peak_share,
+        over_host=info.over_host,
+        steal=info.steal,
+        other_load_cpus=info.other_load_cpus,
+        load_average=info.load_average,
+    )
 
 
 def print_dry_run(

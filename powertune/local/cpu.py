@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from powertune.errors import InputError
+from powertune.local.capacity import available_cpus
 from powertune.models.cpu_share import speedup, vcpu_share
 
 CPU_MODES = ("auto", "cgroup", "model")
@@ -39,19 +40,29 @@ CPU_MODES = ("auto", "cgroup", "model")
 # kernel's 1 ms minimum quota.
 PERIOD_US = 20_000
 _MIN_QUOTA_US = 1_000
-# Scheduler weight of the whole group of environments: 8x a normal process (v1 default 1024,
-# v2 default 100), so a busy host still gives them the share their quota allows.
-WEIGHT_V1 = 8192
-WEIGHT_V2 = 800
+# Scheduler weight of the whole group of environments: the kernel's maximum (v1 cpu.shares
+# 262144, v2 cpu.weight 10000; a normal process has 1024 / 100), so a busy host still gives them
+# the share their quota allows. 8x (the old weight) was not enough: with two helpers' test runs on
+# 2 cores, two 1,769 MB environments got 0.5 CPU each. The quota caps what that can take from
+# the rest of the host, and admission keeps the sum of quotas within the CPUs.
+WEIGHT_V1 = 262144
+WEIGHT_V2 = 10000
 
 
-def model_duration_s(wall_s: float, cpu_s: float, memory_mb: int, wait_s: float = 0.0) -> float:
+def model_duration_s(
+    wall_s: float,
+    cpu_s: float,
+    memory_mb: int,
+    wait_s: float = 0.0,
+    host_cpus: float | None = None,
+) -> float:
     """The duration Lambda would take at ``memory_mb`` for work measured unthrottled.
 
-    ``wait_s`` is the run-queue delay (host contention) to take out of ``wall_s``.
+    ``wait_s`` is the run-queue delay (host contention) to take out of ``wall_s``; ``host_cpus``
+    the CPUs the process may use (default: ``capacity.available_cpus``).
     """
     cpu_s = max(cpu_s, 0.0)
-    host = float(os.cpu_count() or 1)
+    host = max(host_cpus if host_cpus is not None else available_cpus().count, 1.0)
     wall_s = max(wall_s - max(wait_s, 0.0), cpu_s / host)
     if wall_s <= 0:
         return 0.0
@@ -117,7 +128,8 @@ _COUNTER = itertools.count(1)
 class CpuControl:
     """Creates one throttled cgroup per environment (cgroup mode), or nothing (model mode)."""
 
-    def __init__(self, requested: str = "auto") -> None:
+    def __init__(self, requested: str = "auto", *, host_cpus: float | None = None) -> None:
+        self.host_cpus = host_cpus if host_cpus is not None else available_cpus().count
         if requested not in CPU_MODES:
             raise InputError(f"--cpu must be one of {', '.join(CPU_MODES)}, not {requested!r}")
         self._lock = threading.Lock()
