@@ -29,6 +29,7 @@ from powertune_cli.tune_setup import (
     CpuKind,
     SearchKind,
     StrategyKind,
+    endpoint_runtime,
     find_traffic,
     local_record,
     local_target,
@@ -331,6 +332,9 @@ def tune(
                 max_connections=max(concurrency or 10, 10),
             )
             provenance = {"target": "aws", "endpoint_url": endpoint_url}
+            provenance.update(endpoint_runtime(endpoint_url, concurrency))
+            if "concurrency" in provenance:
+                settings = dataclasses.replace(settings, concurrency=provenance["concurrency"])
         info = target.describe()
         if recorded:
             sizes = [int(m) for m in target.sizes]  # type: ignore[attr-defined]

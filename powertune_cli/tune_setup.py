@@ -129,7 +129,9 @@ def local_target(
         provenance: dict[str, Any] = {"target": "local", "endpoint_url": server.endpoint_url}
         provenance["cpu_mode"] = server.cpu_mode
         provenance["runtime"] = server.runtime_info
-        provenance["concurrency"] = fit_concurrency(concurrency, server.lanes, server.host_cpus)
+        provenance["concurrency"] = fit_concurrency(
+            concurrency, server.lanes, server.host_cpus.count
+        )
         err.print(
             f"local runtime at {server.endpoint_url}, CPU mode: {server.cpu_mode} "
             f"({server.cpu_reason}); {server.host_cpus.count:g} CPUs ({server.host_cpus.source})",
@@ -138,14 +140,31 @@ def local_target(
         yield target, provenance
 
 
-def fit_concurrency(requested: int | None, lanes: int, cpus: Any) -> int:
+def endpoint_runtime(endpoint_url: str | None, concurrency: int | None) -> dict[str, Any]:
+    """Provenance for a function behind ``--endpoint-url``: when that is a powertune local
+    runtime (``powertune local``), its record and the concurrency fitted to it; else nothing."""
+    if not endpoint_url:
+        return {}
+    from powertune.local.contention import fetch_runtime_info
+
+    info = fetch_runtime_info(endpoint_url)
+    if info is None:
+        return {}
+    return {
+        "cpu_mode": info.cpu_mode,
+        "runtime": lambda: fetch_runtime_info(endpoint_url) or info,
+        "concurrency": fit_concurrency(concurrency, info.lanes, info.available_cpus),
+    }
+
+
+def fit_concurrency(requested: int | None, lanes: int, cpus: float) -> int:
     """The local runtime's concurrency: its lanes unless the user asked for more (one warning)."""
     if requested is None:
         return lanes
     if requested > lanes:
         err.print(
             f"warning: --concurrency {requested} is more than the local runtime runs at once "
-            f"without contention ({lanes} on {cpus.count:g} CPUs): the extra invocations wait "
+            f"without contention ({lanes} on {cpus:g} CPUs): the extra invocations wait "
             "in its queue (not billed, not faster); leave --concurrency out to fit it",
             highlight=False,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,38 @@ def test_concurrency_above_the_runtimes_gets_one_warning(tmp_path: Path) -> None
     assert f"({lanes} on" in done.stderr
     # The extra invocations waited in the runtime's queue instead of starting cold.
     assert doc["run"]["local"]["cold_starts"] <= 2 * lanes
+
+
+def test_a_function_behind_a_local_endpoint_is_fitted_too(tmp_path: Path) -> None:
+    from powertune.local import LocalLambda
+
+    out = tmp_path / "out.json"
+    with LocalLambda(cpu="model", cpus=1.0) as server:
+        server.add_function("fn", str(NOOP), MemorySize=256)
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        args = [
+            *("tune", "fn", "--endpoint-url", server.endpoint_url, "--region", "us-east-1"),
+            *("--search", "grid", "--memory", "128", "--invocations", "3", "--concurrency", "5"),
+            *("--json", str(out), "--quiet"),
+        ]
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+            env=env,
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("warning: --concurrency 5 is more than") == 1
+    assert "(1 on 1 CPUs)" in done.stderr
+    doc = json.loads(out.read_text())
+    validate_json(doc)
+    assert doc["run"]["target"] == "aws" and doc["run"]["cpu_mode"] == "model"
+    assert doc["run"]["local"]["available_cpus"] == 1.0
+    assert doc["run"]["local"]["lanes"] == 1 and doc["run"]["local"]["cold_starts"] >= 1

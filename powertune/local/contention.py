@@ -9,8 +9,12 @@ beyond what the runtime and its environments used).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import time
+import urllib.error
+import urllib.request
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -40,6 +44,24 @@ class RuntimeInfo:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+RUNTIME_PATH = "/_powertune/runtime"  # GET on a local runtime's endpoint: its RuntimeInfo
+
+
+def fetch_runtime_info(endpoint_url: str, timeout_s: float = 2.0) -> RuntimeInfo | None:
+    """Ask a Lambda endpoint whether it is a powertune local runtime and what it has; None for
+    anything else (AWS, moto, LocalStack answer 403/404, or nothing)."""
+    if not endpoint_url.startswith(("http://", "https://")):
+        return None
+    try:
+        url = endpoint_url.rstrip("/") + RUNTIME_PATH
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            data = json.loads(response.read())
+        names = {f.name for f in dataclasses.fields(RuntimeInfo)}
+        return RuntimeInfo(**{k: v for k, v in data.items() if k in names})
+    except (OSError, ValueError, TypeError, urllib.error.URLError):
+        return None
 
 
 class ContentionMeter:

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from powertune.errors import InputError
 from powertune.local.capacity import HostCpus, available_cpus
-from powertune.local.contention import ContentionMeter, RuntimeInfo
+from powertune.local.contention import RUNTIME_PATH, ContentionMeter, RuntimeInfo
 from powertune.local.cpu import CpuControl
 from powertune.local.errors import ApiError
 from powertune.local.invoker import Invoker
@@ -47,7 +47,6 @@ _FUNCTIONS = "/2015-03-31/functions"
 # PutFunctionConcurrency and DeleteFunctionConcurrency use 2017-10-31, GetFunctionConcurrency
 # 2019-09-30.
 _CONCURRENCY_PREFIXES = ("/2017-10-31/functions/", "/2019-09-30/functions/")
-RUNTIME_PATH = "/_powertune/runtime"  # GET: the runtime's CPUs, mode and contention (JSON)
 
 
 class _Handler(BaseHTTPRequestHandler):
