@@ -70,6 +70,10 @@ def serve(
             raise PowertuneError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
         _say(f"listening on {server.endpoint_url}")
         _say(f"cpu mode: {server.cpu_mode} ({server.cpu_reason})")
+        _say(
+            f"{server.host_cpus.count:g} CPUs ({server.host_cpus.source}): invocations beyond "
+            f"their CPU shares wait, unbilled; {server.lanes} environments per version"
+        )
         for spec in specs:
             _say(f"function {spec.name}: {spec.path} ({spec.handler})")
         try:
