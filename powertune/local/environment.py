@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from powertune.local.cpu import CpuControl, model_duration_s
+from powertune.local.cpu import CpuControl, cgroup_duration_s, model_duration_s
 
 WORKER_SCRIPT = Path(__file__).with_name("_worker.py")
 INIT_LIMIT_S = 10.0  # Lambda's INIT phase limit
@@ -172,6 +172,8 @@ class Environment:
     def _duration_ms(self, wall_s: float, cpu_s: float, wait_s: float = 0.0) -> float:
         if self._cpu.mode == "model":
             wall_s = model_duration_s(wall_s, cpu_s, self.memory_mb, wait_s, self._cpu.host_cpus)
+        else:
+            wall_s = cgroup_duration_s(wall_s, cpu_s, self.memory_mb)
         return wall_s * 1000.0
 
     def _send(self, header: dict[str, Any], body: bytes) -> None:
