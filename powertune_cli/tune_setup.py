@@ -171,6 +171,25 @@ def fit_concurrency(requested: int | None, lanes: int, cpus: float) -> int:
     return requested
 
 
+def trust_notes(info: Any) -> list[str]:
+    """What in the runtime's record should make a reader trust its figures less."""
+    notes = []
+    cpus = info.available_cpus
+    if info.other_load_cpus is not None and info.other_load_cpus >= 0.25 * cpus:
+        notes.append(
+            f"other processes kept {info.other_load_cpus:g} of the {cpus:g} CPUs busy during the "
+            "run: CPU-bound durations may be 10-20% off (rerun on a quieter host to check)"
+        )
+    if info.steal is not None and info.steal >= 0.05:
+        notes.append(f"the hypervisor stole {info.steal:.0%} of the host's CPU time")
+    if info.over_host:
+        notes.append(
+            f"{info.over_host} invocations had a CPU share above the host's {cpus:g} CPUs: sizes "
+            f"above {int(cpus * 1769)} MB ran short of Lambda's CPU"
+        )
+    return notes
+
+
 def local_record(provenance: dict[str, Any]) -> Any:
     """The result's record of the local runtime (None for other targets)."""
     runtime = provenance.get("runtime")
@@ -179,6 +198,8 @@ def local_record(provenance: dict[str, Any]) -> Any:
     from powertune.results.model import LocalRuntime
 
     info = runtime()
+    for note in trust_notes(info):
+        err.print(f"note: {note}", highlight=False)
     return LocalRuntime(
         available_cpus=info.available_cpus,
         cpu_source=info.cpu_source,

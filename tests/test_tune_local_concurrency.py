@@ -68,7 +68,8 @@ def test_a_function_behind_a_local_endpoint_is_fitted_too(tmp_path: Path) -> Non
         }
         args = [
             *("tune", "fn", "--endpoint-url", server.endpoint_url, "--region", "us-east-1"),
-            *("--search", "grid", "--memory", "128", "--invocations", "3", "--concurrency", "5"),
+            *("--search", "grid", "--memory", "128,3008", "--invocations", "3"),
+            *("--concurrency", "5"),
             *("--json", str(out), "--quiet"),
         ]
         done = subprocess.run(
@@ -87,3 +88,6 @@ def test_a_function_behind_a_local_endpoint_is_fitted_too(tmp_path: Path) -> Non
     assert doc["run"]["target"] == "aws" and doc["run"]["cpu_mode"] == "model"
     assert doc["run"]["local"]["available_cpus"] == 1.0
     assert doc["run"]["local"]["lanes"] == 1 and doc["run"]["local"]["cold_starts"] >= 1
+    # 3,008 MB is 1.7 vCPUs: more than the runtime's 1 CPU, and the run says so.
+    assert doc["run"]["local"]["over_host"] >= 3
+    assert "ran short of Lambda's CPU" in done.stderr
