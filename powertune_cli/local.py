@@ -42,6 +42,11 @@ def serve(
     concurrency: int | None = typer.Option(
         None, min=1, help="Most simultaneous invocations (TooManyRequestsException above)."
     ),
+    cpus: float | None = typer.Option(
+        None,
+        help="CPUs to give the environments (default: what this process may use); invocations "
+        "beyond their shares wait, unbilled.",
+    ),
 ) -> None:
     """Serve the Lambda and CloudWatch Logs APIs until interrupted (Ctrl-C)."""
     if not 0 <= port <= 65535:
@@ -52,6 +57,7 @@ def serve(
         port=port,
         cpu=cpu,
         concurrency=concurrency,
+        cpus=cpus,
         functions={spec.name: f"{spec.path}:{spec.handler}" for spec in specs},
     )
     for warning in server.warnings:
@@ -70,6 +76,10 @@ def serve(
             raise PowertuneError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
         _say(f"listening on {server.endpoint_url}")
         _say(f"cpu mode: {server.cpu_mode} ({server.cpu_reason})")
+        _say(
+            f"{server.host_cpus.count:g} CPUs ({server.host_cpus.source}): invocations beyond "
+            f"their CPU shares wait, unbilled; {server.lanes} environments per version"
+        )
         for spec in specs:
             _say(f"function {spec.name}: {spec.path} ({spec.handler})")
         try:

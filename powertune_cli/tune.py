@@ -133,11 +133,11 @@ AllowedErrors = Annotated[
     _opt("--allowed-errors", help="Error types that do not disqualify a size, comma-separated."),
 ]
 Concurrency = Annotated[
-    int,
+    int | None,
     _opt(
         "--concurrency",
         min=1,
-        help="Invocations in flight at once.",
+        help="Invocations in flight at once (default 10; --local: what the runtime runs at once).",
     ),
 ]
 MaxSpend = Annotated[
@@ -275,7 +275,7 @@ def tune(
     warmup: Warmup = p.DEFAULT_WARMUP,
     cold_starts: ColdStarts = False,
     allowed_errors: AllowedErrors = None,
-    concurrency: Concurrency = p.DEFAULT_CONCURRENCY,
+    concurrency: Concurrency = None,
     max_spend: MaxSpend = None,
     max_invocations: MaxInvocations = None,
     confirm: Confirm = None,

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -53,6 +54,8 @@ def test_serve_answers_the_aws_cli_and_stops_cleanly(tmp_path: Path) -> None:
             "0",
             "--cpu",
             "model",
+            "--cpus",
+            "1.5",
             "--function",
             f"probe={tmp_path / 'probe.py'}:probe.handler",
             "--function",
@@ -95,12 +98,17 @@ def test_serve_answers_the_aws_cli_and_stops_cleanly(tmp_path: Path) -> None:
         assert config.returncode == 0, config.stderr
         arn = json.loads(config.stdout)["FunctionArn"]
         assert arn == "arn:aws:lambda:ap-south-1:123456789012:function:noop"
+        with urllib.request.urlopen(endpoint + "/_powertune/runtime", timeout=10) as answer:
+            runtime = json.loads(answer.read())
+        assert (runtime["available_cpus"], runtime["lanes"]) == (1.5, 1)
+        assert runtime["invocations"] == 1 and runtime["cpu_mode"] == "model"
         missing = _aws(endpoint, "lambda", "get-function", "--function-name", "ghost")
         assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=20) == 0
         stderr_rest = server.stderr.read()
         assert "Traceback" not in stderr_rest
+        assert "1.5 CPUs (set to 1.5 CPUs" in "".join(lines) + stderr_rest
     finally:
         if server.poll() is None:  # a failed assertion: stop it cleanly, then for sure
             server.send_signal(signal.SIGINT)

@@ -14,7 +14,13 @@ from botocore.config import Config
 
 from powertune.errors import InputError
 from powertune.local import LocalLambda
-from powertune.local.cpu import PERIOD_US, CpuControl, model_duration_s, quota_us
+from powertune.local.cpu import (
+    PERIOD_US,
+    CpuControl,
+    cgroup_duration_s,
+    model_duration_s,
+    quota_us,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "functions"
 DURATION = re.compile(r"\tDuration: (\d+\.\d+) ms")
@@ -148,3 +154,29 @@ def test_cgroup_quota_follows_the_share() -> None:
     assert quota_us(10240) == round(PERIOD_US * 10240 / 1769)
     with pytest.raises(InputError):
         CpuControl("turbo")
+
+
+def test_cgroup_duration_is_never_faster_than_the_share_allows() -> None:
+    # The formula: wall time, floored at CPU time / share.
+    assert cgroup_duration_s(0.05, 0.05, 1024) == pytest.approx(0.05 * 1769 / 1024)
+    assert cgroup_duration_s(0.5, 0.01, 128) == pytest.approx(0.5)  # waiting: wall as it was
+    if not _cgroup_possible():
+        return  # asserted above: cgroup mode refuses clearly where it cannot work
+    # Real invocations, each after an idle pause (a full period's budget waiting): 60 ms of CPU
+    # at 1024 MB is at least 104 ms, as on Lambda.
+    span = str(Path(__file__).parent / "functions" / "span" / "span.py") + ":span.handler"
+    with LocalLambda(cpu="cgroup", functions={"span": span}) as server:
+        client = _client(server)
+        client.update_function_configuration(FunctionName="span", MemorySize=1024)  # type: ignore[attr-defined]
+        client.get_waiter("function_updated_v2").wait(  # type: ignore[attr-defined]
+            FunctionName="span", WaiterConfig={"Delay": 0.05, "MaxAttempts": 100}
+        )
+        durations = []
+        for _ in range(3):
+            response = _invoke(
+                client, FunctionName="span", Payload=b'{"spin_ms": 60}', LogType="Tail"
+            )
+            tail = base64.b64decode(response["LogResult"]).decode()
+            durations.append(float(DURATION.search(tail.splitlines()[-1]).group(1)))  # type: ignore[union-attr]
+        client.close()  # type: ignore[attr-defined]
+    assert all(d >= 60 * 1769 / 1024 - 0.5 for d in durations), durations

@@ -431,7 +431,9 @@ def test_concurrency_limit_throttles(code: Path) -> None:
 
 def test_concurrent_invocations_get_their_own_environments(code: Path) -> None:
     probe = f"{code / 'probe.py'}:probe.handler"
-    with LocalLambda(cpu="model", functions={"probe": probe, "io": str(EXAMPLES / "io_wait")}) as s:
+    functions = {"probe": probe, "io": str(EXAMPLES / "io_wait")}
+    # Up to environments_per_version concurrent invocations of a version run side by side.
+    with LocalLambda(cpu="model", functions=functions, environments_per_version=3) as s:
         client = _client(s)
         results: list[dict] = []
 

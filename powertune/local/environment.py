@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from powertune.local.cpu import CpuControl, model_duration_s
+from powertune.local.cpu import CpuControl, cgroup_duration_s, model_duration_s
 
 WORKER_SCRIPT = Path(__file__).with_name("_worker.py")
 INIT_LIMIT_S = 10.0  # Lambda's INIT phase limit
@@ -39,6 +39,7 @@ class Outcome:
     error_type: str | None = None
     error_message: str | None = None
     max_memory_mb: int = 0
+    cpu_s: float = 0.0  # the worker's CPU time in this phase (all threads)
 
     @property
     def alive_after(self) -> bool:
@@ -109,7 +110,8 @@ class Environment:
         if isinstance(result, Outcome):
             return result
         header, _ = result
-        duration = self._duration_ms(wall_s, float(header.get("cpu_s", 0.0)))
+        cpu_s = float(header.get("cpu_s", 0.0))
+        duration = self._duration_ms(wall_s, cpu_s)
         if not header["ok"]:
             self.kill()
             error = header["error"]
@@ -121,8 +123,9 @@ class Environment:
                 error_type=error["errorType"],
                 error_message=error["errorMessage"],
                 max_memory_mb=self.max_memory_mb(),
+                cpu_s=cpu_s,
             )
-        return Outcome("success", duration, logs=header.get("logs", ""))
+        return Outcome("success", duration, logs=header.get("logs", ""), cpu_s=cpu_s)
 
     def invoke(self, header: dict[str, Any], payload: bytes, timeout_s: float) -> Outcome:
         started = time.perf_counter()
@@ -148,8 +151,11 @@ class Environment:
         if duration > timeout_s * 1000:  # the model stretched it past the timeout
             self.kill()
             return self._timeout(timeout_s, reply.get("logs", ""))
+        cpu_s = float(reply["cpu_s"])
         if reply["ok"]:
-            return Outcome("success", duration, reply.get("logs", ""), body, max_memory_mb=memory)
+            return Outcome(
+                "success", duration, reply.get("logs", ""), body, max_memory_mb=memory, cpu_s=cpu_s
+            )
         error = reply["error"]
         return Outcome(
             "handler_error",
@@ -159,12 +165,15 @@ class Environment:
             error_type=error["errorType"],
             error_message=error["errorMessage"],
             max_memory_mb=memory,
+            cpu_s=cpu_s,
         )
 
     # --- plumbing --------------------------------------------------------------------------
     def _duration_ms(self, wall_s: float, cpu_s: float, wait_s: float = 0.0) -> float:
         if self._cpu.mode == "model":
-            wall_s = model_duration_s(wall_s, cpu_s, self.memory_mb, wait_s)
+            wall_s = model_duration_s(wall_s, cpu_s, self.memory_mb, wait_s, self._cpu.host_cpus)
+        else:
+            wall_s = cgroup_duration_s(wall_s, cpu_s, self.memory_mb)
         return wall_s * 1000.0
 
     def _send(self, header: dict[str, Any], body: bytes) -> None:

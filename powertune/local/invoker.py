@@ -1,8 +1,12 @@
-"""Runs invocations: warm environments per version, the concurrency limit, logs and REPORT records.
+"""Runs invocations: admission by CPU share, warm environments per version, concurrency limits,
+logs and REPORT records.
 
-Each (function, version, revision) has its own pool of idle environments; an invocation takes an
-idle one (warm) or starts a new one (cold: its INIT is reported as Init Duration and billed). An
-environment is used by one invocation at a time, so N concurrent invocations make N environments.
+Each (function, version, revision) has its own pool of environments (``admission``): an admitted
+invocation takes an idle one (warm) or starts a new one (cold: its INIT is reported as Init
+Duration and billed). An environment runs one invocation at a time; a version has at most
+``lanes`` of them, and invocations beyond what the CPUs can run at their full share wait, unbilled.
+Reserved concurrency (PutFunctionConcurrency) and the account limit throttle synchronous
+invocations with TooManyRequestsException, as Lambda does.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from powertune.local import records
+from powertune.local.admission import Closed, Scheduler, Ticket
 from powertune.local.cpu import CpuControl
 from powertune.local.environment import Environment, Outcome
 from powertune.local.errors import ApiError
 from powertune.local.logstore import LogStore
 from powertune.local.registry import Config, function_arn
+from powertune.models.cpu_share import vcpu_share
 
 log = logging.getLogger("powertune.local")
 
@@ -40,9 +46,14 @@ class InvokeResult:
     log_tail: str  # base64 of the last 4 KB of the invocation's log
     request_id: str
     report: records.Report
+    queue_ms: float = 0.0  # waited for CPU share or a warm environment (not billed)
 
 
 class Invoker:
+    """Admits invocations by CPU share (``admission``), runs them in warm environments, writes
+    their logs. ``concurrency`` is an account-level limit (TooManyRequestsException above it);
+    ``reserved(name)`` a function's reserved concurrency (None: unreserved)."""
+
     def __init__(
         self,
         cpu: CpuControl,
@@ -50,18 +61,25 @@ class Invoker:
         *,
         concurrency: int | None = None,
         region_of_env: str = "us-east-1",
+        capacity: float = 1.0,
+        lanes: int = 1,
+        reserved: Callable[[str], int | None] = lambda name: None,
     ) -> None:
         self.cpu = cpu
         self.logs = logs
         self.concurrency = concurrency
         self._region = region_of_env
+        self._reserved = reserved
         self._lock = threading.Lock()
-        self._idle: dict[tuple[str, str, str], list[Environment]] = {}
         self._busy: set[Environment] = set()
-        self._retired: set[tuple[str, str, str]] = set()
-        self._keys: dict[int, tuple[str, str, str]] = {}  # id(environment) -> its pool key
         self._in_flight = 0
+        self._in_flight_by_name: dict[str, int] = {}
         self._closed = False
+        self.scheduler: Scheduler[Environment] = Scheduler(
+            capacity, lanes, max_idle=MAX_IDLE_ENVIRONMENTS
+        )
+        self.throttles = 0
+        self.env_cpu_s = 0.0  # CPU time the environments spent, INIT included
 
     # --- environments ----------------------------------------------------------------------
     @staticmethod
@@ -70,63 +88,13 @@ class Invoker:
 
     def retire(self, name: str, version: str | None) -> None:
         """End the environments of ``name`` (one version, or all): its code or config changed."""
-        with self._lock:
-            doomed = []
-            for key in list(self._idle):
-                if key[0] == name and (version is None or key[1] == version):
-                    doomed += self._idle.pop(key)
-                    self._retired.add(key)
-            for env_key in {self._env_key(e) for e in self._busy}:
-                if env_key[0] == name and (version is None or env_key[1] == version):
-                    self._retired.add(env_key)
-        for env in doomed:
+
+        def match(key: object) -> bool:
+            assert isinstance(key, tuple)
+            return bool(key[0] == name and (version is None or key[1] == version))
+
+        for env in self.scheduler.retire(match):
             env.kill()
-
-    def _env_key(self, env: Environment) -> tuple[str, str, str]:
-        return self._keys[id(env)]
-
-    def _take(self, config: Config) -> Environment | None:
-        """A warm idle environment for ``config`` (newest first), or None for a cold start."""
-        with self._lock:
-            if self._closed:
-                raise ApiError("ServiceException", "The local runtime is shutting down.")
-            idle = self._idle.get(self._key(config)) or []
-            dead = []
-            env = None
-            while idle:
-                candidate = idle.pop()
-                if candidate.exited():
-                    dead.append(candidate)
-                    continue
-                env = candidate
-                self._busy.add(env)
-                break
-        for gone in dead:
-            self._keys.pop(id(gone), None)
-            gone.kill()  # reap it and remove its cgroup
-        return env
-
-    def _give_back(self, env: Environment, keep: bool) -> None:
-        with self._lock:
-            self._busy.discard(env)
-            key = self._keys.get(id(env))
-            if keep and env.alive and not self._closed and key not in self._retired:
-                self._idle.setdefault(key, []).append(env)  # type: ignore[arg-type]
-                surplus = self._surplus()
-            else:
-                self._keys.pop(id(env), None)
-                surplus = [env]
-        for old in surplus:
-            old.kill()
-
-    def _surplus(self) -> list[Environment]:
-        count = sum(len(v) for v in self._idle.values())
-        ended = []
-        for envs in self._idle.values():
-            while envs and count > MAX_IDLE_ENVIRONMENTS:
-                ended.append(envs.pop(0))
-                count -= 1
-        return ended
 
     def _new_environment(self, config: Config, region: str) -> Environment:
         today = datetime.now(timezone.utc).strftime("%Y/%m/%d")
@@ -155,25 +123,39 @@ class Invoker:
             cpu=self.cpu,
             log_stream=stream,
         )
-        with self._lock:
-            self._keys[id(env)] = self._key(config)
-            self._busy.add(env)
         return env
 
     # --- invocations -----------------------------------------------------------------------
-    def _acquire_slot(self) -> None:
+    def _acquire_slot(self, name: str, *, throttle: bool = True) -> None:
         with self._lock:
-            if self.concurrency is not None and self._in_flight >= self.concurrency:
+            if self._closed:
+                raise ApiError("ServiceException", "The local runtime is shutting down.")
+            reserved = self._reserved(name) if throttle else None
+            if reserved is not None and self._in_flight_by_name.get(name, 0) >= reserved:
+                self.throttles += 1
                 raise ApiError(
                     "TooManyRequestsException",
                     "Rate Exceeded.",
                     reason="ReservedFunctionConcurrentInvocationLimitExceeded",
                 )
+            if throttle and self.concurrency is not None and self._in_flight >= self.concurrency:
+                self.throttles += 1
+                raise ApiError(
+                    "TooManyRequestsException",
+                    "Rate Exceeded.",
+                    reason="ConcurrentInvocationLimitExceeded",
+                )
             self._in_flight += 1
+            self._in_flight_by_name[name] = self._in_flight_by_name.get(name, 0) + 1
 
-    def _release_slot(self) -> None:
+    def _release_slot(self, name: str) -> None:
         with self._lock:
             self._in_flight -= 1
+            left = self._in_flight_by_name.get(name, 1) - 1
+            if left > 0:
+                self._in_flight_by_name[name] = left
+            else:
+                self._in_flight_by_name.pop(name, None)
 
     def invoke(
         self,
@@ -183,15 +165,17 @@ class Invoker:
         client_context: str | None = None,
         qualifier: str | None = None,
     ) -> InvokeResult:
-        self._acquire_slot()
+        self._acquire_slot(config.name)
         try:
             return self._run(config, payload, region, client_context, qualifier=qualifier)
         finally:
-            self._release_slot()
+            self._release_slot(config.name)
 
     def invoke_async(self, config: Config, payload: bytes, region: str) -> str:
-        """Event invocation: accepted now, run in the background (errors only reach the logs)."""
+        """Event invocation: accepted now, run in the background (errors only reach the logs).
+        Lambda queues events past a function's concurrency instead of throttling them; so do we."""
         request_id = str(uuid.uuid4())
+        self._acquire_slot(config.name, throttle=False)
 
         def run() -> None:
             try:
@@ -200,9 +184,17 @@ class Invoker:
                 pass  # shutting down: Lambda would retry an event later, there is no later here
             except Exception:
                 log.exception("event invocation %s of %s failed", request_id, config.name)
+            finally:
+                self._release_slot(config.name)
 
         threading.Thread(target=run, name=f"event-{request_id}", daemon=True).start()
         return request_id
+
+    def _admit(self, config: Config) -> Ticket[Environment]:
+        try:
+            return self.scheduler.admit(self._key(config), vcpu_share(config.memory_mb))
+        except Closed:
+            raise ApiError("ServiceException", "The local runtime is shutting down.") from None
 
     def _run(
         self,
@@ -221,20 +213,32 @@ class Invoker:
             for line in text.splitlines():
                 lines.append((now, line + "\n"))
 
-        env = self._take(config)
-        if env is None:
-            env = self._new_environment(config, region)
-            cold = True
-        else:
-            cold = False
+        ticket = self._admit(config)  # waits for CPU share and an environment: never billed
+        env = ticket.env
+        if env is not None and env.exited():  # died while idle (killed from outside)
+            env.kill()
+            self.scheduler.replace_dead(ticket)
+            env = None
+        keep = False
         try:
+            cold = env is None
+            if env is None:
+                env = self._new_environment(config, region)
+            with self._lock:
+                if self._closed:
+                    raise ApiError("ServiceException", "The local runtime is shutting down.")
+                self._busy.add(env)
             result, keep = self._run_in(
                 env, cold, config, payload, region, client_context, request_id, qualifier, log
             )
-        except BaseException:
-            self._give_back(env, keep=False)  # never leave a half-used environment behind
-            raise
-        self._give_back(env, keep=keep)
+            result.queue_ms = ticket.wait_s * 1000.0
+        finally:  # never leave a half-used environment behind
+            if env is not None:
+                with self._lock:
+                    self._busy.discard(env)
+                    keep = keep and not self._closed
+            for doomed in self.scheduler.finish(ticket, env, keep=keep):
+                doomed.kill()
         self.logs.append(config.log_group, env.log_stream, lines)
         result.log_tail = _tail(lines)
         return result
@@ -257,6 +261,7 @@ class Invoker:
         if cold:
             log(records.init_start_record(config.version, fmt, _now_ms(), self.cpu.mode))
             init = env.init()
+            self._count_cpu(init.cpu_s)
             log(init.logs)
         log(records.start_record(request_id, config.version, fmt, _now_ms()))
         if init is not None and init.status != "success":
@@ -283,6 +288,7 @@ class Invoker:
                 "client_context": client_context,
             }
             outcome = env.invoke(header, payload, float(config.timeout))
+            self._count_cpu(outcome.cpu_s)
             log(outcome.logs)
         if outcome.status == "timeout":
             log(f"{records.iso_time(_now_ms())} {request_id} {outcome.error_message}")
@@ -314,18 +320,20 @@ class Invoker:
         )
         return result, outcome.alive_after
 
+    def _count_cpu(self, cpu_s: float) -> None:
+        with self._lock:
+            self.env_cpu_s += cpu_s
+
     def close(self) -> None:
-        """End every environment (idle now; busy ones as they finish or are killed here)."""
+        """End every environment (idle now; busy ones are killed here, their runs end)."""
         with self._lock:
             self._closed = True
-            envs = [e for idle in self._idle.values() for e in idle] + list(self._busy)
-            self._idle.clear()
-        for env in envs:
+            busy = list(self._busy)
+        for env in self.scheduler.close() + busy:
             env.kill()
 
     def environment_count(self) -> int:
-        with self._lock:
-            return sum(len(v) for v in self._idle.values()) + len(self._busy)
+        return self.scheduler.environment_count()
 
 
 def _now_ms() -> int:

@@ -35,6 +35,8 @@ _ARN = re.compile(
     r"^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?(?:\d{12}:)?(?:function:)?"
     r"(?P<name>[a-zA-Z0-9_-]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?$"
 )
+# An account's default concurrency (1,000) less the 100 Lambda keeps unreserved.
+MAX_RESERVED = 900
 DEFAULT_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -147,6 +149,7 @@ class Function:
     aliases: dict[str, Alias] = field(default_factory=dict)
     next_version: int = 1
     update_until: float = 0.0  # monotonic time the current update finishes
+    reserved: int | None = None  # PutFunctionConcurrency (None: unreserved)
 
     def update_status(self) -> str:
         return "InProgress" if time.monotonic() < self.update_until else "Successful"
@@ -259,11 +262,42 @@ class Registry:
         self, raw_name: str, qualifier: str | None, region: str, code_url: str
     ) -> dict[str, Any]:
         configuration = self.get_configuration(raw_name, qualifier, region)
-        return {
+        found: dict[str, Any] = {
             "Configuration": configuration,
             "Code": {"RepositoryType": "S3", "Location": code_url},
             "Tags": {},
         }
+        reserved = self.reserved_concurrency(split_name(raw_name)[0])
+        if reserved is not None:
+            found["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
+        return found
+
+    # --- reserved concurrency ----------------------------------------------------------------
+    def reserved_concurrency(self, name: str) -> int | None:
+        with self._lock:
+            function = self._functions.get(name)
+            return None if function is None else function.reserved
+
+    def put_concurrency(self, raw_name: str, value: Any, region: str) -> dict[str, Any]:
+        """PutFunctionConcurrency (``value`` None: DeleteFunctionConcurrency)."""
+        name, _ = split_name(raw_name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RESERVED
+        ):
+            raise invalid(
+                f"1 validation error detected: Value '{value}' at 'reservedConcurrentExecutions' "
+                f"failed to satisfy constraint: Member must have value between 0 and "
+                f"{MAX_RESERVED}"
+            )
+        with self._lock:
+            self._function(name, region).reserved = value
+        return {} if value is None else {"ReservedConcurrentExecutions": value}
+
+    def get_concurrency(self, raw_name: str, region: str) -> dict[str, Any]:
+        name, _ = split_name(raw_name)
+        with self._lock:
+            reserved = self._function(name, region).reserved
+        return {} if reserved is None else {"ReservedConcurrentExecutions": reserved}
 
     def list_functions(self, region: str, marker: str | None, max_items: int | None) -> dict:
         with self._lock:

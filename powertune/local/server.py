@@ -25,6 +25,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from powertune.errors import InputError
+from powertune.local.capacity import HostCpus, available_cpus
+from powertune.local.contention import RUNTIME_PATH, ContentionMeter, RuntimeInfo
 from powertune.local.cpu import CpuControl
 from powertune.local.errors import ApiError
 from powertune.local.invoker import Invoker
@@ -41,6 +44,9 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _WORKDIR_PREFIX = "powertune-local-"
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 _FUNCTIONS = "/2015-03-31/functions"
+# PutFunctionConcurrency and DeleteFunctionConcurrency use 2017-10-31, GetFunctionConcurrency
+# 2019-09-30.
+_CONCURRENCY_PREFIXES = ("/2017-10-31/functions/", "/2019-09-30/functions/")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -149,6 +155,12 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/local-code/") and method == "GET":
             self._code(unquote(parts.path[len("/local-code/") :]).removesuffix(".zip"))
             return
+        if parts.path == RUNTIME_PATH and method == "GET":
+            self._send_json(200, local.runtime_info().to_json())
+            return
+        if parts.path.startswith(_CONCURRENCY_PREFIXES):
+            self._concurrency(method, parts.path, body, region)
+            return
         if not parts.path.startswith(_FUNCTIONS):
             raise ApiError("UnknownOperationException", f"no route for {method} {parts.path}", 404)
         segments = [unquote(s) for s in parts.path[len(_FUNCTIONS) :].split("/") if s]
@@ -213,6 +225,28 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             raise ApiError("UnknownOperationException", f"no route for {method} {parts.path}", 404)
 
+    def _concurrency(self, method: str, path: str, body: bytes, region: str) -> None:
+        """Put/Get/DeleteFunctionConcurrency: a function's reserved concurrency."""
+        segments = [unquote(s) for s in path.split("/") if s]
+        if len(segments) != 4 or segments[3] != "concurrency":
+            raise ApiError("UnknownOperationException", f"no route for {method} {path}", 404)
+        registry = self.server.local.registry
+        name = segments[2]
+        if method == "PUT":
+            try:
+                data = json.loads(body or b"{}")
+            except ValueError as exc:
+                raise ApiError("InvalidRequestContentException", f"bad JSON: {exc}") from exc
+            value = data.get("ReservedConcurrentExecutions") if isinstance(data, dict) else None
+            self._send_json(200, registry.put_concurrency(name, value, region))
+        elif method == "GET":
+            self._send_json(200, registry.get_concurrency(name, region))
+        elif method == "DELETE":
+            registry.put_concurrency(name, None, region)
+            self._send(204, b"")
+        else:
+            raise ApiError("UnknownOperationException", f"no route for {method} {path}", 404)
+
     def _code(self, name: str) -> None:
         code_dir = self.server.local.registry.code_dir(name)
         if code_dir is None:
@@ -254,6 +288,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {
             "X-Amz-Executed-Version": result.executed_version,
             "x-amzn-RequestId": result.request_id,
+            "x-powertune-queue-ms": f"{result.queue_ms:.1f}",
         }
         if len(payload) > MAX_SYNC_PAYLOAD:
             payload = json.dumps(
@@ -307,9 +342,14 @@ class LocalLambda:
     ``functions`` maps names to ``path/to/dir_or_file.py[:module.handler]``; they are created
     (128 MB, 3 s, Text logs) before the server answers. ``cpu`` is ``auto`` (cgroup when
     possible), ``cgroup`` or ``model``; ``cpu_mode`` says which one is in use. ``concurrency``
-    caps simultaneous invocations (TooManyRequestsException above it). ``update_seconds`` is how
-    long a configuration update stays ``InProgress``. ``max_memory_mb`` emulates an account's
+    is an account concurrency limit (TooManyRequestsException above it). ``update_seconds`` is
+    how long a configuration update stays ``InProgress``. ``max_memory_mb`` emulates an account's
     memory quota (new accounts are held to 3,008 MB until they ask for more).
+
+    Invocations run at once only while their CPU shares fit in ``cpus`` (default: the CPUs this
+    process may really use, ``capacity.available_cpus``); the rest wait, unbilled. A version
+    keeps at most ``environments_per_version`` environments (default: one per whole CPU), so
+    concurrent invocations reuse warm ones; ``lanes`` is that number.
     """
 
     def __init__(
@@ -322,6 +362,8 @@ class LocalLambda:
         *,
         update_seconds: float = 0.1,
         max_memory_mb: int = MAX_MEMORY_MB,
+        cpus: float | None = None,
+        environments_per_version: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -333,11 +375,26 @@ class LocalLambda:
             )
         self._specs = [parse_function_spec(n, t) for n, t in (functions or {}).items()]
         _remove_stale_workdirs()
-        self._cpu = CpuControl(cpu)
+        if cpus is not None and not cpus > 0:
+            raise InputError(f"cpus must be positive, not {cpus}")
+        if environments_per_version is not None and environments_per_version < 1:
+            raise InputError("environments_per_version must be at least 1")
+        found = available_cpus()
+        self.host_cpus = HostCpus(cpus, f"set to {cpus} CPUs ({found.source})") if cpus else found
+        self.lanes = environments_per_version or max(1, int(self.host_cpus.count + 1e-9))
+        self._cpu = CpuControl(cpu, host_cpus=self.host_cpus.count)
+        self._meter = ContentionMeter()
         self._workdir = Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-"))
         (self._workdir / "code").mkdir()
         self.logs = LogStore()
-        self.invoker = Invoker(self._cpu, self.logs, concurrency=concurrency)
+        self.invoker = Invoker(
+            self._cpu,
+            self.logs,
+            concurrency=concurrency,
+            capacity=self.host_cpus.count,
+            lanes=self.lanes,
+            reserved=lambda name: self.registry.reserved_concurrency(name),
+        )
         self.registry = Registry(
             self._workdir / "code",
             update_seconds=update_seconds,
@@ -356,6 +413,18 @@ class LocalLambda:
     def cpu_reason(self) -> str:
         """Why that mode (the cgroup used, or why none could be)."""
         return self._cpu.reason
+
+    def runtime_info(self) -> RuntimeInfo:
+        """CPU mode, available CPUs and the contention seen since the runtime started."""
+        invoker = self.invoker
+        return self._meter.read(
+            cpu_mode=self.cpu_mode,
+            host=self.host_cpus,
+            lanes=self.lanes,
+            stats=invoker.scheduler.snapshot(),
+            throttles=invoker.throttles,
+            env_cpu_s=invoker.env_cpu_s,
+        )
 
     @property
     def endpoint_url(self) -> str:

@@ -56,12 +56,36 @@ class Replay:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LocalRuntime:
+    """How far to trust a local run: the CPUs the embedded runtime had and the contention seen.
+
+    ``queued`` invocations waited for CPU share or a warm environment (never billed);
+    ``steal`` is the share of host CPU time the hypervisor took; ``other_load_cpus`` the CPUs
+    other processes kept busy on average. Figures from a loaded host deserve less trust.
+    """
+
+    available_cpus: float
+    cpu_source: str
+    lanes: int
+    cold_starts: int
+    queued: int
+    queue_wait_ms_total: float
+    queue_wait_ms_max: float
+    peak_share: float
+    over_host: int = 0
+    steal: float | None = None
+    other_load_cpus: float | None = None
+    load_average: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Run:
     """How the run was made: target, search, strategy and the stopping rule's settings."""
 
     target: TargetKind
     endpoint_url: str | None = None
     cpu_mode: str | None = None
+    local: LocalRuntime | None = None
     replay: Replay | None = None
     search: SearchKind
     strategy: str

@@ -380,7 +380,8 @@ class RunPlan:
     warmup: int = DEFAULT_WARMUP
     cold_starts: bool = False
     allowed_errors: frozenset[str] = frozenset()
-    concurrency: int = DEFAULT_CONCURRENCY
+    # None: fitted to the target (10 for AWS; what the local runtime runs without contention)
+    concurrency: int | None = None
     sleep_between_ms: int = 0
     trim: float = DEFAULT_TRIM
     seed: int = 0
@@ -499,7 +500,7 @@ def resolve_plan(flags: TuneFlags, config: Config | None = None) -> RunPlan:
         warmup=_or(flags.warmup, DEFAULT_WARMUP),
         cold_starts=flags.cold_starts,
         allowed_errors=_split_csv(flags.allowed_errors),
-        concurrency=_or(flags.concurrency, DEFAULT_CONCURRENCY),
+        concurrency=flags.concurrency,
         seed=flags.seed,
         monthly_invocations=file.monthly_invocations,
         traffic_days=_or(flags.days, DEFAULT_TRAFFIC_DAYS),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,6 +28,13 @@ from powertune.tune.search.adaptive import AdaptiveSearch
 from powertune.tune.search.grid import GridSearch
 from powertune.tune.search.interface import Search
 from powertune.tune.targets.interface import Target
+from powertune.tune.targets.localfit import (
+    DEFAULT_AWS_CONCURRENCY,
+    endpoint_runtime,
+    fit_concurrency,
+    local_record,
+    trust_notes,
+)
 from powertune.tune.tuner import Observer, TuneOutcome, Tuner, TuneSettings
 from powertune.types import FunctionInfo
 from pricing.catalog import Catalog, load_catalog
@@ -70,6 +78,8 @@ class Ready:
     endpoint_url: str | None = None
     cpu_mode: str | None = None
     hooks: Hooks = field(default_factory=Hooks)
+    concurrency: int = DEFAULT_AWS_CONCURRENCY  # the plan's, or fitted to the target
+    runtime: Callable[[], Any] | None = None  # a local runtime's record, read after the run
 
 
 @contextlib.contextmanager
@@ -79,12 +89,25 @@ def prepare(plan: RunPlan, hooks: Hooks | None = None) -> Iterator[Ready]:
     hooks = hooks or Hooks()
     catalog = load_catalog(plan.catalog_path)
     with contextlib.ExitStack() as stack:
+        runtime: Callable[[], Any] | None = None
+        concurrency = plan.concurrency or DEFAULT_AWS_CONCURRENCY
         if plan.target.kind == "local":
-            target, endpoint_url, cpu_mode = stack.enter_context(_local_target(plan, hooks))
+            target, endpoint_url, cpu_mode, server = stack.enter_context(_local_target(plan, hooks))
+            runtime = server.runtime_info
+            concurrency = fit_concurrency(
+                plan.concurrency, server.lanes, server.host_cpus.count, hooks.note
+            )
         elif plan.target.kind == "replay":
             target, endpoint_url, cpu_mode = _replay_target(plan), None, None
         else:
             target, endpoint_url, cpu_mode = _aws_target(plan), plan.target.endpoint_url, None
+            found = endpoint_runtime(endpoint_url)  # a powertune local runtime behind it?
+            if found is not None:
+                cpu_mode = found.cpu_mode
+                concurrency = fit_concurrency(
+                    plan.concurrency, found.lanes, found.available_cpus, hooks.note
+                )
+                runtime = functools.partial(_refetch, endpoint_url, found)
         info = target.describe()
         sizes = _search_sizes(plan, target)
         yield Ready(
@@ -98,7 +121,13 @@ def prepare(plan: RunPlan, hooks: Hooks | None = None) -> Iterator[Ready]:
             endpoint_url=endpoint_url,
             cpu_mode=cpu_mode,
             hooks=hooks,
+            concurrency=concurrency,
+            runtime=runtime,
         )
+
+
+def _refetch(endpoint_url: str | None, found: Any) -> Any:
+    return endpoint_runtime(endpoint_url) or found
 
 
 def tune(plan: RunPlan, hooks: Hooks | None = None) -> Result:
@@ -111,7 +140,7 @@ def tune(plan: RunPlan, hooks: Hooks | None = None) -> Result:
 
 
 @contextlib.contextmanager
-def _local_target(plan: RunPlan, hooks: Hooks) -> Iterator[tuple[Target, str, str]]:
+def _local_target(plan: RunPlan, hooks: Hooks) -> Iterator[tuple[Target, str, str, Any]]:
     """Start the embedded runtime, deploy the handler, and reach it through boto3 like AWS."""
     import boto3
 
@@ -124,7 +153,8 @@ def _local_target(plan: RunPlan, hooks: Hooks) -> Iterator[tuple[Target, str, st
     if not path.exists():
         raise InputError(f"--local: no such handler file or directory: {path}")
     name = "powertune-local-" + "".join(c if c.isalnum() else "-" for c in path.stem)[:40]
-    with LocalLambda(cpu=spec.cpu, concurrency=max(plan.concurrency, 1) * 2) as server:
+    # No throttling: invocations beyond what the CPUs run at once wait in the runtime, unbilled.
+    with LocalLambda(cpu=spec.cpu) as server:
         server.add_function(
             name, spec.local, MemorySize=spec.local_memory_mb, Timeout=spec.local_timeout_s
         )
@@ -140,9 +170,9 @@ def _local_target(plan: RunPlan, hooks: Hooks) -> Iterator[tuple[Target, str, st
         )
         hooks.note(
             f"local runtime at {server.endpoint_url}, CPU mode: {server.cpu_mode} "
-            f"({server.cpu_reason})"
+            f"({server.cpu_reason}); {server.host_cpus.count:g} CPUs ({server.host_cpus.source})"
         )
-        yield target, server.endpoint_url, server.cpu_mode
+        yield target, server.endpoint_url, server.cpu_mode, server
 
 
 def _replay_target(plan: RunPlan) -> Target:
@@ -173,7 +203,8 @@ def _aws_target(plan: RunPlan, function: str | None = None) -> AwsLambdaTarget:
         profile=spec.profile,
         endpoint_url=spec.endpoint_url,
         alias_prefix=spec.alias_prefix,
-        max_connections=max(plan.concurrency, 10),  # the twin runs at the same concurrency
+        # the twin runs at the same concurrency
+        max_connections=max(plan.concurrency or DEFAULT_AWS_CONCURRENCY, 10),
     )
 
 
@@ -240,9 +271,9 @@ def baseline_sizes(baseline: str | None, name: str) -> tuple[int, ...]:
     return (rec.memory_mb,) if rec else ()
 
 
-def tune_settings(plan: RunPlan) -> TuneSettings:
+def tune_settings(plan: RunPlan, concurrency: int | None = None) -> TuneSettings:
     return TuneSettings(
-        concurrency=plan.concurrency,
+        concurrency=concurrency or plan.concurrency or DEFAULT_AWS_CONCURRENCY,
         warmup=plan.warmup,
         cold_starts=plan.cold_starts,
         allowed_errors=plan.allowed_errors,
@@ -323,7 +354,7 @@ def price_dry_run(ready: Ready) -> DryRun:
 def run(ready: Ready) -> Result:
     """Measure (the target is restored whatever happens), then decide and price the Result."""
     plan, hooks = ready.plan, ready.hooks
-    settings = tune_settings(plan)
+    settings = tune_settings(plan, ready.concurrency)
     with hooks.progress() as observer:
         outcome = Tuner(
             ready.target,
@@ -359,10 +390,17 @@ def _run_record(ready: Ready, outcome: TuneOutcome) -> Run:
             rows=int(prov.get("rows", 0)),
             noise_model=prov.get("noise_model"),
         )
+    local = None
+    if ready.runtime is not None:
+        info = ready.runtime()
+        for note in trust_notes(info):
+            ready.hooks.note(f"note: {note}")
+        local = local_record(info)
     return Run(
         target=ready.kind,  # type: ignore[arg-type]
         endpoint_url=ready.endpoint_url,
         cpu_mode=ready.cpu_mode,
+        local=local,
         replay=replay,
         search=plan.search,  # type: ignore[arg-type]
         strategy=plan.strategy.name,
@@ -393,7 +431,7 @@ def measure_twin(ready: Ready, outcome: TuneOutcome, options: BuildOptions) -> A
             twin,
             GridSearch([memory], max(plan.invocations, TWIN_MIN_INVOCATIONS)),
             plan.payloads,
-            tune_settings(plan),
+            tune_settings(plan, ready.concurrency),
             catalog=ready.catalog,
             observer=observer,
         ).run()
