@@ -1,0 +1,129 @@
+"""Plan the template changes for a result's targets across the files given."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from powertune.apply import code, sam, serverless, terraform
+from powertune.apply.errors import TemplateError
+from powertune.apply.match import Site, match
+from powertune.apply.plan import Change, Edit, FilePlan, Plan
+from powertune.apply.targets import Target
+from powertune.apply.text import read_text
+
+_YAML = (".yaml", ".yml", ".template")
+_TERRAFORM = (".tf", ".tfvars")
+
+
+def detect(path: Path, text: str) -> str:
+    """sam-yaml, sam-json, serverless, terraform or code, from the name and the content."""
+    name = path.name.lower()
+    if name.endswith(_TERRAFORM):
+        return "terraform"
+    if name.endswith(code.EXTENSIONS):
+        return "code"
+    if name.endswith(".json"):
+        return "sam-json"
+    if name.endswith(_YAML) or text.lstrip().startswith(("AWSTemplateFormatVersion", "Resources")):
+        doc = sam.load_yaml(path, text)
+        if sam.is_template(doc):
+            return "sam-yaml"
+        if serverless.is_serverless(doc):
+            return "serverless"
+        raise TemplateError(
+            f"{path}: neither a SAM/CloudFormation template (no Resources) nor a serverless.yml "
+            "(no functions)"
+        )
+    raise TemplateError(
+        f"{path}: unknown kind of file (expected .yaml/.yml/.json templates, .tf/.tfvars, or "
+        f"code: {', '.join(code.EXTENSIONS)})"
+    )
+
+
+def scan(paths: Sequence[Path], params: Mapping[str, str]) -> tuple[list[Site], dict[Path, str]]:
+    texts: dict[Path, str] = {}
+    sites: list[Site] = []
+    tf_files: list[tuple[Path, str]] = []
+    for path in paths:
+        if path in texts:
+            continue
+        text = read_text(path)
+        texts[path] = text
+        kind = detect(path, text)
+        if kind == "terraform":
+            tf_files.append((path, text))
+        elif kind == "sam-yaml":
+            sites += sam.scan_yaml(path, text, params)
+        elif kind == "sam-json":
+            sites += sam.scan_json(path, text, params)
+        elif kind == "serverless":
+            sites += serverless.scan(path, text, params)
+        else:
+            sites += code.scan(path, text)
+    if tf_files:
+        sites += terraform.scan(tf_files, params)
+    return sites, texts
+
+
+def plan_templates(
+    targets: Sequence[Target],
+    paths: Sequence[Path],
+    *,
+    mapping: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+) -> Plan:
+    """What setting each target's memory in ``paths`` takes: edits, suggestions, unmatched."""
+    sites, texts = scan(paths, params or {})
+    found = match(targets, sites, dict(mapping or {}))
+    plan = Plan(unmatched=list(found.unmatched))
+    files: dict[Path, FilePlan] = {p: FilePlan(p, t) for p, t in texts.items()}
+    for target, site, how in found.pairs:
+        if not target.applies:
+            plan.notes.append(
+                f"{target.name}: not applied, the gate would refuse it; {target.label()}"
+            )
+            continue
+        outcome = site.plan(target.memory_mb)
+        path = outcome.path or site.path
+        at = f"{path}:{outcome.line or site.line}"
+        if outcome.suggestion is not None:
+            plan.suggestions.append(
+                f"{at}: {site.key} ({target.name}): {outcome.suggestion} "
+                f"(suggested {target.memory_mb} MB)"
+            )
+            continue
+        file_plan = files[path]
+        if _conflicts(file_plan.edits, outcome.edits):
+            plan.suggestions.append(
+                f"{at}: {site.key} ({target.name}): the value is shared with another function; "
+                f"set {target.memory_mb} MB by hand"
+            )
+            continue
+        if outcome.old == target.memory_mb:
+            plan.notes.append(f"{at}: {site.key} ({target.name}): already {target.memory_mb} MB")
+            continue
+        file_plan.edits += [e for e in outcome.edits if e not in file_plan.edits]
+        note = "; ".join(x for x in (outcome.note, f"matched by {how}", target.label()) if x)
+        file_plan.changes.append(
+            Change(
+                function=target.name,
+                where=site.key,
+                path=str(path),
+                line=outcome.line or site.line,
+                old=outcome.old,
+                new=target.memory_mb,
+                note=note,
+            )
+        )
+    plan.files = [f for f in files.values() if f.edits]
+    return plan
+
+
+def _conflicts(existing: list[Edit], new: list[Edit]) -> bool:
+    """Two different edits of the same bytes (or insertions at the same point)."""
+    return any(
+        a != b and (a.start == b.start or (a.start < b.end and b.start < a.end))
+        for a in new
+        for b in existing
+    )
