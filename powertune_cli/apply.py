@@ -21,7 +21,7 @@ from powertune.errors import InputError
 from powertune.gate.compare import thresholds_from
 from powertune.results.jsonio import load_result
 from powertune.tune.config import load_config
-from powertune_cli.common import handle_errors
+from powertune_cli.common import EXIT_TOOL, fail, handle_errors
 
 _HELP = """Apply a result's recommended memory to templates or to the live functions.
 
@@ -123,6 +123,7 @@ def _templates(
         sys.stdout.write(diff)
     for change in plan.changes:
         _say(f"{'changed' if write else 'would change'}: {change.describe()}")
+        _say(f"    {change.context}")
     for line in plan.suggestions:
         _say(f"by hand: {line}")
     for line in plan.notes:
@@ -151,6 +152,7 @@ def _live(
     from powertune.apply.session import lambda_client
 
     recorded = {f.get("name"): f for f in raw.get("functions", []) if isinstance(f, dict)}
+    refused = 0
     for target in targets:
         client = lambda_client(region or target.region, profile, endpoint_url)
         applier = LiveApplier(client, record_dir)
@@ -160,10 +162,9 @@ def _live(
                 applier.rollback(step, record)
                 _say(f"rolled back: {step.describe()}")
             else:
-                _say(
-                    f"{'would roll back' if step.action == 'update' else 'rollback'}: "
-                    f"{step.describe()}"
-                )
+                verb = {"update": "would roll back", "refuse": "refused"}.get(step.action, "skip")
+                _say(f"{verb}: {step.describe()}")
+                refused += step.action == "refuse"
             continue
         step = applier.plan(target, recorded.get(target.name))
         if step.action == "update" and write:
@@ -173,5 +174,8 @@ def _live(
             _say(f"would change: {step.describe()}")
         else:
             _say(f"{'refused' if step.action == 'refuse' else 'unchanged'}: {step.describe()}")
+            refused += step.action == "refuse" and target.verdict.accepted
     if not write:
         _say("dry run: run with --write to change the functions")
+    if refused:
+        raise fail(f"{refused} function(s) refused: see above", EXIT_TOOL)

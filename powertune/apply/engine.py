@@ -104,7 +104,7 @@ def plan_templates(
             plan.notes.append(f"{at}: {site.key} ({target.name}): already {target.memory_mb} MB")
             continue
         file_plan.edits += [e for e in outcome.edits if e not in file_plan.edits]
-        note = "; ".join(x for x in (outcome.note, f"matched by {how}", target.label()) if x)
+        note = "; ".join(x for x in (outcome.note, f"matched by {how}") if x)
         file_plan.changes.append(
             Change(
                 function=target.name,
@@ -114,6 +114,7 @@ def plan_templates(
                 old=outcome.old,
                 new=target.memory_mb,
                 note=note,
+                context=target.label(),
             )
         )
     plan.files = [f for f in files.values() if f.edits]

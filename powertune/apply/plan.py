@@ -9,6 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def display(path: Path) -> str:
+    """The path as a diff header shows it: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix().lstrip("/")
+
+
 @dataclass(frozen=True)
 class Edit:
     """Replace ``text[start:end]`` with ``new`` (offsets into the file's decoded text)."""
@@ -29,6 +37,7 @@ class Change:
     old: int | None
     new: int
     note: str = ""
+    context: str = ""  # the recommendation: confidence, tie-band reason, the gate's verdict
 
     def describe(self) -> str:
         was = "inherited" if self.old is None else f"{self.old} MB"
@@ -58,7 +67,8 @@ class FilePlan:
     def diff(self) -> str:
         before = self.original.splitlines(keepends=True)
         after = self.new_text().splitlines(keepends=True)
-        lines = difflib.unified_diff(before, after, f"a/{self.path}", f"b/{self.path}")
+        shown = display(self.path)
+        lines = difflib.unified_diff(before, after, f"a/{shown}", f"b/{shown}")
         out = []
         for line in lines:
             if not line.endswith("\n"):

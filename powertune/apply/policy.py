@@ -162,6 +162,7 @@ def _check(
         return "warn", f"{name} at the original size unknown: not compared"
     change = float(cur) / float(base) - 1.0
     shown = f"{name} {change * 100:+.1f}% against the original size"
+    measure = "billed GB-s per invocation" if name == "cost" else "duration"
     if change <= threshold:
         return "pass", f"{shown}, within {threshold * 100:g}%"
     if evidence is None:
@@ -169,7 +170,7 @@ def _check(
     lo, hi = evidence.interval
     if lo > 0 and evidence.change > threshold:
         return "fail", (
-            f"{shown} exceeds {threshold * 100:g}% (measured 95% interval "
-            f"{lo * 100:+.1f}% to {hi * 100:+.1f}%)"
+            f"{shown} exceeds {threshold * 100:g}%, confirmed by the measurements ({measure} "
+            f"{evidence.change * 100:+.1f}%, 95% interval {lo * 100:+.1f}% to {hi * 100:+.1f}%)"
         )
     return "warn", f"{shown} exceeds {threshold * 100:g}%, but the measurements do not confirm it"
