@@ -100,8 +100,13 @@ def plan_templates(
                 f"set {target.memory_mb} MB by hand"
             )
             continue
-        if outcome.old == target.memory_mb:
-            plan.notes.append(f"{at}: {site.key} ({target.name}): already {target.memory_mb} MB")
+        if outcome.old == target.memory_mb or (
+            outcome.old is None and outcome.inherited == target.memory_mb
+        ):
+            how_set = "" if outcome.old is not None else " (inherited)"
+            plan.notes.append(
+                f"{at}: {site.key} ({target.name}): already {target.memory_mb} MB{how_set}"
+            )
             continue
         file_plan.edits += [e for e in outcome.edits if e not in file_plan.edits]
         note = "; ".join(x for x in (outcome.note, f"matched by {how}") if x)

@@ -28,6 +28,7 @@ class Outcome:
     note: str = ""
     suggestion: str | None = None  # set when nothing is edited: what to change by hand
     path: Path | None = None  # the file edited when it is not the site's (a variable's default)
+    inherited: int | None = None  # when adding a setting: the size the function has without it
 
 
 @dataclass

@@ -65,6 +65,7 @@ class _Locator(Protocol):
     lines: Lines
 
     def value_offset(self, path: tuple[str, ...]) -> int | None: ...
+    def own(self, path: tuple[str, ...], key: str) -> bool: ...
     def key_line(self, path: tuple[str, ...]) -> int: ...
     def insert(
         self, props_path: tuple[str, ...], key: str, value: int, neighbours: tuple[str, ...] = ...
@@ -87,6 +88,11 @@ class YamlLocator:
         line, col = parent.lc.value(path[-1])
         return self.lines.offset(line, col)
 
+    def own(self, path: tuple[str, ...], key: str) -> bool:
+        """``key`` is written in this mapping, not merged in from an anchor (``<<: *x``)."""
+        node = self._node(path)
+        return isinstance(node, CommentedMap) and key in node.lc.data
+
     def key_line(self, path: tuple[str, ...]) -> int:
         parent = self._node(path[:-1])
         return int(parent.lc.key(path[-1])[0])
@@ -105,7 +111,7 @@ class YamlLocator:
             return "its settings are written in flow style ({...})"
         nl = self.lines.newline
         for neighbour in neighbours:
-            if neighbour in props and isinstance(props[neighbour], (int, str)):
+            if neighbour in props.lc.data and isinstance(props[neighbour], (int, str)):
                 kline, kcol = props.lc.key(neighbour)
                 vline, _ = props.lc.value(neighbour)
                 if vline != kline or isinstance(props[neighbour], bool):
@@ -115,7 +121,9 @@ class YamlLocator:
                     nl if at == len(self.lines.text) and not self.lines.text.endswith("\n") else ""
                 )
                 return Edit(at, at, f"{lead}{' ' * kcol}{key}: {value}{'' if lead else nl}")
-        first = next(iter(props))
+        first = next((k for k in props if k in props.lc.data), None)
+        if first is None:
+            return "its settings all come from a merge key (<<)"
         kline, kcol = props.lc.key(first)
         at = self.lines.offset(kline, kcol)
         return Edit(at, at, f"{key}: {value}{nl}{' ' * kcol}")
@@ -137,6 +145,9 @@ class _JsonLocator:
 
     def value_offset(self, path: tuple[str, ...]) -> int | None:
         return self._node(path).start
+
+    def own(self, path: tuple[str, ...], key: str) -> bool:
+        return True
 
     def key_line(self, path: tuple[str, ...]) -> int:
         parent = self._node(path[:-1])
@@ -241,7 +252,8 @@ def _planner(
 
     def plan(mb: int) -> Outcome:
         text = loc.lines.text
-        if "MemorySize" in props:
+        merged = "MemorySize" in props and not loc.own(props_path, "MemorySize")
+        if "MemorySize" in props and not merged:
             value = props["MemorySize"]
             where = (*props_path, "MemorySize")
             line = loc.key_line(where) + 1
@@ -269,11 +281,22 @@ def _planner(
             if inherited is not None
             else f"CloudFormation default {DEFAULT_MB} MB: set on the function"
         )
+        if merged:
+            note = "inherited through a YAML merge key (<<): set on the function, anchor unchanged"
         added = loc.insert(props_path, "MemorySize", mb)
         line = loc.key_line(props_path) + 1
         if isinstance(added, str):
             return Outcome(line=line, suggestion=f"{added}: add MemorySize: {mb} by hand")
-        return Outcome([added], old=None, line=added_line(loc.lines, added), note=note)
+        effective = inherited if inherited is not None else DEFAULT_MB
+        if merged:
+            effective = props["MemorySize"]
+        return Outcome(
+            [added],
+            old=None,
+            line=added_line(loc.lines, added),
+            note=note,
+            inherited=effective if isinstance(effective, int) else None,
+        )
 
     return plan
 

@@ -175,7 +175,8 @@ def _planner(
 
     def plan(mb: int) -> Outcome:
         text = loc.lines.text
-        if "memorySize" in spec:
+        merged = "memorySize" in spec and not loc.own(fn_path, "memorySize")
+        if "memorySize" in spec and not merged:
             value = spec["memorySize"]
             line = loc.key_line((*fn_path, "memorySize")) + 1
             if isinstance(value, str) and (found_self := _SELF_ONLY.match(value.strip())):
@@ -191,11 +192,21 @@ def _planner(
             if inherited is not None
             else f"framework default {DEFAULT_MB} MB: set on the function"
         )
+        if merged:
+            note = "inherited through a YAML merge key (<<): set on the function, anchor unchanged"
         added = loc.insert(fn_path, "memorySize", mb, _NEIGHBOURS)
         line = loc.key_line(fn_path) + 1
         if isinstance(added, str):
             return Outcome(line=line, suggestion=f"{added}: add memorySize: {mb} by hand")
-        return Outcome([added], old=None, line=added_line(loc.lines, added), note=note)
+        effective = spec["memorySize"] if merged else inherited
+        effective = DEFAULT_MB if effective is None else effective
+        return Outcome(
+            [added],
+            old=None,
+            line=added_line(loc.lines, added),
+            note=note,
+            inherited=effective if isinstance(effective, int) else None,
+        )
 
     return plan
 

@@ -338,6 +338,7 @@ def _insert(block: _Block, mb: int) -> Outcome:
             old=None,
             line=last + 2,
             note=f"default {DEFAULT_MB} MB: set on the function",
+            inherited=DEFAULT_MB,
         )
     return Outcome(
         line=lines.line_of(block.start) + 1,
