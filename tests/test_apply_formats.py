@@ -255,3 +255,15 @@ def test_jsonpos_reads_what_json_reads_and_every_span_is_its_value(
             stack.extend(v for _, _, v in current.members)
         elif current.kind == "array":
             stack.extend(current.value)
+
+
+def test_the_tie_band_reason_is_shown_when_the_result_has_one(tmp_path: Path) -> None:
+    result = make_result([flat("f1", 1024, 512)], tmp_path / "r.json")
+    raw = json.loads((tmp_path / "r.json").read_text())
+    without, _ = targets_from_result(result, raw=raw)
+    assert "tie band" not in without[0].label()
+    reason = "cost is flat from 512 to 1024 MB; 1024 MB is 2x faster for +0.8%"
+    raw["functions"][0]["recommendation"]["tie_band"] = {"band": 0.01, "reason": reason}
+    with_reason, _ = targets_from_result(result, raw=raw)
+    assert f"tie band: {reason}" in with_reason[0].label()
+    assert "confidence: within 1% at 95%" in with_reason[0].label()

@@ -175,3 +175,45 @@ def test_an_unknown_function_is_one_line_exit_3(server: LocalLambda, tmp_path: P
     assert result.exit_code == 3, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "ResourceNotFoundException" in lines[0]
+
+
+# --- the same against moto (a second Lambda implementation, real ARNs and tag rules) -----
+def test_apply_and_rollback_against_moto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import zipfile
+
+    from moto import mock_aws
+
+    from powertune.apply.live import LiveApplier
+    from powertune.apply.targets import targets_from_result
+    from powertune.results.jsonio import load_result
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    with mock_aws():
+        role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+        lam = boto3.client("lambda", region_name="us-east-1")
+        made = lam.create_function(
+            FunctionName="orders",
+            Runtime="python3.12",
+            Role=role["Role"]["Arn"],
+            Handler="app.handler",
+            Code={"ZipFile": buffer.getvalue()},
+            MemorySize=1024,
+        )
+        fn = Fn("orders", 1024, 2048, {1024: 400.0, 2048: 200.0}, made["FunctionArn"])
+        make_result([fn], tmp_path / "r.json")
+        targets, _ = targets_from_result(load_result(tmp_path / "r.json"))
+        applier = LiveApplier(lam, tmp_path / "records", wait={"Delay": 0.1, "MaxAttempts": 20})
+        step = applier.plan(targets[0])
+        assert step.action == "update", step.message
+        record = applier.apply(step)
+        assert lam.get_function_configuration(FunctionName="orders")["MemorySize"] == 2048
+        assert lam.list_tags(Resource=made["FunctionArn"])["Tags"][TAG] == record.tag_value()
+        back, found = applier.plan_rollback(targets[0])
+        assert back.action == "update" and found is not None and found.previous_mb == 1024
+        applier.rollback(back, found)
+        assert lam.get_function_configuration(FunctionName="orders")["MemorySize"] == 1024
+        assert TAG not in lam.list_tags(Resource=made["FunctionArn"])["Tags"]

@@ -39,6 +39,7 @@ class LiveStep:
     message: str
     revision_id: str | None = None
     arn: str | None = None
+    code_sha: str | None = None
 
     def describe(self) -> str:
         return f"{self.function}: {self.message}"
@@ -92,7 +93,8 @@ class LiveApplier:
         arn = config.get("FunctionArn")
 
         def step(action: str, message: str) -> LiveStep:
-            return LiveStep(target, function, current, action, message, revision, arn)
+            sha = config.get("CodeSha256")
+            return LiveStep(target, function, current, action, message, revision, arn, sha)
 
         if not target.applies:
             return step("refuse", f"not applied, the gate would refuse it; {target.label()}")
@@ -135,9 +137,17 @@ class LiveApplier:
         except (ClientError, BotoCoreError) as exc:
             path.unlink(missing_ok=True)
             raise _error(exc, f"{step.function}: cannot tag the rollback record") from None
+        # Read again after tagging: whether or not a tag moves the RevisionId, the update must
+        # carry one taken after the last check of memory and code.
+        fresh = self._configuration(step.function)
+        if int(fresh.get("MemorySize", 0)) != step.current_mb or (
+            step.code_sha and fresh.get("CodeSha256") != step.code_sha
+        ):
+            self._forget(arn, path)
+            raise ApplyError(f"{step.function}: changed while applying, nothing changed")
         kwargs: dict[str, Any] = {"FunctionName": step.function, "MemorySize": target.memory_mb}
-        if step.revision_id:
-            kwargs["RevisionId"] = step.revision_id
+        if fresh.get("RevisionId"):
+            kwargs["RevisionId"] = fresh["RevisionId"]
         try:
             self.client.update_function_configuration(**kwargs)
         except (ClientError, BotoCoreError) as exc:
