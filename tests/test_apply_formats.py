@@ -267,3 +267,48 @@ def test_the_tie_band_reason_is_shown_when_the_result_has_one(tmp_path: Path) ->
     with_reason, _ = targets_from_result(result, raw=raw)
     assert f"tie band: {reason}" in with_reason[0].label()
     assert "confidence: within 1% at 95%" in with_reason[0].label()
+
+
+CFN_FN = (
+    "Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n      FunctionName: f1\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        # Not integers: a suggestion, never "512.5" or "512e3".
+        ("t.yaml", CFN_FN + "      MemorySize: 1.5\n", None),
+        ("t.yaml", CFN_FN + "      MemorySize: 0x400\n", None),
+        (
+            "t.json",
+            '{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": '
+            '{"FunctionName": "f1", "MemorySize": 1e3}}}}',
+            None,
+        ),
+        # Quoted numbers are numbers to CloudFormation and Terraform.
+        ("t.yaml", CFN_FN + "      MemorySize: '1024'\n", CFN_FN + "      MemorySize: '512'\n"),
+        (
+            "main.tf",
+            'resource "aws_lambda_function" "x" {\n  function_name = "f1"\n'
+            '  memory_size = "1024"\n}\n',
+            'resource "aws_lambda_function" "x" {\n'
+            '  function_name = "f1"\n  memory_size = "512"\n}\n',
+        ),
+        # A byte-order mark stays where it is.
+        (
+            "t.json",
+            '\ufeff{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": '
+            '{"FunctionName": "f1", "MemorySize": 1024}}}}',
+            '\ufeff{"Resources": {"F": {"Type": '
+            '"AWS::Lambda::Function", "Properties": {"FunctionName": "f1", "MemorySize": 512}}}}',
+        ),
+    ],
+)
+def test_only_integer_literals_are_edited(
+    tmp_path: Path, name: str, text: str, expected: str | None
+) -> None:
+    plan = plan_for(tmp_path, {name: text}, [flat("f1", 1024, 512)])
+    assert new_text(plan, name) == expected
+    if expected is None:
+        assert len(plan.suggestions) == 1 and "by hand" in plan.suggestions[0]

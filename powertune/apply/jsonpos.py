@@ -58,7 +58,8 @@ _LITERALS = {"true": True, "false": False, "null": None}
 
 def parse(text: str) -> Node:
     reader = _Reader(text)
-    node = reader.value(reader.skip(0), 0)
+    start = 1 if text.startswith("\ufeff") else 0  # a byte-order mark is not part of the value
+    node = reader.value(reader.skip(start), 0)
     end = reader.skip(node.end)
     if end != len(text):
         raise JsonPosError("extra data after the JSON value", end)

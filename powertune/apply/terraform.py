@@ -53,6 +53,13 @@ class _Attr:
             if digits.isdigit():
                 start, end = _span(node)
                 return start, end, int(digits)
+        if isinstance(node, Tree) and node.data == "string":
+            # "512": Terraform converts it to a number; edit the digits inside the quotes.
+            tokens = list(_tokens(node))
+            if len(tokens) == 1 and str(tokens[0]).isdigit() and tokens[0].type == "STRING_CHARS":
+                token = tokens[0]
+                if token.start_pos is not None and token.end_pos is not None:
+                    return token.start_pos, token.end_pos, int(str(token))
         return None
 
     def reference(self) -> tuple[str, str] | None:

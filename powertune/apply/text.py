@@ -43,6 +43,9 @@ def int_token(text: str, offset: int) -> tuple[int, int, int] | None:
     """The integer literal at ``offset`` (bare or quoted): (start, end, value) of its digits."""
     found = _INT.match(text, offset)
     if found:
+        after = text[found.end() : found.end() + 1]
+        if after and (after.isalnum() or after in "._"):  # 1.5, 1e3, 0x200, 1_024: not ours
+            return None
         return found.start(), found.end(), int(found.group())
     quoted = _QUOTED_INT.match(text, offset)
     if quoted:
