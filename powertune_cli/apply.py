@@ -118,6 +118,7 @@ def _templates(
     write: bool,
 ) -> None:
     plan = plan_templates(targets, paths, mapping=mapping, params=params)
+    written = plan.write() if write else []  # before any output: a failed write is one line
     diff = plan.diff()
     if diff:
         sys.stdout.write(diff)
@@ -131,7 +132,6 @@ def _templates(
     for line in plan.unmatched:
         _say(f"unmatched: {line}")
     if write:
-        written = plan.write()
         _say(f"wrote {len(written)} file(s)" if written else "nothing to change")
     elif diff:
         _say("preview only: run with --write to change the files")

@@ -217,3 +217,15 @@ def test_apply_and_rollback_against_moto(tmp_path: Path, monkeypatch: pytest.Mon
         applier.rollback(back, found)
         assert lam.get_function_configuration(FunctionName="orders")["MemorySize"] == 1024
         assert TAG not in lam.list_tags(Resource=made["FunctionArn"])["Tags"]
+
+
+def test_a_qualified_arn_in_the_result_updates_the_function(
+    server: LocalLambda, client: Any, tmp_path: Path
+) -> None:
+    create(client, "aliased", tmp_path, 512)
+    fn = cpu_bound("aliased", 512, 1024)
+    fn.arn = ARN.format("aliased") + ":live"
+    make_result([fn], tmp_path / "r.json")
+    result = run(server, tmp_path / "r.json", "--write")
+    assert result.exit_code == 0, result.output
+    assert memory(client, "aliased") == 1024

@@ -366,3 +366,46 @@ def test_bad_flags_and_missing_files_are_one_line(work: Path) -> None:
     )
     assert "no such file" in one_error_line(run(work / "r.json", "-t", work / "missing.yaml"), 2)
     assert "missing.json" in one_error_line(run(work / "missing.json", "-t", template), 3)
+
+
+def test_a_symlinked_template_keeps_its_link_and_a_read_only_one_is_refused(work: Path) -> None:
+    real = work / "sam" / "template.yaml"
+    link = work / "linked.yaml"
+    link.symlink_to(real)
+    make_result([named("thumbnails-prod-resize", cpu(1024, 1536))], work / "r.json")
+    result = run(work / "r.json", "-t", link, "--write")
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and b"MemorySize: 1536" in real.read_bytes()
+
+    locked = work / "serverless" / "serverless.yml"
+    before = locked.read_bytes()
+    locked.chmod(0o444)
+    make_result([named("orders-prod-get", flat(256, 128))], work / "r.json")
+    try:
+        assert "permission denied" in one_error_line(
+            run(work / "r.json", "-t", locked, "--write"), 3
+        )
+        assert locked.read_bytes() == before
+    finally:
+        locked.chmod(0o644)
+
+
+def test_cdk_python_construct(work: Path) -> None:
+    app_py = work / "app.py"
+    app_py.write_text(
+        "from aws_cdk import aws_lambda as _lambda\n\n"
+        "class Stack(cdk.Stack):\n"
+        "    def __init__(self, scope, id):\n"
+        "        super().__init__(scope, id)\n"
+        "        _lambda.Function(\n"
+        '            self, "Resize",  # the image resizer\n'
+        '            function_name="py-resize",\n'
+        "            memory_size=1024,\n"
+        "            handler='app.handler',\n"
+        "        )\n"
+    )
+    before = app_py.read_text()
+    make_result([named("py-resize", flat(1024, 512))], work / "r.json")
+    result = run(work / "r.json", "-t", app_py, "--write")
+    assert result.exit_code == 0, result.output
+    assert app_py.read_text() == replace_once(before, "memory_size=1024,", "memory_size=512,")

@@ -86,7 +86,7 @@ class LiveApplier:
     # --- apply ---------------------------------------------------------------------------
     def plan(self, target: Target, recorded: Mapping[str, Any] | None = None) -> LiveStep:
         """Check the function against what the result measured (``recorded``: raw JSON extras)."""
-        function = target.arn or target.name
+        function = target.function_id
         config = self._configuration(function)
         current = int(config.get("MemorySize", 0))
         revision = config.get("RevisionId")
@@ -161,7 +161,7 @@ class LiveApplier:
 
     # --- rollback ------------------------------------------------------------------------
     def plan_rollback(self, target: Target) -> tuple[LiveStep, Record | None]:
-        function = target.arn or target.name
+        function = target.function_id
         config = self._configuration(function)
         arn = config.get("FunctionArn") or function
         current = int(config.get("MemorySize", 0))

@@ -79,13 +79,17 @@ class FilePlan:
     def write(self) -> None:
         """Write atomically (temp file + rename), keeping the file's mode."""
         data = self.new_text().encode("utf-8")
-        mode = self.path.stat().st_mode & 0o7777
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        real = self.path.resolve()  # a symlinked template: change the file, keep the link
+        mode = real.stat().st_mode & 0o7777
+        # A file nobody may write (chmod a-w) is refused even for root, as an editor would.
+        if not os.access(real, os.W_OK) or not mode & 0o222:
+            raise PermissionError(13, "permission denied", str(self.path))
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", dir=real.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.chmod(tmp, mode)
-            os.replace(tmp, self.path)
+            os.replace(tmp, real)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

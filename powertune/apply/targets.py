@@ -37,6 +37,14 @@ class Target:
         return source.split(":")[0]
 
     @property
+    def function_id(self) -> str:
+        """What the Lambda API is called with: the ARN (or name) without a version or alias."""
+        source = self.arn or self.name
+        if source.startswith("arn:"):
+            return ":".join(source.split(":")[:7])
+        return source.split(":")[0]
+
+    @property
     def account(self) -> str | None:
         if self.arn and self.arn.startswith("arn:"):
             parts = self.arn.split(":")
