@@ -409,3 +409,25 @@ def test_cdk_python_construct(work: Path) -> None:
     result = run(work / "r.json", "-t", app_py, "--write")
     assert result.exit_code == 0, result.output
     assert app_py.read_text() == replace_once(before, "memory_size=1024,", "memory_size=512,")
+
+
+def test_a_directory_is_searched_and_what_is_not_a_template_is_skipped(work: Path) -> None:
+    (work / "package.json").write_text('{"name": "app"}\n')
+    (work / ".github").mkdir()
+    (work / ".github" / "ci.yml").write_text("on: push\n")
+    (work / "node_modules").mkdir()
+    (work / "node_modules" / "template.yaml").write_text("Resources: {}\n")
+    (work / "broken.yaml").write_text("Resources: [\n")
+    before = (work / "terraform" / "variables.tf").read_bytes()
+    make_result(
+        [named("pipeline-prod-resize", flat(1024, 640)), named("orders-prod-get", flat(256, 128))],
+        work / "r.json",
+    )
+    result = run(work / "r.json", "-t", work, "--write")
+    assert result.exit_code == 0, result.output
+    assert b"memory_size   = 640 # tuned" in (work / "terraform" / "main.tf").read_bytes()
+    assert b"    memorySize: 128\n" in (work / "serverless" / "serverless.yml").read_bytes()
+    assert (work / "terraform" / "variables.tf").read_bytes() == before
+    assert "broken.yaml" in result.stderr and "not valid YAML" in result.stderr
+    assert "not templates" in result.stderr
+    assert "ci.yml" not in result.stderr  # hidden directories are not walked

@@ -41,28 +41,86 @@ def detect(path: Path, text: str) -> str:
     )
 
 
-def scan(paths: Sequence[Path], params: Mapping[str, str]) -> tuple[list[Site], dict[Path, str]]:
+# Not walked when a directory is given: dependencies, build output, tool state.
+_SKIP_DIRS = {
+    "node_modules",
+    "cdk.out",
+    ".aws-sam",
+    ".serverless",
+    ".terraform",
+    "vendor",
+    "venv",
+    ".venv",
+    "__pycache__",
+    "dist",
+    "build",
+    "target",
+}
+MAX_FILES = 5000
+MAX_BYTES = 2_000_000
+
+
+def expand(paths: Sequence[Path]) -> list[tuple[Path, bool]]:
+    """Files to read, each with whether it was named (a directory's files are found)."""
+    out: list[tuple[Path, bool]] = []
+    for path in paths:
+        if not path.is_dir():
+            out.append((path, True))
+            continue
+        found = []
+        for item in sorted(path.rglob("*")):
+            parts = set(item.relative_to(path).parts[:-1])
+            if parts & _SKIP_DIRS or any(p.startswith(".") for p in parts):
+                continue
+            wanted = item.name.lower().endswith((*_YAML, ".json", *_TERRAFORM, *code.EXTENSIONS))
+            if wanted and item.is_file() and item.stat().st_size <= MAX_BYTES:
+                found.append(item)
+        if len(found) > MAX_FILES:
+            raise TemplateError(f"{path}: over {MAX_FILES} candidate files: name the templates")
+        out += [(f, False) for f in found]
+    return out
+
+
+def scan(
+    paths: Sequence[Path], params: Mapping[str, str], notes: list[str] | None = None
+) -> tuple[list[Site], dict[Path, str]]:
+    """Sites of every file; a named file that is not a template is an error, a found one is
+    skipped (parse errors in found files are noted)."""
     texts: dict[Path, str] = {}
     sites: list[Site] = []
     tf_files: list[tuple[Path, str]] = []
-    for path in paths:
+    skipped = 0
+    for path, named in expand(paths):
         if path in texts:
             continue
-        text = read_text(path)
+        try:
+            text = read_text(path)
+            kind = detect(path, text)
+            if kind == "terraform":
+                terraform.parse(path, text)  # check it alone: the set is scanned together
+                found: list[Site] = []
+                tf_files.append((path, text))
+            elif kind == "sam-yaml":
+                found = sam.scan_yaml(path, text, params)
+            elif kind == "sam-json":
+                found = sam.scan_json(path, text, params)
+            elif kind == "serverless":
+                found = serverless.scan(path, text, params)
+            else:
+                found = code.scan(path, text)
+        except TemplateError as exc:
+            if named:
+                raise
+            skipped += 1
+            if "not valid" in str(exc) and notes is not None:
+                notes.append(f"skipped {exc}")
+            continue
         texts[path] = text
-        kind = detect(path, text)
-        if kind == "terraform":
-            tf_files.append((path, text))
-        elif kind == "sam-yaml":
-            sites += sam.scan_yaml(path, text, params)
-        elif kind == "sam-json":
-            sites += sam.scan_json(path, text, params)
-        elif kind == "serverless":
-            sites += serverless.scan(path, text, params)
-        else:
-            sites += code.scan(path, text)
+        sites += found
     if tf_files:
         sites += terraform.scan(tf_files, params)
+    if skipped and notes is not None:
+        notes.append(f"skipped {skipped} file(s) found in directories that are not templates")
     return sites, texts
 
 
@@ -74,9 +132,10 @@ def plan_templates(
     params: Mapping[str, str] | None = None,
 ) -> Plan:
     """What setting each target's memory in ``paths`` takes: edits, suggestions, unmatched."""
-    sites, texts = scan(paths, params or {})
+    notes: list[str] = []
+    sites, texts = scan(paths, params or {}, notes)
     found = match(targets, sites, dict(mapping or {}))
-    plan = Plan(unmatched=list(found.unmatched))
+    plan = Plan(unmatched=list(found.unmatched), notes=notes)
     files: dict[Path, FilePlan] = {p: FilePlan(p, t) for p, t in texts.items()}
     for target, site, how in found.pairs:
         if not target.applies:

@@ -123,7 +123,7 @@ def _label(node: Any) -> str:
     return _ident(node) or ""
 
 
-def _parse(path: Path, text: str) -> Tree:
+def parse(path: Path, text: str) -> Tree:
     try:
         tree: Tree = hcl2.parses(text)
         return tree
@@ -181,7 +181,7 @@ class _Config:
         self.locals: dict[str, _Attr] = {}
         self.uses: Counter[tuple[str, str]] = Counter()
         for path, text in files:
-            tree = _parse(path, text)
+            tree = parse(path, text)
             lines = Lines(text)
             blocks, top = _blocks(path, tree, lines)
             if path.name.endswith(".tfvars"):
