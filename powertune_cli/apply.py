@@ -25,8 +25,9 @@ from powertune_cli.common import EXIT_TOOL, fail, handle_errors
 
 _HELP = """Apply a result's recommended memory to templates or to the live functions.
 
-Templates (--template, repeatable): SAM/CloudFormation YAML or JSON, Terraform .tf/.tfvars,
-serverless.yml, CDK and other code. Without --write, prints the unified diff and changes nothing.
+Templates (--template, repeatable; a directory is searched): SAM/CloudFormation YAML or JSON,
+Terraform .tf/.tfvars, serverless.yml, CDK and other code. Without --write, prints the unified
+diff and changes nothing.
 Functions are matched by physical name (resolving simple !Sub/Fn::Sub, ${...} and var.x), ARN or
 logical id; --map NAME=ID settles the rest.
 
@@ -34,8 +35,8 @@ logical id; --map NAME=ID settles the rest.
 whose configuration changed since the result was measured; a tag (powertune:rollback) and a file
 under --record-dir record the previous size for --rollback.
 
-Only changes the gate would accept (cost and p95 against the original size, within the [gate]
-thresholds or unconfirmed by the measurements) are applied unless --force.
+Only changes the gate would accept (cost and p95 against the original size, within the gate
+thresholds of powertune.toml or unconfirmed by the measurements) are applied unless --force.
 """
 
 
@@ -61,7 +62,7 @@ def _say(line: str) -> None:
 def apply(
     result_path: Path = typer.Argument(..., metavar="RESULT.json", help="A tuning result."),
     template: list[Path] = typer.Option(
-        [], "--template", "-t", help="A template or code file to update (repeatable)."
+        [], "--template", "-t", help="A template, code file or directory to update (repeatable)."
     ),
     function: bool = typer.Option(
         False, "--function", "--to-function", help="Set the live functions' memory instead."
@@ -85,7 +86,9 @@ def apply(
     record_dir: Path = typer.Option(
         Path(".powertune/applied"), "--record-dir", help="Where rollback records are kept."
     ),
-    config_path: Path | None = typer.Option(None, "--config", help="powertune.toml ([gate])."),
+    config_path: Path | None = typer.Option(
+        None, "--config", help="powertune.toml (its gate thresholds)."
+    ),
     region: str | None = typer.Option(None, "--region"),
     profile: str | None = typer.Option(None, "--profile"),
     endpoint_url: str | None = typer.Option(None, "--endpoint-url"),
