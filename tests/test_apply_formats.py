@@ -312,3 +312,28 @@ def test_only_integer_literals_are_edited(
     assert new_text(plan, name) == expected
     if expected is None:
         assert len(plan.suggestions) == 1 and "by hand" in plan.suggestions[0]
+
+
+def test_pulumi_function_and_a_construct_with_two_memory_settings(tmp_path: Path) -> None:
+    text = (
+        'import * as aws from "@pulumi/aws";\n'
+        'const api = new aws.lambda.Function("orders-api", {\n'
+        '    runtime: "nodejs20.x",\n'
+        "    memorySize: 1024,\n"
+        "});\n"
+        'const twice = new aws.lambda.Function("twice", {\n'
+        "    memorySize: isProd ? 2048 : 512,\n"
+        "    environment: { variables: { memorySize: 1 } },\n"
+        "});\n"
+    )
+    plan = plan_for(
+        tmp_path, {"index.ts": text}, [flat("orders-api", 1024, 512), flat("twice", 2048, 1024)]
+    )
+    assert new_text(plan, "index.ts") == text.replace("memorySize: 1024", "memorySize: 512")
+    assert len(plan.suggestions) == 1
+    assert "index.ts:7" in plan.suggestions[0] and "lines 7, 8" in plan.suggestions[0]
+
+
+def test_terraform_json_is_named_as_unsupported(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="Terraform JSON is not supported"):
+        plan_for(tmp_path, {"main.tf.json": '{"resource": {}}'}, [])

@@ -2,7 +2,8 @@
 
 There is no one parser for every language, so this scans tokens: a construct call
 ``new lambda.Function(this, 'Resize', {...})`` / ``_lambda.Function(self, "Resize", ...)`` /
-``awslambda.NewFunction(stack, jsii.String("Resize"), ...)`` and, inside its parentheses (strings
+``awslambda.NewFunction(stack, jsii.String("Resize"), ...)`` / Pulumi's
+``new aws.lambda.Function("resize", {...})`` and, inside its parentheses (strings
 and comments skipped), ``memorySize: 1024`` / ``memory_size=1024`` / ``.memorySize(1024)`` /
 ``MemorySize: jsii.Number(1024)``. It edits only when the call holds exactly one integer literal;
 otherwise it reports file:line with the suggested value.
@@ -21,7 +22,7 @@ from powertune.apply.text import Lines
 EXTENSIONS = (".ts", ".js", ".mjs", ".cjs", ".py", ".java", ".go", ".cs", ".kt")
 
 _CONSTRUCT = re.compile(
-    r"(?:\bnew\s+)?(?P<cls>[A-Za-z_][\w.]*)\s*\(\s*(?:this|self|scope|stack|construct)\s*,\s*"
+    r"(?:\bnew\s+)?(?P<cls>[A-Za-z_][\w.]*)\s*\(\s*(?:(?:this|self|scope|stack|construct)\s*,\s*)?"
     r"(?:jsii\.String\(\s*)?(?P<q>['\"])(?P<id>[^'\"\n]+)(?P=q)"
 )
 _MEMORY = re.compile(

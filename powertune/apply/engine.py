@@ -23,6 +23,8 @@ def detect(path: Path, text: str) -> str:
         return "terraform"
     if name.endswith(code.EXTENSIONS):
         return "code"
+    if name.endswith(".tf.json"):
+        raise TemplateError(f"{path}: Terraform JSON is not supported: pass the .tf files")
     if name.endswith(".json"):
         return "sam-json"
     if name.endswith(_YAML) or text.lstrip().startswith(("AWSTemplateFormatVersion", "Resources")):
