@@ -229,3 +229,27 @@ def test_a_qualified_arn_in_the_result_updates_the_function(
     result = run(server, tmp_path / "r.json", "--write")
     assert result.exit_code == 0, result.output
     assert memory(client, "aliased") == 1024
+
+
+def test_the_local_runtime_keeps_tags_like_lambda(
+    server: LocalLambda, client: Any, tmp_path: Path
+) -> None:
+    from botocore.exceptions import ClientError
+
+    (tmp_path / "probe.py").write_text(PROBE)
+    client.create_function(
+        FunctionName="tagged",
+        Runtime="python3.11",
+        Role="arn:aws:iam::123456789012:role/test",
+        Handler="probe.handler",
+        Code={"ZipFile": package_function(tmp_path)},
+        Tags={"team": "images"},
+    )
+    assert tags(client, "tagged") == {"team": "images"}
+    client.tag_resource(Resource=ARN.format("tagged"), Tags={"a": "1", "b": "2"})
+    client.untag_resource(Resource=ARN.format("tagged"), TagKeys=["a", "team"])
+    assert tags(client, "tagged") == {"b": "2"}
+    assert client.get_function(FunctionName="tagged")["Tags"] == {"b": "2"}
+    with pytest.raises(ClientError) as missing:
+        client.list_tags(Resource=ARN.format("nobody"))
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
