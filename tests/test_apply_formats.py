@@ -337,3 +337,14 @@ def test_pulumi_function_and_a_construct_with_two_memory_settings(tmp_path: Path
 def test_terraform_json_is_named_as_unsupported(tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="Terraform JSON is not supported"):
         plan_for(tmp_path, {"main.tf.json": '{"resource": {}}'}, [])
+
+
+def test_pseudo_parameters_match_only_their_shape(tmp_path: Path) -> None:
+    text = (
+        SAM_HEAD + "  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+        "      FunctionName: !Sub 'jobs-${AWS::AccountId}'\n      MemorySize: 1024\n"
+    )
+    plan = plan_for(tmp_path, {"t.yaml": text}, [flat("jobs-staging", 1024, 512)])
+    assert not plan.files and plan.unmatched
+    plan = plan_for(tmp_path, {"t.yaml": text}, [flat("jobs-123456789012", 1024, 512)])
+    assert new_text(plan, "t.yaml") == text.replace("MemorySize: 1024", "MemorySize: 512")

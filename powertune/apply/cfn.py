@@ -11,9 +11,17 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from powertune.apply.match import UNKNOWN, Parts
+from powertune.apply.match import UNKNOWN, Parts, Wild
 
 _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
+# Pseudo parameters known by their shape: a name built from them matches only that shape.
+PSEUDO = {
+    "AWS::Region": Wild(r"[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d"),
+    "AWS::AccountId": Wild(r"\d{12}"),
+    "AWS::Partition": Wild(r"aws(?:-cn|-us-gov|-iso[a-z-]*)?"),
+    "AWS::URLSuffix": Wild(r"amazonaws\.com(?:\.cn)?"),
+    "AWS::StackName": Wild(r"[A-Za-z][-A-Za-z0-9]*"),
+}
 
 
 class Resolver:
@@ -31,7 +39,7 @@ class Resolver:
             return [self.overrides[name]]
         if name in self.defaults:
             return [self.defaults[name]]
-        return [UNKNOWN]
+        return [PSEUDO.get(name, UNKNOWN)]
 
     def parts(self, value: Any, depth: int = 0) -> Parts:
         """``value`` as literal parts and unknowns."""

@@ -47,20 +47,34 @@ class Site:
         return f"{self.path}:{self.line} {self.kind} {self.key}"
 
 
+@dataclass(frozen=True)
+class Wild:
+    """A name part known only by its shape (a region, an account id)."""
+
+    regex: str
+
+
 # A name part that is not known statically: a stack name, stage, region, account.
 UNKNOWN = None
-Parts = list[str | None]
+Parts = list[str | Wild | None]
 
 
 def parts_pattern(parts: Parts) -> re.Pattern[str] | None:
-    """A regex for a name made of literal parts and unknowns (None); None if all are unknown."""
-    if all(p is None for p in parts) or not any(p for p in parts):
+    """A regex for a name made of literal parts and unknowns; None if nothing is literal."""
+    if not any(isinstance(p, str) and p for p in parts):
         return None
-    return re.compile("".join(".+?" if p is None else re.escape(p) for p in parts))
+    return re.compile(
+        "".join(
+            ".+?" if p is None else f"(?:{p.regex})" if isinstance(p, Wild) else re.escape(p)
+            for p in parts
+        )
+    )
 
 
 def parts_text(parts: Parts) -> str | None:
-    return None if any(p is None for p in parts) else "".join(p for p in parts if p)
+    if any(not isinstance(p, str) for p in parts):
+        return None
+    return "".join(p for p in parts if isinstance(p, str))
 
 
 def parse_map(items: Sequence[str]) -> dict[str, str]:
