@@ -348,3 +348,10 @@ def test_pseudo_parameters_match_only_their_shape(tmp_path: Path) -> None:
     assert not plan.files and plan.unmatched
     plan = plan_for(tmp_path, {"t.yaml": text}, [flat("jobs-123456789012", 1024, 512)])
     assert new_text(plan, "t.yaml") == text.replace("MemorySize: 1024", "MemorySize: 512")
+
+
+def test_terraform_one_line_block_is_not_broken(tmp_path: Path) -> None:
+    text = 'resource "aws_lambda_function" "x" { function_name = "one" }\n'
+    plan = plan_for(tmp_path, {"main.tf": text}, [flat("one", 512, 256)])
+    assert not plan.files
+    assert "add memory_size = 256" in plan.suggestions[0]

@@ -334,9 +334,13 @@ def _insert(block: _Block, mb: int) -> Outcome:
         attr = block.attrs.get(neighbour)
         if attr is None:
             continue
-        first = lines.line_of(attr.span[0])
-        last = lines.line_of(attr.span[1])
-        if first != last:
+        start, end = attr.span
+        first, last = lines.line_of(start), lines.line_of(end)
+        before = lines.text[lines.starts[first] : start]
+        before = before[: before.rfind(attr.name)] if attr.name in before else before
+        after = lines.text[end : lines.next_line_start(last)].strip()
+        # Only a line of its own: `resource "x" "y" { a = 1 }` on one line is left to the user.
+        if first != last or before.strip() or (after and not after.startswith(("#", "//"))):
             continue
         at = lines.next_line_start(last)
         indent = lines.indent_of(first)
