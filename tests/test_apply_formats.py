@@ -355,3 +355,71 @@ def test_terraform_one_line_block_is_not_broken(tmp_path: Path) -> None:
     plan = plan_for(tmp_path, {"main.tf": text}, [flat("one", 512, 256)])
     assert not plan.files
     assert "add memory_size = 256" in plan.suggestions[0]
+
+
+def test_a_resource_id_that_is_not_a_string_is_a_template_error(tmp_path: Path) -> None:
+    text = (
+        "Resources:\n  1:\n    Type: AWS::Lambda::Function\n    Properties:\n      MemorySize: 1\n"
+    )
+    with pytest.raises(TemplateError, match="resource id 1 is not a string"):
+        plan_for(tmp_path, {"t.yaml": text}, [flat("f1", 1024, 512)])
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "apply"
+_NAMES = ["thumbnails-prod-resize", "exporter-prod", "orders-prod-get", "pipeline-prod-resize"]
+_MUTANTS = [
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    '"',
+    "'",
+    "!",
+    "&a",
+    "*a",
+    "${",
+    "\n",
+    "  ",
+    "#",
+    "=",
+    "<<: *x\n",
+]
+
+
+def test_mangled_examples_give_a_plan_or_a_template_error_never_a_crash(tmp_path: Path) -> None:
+    """Seeded mutations of the examples (lines dropped, doubled, characters inserted or cut)."""
+    import random
+
+    targets, _ = targets_from_result(make_result([flat(n, 1024, 512) for n in _NAMES]), force=True)
+    sources = [
+        EXAMPLES / "sam" / "template.yaml",
+        EXAMPLES / "sam" / "template.json",
+        EXAMPLES / "serverless" / "serverless.yml",
+        EXAMPLES / "terraform" / "main.tf",
+        EXAMPLES / "cdk" / "stack.ts",
+    ]
+    rng = random.Random(19)
+    outcomes = {"plan": 0, "error": 0}
+    for _ in range(200):
+        source = rng.choice(sources)
+        text = source.read_text()
+        at = rng.randrange(len(text))
+        choice = rng.randrange(3)
+        if choice == 0:
+            text = text[:at] + rng.choice(_MUTANTS) + text[at:]
+        elif choice == 1:
+            text = text[:at] + text[at + rng.randint(1, 20) :]
+        else:
+            text = text[:at]
+        path = tmp_path / source.name
+        path.write_text(text)
+        try:
+            plan = plan_templates(targets, [path])
+            for file in plan.files:
+                file.diff()
+            outcomes["plan"] += 1
+        except TemplateError as exc:
+            assert str(exc).startswith(str(path)), exc
+            outcomes["error"] += 1
+    assert outcomes["plan"] and outcomes["error"]

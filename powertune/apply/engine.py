@@ -110,6 +110,12 @@ def scan(
                 found = serverless.scan(path, text, params)
             else:
                 found = code.scan(path, text)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
+            # A shape no check above foresaw: still one line naming the file, not a traceback.
+            if named:
+                raise TemplateError(f"{path}: cannot read this template ({exc!r:.80})") from None
+            skipped += 1
+            continue
         except TemplateError as exc:
             if named:
                 raise
@@ -145,7 +151,13 @@ def plan_templates(
                 f"{target.name}: not applied, the gate would refuse it; {target.label()}"
             )
             continue
-        outcome = site.plan(target.memory_mb)
+        try:
+            outcome = site.plan(target.memory_mb)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise TemplateError(
+                f"{site.path}:{site.line}: {site.key}: cannot place the memory setting "
+                f"({exc!r:.80})"
+            ) from None
         path = outcome.path or site.path
         at = f"{path}:{outcome.line or site.line}"
         if outcome.suggestion is not None:

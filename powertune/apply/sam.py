@@ -48,7 +48,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, TaggedScalar):
         inner: Any = value.value
     elif isinstance(value, CommentedMap):
-        inner = {str(k): plain(v) for k, v in value.items()}
+        inner = {k: plain(v) for k, v in value.items()}
     elif isinstance(value, CommentedSeq):
         inner = [plain(v) for v in value]
     else:
@@ -211,6 +211,8 @@ def _sites(path: Path, template: Any, loc: _Locator, params: Mapping[str, str]) 
     for logical, resource in resources.items():
         if not isinstance(resource, Mapping) or resource.get("Type") not in FUNCTION_TYPES:
             continue
+        if not isinstance(logical, str):
+            raise TemplateError(f"{path}: resource id {logical!r} is not a string")
         props = resource.get("Properties")
         props = props if isinstance(props, Mapping) else {}
         names: tuple[str, ...] = ()
