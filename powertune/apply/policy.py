@@ -109,6 +109,10 @@ def tie_band_reason(rec: Any, raw_rec: dict[str, Any]) -> str | None:
             value = getattr(value, "reason", None) or getattr(value, "message", None)
         if isinstance(value, str) and value.strip():
             return value.strip()
+    # A writer that reports the band only among the recommendation's warnings.
+    for warning in getattr(rec, "warnings", ()) or raw_rec.get("warnings") or ():
+        if isinstance(warning, str) and "tie band" in warning.lower():
+            return warning.strip()
     return None
 
 
