@@ -41,8 +41,9 @@ from powertune.tune.decide.costcurve import cost_curve  # noqa: E402
 from powertune.tune.decide.strategies import choose  # noqa: E402
 from powertune.tune.search.adaptive import AdaptiveSearch  # noqa: E402
 from powertune.tune.search.grid import GridSearch  # noqa: E402
-from powertune.tune.search.interface import Observations, Search  # noqa: E402
+from powertune.tune.search.interface import Search  # noqa: E402
 from powertune.tune.targets.replay import ReplayTarget  # noqa: E402
+from powertune.types import Observations  # noqa: E402
 from pricing.catalog import load_catalog  # noqa: E402
 from pricing.vectorized import UnitPrices  # noqa: E402
 

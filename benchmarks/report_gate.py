@@ -23,7 +23,6 @@ from powertune.outputs import render_html, render_markdown
 from powertune.results import (
     CurvePoint,
     FunctionResult,
-    Measurement,
     Model,
     Pricing,
     Recommendation,
@@ -33,7 +32,8 @@ from powertune.results import (
     dumps_result,
     load_result,
 )
-from powertune.tune.targets.interface import Sample
+from powertune.results.stats import measurement_from_samples
+from powertune.types import Sample
 from powertune_cli.table import render_table
 
 SIZES = (128, 256, 512, 768, 1024, 1536, 2048, 3008, 5120, 10240)
@@ -52,7 +52,7 @@ def big_result(seed: int, functions: int = 20, per_size: int = 200) -> Result:
                 for d in durations
             ]
             cost = Decimal("0.0000166667") * mb / 1024 * Decimal(float(durations.mean())) / 1000
-            ms.append(Measurement.from_samples(mb, samples, cost_per_invocation=cost))
+            ms.append(measurement_from_samples(mb, samples, cost_per_invocation=cost))
         curve = tuple(
             CurvePoint(memory_mb=mb, duration_ms=20 + 300 * 1769 / min(mb, 1769))
             for mb in range(128, 10241, 64)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from powertune.tune.plan import DEFAULT_ALIAS_PREFIX
 from powertune_cli.common import handle_errors
 
 
 @handle_errors
 def cleanup_command(
     function: str = typer.Argument(..., help="Function name or ARN."),
-    alias_prefix: str = typer.Option("powertune-", "--alias-prefix"),
+    alias_prefix: str = typer.Option(DEFAULT_ALIAS_PREFIX, "--alias-prefix"),
     region: str | None = typer.Option(None, "--region"),
     profile: str | None = typer.Option(None, "--profile"),
     endpoint_url: str | None = typer.Option(None, "--endpoint-url"),

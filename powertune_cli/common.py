@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import typer
 
 from powertune.errors import PowertuneError
+from pricing.errors import PricingError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,13 +25,14 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def handle_errors(func: F) -> F:
-    """Turn powertune's errors (and a few OS ones) into one stderr line and an exit code."""
+    """Turn powertune's and pricing's errors (and a few OS ones) into one stderr line and an
+    exit code."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except PowertuneError as exc:
+        except (PowertuneError, PricingError) as exc:  # both carry their exit code
             raise fail(str(exc), exc.exit_code) from None
         except FileNotFoundError as exc:
             raise fail(f"no such file: {exc.filename}", EXIT_USAGE) from None

@@ -28,6 +28,7 @@ from pricing.cost import (
     money_str,
     monthly_lambda_cost,
 )
+from pricing.errors import PricingInputError
 
 app = typer.Typer(help="The pricing catalog and cost estimates (Lambda, Fargate, logs).")
 
@@ -103,7 +104,7 @@ def _print_estimate(title: str, estimate: Estimate, caption: str) -> None:
 def _rate_json(cat: Catalog, region: str, arch: str, meter: str) -> dict[str, Any] | None:
     try:
         rate = cat.lambda_rate(region, arch, meter)
-    except InputError:
+    except PricingInputError:
         return None  # unknown is null, never 0
     return {
         "unit": rate.unit,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from powertune.tune.targets.interface import FunctionInfo, Sample
 from powertune.tune.tuner import Observer
+from powertune.types import FunctionInfo, Sample
 
 err = Console(stderr=True)
 

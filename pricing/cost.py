@@ -16,9 +16,8 @@ from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Any
 
-from powertune.errors import InputError
 from pricing.catalog import FARGATE_OSES, Catalog, Rate, check_arch
-from pricing.errors import UnknownPricingKey
+from pricing.errors import PricingInputError, UnknownPricingKey
 
 __all__ = [
     "Estimate",
@@ -56,7 +55,7 @@ CENT = Decimal("0.01")
 _MATH = Context(prec=60)
 
 
-class InvalidPricingInput(InputError):
+class InvalidPricingInput(PricingInputError):
     """A quantity the pricing math cannot accept (negative, out of range, invalid task size)."""
 
 

@@ -24,7 +24,6 @@ from powertune.gate.compare import Thresholds, Verdict, compare
 from powertune.outputs import GATE_MARKER, render_gate_markdown, render_junit
 from powertune.results import (
     FunctionResult,
-    Measurement,
     Monthly,
     Pricing,
     Recommendation,
@@ -33,7 +32,8 @@ from powertune.results import (
     Tuning,
     write_result,
 )
-from powertune.tune.targets.interface import Sample
+from powertune.results.stats import measurement_from_samples
+from powertune.types import Sample
 from powertune_cli.table import render_gate_table
 
 # us-east-1 x86_64 rates (AWS Lambda pricing page): per GB-second and per request.
@@ -81,7 +81,7 @@ def build_function(
         ]
         cost = _cost(mb, [s.billed_ms or 0 for s in samples])
         measurements.append(
-            Measurement.from_samples(
+            measurement_from_samples(
                 mb, samples, cost_per_invocation=cost, keep_samples=keep_samples
             )
         )

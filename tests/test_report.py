@@ -18,6 +18,7 @@ from cli import app
 from powertune.outputs import render_html, render_markdown
 from powertune.outputs.html import PLOTLY_START
 from powertune.results import Result, load_result
+from powertune.results.stats import skipped_measurement
 from powertune_cli.table import render_table
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -126,7 +127,7 @@ def _edge_result(example: Result) -> Result:
     """Edge cases in one result: nothing measured; a model-only size; no samples kept."""
     import dataclasses
 
-    from powertune.results import FunctionResult, Measurement
+    from powertune.results import FunctionResult
 
     comp = example.functions[0]
     nothing = FunctionResult(
@@ -134,7 +135,7 @@ def _edge_result(example: Result) -> Result:
         region="us-east-1",
         architecture="x86_64",
         original_memory_mb=128,
-        measurements=(Measurement.skipped(128, "timeout"), Measurement.skipped(256, "timeout")),
+        measurements=(skipped_measurement(128, "timeout"), skipped_measurement(256, "timeout")),
     )
     assert comp.recommendation is not None
     model_only = dataclasses.replace(

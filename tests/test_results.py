@@ -15,7 +15,6 @@ import pytest
 from powertune.results import (
     FunctionResult,
     InvalidResult,
-    Measurement,
     Pricing,
     Result,
     Run,
@@ -29,8 +28,10 @@ from powertune.results import (
     write_result,
 )
 from powertune.results.codec import field_types, is_optional
+from powertune.results.jsonio import result_from_json
 from powertune.results.schema_gen import render
-from powertune.tune.targets.interface import Sample
+from powertune.results.stats import measurement_from_samples, skipped_measurement
+from powertune.types import Sample
 
 SCHEMA_PATH = Path(__file__).parents[1] / "powertune" / "results" / "schema-v1.json"
 
@@ -83,8 +84,8 @@ def _minimal_result(**kw: Any) -> Result:
         architecture="x86_64",
         original_memory_mb=128,
         measurements=(
-            Measurement.from_samples(256, samples, cost_per_invocation=Decimal("2E-7")),
-            Measurement.skipped(128, "out of memory"),
+            measurement_from_samples(256, samples, cost_per_invocation=Decimal("2E-7")),
+            skipped_measurement(128, "out of memory"),
         ),
     )
     return Result(
@@ -132,7 +133,7 @@ def test_maximal_result_validates_and_round_trips() -> None:
     data = result_to_json(result)
     # every optional really was filled: no null anywhere in the maximal document
     assert "null" not in json.dumps(data)
-    assert Result.from_json(data) == result
+    assert result_from_json(data) == result
     assert loads_result(dumps_result(result)) == result
 
 
@@ -238,7 +239,7 @@ def test_measurement_statistics_from_samples() -> None:
     samples.append(
         Sample(memory_mb=512, duration_ms=5.0, billed_ms=5, status="error", error_type="Boom")
     )
-    m = Measurement.from_samples(512, samples, cost_per_invocation=Decimal("0.000001"))
+    m = measurement_from_samples(512, samples, cost_per_invocation=Decimal("0.000001"))
     assert (m.invocations, m.errors, m.cold_starts) == (201, 1, 3)
     assert m.duration_ms is not None and m.billed_ms is not None and m.init_ms is not None
     # the error's 5 ms is excluded from the timings
@@ -254,9 +255,9 @@ def test_measurement_statistics_from_samples() -> None:
 
 
 def test_one_sample_has_no_interval_and_no_samples_means_no_timings() -> None:
-    m = Measurement.from_samples(128, [Sample(memory_mb=128, duration_ms=3.0, billed_ms=3)])
+    m = measurement_from_samples(128, [Sample(memory_mb=128, duration_ms=3.0, billed_ms=3)])
     assert m.duration_ms is not None and m.duration_ms.ci95 is None
-    failed = Measurement.from_samples(
+    failed = measurement_from_samples(
         128, [Sample(memory_mb=128, duration_ms=3.0, billed_ms=3, status="timeout")]
     )
     assert failed.duration_ms is None and failed.errors == 1
@@ -264,6 +265,6 @@ def test_one_sample_has_no_interval_and_no_samples_means_no_timings() -> None:
 
 def test_skipped_measurement_keeps_reason_and_counts() -> None:
     s = [Sample(memory_mb=128, duration_ms=1.0, billed_ms=1, status="error", error_type="OOM")]
-    m = Measurement.skipped(128, "out of memory", s)
+    m = skipped_measurement(128, "out of memory", s)
     assert (m.status, m.skip_reason, m.invocations, m.errors) == ("skipped", "out of memory", 1, 1)
     assert isinstance(m.samples[0], SampleRecord) and not m.measured

@@ -12,9 +12,9 @@ from powertune.models import FORMS
 from powertune.tune.decide.strategies import UnknownStrategy
 from powertune.tune.search.adaptive import AdaptiveSearch, lattice_step
 from powertune.tune.search.grid import GridSearch
-from powertune.tune.search.interface import Observations, Search
-from powertune.tune.targets.interface import Sample
+from powertune.tune.search.interface import Search
 from powertune.tune.targets.replay import ReplayTarget
+from powertune.types import Observations, Sample
 from pricing.catalog import load_catalog
 
 CAT = load_catalog()

@@ -11,8 +11,7 @@ from powertune.errors import InputError
 from powertune.models import fit_curve
 from powertune.tune.decide.costcurve import cost_curve
 from powertune.tune.decide.strategies import BadStrategyOption, UnknownStrategy, choose, knee
-from powertune.tune.search.interface import Observations
-from powertune.tune.targets.interface import Sample
+from powertune.types import Observations, Sample
 from pricing.catalog import load_catalog
 from pricing.cost import duration_price, invocation_cost, request_price
 from pricing.vectorized import UnitPrices

@@ -16,6 +16,7 @@ import pytest
 
 from powertune.local import LocalLambda
 from powertune.results import Run, validate_json
+from powertune.results.jsonio import result_to_json
 from powertune.tune.build import BuildOptions, build_result
 from powertune.tune.plan import parse_payload
 from powertune.tune.search.grid import GridSearch
@@ -109,7 +110,7 @@ def test_grid_run_measures_every_size_from_real_reports_and_restores(server: Loc
         run=Run(target="local", search="grid", strategy="cost"),
         options=BuildOptions(),
     )
-    doc = result.to_json()
+    doc = result_to_json(result)
     validate_json(doc)
     fn = doc["functions"][0]
     assert fn["original_memory_mb"] == 1024

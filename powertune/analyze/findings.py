@@ -23,8 +23,8 @@ from powertune.recommend import (
     monthly_comparison,
 )
 from powertune.recommend.fargate import HOURS_PER_MONTH
-from powertune.recommend.jsonish import money
 from powertune.recommend.monthly import price_size
+from powertune.results.codec import money, to_plain
 from pricing.cost import fargate_cost, fargate_task_sizes
 from pricing.errors import UnknownPricingKey
 
@@ -65,15 +65,8 @@ class Finding:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "function": self.function,
-            "kind": self.kind,
-            "monthly_usd": money(self.monthly_usd),
-            "summary": self.summary,
-            "estimate": self.estimate,
-            "command": self.command,
-            "details": self.details,
-        }
+        data: dict[str, Any] = to_plain(self)
+        return data
 
 
 @dataclass(frozen=True)

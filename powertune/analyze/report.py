@@ -15,7 +15,7 @@ import jsonschema
 
 from powertune.analyze.findings import Finding, FunctionFacts
 from powertune.errors import PowertuneError
-from powertune.recommend.jsonish import money
+from powertune.results.codec import money
 
 SCHEMA_ID = "powertune-analysis/1"
 SCHEMA_PATH = Path(__file__).with_name("analysis.schema.json")

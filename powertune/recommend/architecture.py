@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from powertune.recommend.jsonish import money
 from powertune.recommend.monthly import (
     LambdaMonthly,
     check_billed_ms,
@@ -20,6 +19,8 @@ from powertune.recommend.monthly import (
     price_size,
     saving,
 )
+from powertune.results.codec import to_plain
+from powertune.results.model import Arm64Comparison
 from pricing.catalog import Catalog
 
 ESTIMATE_BASIS = (
@@ -43,20 +44,24 @@ class ArchitectureComparison:
     saving_pct: Decimal | None  # of the x86_64 cost
     arm64_function: str | None = None
 
+    def record(self) -> Arm64Comparison:
+        """As the result carries it."""
+        return Arm64Comparison(
+            estimate=self.estimate,
+            basis=self.basis,
+            region=self.region,
+            monthly_invocations=self.monthly_invocations,
+            x86_64_usd=self.x86_64.total_usd,
+            arm64_usd=self.arm64.total_usd,
+            saving_usd=self.saving_usd,
+            saving_pct=self.saving_pct,
+            arm64_function=self.arm64_function,
+            x86_64=self.x86_64.record(),
+            arm64=self.arm64.record(),
+        )
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "estimate": self.estimate,
-            "basis": self.basis,
-            "region": self.region,
-            "monthly_invocations": self.monthly_invocations,
-            "x86_64_usd": money(self.x86_64.total_usd),
-            "arm64_usd": money(self.arm64.total_usd),
-            "saving_usd": money(self.saving_usd),
-            "saving_pct": money(self.saving_pct),
-            "arm64_function": self.arm64_function,
-            "x86_64": self.x86_64.to_json(),
-            "arm64": self.arm64.to_json(),
-        }
+        return to_plain(self.record())
 
 
 def arm64_compare(

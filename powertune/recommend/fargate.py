@@ -24,8 +24,9 @@ from typing import Any
 
 from powertune.errors import InputError
 from powertune.models.cpu_share import MAX_VCPUS, MB_PER_VCPU
-from powertune.recommend.jsonish import money, plain
-from powertune.recommend.monthly import check_invocations
+from powertune.recommend.monthly import check_invocations, priced_items
+from powertune.results.codec import to_plain
+from powertune.results.model import FargateAlternative
 from pricing.catalog import Catalog
 from pricing.cost import Estimate, LineItem, fargate_cost, fargate_task_sizes, monthly_lambda_cost
 from pricing.errors import UnknownPricingKey
@@ -69,26 +70,30 @@ class FargateOption:
             return None
         return "fargate" if self.monthly_usd < self.lambda_monthly_usd else "lambda"
 
+    def record(self) -> FargateAlternative:
+        """As the result carries it."""
+        return FargateAlternative(
+            region=self.region,
+            architecture=self.arch,
+            lambda_memory_mb=self.lambda_memory_mb,
+            vcpu_per_execution=self.vcpu_per_execution,
+            concurrency=self.concurrency,
+            concurrency_basis=self.concurrency_basis,
+            task_vcpu=self.task_vcpu,
+            task_memory_gb=self.task_memory_gb,
+            tasks=self.tasks,
+            hours_per_month=self.hours_per_month,
+            monthly_usd=self.monthly_usd,
+            lambda_monthly_usd=self.lambda_monthly_usd,
+            cheaper=self.cheaper,
+            break_even_invocations=self.break_even_invocations,
+            savings_plan=self.savings_plan,
+            items=priced_items(self.items),
+            notes=self.notes,
+        )
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "region": self.region,
-            "architecture": self.arch,
-            "lambda_memory_mb": self.lambda_memory_mb,
-            "vcpu_per_execution": str(self.vcpu_per_execution),
-            "concurrency": str(self.concurrency),
-            "concurrency_basis": self.concurrency_basis,
-            "task_vcpu": str(self.task_vcpu),
-            "task_memory_gb": str(self.task_memory_gb),
-            "tasks": self.tasks,
-            "hours_per_month": self.hours_per_month,
-            "monthly_usd": money(self.monthly_usd),
-            "lambda_monthly_usd": money(self.lambda_monthly_usd),
-            "cheaper": self.cheaper,
-            "break_even_invocations": self.break_even_invocations,
-            "savings_plan": self.savings_plan,
-            "items": plain(self.items),
-            "notes": list(self.notes),
-        }
+        return to_plain(self.record())
 
 
 def valid_sizes(catalog: Catalog, share: Decimal, memory_gb: Decimal) -> list[TaskSize]:

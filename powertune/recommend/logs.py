@@ -21,8 +21,9 @@ from decimal import Decimal
 from typing import Any
 
 from powertune.errors import InputError
-from powertune.recommend.jsonish import money, plain
-from powertune.recommend.monthly import check_invocations
+from powertune.recommend.monthly import check_invocations, priced_items
+from powertune.results.codec import to_plain
+from powertune.results.model import LogsAlternative, LogsMonth
 from pricing.catalog import Catalog
 from pricing.cost import LineItem, log_cost
 
@@ -45,17 +46,21 @@ class LogsCost:
     items: tuple[LineItem, ...] = ()
     notes: tuple[str, ...] = ()  # e.g. rates the catalog marks "verify"
 
+    def record(self) -> LogsMonth:
+        """As the result carries it."""
+        return LogsMonth(
+            log_class=self.log_class,
+            retention_days=self.retention_days,
+            stored_months=self.stored_months,
+            ingestion_usd=self.ingestion_usd,
+            storage_usd=self.storage_usd,
+            total_usd=self.total_usd,
+            items=priced_items(self.items),
+            notes=self.notes,
+        )
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "log_class": self.log_class,
-            "retention_days": self.retention_days,
-            "stored_months": str(self.stored_months),
-            "ingestion_usd": money(self.ingestion_usd),
-            "storage_usd": money(self.storage_usd),
-            "total_usd": money(self.total_usd),
-            "items": plain(self.items),
-            "notes": list(self.notes),
-        }
+        return to_plain(self.record())
 
 
 @dataclass(frozen=True)
@@ -74,23 +79,25 @@ class LogsOption:
     growth_usd_per_month: Decimal | None  # never expire only: the bill's growth each month
     storage_model: str
 
+    def record(self) -> LogsAlternative:
+        """As the result carries it."""
+        return LogsAlternative(
+            region=self.region,
+            bytes_per_invocation=self.bytes_per_invocation,
+            monthly_invocations=self.monthly_invocations,
+            ingest_gb=self.ingest_gb,
+            current_usd=self.current.total_usd,
+            retention_saving_usd=self.retention_saving_usd,
+            infrequent_access_saving_usd=self.infrequent_access_saving_usd,
+            growth_usd_per_month=self.growth_usd_per_month,
+            storage_model=self.storage_model,
+            current=self.current.record(),
+            with_retention=None if self.with_retention is None else self.with_retention.record(),
+            infrequent_access=self.infrequent_access.record(),
+        )
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "region": self.region,
-            "bytes_per_invocation": str(self.bytes_per_invocation),
-            "monthly_invocations": self.monthly_invocations,
-            "ingest_gb": str(self.ingest_gb),
-            "current_usd": money(self.current.total_usd),
-            "retention_saving_usd": money(self.retention_saving_usd),
-            "infrequent_access_saving_usd": money(self.infrequent_access_saving_usd),
-            "growth_usd_per_month": money(self.growth_usd_per_month),
-            "storage_model": self.storage_model,
-            "current": self.current.to_json(),
-            "with_retention": None
-            if self.with_retention is None
-            else self.with_retention.to_json(),
-            "infrequent_access": self.infrequent_access.to_json(),
-        }
+        return to_plain(self.record())
 
 
 def stored_months(retention_days: int | None) -> Decimal:

@@ -13,9 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from powertune.errors import InputError
-from powertune.recommend.jsonish import money, plain
+from powertune.results.codec import to_plain
+from powertune.results.model import LambdaMonth, PricedItem
 from pricing.catalog import Catalog
-from pricing.cost import LineItem, monthly_lambda_cost
+from pricing.cost import LineItem, money_str, monthly_lambda_cost
 
 _HUNDRED = Decimal(100)
 _CENT_PCT = Decimal("0.01")
@@ -31,14 +32,18 @@ class LambdaMonthly:
     items: tuple[LineItem, ...] = ()
     notes: tuple[str, ...] = ()  # e.g. rates the catalog marks "verify"
 
+    def record(self) -> LambdaMonth:
+        """As the result carries it."""
+        return LambdaMonth(
+            memory_mb=self.memory_mb,
+            billed_ms_avg=self.billed_ms_avg,
+            total_usd=self.total_usd,
+            items=priced_items(self.items),
+            notes=self.notes,
+        )
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "memory_mb": self.memory_mb,
-            "billed_ms_avg": money(self.billed_ms_avg),
-            "total_usd": money(self.total_usd),
-            "items": plain(self.items),
-            "notes": list(self.notes),
-        }
+        return to_plain(self.record())
 
 
 @dataclass(frozen=True)
@@ -70,13 +75,33 @@ class MonthlyComparison:
             "monthly_invocations": self.monthly_invocations,
             "free_tier": self.free_tier,
             "savings_plan": self.savings_plan,
-            "current_usd": money(self.current_usd),
-            "recommended_usd": money(self.recommended_usd),
-            "saving_usd": money(self.saving_usd),
-            "saving_pct": money(self.saving_pct),
+            "current_usd": to_plain(self.current_usd),
+            "recommended_usd": to_plain(self.recommended_usd),
+            "saving_usd": to_plain(self.saving_usd),
+            "saving_pct": to_plain(self.saving_pct),
             "current": self.current.to_json(),
             "recommended": self.recommended.to_json(),
         }
+
+
+def priced_items(items: tuple[LineItem, ...]) -> tuple[PricedItem, ...]:
+    """pricing's line items as the result carries them: figures as pricing states them (no
+    trailing zeros, at most 30 places: ``pricing.cost.money_str``)."""
+    return tuple(
+        PricedItem(
+            name=i.name,
+            quantity=_stated(i.quantity),
+            unit=i.unit,
+            rate=_stated(i.rate),
+            usd=_stated(i.usd),
+            note=i.note,
+        )
+        for i in items
+    )
+
+
+def _stated(value: Decimal) -> Decimal:
+    return Decimal(money_str(value))
 
 
 def check_invocations(monthly_invocations: int | None) -> None:

@@ -37,10 +37,18 @@ def is_optional(tp: Any) -> tuple[bool, Any]:
 
 
 def decimal_str(value: Decimal) -> str:
-    """A Decimal as a plain decimal string: ``Decimal('2E-7')`` becomes ``'0.0000002'``."""
+    """A Decimal as a plain decimal string: ``Decimal('2E-7')`` becomes ``'0.0000002'``.
+
+    The one money (and decimal quantity) formatter of everything powertune writes: results,
+    their priced alternatives, the analysis."""
     if not value.is_finite():
         raise ValueError(f"not a finite decimal: {value}")
     return format(value, "f")
+
+
+def money(value: Decimal | None) -> str | None:
+    """``decimal_str``, with unknown as None (null in JSON), never 0."""
+    return None if value is None else decimal_str(value)
 
 
 def encode(value: Any, tp: Any, path: str = "$") -> Any:
@@ -52,11 +60,12 @@ def encode(value: Any, tp: Any, path: str = "$") -> Any:
         raise InvalidResult("required value is None", json_path=path)
     tp = inner
     if tp is Any:
-        return _plain(value, path)
+        return to_plain(value, path)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return {
             name: encode(getattr(value, name), ftp, f"{path}.{name}")
             for name, ftp in field_types(tp).items()
+            if getattr(value, name) is not None or name not in _omitted_when_none(tp)
         }
     if tp is Decimal:
         return decimal_str(Decimal(value))
@@ -81,16 +90,17 @@ def encode(value: Any, tp: Any, path: str = "$") -> Any:
     raise TypeError(f"cannot encode type {tp!r} at {path}")
 
 
-def _plain(value: Any, path: str) -> Any:
-    """An open-object value (``Any``): Decimals become strings, the rest must be JSON already."""
+def to_plain(value: Any, path: str = "$") -> Any:
+    """Any value as JSON: dataclasses by their type hints (as ``encode``), Decimals as decimal
+    strings, None as null; the rest must be JSON already."""
     if isinstance(value, Decimal):
         return decimal_str(value)
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidResult(f"not a finite number: {value}", json_path=path)
     if isinstance(value, dict):
-        return {str(k): _plain(v, f"{path}.{k}") for k, v in value.items()}
+        return {str(k): to_plain(v, f"{path}.{k}") for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [to_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return encode(value, type(value), path)
     return value
@@ -158,6 +168,12 @@ def decode(data: Any, tp: Any, path: str = "$") -> Any:
         _, vtp = typing.get_args(tp)
         return {k: decode(v, vtp, f"{path}.{k}") for k, v in data.items()}
     raise TypeError(f"cannot decode type {tp!r} at {path}")
+
+
+@cache
+def _omitted_when_none(cls: type) -> frozenset[str]:
+    """Fields written only when set (``metadata={"omit_none": True}``)."""
+    return frozenset(f.name for f in dataclasses.fields(cls) if f.metadata.get("omit_none"))
 
 
 def _has_default(f: dataclasses.Field[Any]) -> bool:

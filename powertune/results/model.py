@@ -1,6 +1,8 @@
 """The frozen dataclasses of a tuning Result (schema version 1).
 
 Plain data: the reports and the gate read these (or their JSON), never the tuner's internals.
+Statistics (``results.stats``) and JSON (``results.jsonio``) build on this module, never the
+other way round.
 Money is ``Decimal`` (a decimal string in JSON); durations are float milliseconds; unknown is
 ``None`` (null in JSON), never 0. Collections are tuples so a Result is immutable end to end.
 """
@@ -10,9 +12,9 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from powertune.tune.targets.interface import Sample
+from powertune.types import Sample
 
 SCHEMA_VERSION = "1"
 _VERSION_RE = r"^1(\.[0-9]+)?$"  # a later 1.x writer stays readable (the gate warns)
@@ -163,48 +165,6 @@ class Measurement:
     cost_ci95_usd: MoneyInterval | None = None
     samples: tuple[SampleRecord, ...] = ()
 
-    @classmethod
-    def from_samples(
-        cls,
-        memory_mb: int,
-        samples: Any,
-        *,
-        cost_per_invocation: Decimal | None = None,
-        cost_ci95: MoneyInterval | None = None,
-        keep_samples: bool = True,
-    ) -> Measurement:
-        """Statistics of ``samples`` (target Samples or SampleRecords) at ``memory_mb``.
-
-        Money is priced by ``pricing/`` and passed in; this only summarises the timings.
-        """
-        from powertune.results.stats import measurement_from_samples
-
-        return measurement_from_samples(
-            memory_mb,
-            samples,
-            cost_per_invocation=cost_per_invocation,
-            cost_ci95=cost_ci95,
-            keep_samples=keep_samples,
-        )
-
-    @classmethod
-    def skipped(
-        cls, memory_mb: int, reason: str, samples: Any = (), *, keep_samples: bool = True
-    ) -> Measurement:
-        """A size that was not measured, and why (out of memory, timeout, error rate, throttled)."""
-        from powertune.results.stats import as_records
-
-        records = as_records(samples)
-        return cls(
-            memory_mb=memory_mb,
-            status="skipped",
-            skip_reason=reason,
-            invocations=len(records),
-            errors=sum(1 for r in records if not r.ok),
-            cold_starts=sum(1 for r in records if r.cold),
-            samples=records if keep_samples else (),
-        )
-
     @property
     def measured(self) -> bool:
         return self.status == "measured"
@@ -269,8 +229,107 @@ class Alternative:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PricedItem:
+    """One line of a priced month: ``quantity`` ``unit`` at ``rate`` USD per unit = ``usd``."""
+
+    name: str
+    quantity: Decimal | None = None
+    unit: str | None = None
+    rate: Decimal | None = None
+    usd: Decimal | None = None
+    note: str | None = field(default=None, metadata={"omit_none": True})
+
+
+# The priced alternatives below were open objects in early v1 files: every field may be missing
+# there (unknown is None), so those files still load.
+
+
+@dataclass(frozen=True, kw_only=True)
+class LambdaMonth:
+    """One memory size priced for a month: the line items and their total."""
+
+    memory_mb: int | None = None
+    billed_ms_avg: Decimal | None = None
+    total_usd: Decimal | None = None
+    items: tuple[PricedItem, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Arm64Comparison:
+    """A month on x86_64 against a month on arm64 (an estimate, or measured on a twin)."""
+
+    estimate: bool | None = None
+    basis: str | None = None
+    region: str | None = None
+    monthly_invocations: int | None = None
+    x86_64_usd: Decimal | None = None
+    arm64_usd: Decimal | None = None
+    saving_usd: Decimal | None = None  # positive when arm64 is cheaper
+    saving_pct: Decimal | None = None
+    arm64_function: str | None = None
+    x86_64: LambdaMonth | None = None
+    arm64: LambdaMonth | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FargateAlternative:
+    """The cheapest Fargate fleet for the load, its month, and where it beats Lambda."""
+
+    region: str | None = None
+    architecture: str | None = None
+    lambda_memory_mb: int | None = None
+    vcpu_per_execution: Decimal | None = None
+    concurrency: Decimal | None = None
+    concurrency_basis: str | None = None
+    task_vcpu: Decimal | None = None
+    task_memory_gb: Decimal | None = None
+    tasks: int | None = None
+    hours_per_month: int | None = None
+    monthly_usd: Decimal | None = None
+    lambda_monthly_usd: Decimal | None = None
+    cheaper: str | None = None
+    break_even_invocations: int | None = None
+    savings_plan: str | None = None
+    items: tuple[PricedItem, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogsMonth:
+    """One way of keeping the logs, for a month (``retention_days`` None: never expire)."""
+
+    log_class: str | None = None
+    retention_days: int | None = None
+    stored_months: Decimal | None = None
+    ingestion_usd: Decimal | None = None
+    storage_usd: Decimal | None = None
+    total_usd: Decimal | None = None
+    items: tuple[PricedItem, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogsAlternative:
+    """The logs' month now, and the two cheaper ways of keeping them."""
+
+    region: str | None = None
+    bytes_per_invocation: Decimal | None = None
+    monthly_invocations: int | None = None
+    ingest_gb: Decimal | None = None
+    current_usd: Decimal | None = None
+    retention_saving_usd: Decimal | None = None
+    infrequent_access_saving_usd: Decimal | None = None
+    growth_usd_per_month: Decimal | None = None
+    storage_model: str | None = None
+    current: LogsMonth | None = None
+    with_retention: LogsMonth | None = None
+    infrequent_access: LogsMonth | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Recommendation:
-    """The size to use and why; arm64/fargate/logs are recommend.py's open objects."""
+    """The size to use and why, with arm64, Fargate and logs priced beside it."""
 
     strategy: str
     memory_mb: int
@@ -284,9 +343,9 @@ class Recommendation:
     warnings: tuple[str, ...] = ()
     monthly: Monthly | None = None
     alternatives: dict[str, Alternative] | None = None
-    arm64: dict[str, Any] | None = None
-    fargate: dict[str, Any] | None = None
-    logs: dict[str, Any] | None = None
+    arm64: Arm64Comparison | None = None
+    fargate: FargateAlternative | None = None
+    logs: LogsAlternative | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -337,14 +396,3 @@ class Result:
 
     def function(self, name: str) -> FunctionResult | None:
         return next((f for f in self.functions if f.name == name), None)
-
-    def to_json(self) -> dict[str, Any]:
-        from powertune.results.jsonio import result_to_json
-
-        return result_to_json(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], *, source: str | None = None) -> Result:
-        from powertune.results.jsonio import result_from_json
-
-        return result_from_json(data, source=source)

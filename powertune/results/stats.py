@@ -22,7 +22,7 @@ from powertune.results.model import (
     MoneyInterval,
     SampleRecord,
 )
-from powertune.tune.targets.interface import Sample
+from powertune.types import Sample
 
 
 def as_records(samples: Iterable[Sample | SampleRecord]) -> tuple[SampleRecord, ...]:
@@ -80,7 +80,8 @@ def measurement_from_samples(
     cost_ci95: MoneyInterval | None = None,
     keep_samples: bool = True,
 ) -> Measurement:
-    """A measured Measurement summarising ``samples`` at ``memory_mb``."""
+    """A measured Measurement summarising ``samples`` (target Samples or SampleRecords) at
+    ``memory_mb``. Money is priced by ``pricing/`` and passed in; this only summarises timings."""
     records = as_records(samples)
     ok = [r for r in records if r.ok]
     max_mem = [r.max_memory_mb for r in records if r.max_memory_mb is not None]
@@ -96,5 +97,25 @@ def measurement_from_samples(
         max_memory_used_mb=max(max_mem) if max_mem else None,
         cost_per_invocation_usd=cost_per_invocation,
         cost_ci95_usd=cost_ci95,
+        samples=records if keep_samples else (),
+    )
+
+
+def skipped_measurement(
+    memory_mb: int,
+    reason: str,
+    samples: Iterable[Sample | SampleRecord] = (),
+    *,
+    keep_samples: bool = True,
+) -> Measurement:
+    """A size that was not measured, and why (out of memory, timeout, error rate, throttled)."""
+    records = as_records(samples)
+    return Measurement(
+        memory_mb=memory_mb,
+        status="skipped",
+        skip_reason=reason,
+        invocations=len(records),
+        errors=sum(1 for r in records if not r.ok),
+        cold_starts=sum(1 for r in records if r.cold),
         samples=records if keep_samples else (),
     )

@@ -29,13 +29,20 @@ from powertune.results.model import (
     Tuning,
     utc_now_iso,
 )
-from powertune.results.stats import mean_ci95
+from powertune.results.stats import mean_ci95, measurement_from_samples, skipped_measurement
 from powertune.tune.decide.costcurve import CostCurve, cost_curve, default_grid, warm_durations
 from powertune.tune.decide.strategies import STRATEGIES, Choice, choose
+from powertune.tune.plan import (
+    DEFAULT_BALANCED_WEIGHT,
+    DEFAULT_PERCENTILE,
+    DEFAULT_STRATEGY,
+    DEFAULT_TRIM,
+)
 from powertune.tune.search.adaptive import AdaptiveSearch
-from powertune.tune.search.interface import Observations, Search
+from powertune.tune.search.interface import Search
 from powertune.tune.tuner import TuneOutcome
-from pricing.cost import invocation_cost
+from powertune.types import Observations
+from pricing.pricer import Pricer
 
 
 @dataclass(frozen=True)
@@ -60,11 +67,11 @@ class Decision:
 
 @dataclass(frozen=True)
 class BuildOptions:
-    strategy: str = "cost"
-    balanced_weight: float = 0.5
+    strategy: str = DEFAULT_STRATEGY
+    balanced_weight: float = DEFAULT_BALANCED_WEIGHT
     max_p95_ms: float | None = None
-    percentile: int = 95
-    trim: float = 0.2
+    percentile: int = DEFAULT_PERCENTILE
+    trim: float = DEFAULT_TRIM
     cold_share: float = 0.0
     free_tier: bool = False
     savings_plan: str | None = None
@@ -171,27 +178,18 @@ def _measurement(
 ) -> Measurement:
     samples = obs.samples.get(memory_mb, [])
     if memory_mb in obs.skipped:
-        return Measurement.skipped(memory_mb, obs.skipped[memory_mb], samples)
+        return skipped_measurement(memory_mb, obs.skipped[memory_mb], samples)
     info = outcome.info
     # The measured price of a warm invocation: cold starts (init billed) are priced apart, by
     # their share, so a size measured with more cold starts does not look dearer than it is.
     ok = [s for s in samples if s.ok and s.billed_ms is not None]
     priced = [s.billed_ms for s in [s for s in ok if not s.cold] or ok if s.billed_ms is not None]
-    costs = [
-        invocation_cost(
-            catalog,
-            region=info.region,
-            arch=info.architecture,
-            memory_mb=memory_mb,
-            billed_ms=billed,
-            ephemeral_mb=info.ephemeral_mb,
-        )
-        for billed in priced
-    ]
+    pricer = Pricer(catalog, info.region, info.architecture, info.ephemeral_mb)
+    costs = [pricer.invocation(memory_mb, billed) for billed in priced]
     mean = sum(costs, Decimal(0)) / len(costs) if costs else None
     ci = mean_ci95([float(c) for c in costs]) if len(costs) >= 2 else None
     interval = (_usd(ci[0]), _usd(ci[1])) if ci else None
-    return Measurement.from_samples(
+    return measurement_from_samples(
         memory_mb, samples, cost_per_invocation=mean, cost_ci95=interval
     )
 
@@ -307,9 +305,9 @@ def _recommendation(
                 recommended_usd=monthly.recommended_usd,
                 saving_usd=None,
             )
-        arm64 = priced.arm64.to_json() if priced.arm64 else None
-        fargate = priced.fargate.to_json() if priced.fargate else None
-        logs = priced.logs.to_json() if priced.logs else None
+        arm64 = priced.arm64.record() if priced.arm64 else None
+        fargate = priced.fargate.record() if priced.fargate else None
+        logs = priced.logs.record() if priced.logs else None
     return Recommendation(
         strategy=choice.strategy,
         memory_mb=choice.memory_mb,

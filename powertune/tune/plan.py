@@ -6,13 +6,15 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from powertune.errors import InputError
 from powertune.models.cpu_share import MAX_MEMORY_MB, MIN_MEMORY_MB
+from powertune.tune.config import Config
 
 # aws-lambda-power-tuning's "ALL" power values: its own list of every 64 MB step from 128 MB.
 POWER_TUNING_ALL = [128 + 64 * i for i in range((3008 - 128) // 64 + 1)]
@@ -245,7 +247,7 @@ def parse_power_tuning_input(path: str) -> PowerTuningInput:
     num = data.get("num")
     if isinstance(num, bool) or not isinstance(num, int) or num < 1:
         raise InputError(f"{path}: num must be a whole number >= 1")
-    strategy = _PT_STRATEGIES.get(str(data.get("strategy", "cost")))
+    strategy = _PT_STRATEGIES.get(str(data.get("strategy", DEFAULT_STRATEGY)))
     if strategy is None:
         known = ", ".join(_PT_STRATEGIES)
         raise InputError(f"{path}: unknown strategy {data.get('strategy')!r} (known: {known})")
@@ -269,7 +271,7 @@ def parse_power_tuning_input(path: str) -> PowerTuningInput:
     notes = []
     if data.get("autoOptimize"):
         notes.append("autoOptimize is ignored: powertune never changes the live configuration")
-    trim = 0.2 if data.get("discardTopBottom") is None else float(data["discardTopBottom"])
+    trim = DEFAULT_TRIM if data.get("discardTopBottom") is None else float(data["discardTopBottom"])
     if not 0 <= trim < 0.5:
         raise InputError(f"{path}: discardTopBottom must be within [0, 0.5)")
     return PowerTuningInput(
@@ -279,9 +281,326 @@ def parse_power_tuning_input(path: str) -> PowerTuningInput:
         payloads=payloads,
         concurrency=None if data.get("parallelInvocation") else 1,
         strategy=strategy,
-        balanced_weight=float(data.get("balancedWeight", 0.5)),
+        balanced_weight=float(data.get("balancedWeight", DEFAULT_BALANCED_WEIGHT)),
         trim=trim,
         cold_starts=bool(data.get("onlyColdStarts", False)),
         sleep_ms=int(data.get("sleepBetweenRunsMs", 0) or 0),
         notes=notes,
+    )
+
+
+# -- the run plan ---------------------------------------------------------------------------------
+# Every default of a tuning run, written once: the CLI's help, powertune.toml, the search, the
+# strategies and the result builder all read these.
+
+DEFAULT_SEARCH = "adaptive"
+DEFAULT_RANGE_MB = (MIN_MEMORY_MB, MAX_MEMORY_MB)  # the adaptive range without --memory
+DEFAULT_INVOCATIONS = 10  # per size, grid search
+DEFAULT_STRATEGY = "cost"
+DEFAULT_BALANCED_WEIGHT = 0.5
+DEFAULT_PERCENTILE = 95
+DEFAULT_TOLERANCE = 0.01
+DEFAULT_CONFIDENCE = 0.95
+DEFAULT_TRIM = 0.2  # share of the slowest and fastest samples a grid's means leave out
+DEFAULT_WARMUP = 1
+DEFAULT_CONCURRENCY = 10
+DEFAULT_TRAFFIC_DAYS = 14
+DEFAULT_ALIAS_PREFIX = "powertune-"
+DEFAULT_LOCAL_MEMORY_MB = 1024
+DEFAULT_LOCAL_TIMEOUT_S = 60
+DEFAULT_REPLAY_REGION = "us-east-1"
+DEFAULT_ARCH = "x86_64"
+TARGET_KINDS = ("aws", "local", "replay")
+CPU_MODES = ("auto", "cgroup", "model")
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """How the size is chosen: the strategy and the options it reads."""
+
+    name: str = DEFAULT_STRATEGY
+    balanced_weight: float = DEFAULT_BALANCED_WEIGHT
+    max_p95_ms: float | None = None  # the SLO limit, on the ``percentile`` duration
+    percentile: int = DEFAULT_PERCENTILE
+
+
+@dataclass(frozen=True)
+class MemorySpec:
+    """``--memory`` as given: sizes to choose from, a range's ends and steps, or ``recorded``."""
+
+    text: str | None = None
+    sizes: tuple[int, ...] | None = None  # None: the search's own default (or the recording's)
+    candidates: bool = False  # a list to choose among, not the ends of a range
+    recorded: bool = False  # a replay's own measured sizes
+
+    @property
+    def is_range(self) -> bool:
+        return self.text is not None and ".." in self.text
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_spend_usd: Decimal | None = None
+    max_invocations: int | None = None
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """Where the invocations go: a deployed function, a local handler, or a recording."""
+
+    kind: str  # one of TARGET_KINDS
+    function: str | None = None
+    local: str | None = None  # PATH[:module.handler]
+    replay: str | None = None  # CSV file or result URL
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    alias_prefix: str = DEFAULT_ALIAS_PREFIX
+    local_memory_mb: int = DEFAULT_LOCAL_MEMORY_MB
+    local_timeout_s: int = DEFAULT_LOCAL_TIMEOUT_S
+    cpu: str = "auto"  # --local CPU control, one of CPU_MODES
+    extrapolate: bool = False  # --replay outside the recorded range
+    arch: str = DEFAULT_ARCH  # --replay: the architecture priced
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything one tuning run will do, decided before anything is touched."""
+
+    target: TargetSpec
+    memory: MemorySpec = MemorySpec()
+    search: str = DEFAULT_SEARCH  # "adaptive" | "grid"
+    invocations: int = DEFAULT_INVOCATIONS
+    confirm: int = 0
+    strategy: StrategySpec = StrategySpec()
+    tolerance: float = DEFAULT_TOLERANCE
+    confidence: float = DEFAULT_CONFIDENCE
+    budget: Budget = Budget()
+    payloads: Payloads = Payloads(items=(b"{}",), weights=(1,))
+    warmup: int = DEFAULT_WARMUP
+    cold_starts: bool = False
+    allowed_errors: frozenset[str] = frozenset()
+    concurrency: int = DEFAULT_CONCURRENCY
+    sleep_between_ms: int = 0
+    trim: float = DEFAULT_TRIM
+    seed: int = 0
+    monthly_invocations: int | None = None  # None: the function's traffic from CloudWatch
+    traffic_days: int = DEFAULT_TRAFFIC_DAYS
+    free_tier: bool = False
+    savings_plan: str | None = None
+    catalog_path: str | None = None
+    compare: str | None = None  # an arm64 twin measured at the recommended size
+    baseline: str | None = None  # a baseline result: --confirm also measures its size
+    notes: tuple[str, ...] = ()  # for the user: what of the input was ignored, and why
+
+    @property
+    def adaptive(self) -> bool:
+        return self.search == "adaptive"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TuneFlags:
+    """``powertune tune``'s flags as given; None means "not given" (powertune.toml or the
+    default decides)."""
+
+    function: str | None = None
+    memory: str | None = None
+    invocations: int | None = None
+    search_kind: str | None = None
+    strategy: str | None = None
+    balanced_weight: float | None = None
+    max_p95_ms: float | None = None
+    percentile: int | None = None
+    tolerance: float | None = None
+    confidence: float | None = None
+    payload: str | None = None
+    payloads: str | None = None
+    warmup: int | None = None
+    cold_starts: bool = False
+    allowed_errors: str | None = None
+    concurrency: int | None = None
+    max_spend: str | None = None
+    max_invocations: int | None = None
+    confirm: int | None = None
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    local: str | None = None
+    local_memory: int | None = None
+    local_timeout: int | None = None
+    cpu: str | None = None
+    replay: str | None = None
+    extrapolate: bool = False
+    arch: str | None = None
+    from_power_tuning: str | None = None
+    alias_prefix: str | None = None
+    compare: str | None = None
+    monthly_invocations: int | None = None
+    days: int | None = None
+    free_tier: bool = False
+    savings_plan: str | None = None
+    catalog_path: str | None = None
+    seed: int = 0
+    baseline: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> TuneFlags:
+        """The flags among ``params`` (a command's parsed parameters; enums by their value)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: getattr(v, "value", v) for k, v in params.items() if k in names})
+
+
+def _split_csv(value: str | None) -> frozenset[str]:
+    return frozenset(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def resolve_plan(flags: TuneFlags, config: Config | None = None) -> RunPlan:
+    """The RunPlan of ``flags`` over ``config`` (powertune.toml) over the defaults; bad input is
+    an InputError before anything is touched."""
+    config = config or Config()
+    name = flags.function or (Path(flags.local.split(":", 1)[0]).stem if flags.local else None)
+    own = config.for_function(name) if name else config.defaults
+    file = own.with_flags(
+        memory=flags.memory,
+        invocations=flags.invocations,
+        confirm=flags.confirm,
+        search=flags.search_kind,
+        strategy=flags.strategy,
+        balanced_weight=flags.balanced_weight,
+        max_p95_ms=flags.max_p95_ms,
+        tolerance=flags.tolerance,
+        monthly_invocations=flags.monthly_invocations,
+    )
+    percentile = _or(flags.percentile, DEFAULT_PERCENTILE)
+    max_p95_ms = file.max_p95_ms
+    if max_p95_ms is None and file.max_p99_ms is not None:
+        max_p95_ms, percentile = file.max_p99_ms, 99
+    strategy = StrategySpec(
+        name=file.strategy or DEFAULT_STRATEGY,
+        balanced_weight=_or(file.balanced_weight, DEFAULT_BALANCED_WEIGHT),
+        max_p95_ms=max_p95_ms,
+        percentile=percentile,
+    )
+    payload, payloads_file = flags.payload, flags.payloads
+    if payload is None and payloads_file is None:
+        if file.payload is not None:
+            payload = file.payload
+        elif file.payload_file is not None:
+            payload = "@" + file.payload_file
+        payloads_file = file.payloads_file
+    plan = RunPlan(
+        target=TargetSpec(kind="aws"),
+        search=file.search or DEFAULT_SEARCH,
+        invocations=file.invocations or DEFAULT_INVOCATIONS,
+        confirm=file.confirm or 0,
+        strategy=strategy,
+        tolerance=_or(file.tolerance, DEFAULT_TOLERANCE),
+        confidence=_or(flags.confidence, DEFAULT_CONFIDENCE),
+        warmup=_or(flags.warmup, DEFAULT_WARMUP),
+        cold_starts=flags.cold_starts,
+        allowed_errors=_split_csv(flags.allowed_errors),
+        concurrency=_or(flags.concurrency, DEFAULT_CONCURRENCY),
+        seed=flags.seed,
+        monthly_invocations=file.monthly_invocations,
+        traffic_days=_or(flags.days, DEFAULT_TRAFFIC_DAYS),
+        free_tier=flags.free_tier,
+        savings_plan=flags.savings_plan,
+        catalog_path=flags.catalog_path,
+        compare=flags.compare,
+        baseline=flags.baseline,
+    )
+    function, memory = flags.function, file.memory
+    if flags.from_power_tuning:
+        pt = parse_power_tuning_input(flags.from_power_tuning)
+        function = function or pt.function
+        memory = memory or ",".join(map(str, pt.memory))
+        plan = replace(
+            plan,
+            invocations=pt.invocations,
+            payloads=pt.payloads,
+            strategy=replace(strategy, name=pt.strategy, balanced_weight=pt.balanced_weight),
+            cold_starts=plan.cold_starts or pt.cold_starts,
+            search="grid",
+            trim=pt.trim,
+            concurrency=plan.concurrency if pt.concurrency is None else pt.concurrency,
+            sleep_between_ms=pt.sleep_ms,
+            notes=tuple(pt.notes),
+        )
+    else:
+        if payload and payloads_file:
+            raise InputError("use --payload or --payloads, not both")
+        payload_set = (
+            parse_payloads_file(payloads_file) if payloads_file else parse_payload(payload)
+        )
+        plan = replace(plan, payloads=payload_set)
+    plan = replace(plan, target=_target_spec(flags, function))
+    _check(plan)
+    return replace(
+        plan,
+        memory=_memory_spec(memory, plan),
+        budget=Budget(
+            max_spend_usd=parse_money(flags.max_spend, "--max-spend"),
+            max_invocations=flags.max_invocations,
+        ),
+    )
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def _target_spec(flags: TuneFlags, function: str | None) -> TargetSpec:
+    sources = [s for s in (function, flags.local, flags.replay) if s]
+    if len(sources) != 1:
+        raise InputError("name one function to tune: FUNCTION, --local PATH or --replay FILE")
+    kind = "local" if flags.local else "replay" if flags.replay else "aws"
+    return TargetSpec(
+        kind=kind,
+        function=function,
+        local=flags.local,
+        replay=flags.replay,
+        region=flags.region,
+        profile=flags.profile,
+        endpoint_url=flags.endpoint_url,
+        alias_prefix=_or(flags.alias_prefix, DEFAULT_ALIAS_PREFIX),
+        local_memory_mb=_or(flags.local_memory, DEFAULT_LOCAL_MEMORY_MB),
+        local_timeout_s=_or(flags.local_timeout, DEFAULT_LOCAL_TIMEOUT_S),
+        cpu=_or(flags.cpu, "auto"),
+        extrapolate=flags.extrapolate,
+        arch=_or(flags.arch, DEFAULT_ARCH),
+    )
+
+
+def _check(plan: RunPlan) -> None:
+    """The checks that need no memory spec (in the order users have seen them)."""
+    spec = plan.strategy
+    if spec.name == "slo" and not spec.max_p95_ms:
+        raise InputError("--strategy slo needs --max-p95-ms")
+    if spec.percentile not in (95, 99):
+        raise InputError("--percentile must be 95 or 99")
+    if not 0 < plan.tolerance < 1 or not 0 < plan.confidence < 1:
+        raise InputError("--tolerance and --confidence must be between 0 and 1")
+    if plan.target.function:
+        parse_function(plan.target.function)  # a bad name fails before anything is touched
+
+
+def _memory_spec(memory: str | None, plan: RunPlan) -> MemorySpec:
+    recorded = memory is not None and memory.strip() == "recorded"
+    if recorded and plan.target.kind != "replay":
+        raise InputError(
+            "--memory recorded needs --replay (the sizes a replay has measurements of)"
+        )
+    sizes = parse_memory(memory, step=64) if memory and not recorded else None
+    if plan.confirm and plan.search == "grid":
+        raise InputError(
+            "--confirm (or confirm in powertune.toml) is for the adaptive search; "
+            "a grid measures --invocations"
+        )
+    if sizes and plan.search == "grid" and memory and ".." in memory:
+        sizes = parse_memory(memory, step=128)  # a grid measures a range every 128 MB
+    return MemorySpec(
+        text=memory,
+        sizes=tuple(sizes) if sizes else None,
+        candidates=recorded or (memory is not None and ".." not in memory),
+        recorded=recorded,
     )

@@ -22,10 +22,12 @@ from typing import Any, TypeVar
 
 from powertune.errors import InputError
 from powertune.models.cpu_share import scale_duration
-from powertune.tune.plan import Payloads
-from powertune.tune.search.interface import Batch, Observations, Search
-from powertune.tune.targets.interface import FunctionInfo, Sample, SizeRejected, Target, Throttled
-from pricing.cost import gb_seconds, invocation_cost
+from powertune.tune.plan import DEFAULT_CONCURRENCY, DEFAULT_WARMUP, Payloads
+from powertune.tune.search.interface import Search
+from powertune.tune.targets.interface import SizeRejected, Target, Throttled
+from powertune.types import Batch, FunctionInfo, Observations, Sample
+from pricing.cost import gb_seconds
+from pricing.pricer import Pricer
 
 T = TypeVar("T")
 OUT_OF_MEMORY = "Runtime.OutOfMemory"
@@ -51,8 +53,8 @@ class Observer:
 class TuneSettings:
     """How a run behaves (not what it measures: that is the search's business)."""
 
-    concurrency: int = 10
-    warmup: int = 1  # invocations per size, discarded (the first one also prices the batch)
+    concurrency: int = DEFAULT_CONCURRENCY
+    warmup: int = DEFAULT_WARMUP  # per size, discarded (the first one also prices the batch)
     cold_starts: bool = False
     allowed_errors: frozenset[str] = frozenset()
     max_spend_usd: Decimal | None = None
@@ -76,24 +78,6 @@ class TuneOutcome:
     configure_s: float = 0.0  # time spent in configuration steps (update, publish, alias)
     stop_reason: str | None = None
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Pricer:
-    catalog: Any
-    region: str
-    arch: str
-    ephemeral_mb: int
-
-    def cost(self, memory_mb: int, billed_ms: int) -> Decimal:
-        return invocation_cost(
-            self.catalog,
-            region=self.region,
-            arch=self.arch,
-            memory_mb=memory_mb,
-            billed_ms=billed_ms,
-            ephemeral_mb=self.ephemeral_mb,
-        )
 
 
 class Tuner:
@@ -140,7 +124,7 @@ class Tuner:
         try:
             info = self._configure_step(self.target.describe)
             outcome = TuneOutcome(info=info, observations=Observations())
-            self._pricer = _Pricer(self.catalog, info.region, info.architecture, info.ephemeral_mb)
+            self._pricer = Pricer(self.catalog, info.region, info.architecture, info.ephemeral_mb)
             self.observer.on_start(info)
             self._loop(outcome)
             return outcome
@@ -265,7 +249,7 @@ class Tuner:
         outcome.throttles += throttles
         outcome.invocations += 1
         if sample.billed_ms is not None:
-            outcome.spend_usd += self._pricer.cost(memory_mb, sample.billed_ms)
+            outcome.spend_usd += self._pricer.invocation(memory_mb, sample.billed_ms)
             outcome.billed_gb_s += gb_seconds(memory_mb, sample.billed_ms)
         if not warmup:
             outcome.observations.add(sample)
@@ -402,11 +386,11 @@ class Tuner:
             known = {m: s for m, s in obs.samples.items() if s}
             if not known:
                 timeout = outcome.info.timeout_s or 900
-                return self._pricer.cost(memory_mb, timeout * 1000)
+                return self._pricer.invocation(memory_mb, timeout * 1000)
             nearest = min(known, key=lambda m: abs(m - memory_mb))
             slowest = max(s.duration_ms for s in known[nearest])
             billed = int(scale_duration(slowest, nearest, memory_mb)) + 1
-        return self._pricer.cost(memory_mb, int(billed * 1.5) + 1)
+        return self._pricer.invocation(memory_mb, int(billed * 1.5) + 1)
 
 
 def skip_reason(samples: list[Sample], allowed_errors: frozenset[str]) -> str | None:

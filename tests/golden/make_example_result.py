@@ -23,10 +23,10 @@ import numpy as np
 
 from powertune.results import (
     Alternative,
+    Arm64Comparison,
     Criterion,
     CurvePoint,
     FunctionResult,
-    Measurement,
     Model,
     Monthly,
     Pricing,
@@ -36,7 +36,8 @@ from powertune.results import (
     Tuning,
     write_result,
 )
-from powertune.tune.targets.interface import Sample
+from powertune.results.stats import measurement_from_samples, skipped_measurement
+from powertune.types import Sample
 
 HERE = Path(__file__).parent
 GB_S = Decimal("0.0000166667")
@@ -73,7 +74,7 @@ def compression() -> FunctionResult:
     for mb, samples in sorted(by_size.items()):
         cost, ci = cost_of(mb, samples)
         measurements.append(
-            Measurement.from_samples(mb, samples, cost_per_invocation=cost, cost_ci95=ci)
+            measurement_from_samples(mb, samples, cost_per_invocation=cost, cost_ci95=ci)
         )
     # least squares on duration = a + b / memory, with the usual prediction-of-mean band
     xs = np.array([1.0 / s.memory_mb for ss in by_size.values() for s in ss])
@@ -150,14 +151,14 @@ def compression() -> FunctionResult:
                     duration_ms_p95=fastest.duration_p95,
                 ),
             },
-            arm64={"estimate": True, "monthly_usd": "41.80"},
+            arm64=Arm64Comparison(estimate=True, arm64_usd=Decimal("41.80")),
         ),
     )
 
 
 def orders_api() -> FunctionResult:
     rng = np.random.default_rng(42)
-    measurements = [Measurement.skipped(128, "out of memory (Runtime.OutOfMemory) in 3 of 3")]
+    measurements = [skipped_measurement(128, "out of memory (Runtime.OutOfMemory) in 3 of 3")]
     for mb in (256, 512, 1024, 2048):
         base = 18.0 + 160.0 * 1769.0 / min(mb, 1769)
         samples = [
@@ -183,7 +184,7 @@ def orders_api() -> FunctionResult:
         )
         cost, ci = cost_of(mb, [s for s in samples if s.ok])
         measurements.append(
-            Measurement.from_samples(mb, samples, cost_per_invocation=cost, cost_ci95=ci)
+            measurement_from_samples(mb, samples, cost_per_invocation=cost, cost_ci95=ci)
         )
     measured = [m for m in measurements if m.measured]
     best = min(measured, key=lambda m: m.cost_per_invocation_usd or Decimal(1))

@@ -8,7 +8,7 @@ with ``E[billed ms] = mean duration + 0.5`` (rounding a continuous duration up t
 adds half a millisecond on average) plus, on the ``cold_share`` of invocations that start cold,
 the INIT duration (billed since Aug 2025). Inside the search the two unit prices are converted to
 float once (speed; the float figures leave out ephemeral storage above 512 MB); the figures a
-result carries are Decimal, computed by ``pricing.cost.invocation_cost``
+result carries are Decimal, computed by ``pricing.pricer.Pricer``
 (``CostCurve.decimal_cost``, storage included).
 
 On a model curve, measured sizes move towards their own sample means by how badly the model
@@ -29,7 +29,8 @@ import numpy as np
 
 from powertune.errors import PowertuneError
 from powertune.models.fit import Fit, FitFailure, trimmed_mean
-from powertune.tune.search.interface import Observations
+from powertune.types import Observations
+from pricing.pricer import Pricer
 from pricing.vectorized import UnitPrices
 
 
@@ -81,23 +82,13 @@ class CostCurve:
 
     def decimal_cost(self, memory_mb: int) -> tuple[Decimal, Decimal, Decimal]:
         """(expected, lo, hi) USD per invocation at ``memory_mb``, priced by ``pricing.cost``."""
-        from pricing.cost import invocation_cost
-
         i = self.index(memory_mb)
         extra = ROUNDING_MS + self.cold_share * self.init_ms
+        pricer = Pricer(self.catalog, self.region, self.arch, self.ephemeral_mb)
         out = []
         for d in (self.mean[i], self.mean_lo[i], self.mean_hi[i]):
             billed = Decimal(repr(round(max(float(d), 0.0) + extra, 3)))
-            out.append(
-                invocation_cost(
-                    self.catalog,
-                    region=self.region,
-                    arch=self.arch,
-                    memory_mb=int(memory_mb),
-                    billed_ms=billed,
-                    ephemeral_mb=self.ephemeral_mb,
-                )
-            )
+            out.append(pricer.invocation(int(memory_mb), billed))
         return out[0], out[1], out[2]
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from powertune.errors import InputError
 from powertune.tune.decide.costcurve import CostCurve
+from powertune.tune.plan import DEFAULT_BALANCED_WEIGHT, DEFAULT_PERCENTILE
 
 STRATEGIES = ("cost", "speed", "balanced", "slo")
 SPEED_TOLERANCE = 0.01
@@ -59,7 +60,7 @@ class Choice:
     measured: bool  # whether this exact size was measured
     slo_met: bool | None = None  # for ``slo`` only
     slo_ms: float | None = None
-    percentile: int = 95
+    percentile: int = DEFAULT_PERCENTILE
     duration_pct: float | None = None  # the ``percentile`` duration the SLO was judged on
 
 
@@ -79,9 +80,9 @@ def choose(
     strategy: str,
     curve: CostCurve,
     *,
-    balanced_weight: float = 0.5,
+    balanced_weight: float = DEFAULT_BALANCED_WEIGHT,
     max_p95_ms: float | None = None,
-    percentile: int = 95,
+    percentile: int = DEFAULT_PERCENTILE,
 ) -> Choice:
     """The size ``strategy`` picks on ``curve`` (see the module docstring)."""
     if strategy not in STRATEGIES:

@@ -1,5 +1,8 @@
-"""Searches decide which memory sizes to measure next, and how many times."""
+"""Searches decide which memory sizes to measure next, and how many times.
 
-from powertune.tune.search.interface import Batch, Observations, Search
+What a search asks for and reads back (Batch, Observations) lives in ``powertune.types``.
+"""
 
-__all__ = ["Batch", "Observations", "Search"]
+from powertune.tune.search.interface import Search
+
+__all__ = ["Search"]

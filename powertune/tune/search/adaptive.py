@@ -49,7 +49,15 @@ from powertune.tune.decide.strategies import (
     UnknownStrategy,
     choose,
 )
-from powertune.tune.search.interface import Batch, Observations, Search
+from powertune.tune.plan import (
+    DEFAULT_BALANCED_WEIGHT,
+    DEFAULT_CONFIDENCE,
+    DEFAULT_PERCENTILE,
+    DEFAULT_STRATEGY,
+    DEFAULT_TOLERANCE,
+)
+from powertune.tune.search.interface import Search
+from powertune.types import Batch, Observations
 from pricing.vectorized import UnitPrices
 
 DEFAULT_MAX_INVOCATIONS = 40
@@ -74,18 +82,18 @@ class AdaptiveSearch(Search):
         min_mb: int = 128,
         max_mb: int = 10240,
         *,
-        tolerance: float = 0.01,
-        confidence: float = 0.95,
-        strategy: str = "cost",
+        tolerance: float = DEFAULT_TOLERANCE,
+        confidence: float = DEFAULT_CONFIDENCE,
+        strategy: str = DEFAULT_STRATEGY,
         catalog: Any,
         region: str = "us-east-1",
         arch: str = "x86_64",
         seed: int = 0,
         max_invocations: int | None = None,
         max_spend_usd: float | None = None,
-        balanced_weight: float = 0.5,
+        balanced_weight: float = DEFAULT_BALANCED_WEIGHT,
         max_p95_ms: float | None = None,
-        percentile: int = 95,
+        percentile: int = DEFAULT_PERCENTILE,
         cold_share: float = 0.0,
         initial_max_mb: int = 3008,
         batch_size: int = 2,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from powertune.errors import InputError
-from powertune.tune.search.interface import Batch, Observations, Search
+from powertune.tune.search.interface import Search
+from powertune.types import Batch, Observations
 
 MAX_ROUNDS = 3  # top up sizes whose invocations went missing, then give up
 

@@ -1,12 +1,8 @@
-"""Targets: where invocations go (AWS Lambda through boto3, recorded measurements)."""
+"""Targets: where invocations go (AWS Lambda through boto3, recorded measurements).
 
-from powertune.tune.targets.interface import (
-    FunctionInfo,
-    Sample,
-    SizeRejected,
-    Target,
-    TargetError,
-    Throttled,
-)
+What a target reports (FunctionInfo, Sample) lives in ``powertune.types``.
+"""
 
-__all__ = ["FunctionInfo", "Sample", "SizeRejected", "Target", "TargetError", "Throttled"]
+from powertune.tune.targets.interface import SizeRejected, Target, TargetError, Throttled
+
+__all__ = ["SizeRejected", "Target", "TargetError", "Throttled"]

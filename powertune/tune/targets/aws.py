@@ -27,17 +27,10 @@ from powertune.collectors.parse import try_parse_record
 from powertune.collectors.records import Report, Start
 from powertune.collectors.sources import log_result_lines
 from powertune.errors import InputError
-from powertune.tune.plan import parse_function
-from powertune.tune.targets.interface import (
-    FunctionInfo,
-    Sample,
-    SizeRejected,
-    Target,
-    TargetError,
-    Throttled,
-)
+from powertune.tune.plan import DEFAULT_ALIAS_PREFIX, parse_function
+from powertune.tune.targets.interface import SizeRejected, Target, TargetError, Throttled
+from powertune.types import FunctionInfo, Sample
 
-DEFAULT_ALIAS_PREFIX = "powertune-"
 DESCRIPTION_MARK = "powertune run="
 COLD_START_VARIABLE = "POWERTUNE_COLD_START"
 THROTTLE_CODES = frozenset(

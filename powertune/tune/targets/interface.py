@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from powertune.errors import PowertuneError
+from powertune.types import FunctionInfo, Sample
 
 
 class TargetError(PowertuneError):
@@ -24,46 +25,6 @@ class SizeRejected(TargetError):
 
 class Throttled(TargetError):
     """The invocation was throttled (TooManyRequestsException / 429): retry, never a sample."""
-
-
-@dataclass(frozen=True)
-class FunctionInfo:
-    """What the tuner needs to know about the function as it was found."""
-
-    name: str
-    arn: str | None
-    region: str
-    architecture: str  # "x86_64" | "arm64"
-    memory_mb: int
-    timeout_s: int | None = None
-    runtime: str | None = None
-    package_type: str | None = None  # "Zip" | "Image"
-    log_format: str = "Text"  # "Text" | "JSON"
-    ephemeral_mb: int = 512
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One measured invocation, read from its REPORT record."""
-
-    memory_mb: int
-    duration_ms: float
-    billed_ms: int | None
-    init_ms: float | None = None
-    max_memory_mb: int | None = None
-    status: str = "success"  # "success" | "error" | "timeout"
-    error_type: str | None = None
-    request_id: str | None = None
-    payload_index: int = 0
-    log_bytes: int | None = None  # bytes the invocation logged, when known
-
-    @property
-    def cold(self) -> bool:
-        return self.init_ms is not None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "success" and self.error_type is None
 
 
 @dataclass

@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 
 from powertune.errors import InputError
-from powertune.tune.targets.interface import FunctionInfo, Sample, Target
+from powertune.tune.targets.interface import Target
+from powertune.types import FunctionInfo, Sample
 
 DEFAULT_NOISE_CV = 0.05
 REQUIRED = ("memory_mb", "duration_ms")

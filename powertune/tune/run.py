@@ -1,0 +1,442 @@
+"""One tuning run, top to bottom: a RunPlan -> target -> search -> tuner -> decide -> Result.
+
+    with prepare(plan) as ready:          # the target opened, the function described, a search
+        estimate = price_dry_run(ready)   # --dry-run: what it would spend; nothing changed
+        result = run(ready)               # measure, restore, price per month, build the Result
+
+Everything the CLI used to do between parsing flags and printing lives here, so tests reach it
+without typer: the embedded runtime for ``--local``, the ``--compare`` arm64 twin, and the
+function's traffic from CloudWatch. Progress and notes go to ``Hooks``; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from powertune.errors import InputError, PowertuneError
+from powertune.results.model import Replay, Result, Run
+from powertune.tune.build import BuildOptions, TrafficFigures, build_result, decide
+from powertune.tune.plan import DEFAULT_RANGE_MB, REFERENCE_GRID, RunPlan
+from powertune.tune.search.adaptive import AdaptiveSearch
+from powertune.tune.search.grid import GridSearch
+from powertune.tune.search.interface import Search
+from powertune.tune.targets.interface import Target
+from powertune.tune.tuner import Observer, TuneOutcome, Tuner, TuneSettings
+from powertune.types import FunctionInfo
+from pricing.catalog import Catalog, load_catalog
+from pricing.pricer import Pricer
+
+if TYPE_CHECKING:
+    from powertune.tune.targets.aws import AwsLambdaTarget
+
+
+TWIN_MIN_INVOCATIONS = 10  # the --compare twin's mean billed duration needs a few warm calls
+
+
+def _quiet_progress() -> contextlib.AbstractContextManager[Observer]:
+    return contextlib.nullcontext(Observer())
+
+
+def _no_note(text: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """Where a run reports: ``progress()`` opens an Observer for each tuner run (the run itself,
+    then the ``--compare`` twin); ``note`` gets one line for the user."""
+
+    progress: Callable[[], contextlib.AbstractContextManager[Observer]] = _quiet_progress
+    note: Callable[[str], None] = _no_note
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A run ready to start: the target open and described, the search built."""
+
+    plan: RunPlan
+    target: Target
+    info: FunctionInfo
+    search: Search
+    catalog: Catalog
+    sizes: tuple[int, ...] | None  # the sizes the search was built from (None: its defaults)
+    kind: str  # "aws" | "local" | "replay"
+    endpoint_url: str | None = None
+    cpu_mode: str | None = None
+    hooks: Hooks = field(default_factory=Hooks)
+
+
+@contextlib.contextmanager
+def prepare(plan: RunPlan, hooks: Hooks | None = None) -> Iterator[Ready]:
+    """Open the plan's target (for ``--local`` the embedded runtime, closed on exit), describe
+    the function and build the search."""
+    hooks = hooks or Hooks()
+    catalog = load_catalog(plan.catalog_path)
+    with contextlib.ExitStack() as stack:
+        if plan.target.kind == "local":
+            target, endpoint_url, cpu_mode = stack.enter_context(_local_target(plan, hooks))
+        elif plan.target.kind == "replay":
+            target, endpoint_url, cpu_mode = _replay_target(plan), None, None
+        else:
+            target, endpoint_url, cpu_mode = _aws_target(plan), plan.target.endpoint_url, None
+        info = target.describe()
+        sizes = _search_sizes(plan, target)
+        yield Ready(
+            plan=plan,
+            target=target,
+            info=info,
+            search=make_search(plan, sizes, info, catalog),
+            catalog=catalog,
+            sizes=sizes,
+            kind=plan.target.kind,
+            endpoint_url=endpoint_url,
+            cpu_mode=cpu_mode,
+            hooks=hooks,
+        )
+
+
+def tune(plan: RunPlan, hooks: Hooks | None = None) -> Result:
+    """The whole run: prepare, measure, build the Result."""
+    with prepare(plan, hooks) as ready:
+        return run(ready)
+
+
+# -- targets --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _local_target(plan: RunPlan, hooks: Hooks) -> Iterator[tuple[Target, str, str]]:
+    """Start the embedded runtime, deploy the handler, and reach it through boto3 like AWS."""
+    import boto3
+
+    from powertune.local import LocalLambda
+    from powertune.tune.targets.aws import AwsLambdaTarget
+
+    spec = plan.target
+    assert spec.local is not None
+    path = Path(spec.local.split(":", 1)[0])
+    if not path.exists():
+        raise InputError(f"--local: no such handler file or directory: {path}")
+    name = "powertune-local-" + "".join(c if c.isalnum() else "-" for c in path.stem)[:40]
+    with LocalLambda(cpu=spec.cpu, concurrency=max(plan.concurrency, 1) * 2) as server:
+        server.add_function(
+            name, spec.local, MemorySize=spec.local_memory_mb, Timeout=spec.local_timeout_s
+        )
+        session = boto3.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
+        )
+        target = AwsLambdaTarget(
+            name,
+            boto3_session=session,
+            endpoint_url=server.endpoint_url,
+            alias_prefix=spec.alias_prefix,
+            log_wait_s=5.0,
+        )
+        hooks.note(
+            f"local runtime at {server.endpoint_url}, CPU mode: {server.cpu_mode} "
+            f"({server.cpu_reason})"
+        )
+        yield target, server.endpoint_url, server.cpu_mode
+
+
+def _replay_target(plan: RunPlan) -> Target:
+    from powertune.tune.plan import DEFAULT_REPLAY_REGION
+    from powertune.tune.targets.replay import ReplayTarget
+
+    spec = plan.target
+    assert spec.replay is not None
+    return ReplayTarget(
+        spec.replay,
+        extrapolate=spec.extrapolate,
+        seed=plan.seed,
+        architecture=spec.arch,
+        region=spec.region or DEFAULT_REPLAY_REGION,
+    )
+
+
+def _aws_target(plan: RunPlan, function: str | None = None) -> AwsLambdaTarget:
+    """The plan's deployed function, or ``function`` (the ``--compare`` twin) beside it."""
+    from powertune.tune.targets.aws import AwsLambdaTarget
+
+    spec = plan.target
+    name = function or spec.function
+    assert name is not None
+    return AwsLambdaTarget(
+        name,
+        region=spec.region,
+        profile=spec.profile,
+        endpoint_url=spec.endpoint_url,
+        alias_prefix=spec.alias_prefix,
+        max_connections=max(plan.concurrency, 10),  # the twin runs at the same concurrency
+    )
+
+
+# -- the search -----------------------------------------------------------------------------------
+
+
+def _search_sizes(plan: RunPlan, target: Target) -> tuple[int, ...] | None:
+    """The plan's sizes; for a replay, its recorded sizes (``--memory recorded``) or, adaptive
+    and without ``--memory``, its recorded range."""
+    if plan.memory.recorded:
+        return tuple(int(m) for m in target.sizes)  # type: ignore[attr-defined]
+    if plan.target.kind == "replay" and plan.memory.sizes is None and plan.adaptive:
+        low, high = target.memory_range  # type: ignore[attr-defined]
+        return (low, high)
+    return plan.memory.sizes
+
+
+def make_search(
+    plan: RunPlan, sizes: tuple[int, ...] | None, info: FunctionInfo, catalog: Catalog
+) -> Search:
+    """The plan's search over ``sizes``: a list to choose from when the plan's memory is one
+    (``--memory 128,256,512`` or ``recorded``), the ends of a range otherwise."""
+    if not plan.adaptive:
+        return GridSearch(list(sizes or REFERENCE_GRID), plan.invocations)
+    low, high = (min(sizes), max(sizes)) if sizes else DEFAULT_RANGE_MB
+    if low == high:
+        raise InputError(
+            "--search adaptive needs a memory range or two or more sizes, e.g. --memory 128..3008"
+        )
+    spec, budget = plan.strategy, plan.budget
+    return AdaptiveSearch(
+        low,
+        high,
+        lattice=list(sizes) if sizes and plan.memory.candidates else None,
+        confirm=plan.confirm,
+        confirm_sizes=baseline_sizes(plan.baseline, info.name) if plan.confirm else (),
+        tolerance=plan.tolerance,
+        confidence=plan.confidence,
+        strategy=spec.name,
+        catalog=catalog,
+        region=info.region,
+        arch=info.architecture,
+        seed=plan.seed,
+        max_invocations=budget.max_invocations,
+        max_spend_usd=float(budget.max_spend_usd) if budget.max_spend_usd is not None else None,
+        balanced_weight=spec.balanced_weight,
+        max_p95_ms=spec.max_p95_ms,
+        percentile=spec.percentile,
+    )
+
+
+def baseline_sizes(baseline: str | None, name: str) -> tuple[int, ...]:
+    """The size the baseline recommended for this function (a gate compares there), if any.
+    An unreadable baseline is the gate's to report, after the run."""
+    if not baseline:
+        return ()
+    from powertune.results.jsonio import load_result
+
+    try:
+        found = load_result(baseline).function(name)
+    except (PowertuneError, OSError, ValueError):
+        return ()
+    rec = found.recommendation if found else None
+    return (rec.memory_mb,) if rec else ()
+
+
+def tune_settings(plan: RunPlan) -> TuneSettings:
+    return TuneSettings(
+        concurrency=plan.concurrency,
+        warmup=plan.warmup,
+        cold_starts=plan.cold_starts,
+        allowed_errors=plan.allowed_errors,
+        max_spend_usd=plan.budget.max_spend_usd,
+        max_invocations=plan.budget.max_invocations,
+        sleep_between_ms=plan.sleep_between_ms,
+    )
+
+
+def build_options(plan: RunPlan, sizes: tuple[int, ...] | None) -> BuildOptions:
+    spec = plan.strategy
+    return BuildOptions(
+        strategy=spec.name,
+        balanced_weight=spec.balanced_weight,
+        max_p95_ms=spec.max_p95_ms,
+        percentile=spec.percentile,
+        trim=plan.trim,
+        free_tier=plan.free_tier,
+        savings_plan=plan.savings_plan,
+        seed=plan.seed,
+        memory_range=(min(sizes), max(sizes)) if sizes and plan.adaptive else None,
+    )
+
+
+# -- the dry run ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a run would measure and spend (``--dry-run``): nothing is changed to find out."""
+
+    info: FunctionInfo
+    description: str
+    sizes: tuple[int, ...]
+    invocations: int  # at most, warm-ups included
+    usd_per_100ms: Decimal  # the spend for every 100 ms of average duration
+    worst_usd: Decimal  # if every call ran to its timeout
+    timeout_s: int
+
+
+def price_dry_run(ready: Ready) -> DryRun:
+    plan, info, search = ready.plan, ready.info, ready.search
+    if isinstance(search, GridSearch):
+        sizes = search.sizes
+        counts = {m: plan.invocations + plan.warmup for m in sizes}
+        description = f"grid search: {len(sizes)} sizes x {plan.invocations} invocations"
+    else:
+        assert isinstance(search, AdaptiveSearch)
+        sizes = list(search.initial)
+        description = (
+            f"adaptive search over {search.min_mb}-{search.max_mb} MB: starts at "
+            f"{', '.join(map(str, sizes))} MB, stops at {search.tolerance:.0%} tolerance "
+            f"({search.confidence:.0%} confidence) or {search.max_invocations} invocations"
+        )
+        if search.confirm:
+            description += f"; then the chosen size is measured up to {search.confirm} invocations"
+        per = search.max_invocations // max(len(sizes), 1)
+        counts = {m: per for m in sizes}
+        # The chosen size is not known yet: price the confirmations at the dearest size.
+        counts[max(sizes)] += search.confirm * (1 + len(search.confirm_sizes))
+    timeout_ms = (info.timeout_s or 900) * 1000
+    price = Pricer(ready.catalog, info.region, info.architecture, info.ephemeral_mb).invocation
+
+    return DryRun(
+        info=info,
+        description=description,
+        sizes=tuple(sizes),
+        invocations=sum(counts.values()),
+        usd_per_100ms=sum((price(m, 100) * n for m, n in counts.items()), Decimal(0)),
+        worst_usd=sum((price(m, timeout_ms) * n for m, n in counts.items()), Decimal(0)),
+        timeout_s=timeout_ms // 1000,
+    )
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+def run(ready: Ready) -> Result:
+    """Measure (the target is restored whatever happens), then decide and price the Result."""
+    plan, hooks = ready.plan, ready.hooks
+    settings = tune_settings(plan)
+    with hooks.progress() as observer:
+        outcome = Tuner(
+            ready.target,
+            ready.search,
+            plan.payloads,
+            settings,
+            catalog=ready.catalog,
+            observer=observer,
+        ).run()
+    traffic = find_traffic(ready)
+    options = build_options(plan, ready.sizes)
+    if plan.compare:
+        twin = measure_twin(ready, outcome, options)
+        options = dataclasses.replace(options, arm64_twin=twin)
+    return build_result(
+        outcome,
+        search=ready.search,
+        catalog=ready.catalog,
+        run=_run_record(ready, outcome),
+        options=options,
+        traffic=traffic,
+        payload_sha256=plan.payloads.sha256,
+    )
+
+
+def _run_record(ready: Ready, outcome: TuneOutcome) -> Run:
+    plan = ready.plan
+    replay = None
+    if ready.kind == "replay":
+        prov = ready.target.provenance
+        replay = Replay(
+            source=str(prov.get("source", plan.target.replay)),
+            rows=int(prov.get("rows", 0)),
+            noise_model=prov.get("noise_model"),
+        )
+    return Run(
+        target=ready.kind,  # type: ignore[arg-type]
+        endpoint_url=ready.endpoint_url,
+        cpu_mode=ready.cpu_mode,
+        replay=replay,
+        search=plan.search,  # type: ignore[arg-type]
+        strategy=plan.strategy.name,
+        payload_sha256=plan.payloads.sha256,
+        tolerance=plan.tolerance if plan.adaptive else None,
+        confidence=plan.confidence if plan.adaptive else None,
+        stop_reason=outcome.stop_reason,
+    )
+
+
+def measure_twin(ready: Ready, outcome: TuneOutcome, options: BuildOptions) -> Any:
+    """Measure the arm64 twin at the size recommended for the function (same payloads), for an
+    exact architecture comparison instead of an estimate."""
+    from powertune.recommend.priced import Arm64Twin
+
+    plan = ready.plan
+    assert plan.compare is not None
+    decision = decide(outcome, ready.search, ready.catalog, options)
+    if decision is None:
+        raise InputError("--compare: nothing was measured on the function to compare with")
+    memory = decision.choice.memory_mb
+    twin = _aws_target(plan, plan.compare)
+    architecture, name = twin.describe().architecture, twin.name
+    if architecture != "arm64":
+        raise InputError(f"--compare names an arm64 twin; {name} is {architecture}")
+    with ready.hooks.progress() as observer:
+        measured = Tuner(
+            twin,
+            GridSearch([memory], max(plan.invocations, TWIN_MIN_INVOCATIONS)),
+            plan.payloads,
+            tune_settings(plan),
+            catalog=ready.catalog,
+            observer=observer,
+        ).run()
+    billed = [
+        s.billed_ms
+        for s in measured.observations.samples.get(memory, [])
+        if s.ok and not s.cold and s.billed_ms
+    ]
+    if not billed:
+        raise InputError(f"--compare: {name} gave no successful warm invocation at {memory} MB")
+    mean = Decimal(sum(billed)) / len(billed)
+    return Arm64Twin(memory_mb=memory, billed_ms=mean, function=name)
+
+
+def find_traffic(ready: Ready) -> TrafficFigures:
+    """The function's traffic for dollars per month: the plan's figure, else CloudWatch's
+    Invocations over the plan's days (deployed functions only), else unknown."""
+    plan, info, note = ready.plan, ready.info, ready.hooks.note
+    if plan.monthly_invocations is not None:
+        return TrafficFigures(monthly_invocations=plan.monthly_invocations, source="flag")
+    if ready.kind != "aws":
+        note("note: $/month needs the function's traffic: pass --monthly-invocations N")
+        return TrafficFigures()
+    from powertune.collectors.metrics import function_traffic
+
+    spec = plan.target
+    try:
+        import boto3
+
+        session = boto3.Session(profile_name=spec.profile, region_name=spec.region or info.region)
+        found = function_traffic(
+            info.name,
+            days=plan.traffic_days,
+            boto3_session=session,
+            region=spec.region or info.region,
+            endpoint_url=spec.endpoint_url,
+        )
+    except PowertuneError as exc:
+        note(f"note: no traffic from CloudWatch ({exc}); pass --monthly-invocations for $/month")
+        return TrafficFigures()
+    return TrafficFigures(
+        monthly_invocations=found.monthly_invocations,
+        source="cloudwatch",
+        peak_concurrency=found.peak_concurrency,
+        log_bytes_per_invocation=found.log_bytes_per_invocation,
+    )

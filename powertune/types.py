@@ -1,0 +1,75 @@
+"""The hand-off types of a tuning run: what a target reports (FunctionInfo, Sample), what a
+search asks for (Batch) and what it reads back (Observations).
+
+A leaf: it imports nothing from powertune, so every stage (targets, search, tuner, decide, build,
+results, the CLI's progress) can share these without depending on one another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """What the tuner needs to know about the function as it was found."""
+
+    name: str
+    arn: str | None
+    region: str
+    architecture: str  # "x86_64" | "arm64"
+    memory_mb: int
+    timeout_s: int | None = None
+    runtime: str | None = None
+    package_type: str | None = None  # "Zip" | "Image"
+    log_format: str = "Text"  # "Text" | "JSON"
+    ephemeral_mb: int = 512
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One measured invocation, read from its REPORT record."""
+
+    memory_mb: int
+    duration_ms: float
+    billed_ms: int | None
+    init_ms: float | None = None
+    max_memory_mb: int | None = None
+    status: str = "success"  # "success" | "error" | "timeout"
+    error_type: str | None = None
+    request_id: str | None = None
+    payload_index: int = 0
+    log_bytes: int | None = None  # bytes the invocation logged, when known
+
+    @property
+    def cold(self) -> bool:
+        return self.init_ms is not None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success" and self.error_type is None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Measure ``count`` more invocations at ``memory_mb``."""
+
+    memory_mb: int
+    count: int
+
+
+@dataclass
+class Observations:
+    """Everything measured so far: samples per size, and sizes that were skipped (with why)."""
+
+    samples: dict[int, list[Sample]] = field(default_factory=dict)
+    skipped: dict[int, str] = field(default_factory=dict)
+    spend_usd: float = 0.0
+    invocations: int = 0
+
+    def add(self, sample: Sample) -> None:
+        self.samples.setdefault(sample.memory_mb, []).append(sample)
+        self.invocations += 1
+
+    def measured_sizes(self) -> list[int]:
+        return sorted(m for m in self.samples if m not in self.skipped)
