@@ -16,7 +16,6 @@ import numpy as np
 
 from powertune.results import (
     FunctionResult,
-    Measurement,
     Pricing,
     Recommendation,
     Result,
@@ -24,7 +23,8 @@ from powertune.results import (
     Tuning,
     write_result,
 )
-from powertune.tune.targets.interface import Sample
+from powertune.results.stats import measurement_from_samples
+from powertune.types import Sample
 
 GB_S = Decimal("0.0000166667")
 REQUEST = Decimal("0.0000002")
@@ -58,7 +58,7 @@ def function_result(fn: Fn, seed: int = 7, n: int = 30) -> FunctionResult:
             for d in durations
         ]
         cost = _cost(size, [s.billed_ms or 0 for s in samples])
-        measurements.append(Measurement.from_samples(size, samples, cost_per_invocation=cost))
+        measurements.append(measurement_from_samples(size, samples, cost_per_invocation=cost))
     rec_m = next(m for m in measurements if m.memory_mb == fn.recommended_mb)
     assert rec_m.duration_ms is not None
     rec = Recommendation(
