@@ -29,6 +29,7 @@ _PARTS: list[tuple[str, str, str | None]] = [
     ("tune", "register", None),
     ("report", "register", None),
     ("analyze", "register", None),
+    ("apply", "register", None),
 ]
 
 

@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("powertune.recommend",),
     ("powertune.tune",),  # the tuning pipeline (ordered inside by TUNE_STAGES)
     ("powertune.gate",),
-    ("powertune.analyze", "powertune.outputs"),
+    ("powertune.analyze", "powertune.outputs", "powertune.apply"),
     ("powertune_cli", "cli"),  # the wiring: typer, rich, files, exit codes
 )
 # Inside powertune/tune/, the stages in the order a run meets them; decide comes before search

@@ -47,6 +47,7 @@ _FUNCTIONS = "/2015-03-31/functions"
 # PutFunctionConcurrency and DeleteFunctionConcurrency use 2017-10-31, GetFunctionConcurrency
 # 2019-09-30.
 _CONCURRENCY_PREFIXES = ("/2017-10-31/functions/", "/2019-09-30/functions/")
+_TAGS = "/2017-03-31/tags/"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -161,6 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith(_CONCURRENCY_PREFIXES):
             self._concurrency(method, parts.path, body, region)
             return
+        if parts.path.startswith(_TAGS):
+            self._tags(method, unquote(parts.path[len(_TAGS) :]), body, parse_qs(parts.query))
+            return
         if not parts.path.startswith(_FUNCTIONS):
             raise ApiError("UnknownOperationException", f"no route for {method} {parts.path}", 404)
         segments = [unquote(s) for s in parts.path[len(_FUNCTIONS) :].split("/") if s]
@@ -246,6 +250,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(204, b"")
         else:
             raise ApiError("UnknownOperationException", f"no route for {method} {path}", 404)
+
+    def _tags(self, method: str, arn: str, body: bytes, query: dict[str, list[str]]) -> None:
+        registry, region = self.server.local.registry, self._region()
+        if method == "GET":
+            self._send_json(200, {"Tags": registry.list_tags(arn, region)})
+        elif method == "POST":
+            try:
+                tags = json.loads(body or b"{}").get("Tags") or {}
+            except (ValueError, AttributeError) as exc:
+                raise ApiError("InvalidRequestContentException", f"bad JSON: {exc}") from exc
+            registry.tag_resource(arn, tags, region)
+            self._send(204, b"")
+        elif method == "DELETE":
+            registry.untag_resource(arn, query.get("tagKeys", []), region)
+            self._send(204, b"")
+        else:
+            raise ApiError("UnknownOperationException", f"no route for {method} tags", 404)
 
     def _code(self, name: str) -> None:
         code_dir = self.server.local.registry.code_dir(name)

@@ -1,0 +1,184 @@
+"""``powertune apply``: put a result's recommendations where the configuration lives.
+
+Preview by default (a unified diff on stdout, what and why on stderr); ``--write`` changes the
+templates or, with ``--function``, the live functions. ``--write`` is the one switch for both.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from powertune.apply import plan_templates, targets_from_result
+from powertune.apply.live import LiveApplier
+from powertune.apply.match import parse_map
+from powertune.apply.targets import Target
+from powertune.errors import InputError
+from powertune.gate.compare import thresholds_from
+from powertune.results.jsonio import load_result
+from powertune.tune.config import load_config
+from powertune_cli.common import EXIT_TOOL, fail, handle_errors
+
+_HELP = """Apply a result's recommended memory to templates or to the live functions.
+
+Templates (--template, repeatable; a directory is searched): SAM/CloudFormation YAML or JSON,
+Terraform .tf/.tfvars, serverless.yml, CDK and other code. Without --write, prints the unified
+diff and changes nothing.
+Functions are matched by physical name (resolving simple !Sub/Fn::Sub, ${...} and var.x), ARN or
+logical id; --map NAME=ID settles the rest.
+
+--function: set the memory through the Lambda API (dry run without --write), refusing a function
+whose configuration changed since the result was measured; a tag (powertune:rollback) and a file
+under --record-dir record the previous size for --rollback.
+
+Only changes the gate would accept (cost and p95 against the original size, within the gate
+thresholds of powertune.toml or unconfirmed by the measurements) are applied unless --force.
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("apply", help=_HELP)(apply)
+
+
+def _params(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--param expects NAME=VALUE, got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+@handle_errors
+def apply(
+    result_path: Path = typer.Argument(..., metavar="RESULT.json", help="A tuning result."),
+    template: list[Path] = typer.Option(
+        [], "--template", "-t", help="A template, code file or directory to update (repeatable)."
+    ),
+    function: bool = typer.Option(
+        False, "--function", "--to-function", help="Set the live functions' memory instead."
+    ),
+    write: bool = typer.Option(
+        False, "--write", help="Make the changes (files, or functions with --function)."
+    ),
+    rollback: bool = typer.Option(
+        False, "--rollback", help="With --function: put back the memory a previous apply changed."
+    ),
+    force: bool = typer.Option(False, "--force", help="Apply even what the gate would refuse."),
+    mapping: list[str] = typer.Option(
+        [], "--map", help="NAME=ID: the result's function NAME is template resource ID."
+    ),
+    param: list[str] = typer.Option(
+        [],
+        "--param",
+        help="NAME=VALUE for name resolution: a template parameter, AWS::StackName, "
+        "opt:stage, var.env (repeatable).",
+    ),
+    record_dir: Path = typer.Option(
+        Path(".powertune/applied"), "--record-dir", help="Where rollback records are kept."
+    ),
+    config_path: Path | None = typer.Option(
+        None, "--config", help="powertune.toml (its gate thresholds)."
+    ),
+    region: str | None = typer.Option(None, "--region"),
+    profile: str | None = typer.Option(None, "--profile"),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url"),
+) -> None:
+    if not template and not function:
+        raise InputError("nothing to apply to: give --template FILE or --function")
+    if rollback and not function:
+        raise InputError("--rollback works with --function (templates: revert with git)")
+    mapping_dict = parse_map(mapping)
+    params = _params(param)
+    config = load_config(config_path)
+    result = load_result(result_path)
+    raw = json.loads(result_path.read_text(encoding="utf-8"))
+    targets, skipped = targets_from_result(
+        result, thresholds=thresholds_from(config.gate), force=force, raw=raw
+    )
+    for line in skipped:
+        _say(f"skipped: {line}")
+    if template:
+        _templates(targets, template, mapping_dict, params, write)
+    if function:
+        _live(targets, raw, write, rollback, record_dir, region, profile, endpoint_url)
+
+
+def _templates(
+    targets: list[Target],
+    paths: list[Path],
+    mapping: dict[str, str],
+    params: dict[str, str],
+    write: bool,
+) -> None:
+    plan = plan_templates(targets, paths, mapping=mapping, params=params)
+    written = plan.write() if write else []  # before any output: a failed write is one line
+    diff = plan.diff()
+    if diff:
+        sys.stdout.write(diff)
+    for change in plan.changes:
+        _say(f"{'changed' if write else 'would change'}: {change.describe()}")
+        _say(f"    {change.context}")
+    for line in plan.suggestions:
+        _say(f"by hand: {line}")
+    for line in plan.notes:
+        _say(f"note: {line}")
+    for line in plan.unmatched:
+        _say(f"unmatched: {line}")
+    if write:
+        _say(f"wrote {len(written)} file(s)" if written else "nothing to change")
+    elif diff:
+        _say("preview only: run with --write to change the files")
+    else:
+        _say("nothing to change")
+
+
+def _live(
+    targets: list[Target],
+    raw: dict[str, Any],
+    write: bool,
+    rollback: bool,
+    record_dir: Path,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+) -> None:
+    from powertune.apply.session import lambda_client
+
+    recorded = {f.get("name"): f for f in raw.get("functions", []) if isinstance(f, dict)}
+    refused = 0
+    for target in targets:
+        client = lambda_client(region or target.region, profile, endpoint_url)
+        applier = LiveApplier(client, record_dir)
+        if rollback:
+            step, record = applier.plan_rollback(target)
+            if step.action == "update" and record is not None and write:
+                applier.rollback(step, record)
+                _say(f"rolled back: {step.describe()}")
+            else:
+                verb = {"update": "would roll back", "refuse": "refused"}.get(step.action, "skip")
+                _say(f"{verb}: {step.describe()}")
+                refused += step.action == "refuse"
+            continue
+        step = applier.plan(target, recorded.get(target.name))
+        if step.action == "update" and write:
+            record = applier.apply(step)
+            _say(f"changed: {step.describe()} (rollback: --rollback; record {record.tag_value()})")
+        elif step.action == "update":
+            _say(f"would change: {step.describe()}")
+        else:
+            _say(f"{'refused' if step.action == 'refuse' else 'unchanged'}: {step.describe()}")
+            refused += step.action == "refuse" and target.verdict.accepted
+    if not write:
+        _say("dry run: run with --write to change the functions")
+    if refused:
+        raise fail(f"{refused} function(s) refused: see above", EXIT_TOOL)
