@@ -85,7 +85,7 @@ class Run:
     target: TargetKind
     endpoint_url: str | None = None
     cpu_mode: str | None = None
-    local: LocalRuntime | None = None
+    local: LocalRuntime | None = field(default=None, metadata={"omit_none": True})
     replay: Replay | None = None
     search: SearchKind
     strategy: str
