@@ -5,7 +5,7 @@ records (with and without initDurationMs, some with a status), REPORTs in other 
 (space separators, timestamp prefixes, Status/Error Type), START/END and function log lines, and
 malformed records. These parsers run on the same input in the same process:
 
-- bulk (c): ``powertune.collectors.bulk.parse_buffer`` with the compiled fast path (the C
+- bulk (c): ``powertune.logs.bulk.parse_buffer`` with the compiled fast path (the C
   extension ``_fastreport``) + the general parser for every other line; absent when the extension
   is not built;
 - bulk (numpy): the same with the vectorised numpy fast path;
@@ -28,8 +28,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from powertune.collectors import ParseStats, Report, iter_records
-from powertune.collectors.bulk import ENGINE, ENGINES, Engine, parse_buffer
+from powertune.logs import ParseStats, Report, iter_records
+from powertune.logs.bulk import ENGINE, ENGINES, Engine, parse_buffer
 
 
 def generate(

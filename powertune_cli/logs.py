@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from powertune.collectors import RECORD_KEYS, ParseStats, iter_log_file
-from powertune.collectors.bulk import parse_messages
-from powertune.collectors.records import InitReport, Report, RestoreReport
+from powertune.logs import RECORD_KEYS, ParseStats, iter_log_file
+from powertune.logs.bulk import parse_messages
+from powertune.logs.records import InitReport, Report, RestoreReport
 from powertune_cli.common import handle_errors
 
 app = typer.Typer(help="Read Lambda platform log records (REPORT, INIT_REPORT, RESTORE_REPORT).")

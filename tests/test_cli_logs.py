@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from powertune.collectors import RECORD_KEYS, ParseStats, iter_log_file, iter_records
-from powertune.collectors.records import InitReport, Report, RestoreReport
+from powertune.logs import RECORD_KEYS, ParseStats, iter_log_file, iter_records
+from powertune.logs.records import InitReport, Report, RestoreReport
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "logs" / "sample.log"

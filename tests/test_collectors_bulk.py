@@ -22,8 +22,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from report_tables import assert_identical
 
-from powertune.collectors import ParseStats, Report, bulk, iter_records, parse_record
-from powertune.collectors.bulk import (
+from powertune.logs import ParseStats, Report, bulk, iter_records, parse_record
+from powertune.logs.bulk import (
     ENGINES,
     Engine,
     fast_path_lines,
@@ -272,7 +272,7 @@ def test_the_compiled_scanner_reads_nothing_outside_the_buffer() -> None:
 
 @needs_compiled
 def test_the_compiled_scanner_checks_its_output_columns() -> None:
-    from powertune.collectors import _fastreport
+    from powertune.logs import _fastreport
 
     def columns(rows: int, slow_width: int = 3) -> list[np.ndarray]:
         return [
@@ -337,7 +337,7 @@ def test_parse_messages_reads_cloudwatch_events_that_end_with_a_newline() -> Non
 
 
 def test_engine_choice_and_the_environment_switch() -> None:
-    code = "from powertune.collectors import bulk; print(bulk.ENGINE, *bulk.ENGINES)"
+    code = "from powertune.logs import bulk; print(bulk.ENGINE, *bulk.ENGINES)"
     env = {k: v for k, v in os.environ.items() if k != "POWERTUNE_PURE_PYTHON"}
     default = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     forced = subprocess.run(

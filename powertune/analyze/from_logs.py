@@ -23,10 +23,10 @@ from typing import Any
 
 from powertune.analyze.findings import FunctionFacts, find_all
 from powertune.analyze.report import Analysis
-from powertune.collectors import ParseStats, Report, iter_log_file, try_parse_record
 from powertune.collectors.account.inventory import FunctionConfig
 from powertune.collectors.account.usage import Metrics, RecordSink
 from powertune.errors import InputError
+from powertune.logs import ParseStats, Report, iter_log_file, try_parse_record
 
 MAX_TIMEOUT_S = 900
 _TIMED_OUT = "Task timed out after"

@@ -32,8 +32,8 @@ from typing import Literal
 
 import numpy as np
 
-from powertune.collectors.parse import ParseStats, iter_records, try_parse_record
-from powertune.collectors.records import Record, Report
+from powertune.logs.parse import ParseStats, iter_records, try_parse_record
+from powertune.logs.records import Record, Report
 
 CHUNK_LINES = 65536
 ID_WIDTH = 40  # request ids shorter than this take the fast path (a UUID is 36)
@@ -55,7 +55,7 @@ _TIME[[*b"0123456789TZ:.+-"]] = True
 _JSON_SHAPE = 8  # the compiled engine adds this to the status code of a JSON record
 _STATUS_MASK = _JSON_SHAPE - 1
 try:
-    from powertune.collectors import _fastreport
+    from powertune.logs import _fastreport
 except ImportError:  # built without a C compiler: the numpy engine does the work
     _fastreport = None  # type: ignore[assignment]
 if _fastreport is not None and (_fastreport.ID_WIDTH, _fastreport.JSON_SHAPE) != (

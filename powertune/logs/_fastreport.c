@@ -1,4 +1,4 @@
-/* The compiled fast path of powertune.collectors.bulk: one pass over a buffer of log lines that
+/* The compiled fast path of powertune.logs.bulk: one pass over a buffer of log lines that
  * reads every line in exactly one of the two shapes Lambda writes today, and flags every other
  * line for the general parser.
  *
@@ -472,7 +472,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     "_fastreport",
-    "Compiled fast path of powertune.collectors.bulk (see bulk.py).",
+    "Compiled fast path of powertune.logs.bulk (see bulk.py).",
     -1,
     methods,
     NULL,
