@@ -1,6 +1,16 @@
 /* The compiled fast path of powertune.logs.bulk: one pass over a buffer of log lines that
- * reads every line in exactly one of the two shapes Lambda writes today, and flags every other
- * line for the general parser.
+ * reads every line in exactly one of the two REPORT shapes Lambda writes today, counts the START
+ * and END lines in Lambda's shape, skips every line that cannot be a platform record without
+ * looking at it twice, and flags the rest for the general parser.
+ *
+ * Skipping: a line can only be a platform record (or a malformed one) when it holds one of the
+ * NEEDLES below ("REPORT", "START", "END", "platform.", or a JSON "\\u" escape that could spell
+ * one); the scanner jumps from needle to needle with memmem and counts the lines in between as
+ * ignored, which is what the general parser would make of them.
+ *
+ * A line may start with one ISO 8601 timestamp and blanks (CloudWatch exports to S3, `aws logs
+ * tail`): the general parser's _PREFIX reads exactly that much of such a line, since no other
+ * prefix token starts with the letters or '{' the shapes start with.
  *
  * It accepts exactly the lines bulk.py's numpy fast path accepts (bulk.py has the rules; a test
  * compares the two line by line), and reads the same values:
@@ -50,6 +60,12 @@ static const double POW10[MAX_FRAC_DIGITS + 1] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 
 static unsigned char ID_CHAR[256];
 static unsigned char TIME_CHAR[256];
 static unsigned char NUMERIC_CHAR[256]; /* digits and '.' */
+static unsigned char VERSION_CHAR[256]; /* a START record's Version value */
+static unsigned char DIGIT[256];
+
+#define VERSION_WIDTH 32 /* a Version value is at most VERSION_WIDTH - 1 long */
+#define MAX_PREFIX_FRACTION 9 /* digits of a prefix timestamp's fraction */
+#define MAX_PREFIX_BLANKS 8 /* blanks after the prefix timestamp */
 
 static void
 init_classes(void)
@@ -61,6 +77,10 @@ init_classes(void)
         TIME_CHAR[(unsigned char)*p] = 1;
     for (p = "0123456789."; *p; p++)
         NUMERIC_CHAR[(unsigned char)*p] = 1;
+    for (p = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ$_.-"; *p; p++)
+        VERSION_CHAR[(unsigned char)*p] = 1;
+    for (p = "0123456789"; *p; p++)
+        DIGIT[(unsigned char)*p] = 1;
 }
 
 typedef struct {
@@ -263,6 +283,210 @@ read_line(const unsigned char *p, const unsigned char *end, Row *row)
     return 0;
 }
 
+
+/* `n` digits at p (within end). */
+static inline int
+digits(const unsigned char *p, const unsigned char *end, Py_ssize_t n)
+{
+    if (end - p < n)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!DIGIT[p[i]])
+            return 0;
+    return 1;
+}
+
+/* After an ISO 8601 timestamp and its blanks at p (the first alternative of parse.py's _PREFIX,
+ * \d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)? then [ \t]+), or p when
+ * there is none (or it is longer than the limits above: the general parser reads those). */
+static const unsigned char *
+skip_prefix(const unsigned char *p, const unsigned char *end)
+{
+    const unsigned char *q = p;
+    if (!(digits(q, end, 4) && end - q >= 19 && q[4] == '-' && digits(q + 5, end, 2) &&
+          q[7] == '-' && digits(q + 8, end, 2) && (q[10] == 'T' || q[10] == ' ') &&
+          digits(q + 11, end, 2) && q[13] == ':' && digits(q + 14, end, 2) && q[16] == ':' &&
+          digits(q + 17, end, 2)))
+        return p;
+    q += 19;
+    if (q + 1 < end && (*q == '.' || *q == ',') && DIGIT[q[1]]) {
+        const unsigned char *f = q + 1;
+        while (f < end && DIGIT[*f])
+            f++;
+        if (f - (q + 1) > MAX_PREFIX_FRACTION)
+            return p;
+        q = f;
+    }
+    if (q < end && *q == 'Z') {
+        q++;
+    }
+    else if (q < end && (*q == '+' || *q == '-') && digits(q + 1, end, 2)) {
+        const unsigned char *z = q + 3;
+        if (z < end && *z == ':')
+            z++;
+        if (digits(z, end, 2))
+            q = z + 2;
+    }
+    const unsigned char *b = q;
+    while (b < end && (*b == ' ' || *b == '\t'))
+        b++;
+    if (b == q || b - q > MAX_PREFIX_BLANKS)
+        return p;
+    return b;
+}
+
+/* START RequestId: ID Version: V (V: 1..VERSION_WIDTH-1 of VERSION_CHAR), exactly. */
+static int
+start_line(const unsigned char *p, const unsigned char *end)
+{
+    LITERAL("START RequestId: ");
+    if (!token(&p, end, ID_CHAR, ID_WIDTH))
+        return 0;
+    LITERAL(" Version: ");
+    if (!token(&p, end, VERSION_CHAR, VERSION_WIDTH))
+        return 0;
+    return p == end;
+}
+
+/* END RequestId: ID, exactly. */
+static int
+end_line(const unsigned char *p, const unsigned char *end)
+{
+    LITERAL("END RequestId: ");
+    if (!token(&p, end, ID_CHAR, ID_WIDTH))
+        return 0;
+    return p == end;
+}
+
+enum { LINE_SLOW = 0, LINE_REPORT = 1, LINE_START = 2, LINE_END = 3, LINE_IGNORED = 4 };
+
+/* What the general parser would make of the line [line, end), when that is certain without it:
+ * a REPORT (in `row`), a START, an END, or nothing (INIT_START, RESTORE_START); else LINE_SLOW. */
+static int
+classify(const unsigned char *line, const unsigned char *end, Row *row)
+{
+    if (line == end)
+        return LINE_IGNORED;
+    const unsigned char *p = DIGIT[*line] ? skip_prefix(line, end) : line;
+    if (p == end)
+        return LINE_SLOW;
+    switch (*p) {
+    case 'R':
+        if (text_report(p, end, row))
+            return LINE_REPORT;
+        if (starts_with(p, end, "RESTORE_START", 13))
+            return LINE_IGNORED;
+        break;
+    case '{':
+        if (json_report(p, end, row))
+            return LINE_REPORT;
+        break;
+    case 'S':
+        if (start_line(p, end))
+            return LINE_START;
+        break;
+    case 'E':
+        if (end_line(p, end))
+            return LINE_END;
+        break;
+    case 'I':
+        if (starts_with(p, end, "INIT_START", 10))
+            return LINE_IGNORED;
+        break;
+    }
+    return LINE_SLOW;
+}
+
+static const struct {
+    const char *text;
+    size_t len;
+    int word; /* 1: a record keyword, found only where a record's text can begin (see below);
+                 2: not a record, but a line the caller wants counted */
+} NEEDLES[] = {{"REPORT", 6, 1},    {"START", 5, 1}, {"END", 3, 1},
+               {"platform.", 9, 0}, {"\\u", 2, 0},   {"Task timed out after", 20, 2}};
+#define N_NEEDLES (sizeof(NEEDLES) / sizeof(NEEDLES[0]))
+#define TIMED_OUT_NEEDLE 5
+
+/* The first occurrence of lit[0..n) in [p, end), or NULL. */
+static inline const unsigned char *
+find(const unsigned char *p, const unsigned char *end, const char *lit, size_t n)
+{
+    if ((size_t)(end - p) < n)
+        return NULL;
+    if (n <= 2) {
+        /* glibc's memmem walks short needles byte by byte; memchr for the first is far faster */
+        const unsigned char *last = end - n;
+        while (p <= last) {
+            const unsigned char *at = memchr(p, lit[0], (size_t)(last - p) + 1);
+            if (at == NULL)
+                return NULL;
+            if (n == 1 || at[1] == (unsigned char)lit[1])
+                return at;
+            p = at + 1;
+        }
+        return NULL;
+    }
+    return memmem(p, (size_t)(end - p), lit, n);
+}
+
+/* Whether a keyword at `at` (not before `floor`) can begin a record's text: the general parser
+ * reads one only at the start of a stripped line, after a prefix and its blanks, at the start
+ * of a JSON string ("message": "REPORT ...", after stripping: blanks or an escaped \t \n \r \f),
+ * or after INIT_ / RESTORE_. So it must follow the line start, a control byte or blank, a
+ * non-ASCII byte (Unicode blanks), '"', '_', or a backslash escape letter. Anything else (the
+ * "END" of "BACKEND") cannot start a record. */
+static inline int
+can_begin(const unsigned char *at, const unsigned char *floor)
+{
+    if (at == floor)
+        return 1;
+    unsigned char prev = at[-1];
+    if (prev <= 0x20 || prev >= 0x80 || prev == '"' || prev == '_' || prev == '\n')
+        return 1;
+    if ((prev == 't' || prev == 'n' || prev == 'r' || prev == 'f') && at - 1 > floor &&
+        at[-2] == '\\')
+        return 1;
+    return 0;
+}
+
+/* The next occurrence of needle k in [p, end) that counts, or NULL. */
+static const unsigned char *
+find_needle(size_t k, const unsigned char *p, const unsigned char *floor,
+            const unsigned char *end)
+{
+    while (p < end) {
+        const unsigned char *at = find(p, end, NEEDLES[k].text, NEEDLES[k].len);
+        if (at == NULL || NEEDLES[k].word != 1 || can_begin(at, floor))
+            return at;
+        p = at + 1;
+    }
+    return NULL;
+}
+
+static int
+has_needle(const unsigned char *p, const unsigned char *end)
+{
+    for (size_t k = 0; k < N_NEEDLES; k++)
+        if (NEEDLES[k].word != 2 && find_needle(k, p, p, end) != NULL)
+            return 1;
+    return 0;
+}
+
+/* Newlines in [p, end). */
+static Py_ssize_t
+count_newlines(const unsigned char *p, const unsigned char *end)
+{
+    Py_ssize_t n = 0;
+    while (p < end) {
+        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL)
+            break;
+        n++;
+        p = nl + 1;
+    }
+    return n;
+}
+
 /* The output columns: writable buffers the caller allocated (numpy arrays). */
 typedef struct {
     Py_buffer ids, duration, billed, memory, max_memory, init, status, slow;
@@ -327,74 +551,151 @@ get_columns(PyObject *args, Py_ssize_t skip, Py_ssize_t slow_width, Columns *c)
 }
 
 PyDoc_STRVAR(scan_doc,
-"scan(data, ids, duration, billed, memory, max_memory, init, status, slow) -> (fast, slow)\n\n"
-"Read the newline-separated lines of `data` (a trailing newline ends the last line). Lines in\n"
-"a fast shape fill the columns, in order (ids: 40 bytes each, zero-padded; duration, init:\n"
-"float64, init NaN when absent; billed, memory, max_memory: int64; status: uint8, 0 none, 1..4\n"
-"success, error, timeout, failure, plus 8 for the JSON shape). Every other line is one row of `slow` (int64 triples:\n"
-"line index, start offset, end offset). Every column holds as many rows as `duration`; a\n"
-"ValueError is raised if `data` has more lines than that.");
+"scan(data, ids, duration, billed, memory, max_memory, init, status, slow, kinds)\n"
+"    -> (fast, slow, lines, starts, ends, ignored, timeouts)\n\n"
+"Read the newline-separated lines of `data` (a trailing newline ends the last line). REPORT\n"
+"lines in a fast shape fill the columns, in order (ids: 40 bytes each, zero-padded; duration,\n"
+"init: float64, init NaN when absent; billed, memory, max_memory: int64; status: uint8, 0 none,\n"
+"1..4 success, error, timeout, failure, plus 8 for the JSON shape). START and END lines in\n"
+"Lambda's shape are counted (starts, ends); lines that cannot be platform records, and\n"
+"INIT_START / RESTORE_START, are counted as ignored. Every other line is one row of `slow`\n"
+"(int64 quadruples: line index, start offset, end offset, fast rows before it) for the\n"
+"general parser. `timeouts`\n"
+"counts the lines holding 'Task timed out after'. `kinds` is None or a uint8 array that\n"
+"receives each line's class (0 slow, 1 report, 2 start, 3 end, 4 ignored). Every column holds\n"
+"as many rows as `duration`; a ValueError is raised if the rows do not fit.");
 
 static PyObject *
 scan(PyObject *self, PyObject *args)
 {
     (void)self;
-    Py_buffer data;
+    Py_buffer data, kinds_buf;
     Columns c;
-    if (PyTuple_GET_SIZE(args) < 1) {
-        PyErr_SetString(PyExc_TypeError, "scan() needs data and 8 output columns");
+    if (PyTuple_GET_SIZE(args) != 10) {
+        PyErr_SetString(PyExc_TypeError, "scan() needs data, 8 output columns and kinds");
         return NULL;
     }
-    if (PyObject_GetBuffer(PyTuple_GET_ITEM(args, 0), &data, PyBUF_SIMPLE) < 0)
+    PyObject *kinds_obj = PyTuple_GET_ITEM(args, 9);
+    PyObject *column_args = PyTuple_GetSlice(args, 0, 9);
+    if (column_args == NULL)
         return NULL;
-    if (!get_columns(args, 1, 3, &c)) {
+    if (PyObject_GetBuffer(PyTuple_GET_ITEM(args, 0), &data, PyBUF_SIMPLE) < 0) {
+        Py_DECREF(column_args);
+        return NULL;
+    }
+    int ok = get_columns(column_args, 1, 4, &c);
+    Py_DECREF(column_args);
+    if (!ok) {
         PyBuffer_Release(&data);
         return NULL;
     }
-    const unsigned char *p = data.buf;
-    const unsigned char *end = p + data.len;
+    unsigned char *kinds = NULL;
+    Py_ssize_t kinds_len = 0;
+    kinds_buf.obj = NULL;
+    if (kinds_obj != Py_None) {
+        if (PyObject_GetBuffer(kinds_obj, &kinds_buf, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+            release_columns(&c);
+            PyBuffer_Release(&data);
+            return NULL;
+        }
+        kinds = kinds_buf.buf;
+        kinds_len = kinds_buf.len;
+    }
+    const unsigned char *const base = data.buf;
+    const unsigned char *const end = base + data.len;
+    const unsigned char *p = base;
     int64_t *slow = c.slow.buf;
-    Py_ssize_t line = 0, fast = 0, nslow = 0;
+    Py_ssize_t line = 0, fast = 0, nslow = 0, starts = 0, ends = 0, ignored = 0, timeouts = 0;
     int overflow = 0;
     Row row;
+    /* The next occurrence of each needle at or after p (end: none left). */
+    const unsigned char *next[N_NEEDLES];
+    for (size_t k = 0; k < N_NEEDLES; k++)
+        next[k] = NULL;
 
     Py_BEGIN_ALLOW_THREADS
     while (p < end) {
-        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
-        const unsigned char *stop = nl ? nl : end;
-        if (fast + nslow >= c.capacity) {
+        const unsigned char *hit = end;
+        for (size_t k = 0; k < N_NEEDLES; k++) {
+            if (next[k] == NULL || (next[k] < p && next[k] != end)) {
+                const unsigned char *at = find_needle(k, p, base, end);
+                next[k] = at ? at : end;
+            }
+            if (next[k] < hit)
+                hit = next[k];
+        }
+        /* Lines before the one holding the hit: nothing the general parser would read. */
+        const unsigned char *line_start = hit;
+        while (line_start > p && line_start[-1] != '\n')
+            line_start--;
+        Py_ssize_t skipped = count_newlines(p, line_start);
+        if (hit == end && end[-1] != '\n')
+            skipped++; /* the last line, without a newline */
+        if (line + skipped > kinds_len && kinds != NULL) {
             overflow = 1;
             break;
         }
-        if (read_line(p, stop, &row)) {
+        if (kinds != NULL)
+            memset(kinds + line, LINE_IGNORED, (size_t)skipped);
+        ignored += skipped;
+        line += skipped;
+        if (hit == end)
+            break;
+        const unsigned char *nl = memchr(hit, '\n', (size_t)(end - hit));
+        const unsigned char *stop = nl ? nl : end;
+        if (fast + nslow >= c.capacity || (kinds != NULL && line >= kinds_len)) {
+            overflow = 1;
+            break;
+        }
+        int kind = classify(line_start, stop, &row);
+        if (kind == LINE_SLOW && !has_needle(line_start, stop))
+            kind = LINE_IGNORED; /* only a timeout line */
+        if (kind == LINE_REPORT) {
             write_row(&c, fast++, &row);
         }
+        else if (kind == LINE_START) {
+            starts++;
+        }
+        else if (kind == LINE_END) {
+            ends++;
+        }
+        else if (kind == LINE_IGNORED) {
+            ignored++;
+        }
         else {
-            slow[3 * nslow] = line;
-            slow[3 * nslow + 1] = p - (const unsigned char *)data.buf;
-            slow[3 * nslow + 2] = stop - (const unsigned char *)data.buf;
+            slow[4 * nslow] = line;
+            slow[4 * nslow + 1] = line_start - base;
+            slow[4 * nslow + 2] = stop - base;
+            slow[4 * nslow + 3] = fast;
             nslow++;
         }
+        if (next[TIMED_OUT_NEEDLE] < stop)
+            timeouts++; /* the line holds one (the needle after p is in it) */
+        if (kinds != NULL)
+            kinds[line] = (unsigned char)kind;
         line++;
         p = nl ? nl + 1 : end;
     }
     Py_END_ALLOW_THREADS
 
     release_columns(&c);
+    if (kinds_buf.obj != NULL)
+        PyBuffer_Release(&kinds_buf);
     PyBuffer_Release(&data);
     if (overflow) {
         PyErr_SetString(PyExc_ValueError, "more lines than the output columns hold");
         return NULL;
     }
-    return Py_BuildValue("nn", fast, nslow);
+    return Py_BuildValue("nnnnnnn", fast, nslow, line, starts, ends, ignored, timeouts);
 }
 
 PyDoc_STRVAR(scan_messages_doc,
 "scan_messages(messages, ids, duration, billed, memory, max_memory, init, status, slow)\n"
-"    -> (fast, slow)\n\n"
-"The same for a list of str, one record each: a message is read when it is ASCII and in a\n"
-"fast shape, possibly followed by one '\\n' (as CloudWatch events end). `slow` receives the\n"
-"indices (int64) of the other messages.");
+"    -> (fast, slow, ignored)\n\n"
+"The same for a list of str, one record each: a message is read when it is ASCII and a REPORT\n"
+"in a fast shape, possibly followed by one '\\n' (as CloudWatch events end), and skipped (as\n"
+"ignored) when it is ASCII and holds no needle. `slow` receives (index, fast rows before it)\n"
+"int64 pairs for the other messages (START and END too: their records are wanted).");
 
 static PyObject *
 scan_messages(PyObject *self, PyObject *args)
@@ -406,7 +707,7 @@ scan_messages(PyObject *self, PyObject *args)
         return NULL;
     }
     PyObject *messages = PyTuple_GET_ITEM(args, 0);
-    if (!get_columns(args, 1, 1, &c))
+    if (!get_columns(args, 1, 2, &c))
         return NULL;
     Py_ssize_t n = PyList_GET_SIZE(messages);
     if (n > c.capacity) {
@@ -415,26 +716,40 @@ scan_messages(PyObject *self, PyObject *args)
         return NULL;
     }
     int64_t *slow = c.slow.buf;
-    Py_ssize_t fast = 0, nslow = 0;
+    Py_ssize_t fast = 0, nslow = 0, ignored = 0;
     Row row;
     /* The GIL stays held: the list and its strings are read directly. */
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = PyList_GET_ITEM(messages, i);
-        int ok = 0;
+        int kind = LINE_SLOW;
         if (PyUnicode_Check(item) && IS_READY(item) && PyUnicode_IS_ASCII(item)) {
             const unsigned char *p = PyUnicode_DATA(item);
             Py_ssize_t len = PyUnicode_GET_LENGTH(item);
-            if (len > 0 && p[len - 1] == '\n')
-                len--; /* parse_record strips it: the same record */
-            ok = read_line(p, p + len, &row);
+            Py_ssize_t body = len;
+            if (body > 0 && p[body - 1] == '\n')
+                body--; /* parse_record strips it: the same record */
+            if (body > 0 && (*p == 'R' || *p == '{' || DIGIT[*p])) {
+                const unsigned char *q = DIGIT[*p] ? skip_prefix(p, p + body) : p;
+                if (q < p + body &&
+                    ((*q == 'R' && text_report(q, p + body, &row)) ||
+                     (*q == '{' && json_report(q, p + body, &row))))
+                    kind = LINE_REPORT;
+            }
+            if (kind == LINE_SLOW && !has_needle(p, p + len))
+                kind = LINE_IGNORED;
         }
-        if (ok)
+        if (kind == LINE_REPORT)
             write_row(&c, fast++, &row);
-        else
-            slow[nslow++] = i;
+        else if (kind == LINE_IGNORED)
+            ignored++;
+        else {
+            slow[2 * nslow] = i;
+            slow[2 * nslow + 1] = fast;
+            nslow++;
+        }
     }
     release_columns(&c);
-    return Py_BuildValue("nn", fast, nslow);
+    return Py_BuildValue("nnn", fast, nslow, ignored);
 }
 
 PyDoc_STRVAR(count_lines_doc,
@@ -489,7 +804,8 @@ PyInit__fastreport(void)
     if (m == NULL)
         return NULL;
     if (PyModule_AddIntConstant(m, "ID_WIDTH", ID_WIDTH) < 0 ||
-        PyModule_AddIntConstant(m, "JSON_SHAPE", JSON_SHAPE) < 0) {
+        PyModule_AddIntConstant(m, "JSON_SHAPE", JSON_SHAPE) < 0 ||
+        PyModule_AddIntConstant(m, "VERSION", 2) < 0) {
         Py_DECREF(m);
         return NULL;
     }
