@@ -90,24 +90,40 @@ class ReportTable:
     status: np.ndarray  # object: str or None
     error_type: np.ndarray  # object: str or None
     has_request_id: np.ndarray  # bool: the record carries a request id (perhaps empty)
+    json_format: np.ndarray  # bool: the record was written in Lambda's JSON log format
 
     def __len__(self) -> int:
         return len(self.duration_ms)
 
     def to_reports(self) -> list[Report]:
-        """The rows as Report records (slow; for tests and small tables)."""
+        """The rows as Report records, exactly as ``parse_record`` makes them."""
+        ids = self.request_id.tolist()
+        has_id = self.has_request_id.tolist()
         return [
             Report(
-                request_id=self.request_id[i].decode() if self.has_request_id[i] else None,
-                duration_ms=float(self.duration_ms[i]),
-                billed_ms=_int_or_none(self.billed_ms[i]),
-                memory_mb=_int_or_none(self.memory_mb[i]),
-                max_memory_mb=_int_or_none(self.max_memory_mb[i]),
-                init_ms=None if np.isnan(self.init_ms[i]) else float(self.init_ms[i]),
-                status=self.status[i],
-                error_type=self.error_type[i],
+                request_id=rid.decode() if has else None,
+                duration_ms=duration,
+                billed_ms=None if billed < 0 else billed,
+                memory_mb=None if memory < 0 else memory,
+                max_memory_mb=None if used < 0 else used,
+                init_ms=None if init != init else init,  # NaN: absent
+                status=status,
+                error_type=error_type,
+                log_format="json" if json_format else "text",
             )
-            for i in range(len(self))
+            for rid, has, duration, billed, memory, used, init, status, error_type, json_format in zip(  # noqa: E501
+                ids,
+                has_id,
+                self.duration_ms.tolist(),
+                self.billed_ms.tolist(),
+                self.memory_mb.tolist(),
+                self.max_memory_mb.tolist(),
+                self.init_ms.tolist(),
+                self.status.tolist(),
+                self.error_type.tolist(),
+                self.json_format.tolist(),
+                strict=True,
+            )
         ]
 
 
@@ -208,24 +224,44 @@ def parse_messages(
     messages = messages if isinstance(messages, list) else list(messages)
     if _engine(engine) != "c":
         return list(iter_records(messages, stats))
+    found = scan_messages(messages, stats, engine=engine)
+    fast = found.table.to_reports()
+    out: list[Record] = []
+    taken = 0
+    for before, record in found.slow:
+        out.extend(fast[taken:before])
+        taken = before
+        out.append(record)
+    out.extend(fast[taken:])
+    return out
+
+
+def scan_messages(
+    messages: list[str],
+    stats: ParseStats | None = None,
+    *,
+    engine: Engine | None = None,
+    first_line: int = 1,
+) -> BufferScan:
+    """``scan_buffer`` for messages (CloudWatch events), one record each."""
+    stats = stats if stats is not None else ParseStats()
+    timeouts = sum(1 for m in messages if "Task timed out after" in m)
+    if _engine(engine) != "c":
+        slow = [(0, r) for r in iter_records(messages, stats)]
+        return BufferScan(_empty_table(), slow, len(messages), timeouts)
     assert _fastreport is not None
     columns = _Columns(len(messages), slow_width=2)
     fast_count, slow_count, ignored = _fastreport.scan_messages(messages, *columns.all())
-    fast = columns.reports(fast_count)
     stats.lines += len(messages)
     stats.ignored += ignored
-    out: list[Record] = []
-    taken = 0
+    general: list[tuple[int, Record]] = []
     for index, before in columns.slow[:slow_count].tolist():
-        out.extend(fast[taken:before])
-        taken = before
-        record = try_parse_record(messages[index], stats, index + 1)
+        record = try_parse_record(messages[index], stats, first_line + index)
         if record is not None:
-            out.append(record)
-    out.extend(fast[taken:])
+            general.append((before, record))
     if fast_count:
         stats.records["report"] += fast_count
-    return out
+    return BufferScan(columns.table(fast_count), general, len(messages), timeouts)
 
 
 def _engine(engine: Engine | None) -> Engine:
@@ -319,33 +355,8 @@ class _Columns:
             status=STATUS_NAMES[self.status[:n] & _STATUS_MASK],
             error_type=np.full(n, None, dtype=object),
             has_request_id=np.ones(n, dtype=bool),
+            json_format=(self.status[:n] & _JSON_SHAPE) > 0,
         )
-
-    def reports(self, n: int) -> list[Report]:
-        """The first ``n`` rows as Report records, as ``parse_record`` makes them."""
-        names = STATUS_NAMES.tolist()
-        return [
-            Report(
-                request_id=rid.decode(),
-                duration_ms=duration,
-                billed_ms=billed,
-                memory_mb=memory,
-                max_memory_mb=used,
-                init_ms=None if init != init else init,  # NaN: absent
-                status=names[code & _STATUS_MASK],
-                log_format="json" if code & _JSON_SHAPE else "text",
-            )
-            for rid, duration, billed, memory, used, init, code in zip(
-                self.ids[:n].tolist(),
-                self.duration[:n].tolist(),
-                self.billed[:n].tolist(),
-                self.memory[:n].tolist(),
-                self.max_memory[:n].tolist(),
-                self.init[:n].tolist(),
-                self.status[:n].tolist(),
-                strict=True,
-            )
-        ]
 
 
 def _scan_c(
@@ -699,7 +710,7 @@ def _text_reports(
     c.pos = np.where(has_status, c.end, c.pos)
     c.ok &= c.at_end()
     keep = np.flatnonzero(c.ok)
-    return rows[keep], _table(keep, ids, duration, billed, memory, max_memory, init, status)
+    return rows[keep], _table(keep, ids, duration, billed, memory, max_memory, init, status, False)
 
 
 def _json_reports(
@@ -731,7 +742,7 @@ def _json_reports(
     bare = ~has_status & c.matches(b"}}}") & (c.pos + 3 == c.end)
     c.ok &= (status > 0) | bare
     keep = np.flatnonzero(c.ok)
-    return rows[keep], _table(keep, ids, duration, billed, memory, max_memory, init, status)
+    return rows[keep], _table(keep, ids, duration, billed, memory, max_memory, init, status, True)
 
 
 def _table(
@@ -743,6 +754,7 @@ def _table(
     max_memory: np.ndarray,
     init: np.ndarray,
     status: np.ndarray,
+    json_format: bool,
 ) -> ReportTable:
     return ReportTable(
         request_id=np.ascontiguousarray(ids[keep]).view(f"S{ID_WIDTH}").ravel(),
@@ -754,6 +766,7 @@ def _table(
         status=STATUS_NAMES[status[keep]],
         error_type=np.full(len(keep), None, dtype=object),
         has_request_id=np.ones(len(keep), dtype=bool),
+        json_format=np.full(len(keep), json_format),
     )
 
 
@@ -788,6 +801,7 @@ def _from_reports(reports: list[Report]) -> ReportTable:
         status=objects([r.status for r in reports]),
         error_type=objects([r.error_type for r in reports]),
         has_request_id=np.array([r.request_id is not None for r in reports], dtype=bool),
+        json_format=np.array([r.log_format == "json" for r in reports], dtype=bool),
     )
 
 
@@ -805,6 +819,7 @@ def _concat(tables: list[ReportTable]) -> ReportTable:
         status=np.concatenate([t.status for t in tables]),
         error_type=np.concatenate([t.error_type for t in tables]),
         has_request_id=np.concatenate([t.has_request_id for t in tables]),
+        json_format=np.concatenate([t.json_format for t in tables]),
     )
 
 
@@ -821,6 +836,7 @@ def _insert(table: ReportTable, before: np.ndarray, rows: ReportTable) -> Report
         status=np.insert(table.status, before, rows.status),
         error_type=np.insert(table.error_type, before, rows.error_type),
         has_request_id=np.insert(table.has_request_id, before, rows.has_request_id),
+        json_format=np.insert(table.json_format, before, rows.json_format),
     )
 
 
@@ -835,6 +851,7 @@ def _take(table: ReportTable, order: np.ndarray) -> ReportTable:
         status=table.status[order],
         error_type=table.error_type[order],
         has_request_id=table.has_request_id[order],
+        json_format=table.json_format[order],
     )
 
 
