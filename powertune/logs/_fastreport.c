@@ -3,10 +3,12 @@
  * and END lines in Lambda's shape, skips every line that cannot be a platform record without
  * looking at it twice, and flags the rest for the general parser.
  *
- * Skipping: a line can only be a platform record (or a malformed one) when it holds one of the
- * NEEDLES below ("REPORT", "START", "END", "platform.", or a JSON "\\u" escape that could spell
- * one); the scanner jumps from needle to needle with memmem and counts the lines in between as
- * ignored, which is what the general parser would make of them.
+ * Skipping: the general parser reads a record (or finds a malformed one) only where a record's
+ * text can begin: at the line start, or after the prefix tokens its _PREFIX reads (see
+ * may_be_record). Every other line is counted as ignored, which is what the general parser
+ * would make of it, after a few byte comparisons; lines that start with '{' or a blank are
+ * searched for the NEEDLES instead ("REPORT", "START", "END", "platform.", or a JSON "\\u"
+ * escape that could spell one).
  *
  * A line may start with one ISO 8601 timestamp and blanks (CloudWatch exports to S3, `aws logs
  * tail`): the general parser's _PREFIX reads exactly that much of such a line, since no other
@@ -62,6 +64,7 @@ static unsigned char TIME_CHAR[256];
 static unsigned char NUMERIC_CHAR[256]; /* digits and '.' */
 static unsigned char VERSION_CHAR[256]; /* a START record's Version value */
 static unsigned char DIGIT[256];
+static unsigned char NEEDLE_FIRST[256]; /* first bytes of the NEEDLES */
 
 #define VERSION_WIDTH 32 /* a Version value is at most VERSION_WIDTH - 1 long */
 #define MAX_PREFIX_FRACTION 9 /* digits of a prefix timestamp's fraction */
@@ -81,6 +84,8 @@ init_classes(void)
         VERSION_CHAR[(unsigned char)*p] = 1;
     for (p = "0123456789"; *p; p++)
         DIGIT[(unsigned char)*p] = 1;
+    for (p = "RSEp\\"; *p; p++)
+        NEEDLE_FIRST[(unsigned char)*p] = 1;
 }
 
 typedef struct {
@@ -400,12 +405,10 @@ classify(const unsigned char *line, const unsigned char *end, Row *row)
 static const struct {
     const char *text;
     size_t len;
-    int word; /* 1: a record keyword, found only where a record's text can begin (see below);
-                 2: not a record, but a line the caller wants counted */
-} NEEDLES[] = {{"REPORT", 6, 1},    {"START", 5, 1}, {"END", 3, 1},
-               {"platform.", 9, 0}, {"\\u", 2, 0},   {"Task timed out after", 20, 2}};
+    int word; /* a record keyword: found only where a record's text can begin (see below) */
+} NEEDLES[] = {{"REPORT", 6, 1}, {"START", 5, 1}, {"END", 3, 1}, {"platform.", 9, 0}, {"\\u", 2, 0}};
 #define N_NEEDLES (sizeof(NEEDLES) / sizeof(NEEDLES[0]))
-#define TIMED_OUT_NEEDLE 5
+static const char TIMED_OUT[] = "Task timed out after";
 
 /* The first occurrence of lit[0..n) in [p, end), or NULL. */
 static inline const unsigned char *
@@ -449,42 +452,77 @@ can_begin(const unsigned char *at, const unsigned char *floor)
     return 0;
 }
 
-/* The next occurrence of needle k in [p, end) that counts, or NULL. */
-static const unsigned char *
-find_needle(size_t k, const unsigned char *p, const unsigned char *floor,
-            const unsigned char *end)
-{
-    while (p < end) {
-        const unsigned char *at = find(p, end, NEEDLES[k].text, NEEDLES[k].len);
-        if (at == NULL || NEEDLES[k].word != 1 || can_begin(at, floor))
-            return at;
-        p = at + 1;
-    }
-    return NULL;
-}
-
+/* Whether [p, end) holds a needle that counts: one pass, a table lookup per byte. */
 static int
 has_needle(const unsigned char *p, const unsigned char *end)
 {
-    for (size_t k = 0; k < N_NEEDLES; k++)
-        if (NEEDLES[k].word != 2 && find_needle(k, p, p, end) != NULL)
-            return 1;
+    for (const unsigned char *q = p; q < end; q++) {
+        if (!NEEDLE_FIRST[*q])
+            continue;
+        for (size_t k = 0; k < N_NEEDLES; k++) {
+            if (*q == (unsigned char)NEEDLES[k].text[0] &&
+                starts_with(q, end, NEEDLES[k].text, NEEDLES[k].len) &&
+                (!NEEDLES[k].word || can_begin(q, p)))
+                return 1;
+        }
+    }
     return 0;
 }
 
-/* Newlines in [p, end). */
-static Py_ssize_t
-count_newlines(const unsigned char *p, const unsigned char *end)
+/* A record keyword (or a JSON object) starts at p: what the general parser's _parse_body
+ * could turn into a record or a malformed one. */
+static inline int
+keyword_at(const unsigned char *p, const unsigned char *end)
 {
-    Py_ssize_t n = 0;
-    while (p < end) {
-        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (nl == NULL)
-            break;
-        n++;
-        p = nl + 1;
+    switch (*p) {
+    case '{':
+        return 1;
+    case 'R':
+        return starts_with(p, end, "REPORT", 6) || starts_with(p, end, "RESTORE_REPORT", 14);
+    case 'S':
+        return starts_with(p, end, "START", 5);
+    case 'E':
+        return starts_with(p, end, "END", 3);
+    case 'I':
+        return starts_with(p, end, "INIT_REPORT", 11);
     }
-    return n;
+    return 0;
+}
+
+#define MAX_PREFIX_RUNS 6 /* blank runs _PREFIX can span: 3 tokens, each with one inner blank */
+
+/* Whether the general parser could read a record (or a malformed one) in the line [p, end).
+ * It reads one only where its text begins: at the stripped line start, or after up to three
+ * _PREFIX tokens (which start with a digit or '/', and hold at most one blank each, an ISO
+ * time's) and their blanks. A line that starts with a blank, a control or non-ASCII byte (a
+ * Unicode blank strip() removes) or '{' (a JSON record or CloudWatch event) is checked for
+ * every needle instead. */
+static int
+may_be_record(const unsigned char *p, const unsigned char *end)
+{
+    if (p == end)
+        return 0;
+    unsigned char first = *p;
+    if (first == '{' || first <= 0x20 || first >= 0x7f)
+        return has_needle(p, end);
+    if (keyword_at(p, end))
+        return 1;
+    if (!(DIGIT[first] || first == '/'))
+        return 0;
+    const unsigned char *q = p;
+    for (int run = 0; run < MAX_PREFIX_RUNS; run++) {
+        while (q < end && *q != ' ' && *q != '\t')
+            q++;
+        while (q < end && (*q == ' ' || *q == '\t'))
+            q++;
+        if (q == end)
+            return 0;
+        if (keyword_at(q, end))
+            return 1;
+        if (!(DIGIT[*q] || *q == '/' || *q >= 0x80))
+            return 0; /* no prefix token starts so (\\d is any Unicode digit): none reaches past */
+    }
+    return 0;
 }
 
 /* The output columns: writable buffers the caller allocated (numpy arrays). */
@@ -608,48 +646,18 @@ scan(PyObject *self, PyObject *args)
     Py_ssize_t line = 0, fast = 0, nslow = 0, starts = 0, ends = 0, ignored = 0, timeouts = 0;
     int overflow = 0;
     Row row;
-    /* The next occurrence of each needle at or after p (end: none left). */
-    const unsigned char *next[N_NEEDLES];
-    for (size_t k = 0; k < N_NEEDLES; k++)
-        next[k] = NULL;
 
     Py_BEGIN_ALLOW_THREADS
     while (p < end) {
-        const unsigned char *hit = end;
-        for (size_t k = 0; k < N_NEEDLES; k++) {
-            if (next[k] == NULL || (next[k] < p && next[k] != end)) {
-                const unsigned char *at = find_needle(k, p, base, end);
-                next[k] = at ? at : end;
-            }
-            if (next[k] < hit)
-                hit = next[k];
-        }
-        /* Lines before the one holding the hit: nothing the general parser would read. */
-        const unsigned char *line_start = hit;
-        while (line_start > p && line_start[-1] != '\n')
-            line_start--;
-        Py_ssize_t skipped = count_newlines(p, line_start);
-        if (hit == end && end[-1] != '\n')
-            skipped++; /* the last line, without a newline */
-        if (line + skipped > kinds_len && kinds != NULL) {
-            overflow = 1;
-            break;
-        }
-        if (kinds != NULL)
-            memset(kinds + line, LINE_IGNORED, (size_t)skipped);
-        ignored += skipped;
-        line += skipped;
-        if (hit == end)
-            break;
-        const unsigned char *nl = memchr(hit, '\n', (size_t)(end - hit));
+        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
         const unsigned char *stop = nl ? nl : end;
         if (fast + nslow >= c.capacity || (kinds != NULL && line >= kinds_len)) {
             overflow = 1;
             break;
         }
-        int kind = classify(line_start, stop, &row);
-        if (kind == LINE_SLOW && !has_needle(line_start, stop))
-            kind = LINE_IGNORED; /* only a timeout line */
+        int kind = classify(p, stop, &row);
+        if (kind == LINE_SLOW && !may_be_record(p, stop))
+            kind = LINE_IGNORED;
         if (kind == LINE_REPORT) {
             write_row(&c, fast++, &row);
         }
@@ -664,17 +672,24 @@ scan(PyObject *self, PyObject *args)
         }
         else {
             slow[4 * nslow] = line;
-            slow[4 * nslow + 1] = line_start - base;
+            slow[4 * nslow + 1] = p - base;
             slow[4 * nslow + 2] = stop - base;
             slow[4 * nslow + 3] = fast;
             nslow++;
         }
-        if (next[TIMED_OUT_NEEDLE] < stop)
-            timeouts++; /* the line holds one (the needle after p is in it) */
         if (kinds != NULL)
             kinds[line] = (unsigned char)kind;
         line++;
         p = nl ? nl + 1 : end;
+    }
+    /* Lines that say "Task timed out after", in one pass of their own. */
+    for (const unsigned char *q = base; q < end;) {
+        const unsigned char *at = find(q, end, TIMED_OUT, sizeof(TIMED_OUT) - 1);
+        if (at == NULL)
+            break;
+        timeouts++;
+        const unsigned char *nl = memchr(at, '\n', (size_t)(end - at));
+        q = nl ? nl + 1 : end;
     }
     Py_END_ALLOW_THREADS
 

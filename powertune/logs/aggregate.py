@@ -64,6 +64,7 @@ class FunctionStats:
         self.formats["json"] += json_rows
         self.formats["text"] += len(table) - json_rows
         memory = table.memory_mb
+        has_errors = bool(table.error_type.any())  # only records the general parser read
         for mb in np.unique(memory).tolist():
             rows = memory == mb
             size = self.sizes.setdefault(None if mb < 0 else int(mb), SizeStats())
@@ -77,8 +78,9 @@ class FunctionStats:
                 size.timeouts += int(np.count_nonzero(timed_out))
                 longest = float(table.duration_ms[timed_out].max())
                 size.longest_timeout_ms = max(size.longest_timeout_ms or 0.0, longest)
-            errors = [e for e in table.error_type[rows].tolist() if e]
-            size.out_of_memory += sum(1 for e in errors if "OutOfMemory" in e)
+            if has_errors:
+                errors = [e for e in table.error_type[rows].tolist() if e]
+                size.out_of_memory += sum(1 for e in errors if "OutOfMemory" in e)
 
 
 def _ints(values: np.ndarray) -> np.ndarray:

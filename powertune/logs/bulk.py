@@ -286,7 +286,7 @@ def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     newlines = np.flatnonzero(arr == 10)
     starts = np.concatenate(([0], newlines + 1))
     ends = np.concatenate((newlines, [len(arr)]))
-    if not data or data.endswith(b"\n"):
+    if not len(arr) or arr[-1] == 10:
         starts, ends = starts[:-1], ends[:-1]
     return starts, ends
 
@@ -549,7 +549,7 @@ class _Views:
     def __init__(self, data: bytes, lo: int, hi: int) -> None:
         self.lo = lo
         # The padding keeps every window read past a line's end in bounds.
-        self.buffer = data[lo:hi] + b"\0" * (ID_WIDTH + TIME_WIDTH + 16)
+        self.buffer = bytes(data[lo:hi]) + b"\0" * (ID_WIDTH + TIME_WIDTH + 16)
         self.bytes = np.frombuffer(self.buffer, dtype=np.uint8)
         self.words = np.ndarray(
             shape=(len(self.buffer) - 7,), dtype="<u8", buffer=self.buffer, strides=(1,)

@@ -52,8 +52,7 @@ class LogFile:
 class Lines:
     """A block of whole lines (ending at a newline, or at the end of the file)."""
 
-    data: bytes
-    first_line: int  # the number of its first line in the file (from 1)
+    data: bytes | memoryview
 
 
 @dataclass(frozen=True)
@@ -175,20 +174,19 @@ def _layout(head: bytes) -> str:
 
 def _blocks(head: bytes, stream: IO[bytes], name: str) -> Iterator[Lines]:
     pending = head
-    line = 1
     while True:
         block = _read(stream, BLOCK_BYTES, name)
-        data = pending + block
+        data = pending + block if pending else block
         if not block:
             if data:
-                yield Lines(data, line)
+                yield Lines(data)
             return
         cut = data.rfind(b"\n") + 1
         if not cut:
             pending = data  # a line longer than a block: keep reading
             continue
-        yield Lines(data[:cut], line)
-        line += data.count(b"\n", 0, cut)
+        # A view, not a copy: the scanners read buffers.
+        yield Lines(memoryview(data)[:cut] if cut < len(data) else data)
         pending = data[cut:]
 
 
@@ -197,7 +195,7 @@ def _event_lines(head: bytes, stream: IO[bytes], name: str) -> Iterator[Events]:
     first = 1
     number = 0
     for lines in _blocks(head, stream, name):
-        for raw in lines.data.decode("utf-8", errors="replace").splitlines():
+        for raw in bytes(lines.data).decode("utf-8", errors="replace").splitlines():
             number += 1
             obj: Any = None
             if raw.startswith("{") and '"message"' in raw:

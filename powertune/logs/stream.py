@@ -95,6 +95,7 @@ def read_chunks(
     for log in files:
         fallback = function or log.function or ("stdin" if log.path == "-" else Path(log.path).stem)
         stream, raw = open_binary(log)
+        line = 1
         try:
             for unit in read_units(stream, log.path):
                 if isinstance(unit, Events):
@@ -110,7 +111,8 @@ def read_chunks(
                         )
                         yield LogChunk(name, found, sources[name])
                 else:
-                    found = scan_buffer(unit.data, stats, engine=engine, first_line=unit.first_line)
+                    found = scan_buffer(unit.data, stats, engine=engine, first_line=line)  # type: ignore[arg-type]
+                    line += found.lines
                     yield LogChunk(fallback, found)
                 meter.tick(raw)
         finally:
