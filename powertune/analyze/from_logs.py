@@ -136,9 +136,9 @@ def analyze_files(
     if summary.stats.malformed:
         errors.append(f"{summary.stats.malformed} malformed platform records skipped")
     if not facts:
-        unsized = sum(g.sizes[None].reports for g in summary.functions.values() if None in g.sizes)
+        without = sum(g.sizes[None].reports for g in summary.functions.values() if None in g.sizes)
         hint = (
-            f" ({unsized} without one, as Lambda Managed Instances write them)" if unsized else ""
+            f" ({without} without one, as Lambda Managed Instances write them)" if without else ""
         )
         raise InputError(f"no REPORT records with a memory size in the given files{hint}")
     current: dict[str, Decimal | None] = {
