@@ -17,9 +17,14 @@ batches of ``BATCH_EVENTS``.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
 import json
+import mmap
+import os
 import re
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,6 +58,7 @@ class Lines:
     """A block of whole lines (ending at a newline, or at the end of the file)."""
 
     data: bytes | memoryview
+    position: int | None = None  # how far into the file this block ends, when known
 
 
 @dataclass(frozen=True)
@@ -173,21 +179,75 @@ def _layout(head: bytes) -> str:
 
 
 def _blocks(head: bytes, stream: IO[bytes], name: str) -> Iterator[Lines]:
+    mapped = _mapped(stream, len(head))
+    if mapped is not None:
+        yield from _mapped_blocks(mapped)
+        return
     pending = head
     while True:
         block = _read(stream, BLOCK_BYTES, name)
-        data = pending + block if pending else block
         if not block:
-            if data:
-                yield Lines(data)
+            if pending:
+                yield Lines(pending)
             return
-        cut = data.rfind(b"\n") + 1
+        cut = block.rfind(b"\n") + 1
         if not cut:
-            pending = data  # a line longer than a block: keep reading
+            pending += block  # a line longer than a block: keep reading
             continue
-        # A view, not a copy: the scanners read buffers.
-        yield Lines(memoryview(data)[:cut] if cut < len(data) else data)
-        pending = data[cut:]
+        # The line cut at the last block's end, completed, then the rest of this block's whole
+        # lines as a view: no copy of the block.
+        first = block.find(b"\n") + 1
+        if pending:
+            yield Lines(pending + block[:first])
+        else:
+            first = 0
+        if first < cut:
+            yield Lines(memoryview(block)[first:cut])
+        pending = block[cut:]
+
+
+def _mapped(stream: IO[bytes], consumed: int) -> mmap.mmap | None:
+    """The whole file mapped into memory, when the stream is a plain file read from its start:
+    the scanners read the page cache's pages, nothing is copied."""
+    if isinstance(stream, gzip.GzipFile):
+        return None
+    try:
+        fd = stream.fileno()
+        if not stat.S_ISREG(os.fstat(fd).st_mode) or stream.tell() != consumed:
+            return None
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return None
+        return mmap.mmap(fd, size, access=mmap.ACCESS_READ)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+def _mapped_blocks(mapped: mmap.mmap) -> Iterator[Lines]:
+    view = memoryview(mapped)
+    size = len(mapped)
+    start = 0
+    while start < size:
+        stop = min(start + BLOCK_BYTES, size)
+        if stop < size:
+            cut = mapped.rfind(b"\n", start, stop) + 1
+            if cut <= start:  # a line longer than a block
+                cut = mapped.find(b"\n", stop) + 1 or size
+            stop = cut
+        yield Lines(view[start:stop], position=stop)
+        _release(mapped, start, stop)
+        start = stop
+
+
+def _release(mapped: mmap.mmap, start: int, stop: int) -> None:
+    """Drop the pages of a block already read from this process's memory (they stay in the
+    page cache), so that the resident size stays one block whatever the file's size."""
+    page = mmap.PAGESIZE
+    low = start // page * page
+    high = stop // page * page
+    if high > low and hasattr(mmap, "MADV_DONTNEED"):
+        with contextlib.suppress(OSError):
+            mapped.madvise(mmap.MADV_DONTNEED, low, high - low)
 
 
 def _event_lines(head: bytes, stream: IO[bytes], name: str) -> Iterator[Events]:

@@ -114,7 +114,7 @@ def read_chunks(
                     found = scan_buffer(unit.data, stats, engine=engine, first_line=line)  # type: ignore[arg-type]
                     line += found.lines
                     yield LogChunk(fallback, found)
-                meter.tick(raw)
+                meter.tick(raw, getattr(unit, "position", None))
         finally:
             if stream is not raw:
                 stream.close()
@@ -156,8 +156,9 @@ class _Meter:
             )
         )
 
-    def tick(self, raw: object) -> None:
-        position = file_position(raw)  # type: ignore[arg-type]
+    def tick(self, raw: object, position: int | None = None) -> None:
+        if position is None:
+            position = file_position(raw)  # type: ignore[arg-type]
         if position is not None:
             self.current = position
         self._report()
