@@ -230,13 +230,27 @@ def _mapped_blocks(mapped: mmap.mmap) -> Iterator[Lines]:
     while start < size:
         stop = min(start + BLOCK_BYTES, size)
         if stop < size:
-            cut = mapped.rfind(b"\n", start, stop) + 1
+            cut = _last_newline(view, start, stop) + 1
             if cut <= start:  # a line longer than a block
                 cut = mapped.find(b"\n", stop) + 1 or size
             stop = cut
         yield Lines(view[start:stop], position=stop)
         _release(mapped, start, stop)
         start = stop
+
+
+def _last_newline(view: memoryview, start: int, stop: int) -> int:
+    """The offset of the last newline in ``view[start:stop]`` (-1: none), looking back from
+    ``stop`` a window at a time (mmap.rfind walks the whole range)."""
+    window = 1 << 16
+    high = stop
+    while high > start:
+        low = max(start, high - window)
+        at = bytes(view[low:high]).rfind(b"\n")
+        if at >= 0:
+            return low + at
+        high = low
+    return -1
 
 
 def _release(mapped: mmap.mmap, start: int, stop: int) -> None:
