@@ -67,6 +67,7 @@ if _fastreport is not None and (
     _fastreport = None  # type: ignore[assignment]  # a stale build: rebuild to use it
 
 Engine = Literal["c", "numpy"]
+Buffer = bytes | memoryview  # what the scanners read: bytes, or a view of a mapped file
 ENGINES: tuple[Engine, ...] = ("c", "numpy") if _fastreport is not None else ("numpy",)
 ENGINE: Engine = (
     "c"
@@ -177,7 +178,7 @@ def parse_buffer(
 
 
 def scan_buffer(
-    data: bytes,
+    data: Buffer,
     stats: ParseStats | None = None,
     *,
     engine: Engine | None = None,
@@ -193,13 +194,13 @@ def scan_buffer(
     return _scan_numpy(data, stats, first_line, None)
 
 
-def fast_path_lines(data: bytes, *, engine: Engine | None = None) -> np.ndarray:
+def fast_path_lines(data: Buffer, *, engine: Engine | None = None) -> np.ndarray:
     """Which lines of ``data`` the fast path reads as REPORTs (a bool per line). Both engines
     give the same answer."""
     return line_kinds(data, engine=engine) == LINE_REPORT
 
 
-def line_kinds(data: bytes, *, engine: Engine | None = None) -> np.ndarray:
+def line_kinds(data: Buffer, *, engine: Engine | None = None) -> np.ndarray:
     """What the scan makes of each line (LINE_* codes); both engines give the same answer."""
     kinds = np.empty(_count_lines(data), dtype=np.uint8)
     if _engine(engine) == "c":
@@ -273,14 +274,14 @@ def _engine(engine: Engine | None) -> Engine:
     return engine
 
 
-def _count_lines(data: bytes) -> int:
+def _count_lines(data: Buffer) -> int:
     arr = np.frombuffer(data, dtype=np.uint8)
     if not len(arr):
         return 0
     return int(np.count_nonzero(arr == 10)) + (0 if arr[-1] == 10 else 1)
 
 
-def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+def _line_bounds(data: Buffer) -> tuple[np.ndarray, np.ndarray]:
     """Start and end offsets of each line (a trailing newline ends the last line)."""
     arr = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(arr == 10)
@@ -292,7 +293,7 @@ def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _general(
-    data: bytes, slow: list[tuple[int, int, int, int]], stats: ParseStats, first_line: int
+    data: Buffer, slow: list[tuple[int, int, int, int]], stats: ParseStats, first_line: int
 ) -> list[tuple[int, Record]]:
     """The general parser's reading of the ``slow`` lines: (line, start, end, fast before)."""
     out: list[tuple[int, Record]] = []
@@ -360,7 +361,7 @@ class _Columns:
 
 
 def _scan_c(
-    data: bytes, stats: ParseStats, first_line: int, kinds: np.ndarray | None
+    data: Buffer, stats: ParseStats, first_line: int, kinds: np.ndarray | None
 ) -> BufferScan:
     assert _fastreport is not None
     # Rows are only needed for lines that hold a needle; a line holding one is at least 2 bytes
@@ -386,7 +387,7 @@ def _scan_c(
 
 
 def _scan_numpy(
-    data: bytes, stats: ParseStats, first_line: int, kinds: np.ndarray | None
+    data: Buffer, stats: ParseStats, first_line: int, kinds: np.ndarray | None
 ) -> BufferScan:
     starts, ends = _line_bounds(data)
     tables: list[ReportTable] = []
@@ -438,7 +439,7 @@ def _can_begin(arr: np.ndarray, at: np.ndarray, lo: int) -> np.ndarray:
 
 
 def _classify(
-    data: bytes, starts: np.ndarray, ends: np.ndarray
+    data: Buffer, starts: np.ndarray, ends: np.ndarray
 ) -> tuple[np.ndarray, ReportTable, int]:
     """The LINE_* code of each line of a chunk, its fast REPORTs, and its timeout lines."""
     lo, hi = int(starts[0]), int(ends[-1])
@@ -546,7 +547,7 @@ def _end_lines(views: _Views, starts: np.ndarray, ends: np.ndarray) -> np.ndarra
 class _Views:
     """A chunk's bytes, zero-padded, with an unaligned little-endian 64-bit view over them."""
 
-    def __init__(self, data: bytes, lo: int, hi: int) -> None:
+    def __init__(self, data: Buffer, lo: int, hi: int) -> None:
         self.lo = lo
         # The padding keeps every window read past a line's end in bounds.
         self.buffer = bytes(data[lo:hi]) + b"\0" * (ID_WIDTH + TIME_WIDTH + 16)

@@ -111,7 +111,7 @@ def read_chunks(
                         )
                         yield LogChunk(name, found, sources[name])
                 else:
-                    found = scan_buffer(unit.data, stats, engine=engine, first_line=line)  # type: ignore[arg-type]
+                    found = scan_buffer(unit.data, stats, engine=engine, first_line=line)
                     line += found.lines
                     yield LogChunk(fallback, found)
                 meter.tick(raw, getattr(unit, "position", None))
