@@ -14,14 +14,15 @@
  * tail`): the general parser's _PREFIX reads exactly that much of such a line, since no other
  * prefix token starts with the letters or '{' the shapes start with.
  *
- * It accepts exactly the lines bulk.py's numpy fast path accepts (bulk.py has the rules; a test
- * compares the two line by line), and reads the same values:
+ * It reads as REPORTs, STARTs and ENDs exactly the lines bulk.py's numpy engine reads so (bulk.py
+ * has the rules; a test compares the two line by line), and the same values:
  *
  *   REPORT RequestId: ID\tDuration: F ms\tBilled Duration: I ms\tMemory Size: I MB\t
  *     Max Memory Used: I MB\t[Init Duration: F ms\t][Status: S\t]                     (one line)
  *   {"time":"T","type":"platform.report","record":{"requestId":"ID","metrics":{"durationMs":F,
  *     "billedDurationMs":I,"memorySizeMB":I,"maxMemoryUsedMB":I[,"initDurationMs":F]}
  *     [,"status":"S"]}}                                                                (one line)
+ *   START RequestId: ID Version: V          END RequestId: ID                       (counted)
  *
  * ID: 1..39 of [0-9A-Za-z-]; T: 1..31 of [0-9TZ:.+-]; I: 1..8 digits; F: 1..8 digits, then
  * optionally '.' and 1..7 digits; S: success | error | timeout | failure. In the JSON shape a
