@@ -34,6 +34,7 @@ from realistic_export import naive_pass, write_export
 
 from powertune.logs import ParseStats, Report, iter_records
 from powertune.logs.bulk import ENGINE, ENGINES
+from powertune.logs.jsonl import metric_lines
 from powertune.logs.stream import read_chunks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +68,14 @@ def rss():
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 what, path = sys.argv[1], sys.argv[2]
-if what == "before":
+if what == "parse-before":
+    import contextlib, io, os
+    from powertune_cli.logs import LogsFormat, parse
+    base = rss(); started = time.perf_counter()
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        with contextlib.redirect_stderr(io.StringIO()):
+            parse(file=path, fmt=LogsFormat.jsonl)
+elif what == "before":
     from powertune.analyze.from_logs import analyze_files
     from pricing.catalog import load_catalog
     catalog = load_catalog()
@@ -100,6 +108,17 @@ def child(what: str, path: Path, pythonpath: Path, engine_env: str | None = None
         cwd=pythonpath,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def logs_parse(path: Path) -> int:
+    """What `powertune logs parse` does with the export, output thrown away."""
+    lines = 0
+    with open(os.devnull, "w") as sink:
+        for chunk in read_chunks([path], ParseStats(), by_function=False):
+            text = list(metric_lines(chunk.scan))
+            lines += len(text)
+            sink.write("\n".join(text))
+    return lines
 
 
 def exactness(path: Path, engine: str) -> str:
@@ -164,6 +183,9 @@ def main() -> None:
         rows.append((f"analyze_files ({ENGINE})", seconds))
         if args.before:
             rows.append(("analyze_files before", child("before", one, args.before)["seconds"]))
+        rows.append(("logs parse (core, jsonl)", best(timed(lambda: logs_parse(one)), args.repeat)))
+        if args.before:
+            rows.append(("logs parse before", child("parse-before", one, args.before)["seconds"]))
         print(f"\n{'on the export':<28}{'seconds':>9}{'M lines/s':>11}  vs naive  vs grep")
         grep_s = rows[0][1] if rows[0][0].startswith("grep") else None
         for name, seconds in rows:
