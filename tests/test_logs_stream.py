@@ -196,10 +196,14 @@ def test_gzip_is_read_by_its_bytes_not_its_name(tmp_path: Path, engine: Engine) 
     msgs = messages(15)
     (tmp_path / "plain.log").write_text("\n".join(msgs))
     (tmp_path / "zipped.log").write_bytes(gzip.compress("\n".join(msgs).encode()))
+    marked = msgs[-1:] + msgs  # a REPORT first, behind a byte-order mark
+    (tmp_path / "marked.log").write_bytes(b"\xef\xbb\xbf" + "\n".join(marked).encode())
     a = summarize([tmp_path / "plain.log"], function="f", engine=engine)
     b = summarize([tmp_path / "zipped.log"], function="f", engine=engine)
+    c = summarize([tmp_path / "marked.log"], function="f", engine=engine)
     assert a.stats == b.stats
     assert_summary_matches(b, "f", msgs)
+    assert_summary_matches(c, "f", marked)
 
 
 def test_functions_named_by_the_path(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ BLOCK_BYTES = 8 << 20
 BATCH_EVENTS = 20_000
 _SNIFF_BYTES = 1 << 16
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_BOM = b"\xef\xbb\xbf"
 _SUFFIXES = (".gz", ".log", ".txt", ".json", ".jsonl", ".ndjson", ".out")
 
 Message = tuple[str | None, str]  # (log group or stream when the input says, the record text)
@@ -145,14 +146,14 @@ def open_binary(log: LogFile) -> tuple[IO[bytes], IO[bytes]]:
 def read_units(stream: IO[bytes], name: str) -> Iterator[Lines | Events]:
     """The file's content as blocks of lines or batches of events (see the module docstring)."""
     head = _read(stream, _SNIFF_BYTES, name)
-    text_head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    kind = _layout(text_head)
+    bom = len(_BOM) if head.startswith(_BOM) else 0  # a byte-order mark is not a record's
+    kind = _layout(head[bom:].lstrip(b" \t\r\n"))
     if kind == "document":
-        yield from _documents(head, stream, name)
+        yield from _documents(head[bom:], stream, name)
     elif kind == "event-lines":
-        yield from _event_lines(head, stream, name)
+        yield from _event_lines(head[bom:], stream, name)
     else:
-        yield from _blocks(head, stream, name)
+        yield from _blocks(head, stream, name, bom)
 
 
 def _read(stream: IO[bytes], size: int, name: str) -> bytes:
@@ -178,12 +179,12 @@ def _layout(head: bytes) -> str:
     return "event-lines" if is_cloudwatch_event(obj) else "lines"
 
 
-def _blocks(head: bytes, stream: IO[bytes], name: str) -> Iterator[Lines]:
+def _blocks(head: bytes, stream: IO[bytes], name: str, skip: int = 0) -> Iterator[Lines]:
     mapped = _mapped(stream, len(head))
     if mapped is not None:
-        yield from _mapped_blocks(mapped)
+        yield from _mapped_blocks(mapped, skip)
         return
-    pending = head
+    pending = head[skip:]
     while True:
         block = _read(stream, BLOCK_BYTES, name)
         if not block:
@@ -223,10 +224,9 @@ def _mapped(stream: IO[bytes], consumed: int) -> mmap.mmap | None:
         return None
 
 
-def _mapped_blocks(mapped: mmap.mmap) -> Iterator[Lines]:
+def _mapped_blocks(mapped: mmap.mmap, start: int = 0) -> Iterator[Lines]:
     view = memoryview(mapped)
     size = len(mapped)
-    start = 0
     while start < size:
         stop = min(start + BLOCK_BYTES, size)
         if stop < size:
