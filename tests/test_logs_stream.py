@@ -285,3 +285,35 @@ def test_the_sketch_is_exact_while_small_and_within_its_bound_after() -> None:
     ints = QuantileSketch(integer=True)
     ints.add(np.array([3.0, np.nan, 5.0]))
     assert ints.count == 2 and ints.percentile(50) == 3 and isinstance(ints.largest(), int)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_aws_logs_tail_json_format_pretty_prints_json_messages(
+    tmp_path: Path, engine: Engine
+) -> None:
+    stream = "2026/03/01/[$LATEST]0123456789abcdef"
+    out, msgs = [], []
+    for i in range(12):
+        record = {
+            "time": "2026-03-01T12:00:00.000Z",
+            "type": "platform.report",
+            "record": {
+                "requestId": f"r{i}",
+                "metrics": {
+                    "durationMs": 10.5 + i,
+                    "billedDurationMs": 11 + i,
+                    "memorySizeMB": 256,
+                    "maxMemoryUsedMB": 70,
+                },
+                "status": "success",
+            },
+        }
+        msgs.append(json.dumps(record))
+        out.append(f"2026-03-01T12:00:0{i % 10}.000000+00:00 {stream}")
+        out.extend(json.dumps(record, indent=4).splitlines())
+        out.append(f"2026-03-01T12:00:0{i % 10}.000000+00:00 {stream} plain text line {i}")
+    (tmp_path / "tail.json").write_text("\n".join(out) + "\n")
+    summary = summarize([tmp_path / "tail.json"], engine=engine)
+    assert_summary_matches(summary, "tail", msgs)
+    assert summary.functions["tail"].formats["json"] == 12
+    assert summary.stats.ignored == 12 and summary.stats.malformed == 0

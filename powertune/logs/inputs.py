@@ -7,6 +7,8 @@ The layouts read (each file's own, whatever its neighbours are):
   (``<timestamp> <log stream> <message>``), ``sam logs`` output, Lambda's JSON log format
   records;
 - CloudWatch events, one JSON object a line (``{"timestamp", "message", "logStreamName", ...}``);
+- ``aws logs tail --format json`` output: a JSON message pretty-printed over several lines after
+  a line with its timestamp and log stream, other messages on one line;
 - the JSON that ``aws logs filter-log-events`` / ``get-log-events`` print (one document or
   several, ``{"events": [...]}`` or a bare list), read event by event.
 
@@ -39,6 +41,8 @@ BATCH_EVENTS = 20_000
 _SNIFF_BYTES = 1 << 16
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _BOM = b"\xef\xbb\xbf"
+# A line of `aws logs tail --format json` before a pretty-printed message: time, log stream.
+_TAIL_HEADER = re.compile(rb"\d{4}-\d\d-\d\dT\S+ (\S+)")
 _SUFFIXES = (".gz", ".log", ".txt", ".json", ".jsonl", ".ndjson", ".out")
 
 Message = tuple[str | None, str]  # (log group or stream when the input says, the record text)
@@ -150,6 +154,8 @@ def read_units(stream: IO[bytes], name: str) -> Iterator[Lines | Events]:
     kind = _layout(head[bom:].lstrip(b" \t\r\n"))
     if kind == "document":
         yield from _documents(head[bom:], stream, name)
+    elif kind == "tail-json":
+        yield from _tail_json(head[bom:], stream, name)
     elif kind == "event-lines":
         yield from _event_lines(head[bom:], stream, name)
     else:
@@ -164,7 +170,14 @@ def _read(stream: IO[bytes], size: int, name: str) -> bytes:
 
 
 def _layout(head: bytes) -> str:
-    """ "document" (filter-log-events JSON), "event-lines", or "lines"."""
+    """ "document" (filter-log-events JSON), "tail-json", "event-lines", or "lines"."""
+    first_lines = head.split(b"\n", 2)
+    if (
+        len(first_lines) > 1
+        and _TAIL_HEADER.fullmatch(first_lines[0].rstrip(b"\r"))
+        and first_lines[1].lstrip().startswith(b"{")
+    ):
+        return "tail-json"
     if head[:1] == b"[":
         return "document" if re.match(rb'\[\s*(?:[{"\]]|$)', head) else "lines"
     if head[:1] != b"{":
@@ -262,6 +275,36 @@ def _release(mapped: mmap.mmap, start: int, stop: int) -> None:
     if high > low and hasattr(mmap, "MADV_DONTNEED"):
         with contextlib.suppress(OSError):
             mapped.madvise(mmap.MADV_DONTNEED, low, high - low)
+
+
+def _tail_json(head: bytes, stream: IO[bytes], name: str) -> Iterator[Events]:
+    """``aws logs tail --format json``: a JSON message is printed pretty, over several lines,
+    after a line holding only its timestamp and log stream; other messages stay on one line."""
+    batch: list[Message] = []
+    block: list[str] | None = None  # the lines of the pretty-printed message being read
+    source: str | None = None
+    number = first = 0
+    for lines in _blocks(head, stream, name):
+        for raw in bytes(lines.data).decode("utf-8", errors="replace").splitlines():
+            number += 1
+            if block is not None and (raw[:1] in (" ", "\t", "{", "}", "[", "]") or not raw):
+                block.append(raw)
+                continue
+            if block:
+                batch.append((source, "\n".join(block)))
+            block = None
+            header = _TAIL_HEADER.fullmatch(raw.rstrip("\r").encode(errors="replace"))
+            if header is not None:
+                source, block = header.group(1).decode(errors="replace"), []
+                continue
+            batch.append((None, raw))
+            if len(batch) >= BATCH_EVENTS:
+                yield Events(batch, first + 1)
+                first, batch = number, []
+    if block:
+        batch.append((source, "\n".join(block)))
+    if batch:
+        yield Events(batch, first + 1)
 
 
 def _event_lines(head: bytes, stream: IO[bytes], name: str) -> Iterator[Events]:
