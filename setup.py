@@ -1,8 +1,8 @@
 """The one thing pyproject.toml cannot say for every setuptools it allows: the optional C extension.
 
-``powertune.collectors._fastreport`` is the bulk REPORT parser's compiled fast path. It is
+``powertune.logs._fastreport`` is the bulk REPORT parser's compiled fast path. It is
 optional: without a C compiler (or Python headers) the build skips it with a warning, the install
-succeeds, and ``powertune.collectors.bulk`` uses its numpy path instead.
+succeeds, and ``powertune.logs.bulk`` uses its numpy path instead.
 """
 
 from setuptools import Extension, setup
@@ -10,8 +10,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "powertune.collectors._fastreport",
-            sources=["powertune/collectors/_fastreport.c"],
+            "powertune.logs._fastreport",
+            sources=["powertune/logs/_fastreport.c"],
             optional=True,
         )
     ]

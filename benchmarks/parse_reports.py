@@ -5,7 +5,7 @@ records (with and without initDurationMs, some with a status), REPORTs in other 
 (space separators, timestamp prefixes, Status/Error Type), START/END and function log lines, and
 malformed records. These parsers run on the same input in the same process:
 
-- bulk (c): ``powertune.collectors.bulk.parse_buffer`` with the compiled fast path (the C
+- bulk (c): ``powertune.logs.bulk.parse_buffer`` with the compiled fast path (the C
   extension ``_fastreport``) + the general parser for every other line; absent when the extension
   is not built;
 - bulk (numpy): the same with the vectorised numpy fast path;
@@ -13,7 +13,12 @@ malformed records. These parsers run on the same input in the same process:
 - naive: one regex per field per line, the way log parsers usually read REPORT lines
   (``Duration: (\\d+...)`` etc.), as a baseline; it is also checked, and its misreads are counted.
 
-    python benchmarks/parse_reports.py [--records 1000000] [--seed 7]
+A third run reads a realistic export (``realistic_export.py``: START, a text log line, a JSON
+log line every third invocation, END, REPORT; 1 in 40 cold), where most lines are not REPORTs:
+the bulk engines (which skip what cannot be a platform record) against the naive pass
+(``startswith("REPORT")`` and one regex) and ``grep -c REPORT`` over the same file.
+
+    python benchmarks/parse_reports.py [--records 1000000] [--seed 7] [--invocations 240000]
 """
 
 from __future__ import annotations
@@ -22,14 +27,19 @@ import argparse
 import json
 import random
 import re
+import shutil
+import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
+from realistic_export import naive_pass, write_export
 
-from powertune.collectors import ParseStats, Report, iter_records
-from powertune.collectors.bulk import ENGINE, ENGINES, Engine, parse_buffer
+from powertune.logs import ParseStats, Report, iter_records
+from powertune.logs.bulk import ENGINE, ENGINES, Engine, parse_buffer
 
 
 def generate(
@@ -226,10 +236,53 @@ def run(records: int, seed: int, odd: float, other: float, bad: float) -> None:
     )
 
 
+def realistic(invocations: int) -> None:
+    """The bulk engines on a realistic export, against the naive pass and grep, same file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.log"
+        lines = write_export(path, invocations)
+        data = path.read_bytes()
+        print(
+            f"\nrealistic export: {lines:,} lines ({invocations:,} REPORTs), {len(data) / 1e6:.0f} MB"
+        )
+        want_stats = ParseStats()
+        want = [
+            r for r in iter_records(data.decode().splitlines(), want_stats) if isinstance(r, Report)
+        ]
+        timings: dict[str, float] = {}
+        for engine in ENGINES:
+            stats = ParseStats()
+            started = time.perf_counter()
+            table = parse_buffer(data, stats, engine=engine)
+            timings[engine] = time.perf_counter() - started
+            wrong = sum(a != b for a, b in zip(table.to_reports(), want, strict=False))
+            wrong += abs(len(table) - len(want))
+            print(
+                f"{f'bulk ({engine})':<13}{lines / timings[engine]:>12,.0f} lines/s  "
+                f"{timings[engine]:6.2f} s  records differing from the general parser: {wrong}, "
+                f"counts {'same' if stats == want_stats else 'DIFFERENT'}"
+            )
+        started = time.perf_counter()
+        naive_pass(path)
+        naive_s = time.perf_counter() - started
+        print(f"{'naive':<13}{lines / naive_s:>12,.0f} lines/s  {naive_s:6.2f} s")
+        if shutil.which("grep"):
+            started = time.perf_counter()
+            subprocess.run(["grep", "-c", "REPORT", str(path)], capture_output=True, check=True)
+            grep_s = time.perf_counter() - started
+            print(f"{'grep -c':<13}{lines / grep_s:>12,.0f} lines/s  {grep_s:6.2f} s")
+        for engine, seconds in timings.items():
+            ratio = f"{naive_s / seconds:.1f}x the naive pass"
+            if shutil.which("grep"):
+                ratio += f", {seconds / grep_s:.1f}x grep's time"
+            print(f"bulk ({engine}): {ratio}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--invocations", type=int, default=240_000)
     args = parser.parse_args()
     built = "built" if "c" in ENGINES else "NOT built: no compiled figures"
     print(f"engine in use: {ENGINE} (the C extension is {built})")
@@ -237,6 +290,8 @@ def main() -> None:
     run(args.records, args.seed, odd=0.0, other=0.0, bad=0.02)
     # A dirtier export: other REPORT shapes, START/END and function logs among the records.
     run(args.records, args.seed, odd=0.10, other=0.05, bad=0.05)
+    # A realistic export: mostly lines that are not REPORTs.
+    realistic(args.invocations)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from powertune.collectors.account.inventory import parse_tag_filters
 from powertune.errors import InputError
 from powertune_cli.common import handle_errors
 from powertune_cli.pricing import catalog_from_option, catalog_option
+from powertune_cli.read_progress import progress_for
 
 HELP = (
     "Rank every function's findings by the dollars a month at stake, without invoking any.\n\n"
@@ -126,6 +127,9 @@ def analyze(
         help=f"Logs Insights queries at once (account quota: {ACCOUNT_CONCURRENT_QUERIES}).",
     ),
     top: int = typer.Option(30, "--top", help="Rows in the table."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="With --from-logs: show read progress on stderr always."
+    ),
     catalog_path: str | None = catalog_option(),
 ) -> None:
     """The `analyze` command (help text: HELP)."""
@@ -141,9 +145,16 @@ def analyze(
             raise InputError("--from-logs needs log files as arguments")
         if prefix or tag:
             raise InputError("--prefix and --tag need AWS; they do not apply to --from-logs")
-        analysis = analyze_files(
-            names, catalog, function=function, region=region or "us-east-1", arch=arch, days=days
-        )
+        with progress_for(verbose) as on_progress:
+            analysis = analyze_files(
+                names,
+                catalog,
+                function=function,
+                region=region or "us-east-1",
+                arch=arch,
+                days=days,
+                on_progress=on_progress,
+            )
     else:
         if function:
             raise InputError("--function only applies to --from-logs")

@@ -1,4 +1,4 @@
-"""`powertune logs parse`: read Lambda platform records out of a log file."""
+"""`powertune logs parse`: read Lambda platform records out of log files, in chunks."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from powertune.collectors import RECORD_KEYS, ParseStats, iter_log_file
-from powertune.collectors.bulk import parse_messages
-from powertune.collectors.records import InitReport, Report, RestoreReport
+from powertune.logs import RECORD_KEYS, ParseStats
+from powertune.logs.jsonl import metric_lines
+from powertune.logs.stream import read_chunks
 from powertune_cli.common import handle_errors
+from powertune_cli.read_progress import progress_for
 
 app = typer.Typer(help="Read Lambda platform log records (REPORT, INIT_REPORT, RESTORE_REPORT).")
 
@@ -31,13 +32,17 @@ def _logs() -> None:
 @app.command("parse")
 @handle_errors
 def parse(
-    file: str = typer.Argument(
+    files: list[str] = typer.Argument(
         ...,
-        metavar="FILE|-",
-        help="A log file: one record per line, or the JSON printed by `aws logs "
-        "filter-log-events` / `get-log-events`. `-` reads standard input.",
+        metavar="FILE|DIR|- ...",
+        help="Log files or directories (read recursively; gzip read as such): one record per "
+        "line (plain, CloudWatch exports to S3, `aws logs tail`, `sam logs`), or the JSON of "
+        "`aws logs filter-log-events` / `get-log-events`. `-` reads standard input.",
     ),
     fmt: LogsFormat = typer.Option(LogsFormat.jsonl, "--format", help="Output format."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Show read progress on stderr even when it is no terminal."
+    ),
 ) -> None:
     """Print one JSON object per REPORT, INIT_REPORT and RESTORE_REPORT record.
 
@@ -46,28 +51,25 @@ def parse(
     A summary of skipped lines goes to stderr.
     """
     stats = ParseStats()
-    messages = [message for _source, message in iter_log_file(file)]
-    # The same records iter_records reads, with REPORTs in Lambda's own shapes read by the bulk
-    # parser's fast path.
-    records = [
-        r
-        for r in parse_messages(messages, stats)
-        if isinstance(r, Report | InitReport | RestoreReport)
-    ]
-    if fmt is LogsFormat.jsonl:
-        out = sys.stdout
-        for record in records:
-            out.write(json.dumps(record.to_json()) + "\n")
-    else:
+    with progress_for(verbose) as on_progress:
+        chunks = read_chunks(files, stats, by_function=False, on_progress=on_progress)
+        if fmt is LogsFormat.jsonl:
+            out = sys.stdout
+            for chunk in chunks:
+                lines = list(metric_lines(chunk.scan))
+                if lines:
+                    out.write("\n".join(lines) + "\n")
+        else:
+            rows = [json.loads(line) for chunk in chunks for line in metric_lines(chunk.scan)]
+    if fmt is LogsFormat.table:
         console = Console()
         if not console.is_terminal:
             console.width = max(console.width, 200)  # files and pipes get whole request ids
-        table = Table(title=f"{len(records)} records")
+        table = Table(title=f"{len(rows)} records")
         for key in RECORD_KEYS:
             numeric = key.endswith(("_ms", "_mb"))
             table.add_column(key, justify="right" if numeric else "left", no_wrap=True)
-        for record in records:
-            row = record.to_json()
+        for row in rows:
             table.add_row(*("" if row[k] is None else str(row[k]) for k in RECORD_KEYS))
         console.print(table)
     print(f"powertune: {stats.summary()}", file=sys.stderr)

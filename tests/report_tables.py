@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from powertune.collectors.bulk import ReportTable
+from powertune.logs.bulk import ReportTable
 
 
 def assert_identical(got: ReportTable, want: ReportTable) -> None:

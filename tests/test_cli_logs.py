@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from powertune.collectors import RECORD_KEYS, ParseStats, iter_log_file, iter_records
-from powertune.collectors.records import InitReport, Report, RestoreReport
+from powertune.logs import RECORD_KEYS, ParseStats, iter_log_file, iter_records
+from powertune.logs.records import InitReport, Report, RestoreReport
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "logs" / "sample.log"
@@ -103,3 +104,54 @@ def test_parse_prints_what_the_general_parser_reads_in_text_and_cloudwatch_expor
             "init_report",
             "restore_report",
         ]
+
+
+def test_parse_reads_directories_and_gzip_and_shows_progress_only_on_stderr(
+    tmp_path: Path,
+) -> None:
+    lines = [line for line in SAMPLE.read_text().splitlines()]
+    stream = tmp_path / "export" / "orders" / "6f2b1c4d-8e9a-4b3c-a1d2-e3f4a5b6c7d8" / "s1"
+    stream.mkdir(parents=True)
+    stamped = [f"2026-03-01T12:00:00.000Z {line}" for line in lines]
+    (stream / "000000.gz").write_bytes(gzip.compress("\n".join(stamped).encode()))
+    result = run("logs", "parse", "-v", str(tmp_path / "export"))
+    assert result.returncode == 0, result.stderr
+    want = [r.to_json() for r in iter_records(stamped) if r.kind not in ("start", "end")]
+    assert [json.loads(line) for line in result.stdout.splitlines()] == want
+    assert "powertune: read " in result.stderr and "records/s" in result.stderr
+    assert "done in" in result.stderr
+
+
+def test_analyze_from_logs_names_functions_by_path_and_notes_managed_instances(
+    tmp_path: Path,
+) -> None:
+    text = SAMPLE.read_text()
+    (tmp_path / "orders.log.gz").write_bytes(gzip.compress(text.encode()))
+    managed = [
+        json.dumps(
+            {
+                "time": "2026-03-01T12:00:00Z",
+                "type": "platform.report",
+                "record": {"requestId": f"m{i}", "metrics": {"durationMs": 10.0 + i}},
+            }
+        )
+        for i in range(5)
+    ]
+    (tmp_path / "fleet.log").write_text("\n".join(managed) + "\n")
+    out = tmp_path / "a.json"
+    result = run(
+        "analyze",
+        "--from-logs",
+        str(tmp_path / "orders.log.gz"),
+        str(tmp_path / "fleet.log"),
+        "--json",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    names = [f["name"] for f in json.loads(out.read_text())["functions"]]
+    assert names == ["orders"]
+    assert "fleet: 5 REPORT records without Memory Size" in result.stderr
+    alone = run("analyze", "--from-logs", str(tmp_path / "fleet.log"))
+    assert alone.returncode == 2
+    assert "5 without one, as Lambda Managed Instances write them" in alone.stderr
+    assert "Traceback" not in alone.stderr

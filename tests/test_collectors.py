@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from powertune.collectors import (
+from powertune.logs import (
     RECORD_KEYS,
     End,
     InitReport,

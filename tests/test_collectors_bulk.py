@@ -22,8 +22,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from report_tables import assert_identical
 
-from powertune.collectors import ParseStats, Report, bulk, iter_records, parse_record
-from powertune.collectors.bulk import (
+from powertune.logs import ParseStats, Report, bulk, iter_records, parse_record
+from powertune.logs.bulk import (
     ENGINES,
     Engine,
     fast_path_lines,
@@ -132,10 +132,8 @@ EDGES = [
 
 
 def general(lines: list[str]) -> list[dict]:
-    """What the general parser reads, line by line, as a table holds it (a table cannot tell an
-    empty request id from none)."""
-    rows = [r.to_json() for r in iter_records(lines) if isinstance(r, Report)]
-    return [{**row, "request_id": row["request_id"] or None} for row in rows]
+    """What the general parser reads, line by line: a table tells an empty request id from none."""
+    return [r.to_json() for r in iter_records(lines) if isinstance(r, Report)]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -272,7 +270,7 @@ def test_the_compiled_scanner_reads_nothing_outside_the_buffer() -> None:
 
 @needs_compiled
 def test_the_compiled_scanner_checks_its_output_columns() -> None:
-    from powertune.collectors import _fastreport
+    from powertune.logs import _fastreport
 
     def columns(rows: int, slow_width: int = 3) -> list[np.ndarray]:
         return [
@@ -283,21 +281,24 @@ def test_the_compiled_scanner_checks_its_output_columns() -> None:
             np.empty((rows, slow_width), dtype=np.int64),
         ]
 
-    ids, duration, init, billed, memory, used, status, slow = columns(1)
+    ids, duration, init, billed, memory, used, status, slow = columns(1, slow_width=4)
     line = text_line().encode()
-    assert _fastreport.scan(line, ids, duration, billed, memory, used, init, status, slow) == (1, 0)
+    cols = (ids, duration, billed, memory, used, init, status)
+    assert _fastreport.scan(line, *cols, slow, None) == (1, 0, 1, 0, 0, 0, 0)
     with pytest.raises(ValueError, match="more lines"):
-        _fastreport.scan(
-            line + b"\n" + line, ids, duration, billed, memory, used, init, status, slow
-        )
+        _fastreport.scan(line + b"\n" + line, *cols, slow, None)
+    with pytest.raises(ValueError, match="more lines"):  # kinds too short
+        _fastreport.scan(line + b"\nx", *columns(4, 4)[:7], columns(4, 4)[7], np.empty(1, "u1"))
     with pytest.raises(ValueError, match="too small"):
-        _fastreport.scan(line, ids[:0], duration, billed, memory, used, init, status, slow)
+        _fastreport.scan(line, ids[:0], *cols[1:], slow, None)
     with pytest.raises(ValueError, match="too small"):
-        _fastreport.scan(line, ids, duration, billed, memory, used, init, status, slow[:, :1])
+        _fastreport.scan(line, *cols, slow[:, :1], None)
     with pytest.raises((TypeError, BufferError)):  # read-only output
-        _fastreport.scan(line, bytes(40), duration, billed, memory, used, init, status, slow)
+        _fastreport.scan(line, bytes(40), *cols[1:], slow, None)
+    with pytest.raises(TypeError):
+        _fastreport.scan(line, *cols, slow)
     with pytest.raises(ValueError, match="more messages"):
-        _fastreport.scan_messages(["a", "b"], *columns(1, slow_width=1))
+        _fastreport.scan_messages(["a", "b"], *columns(1, slow_width=2))
     assert _fastreport.count_lines(b"a\nb\n\nc") == 4
 
 
@@ -337,7 +338,7 @@ def test_parse_messages_reads_cloudwatch_events_that_end_with_a_newline() -> Non
 
 
 def test_engine_choice_and_the_environment_switch() -> None:
-    code = "from powertune.collectors import bulk; print(bulk.ENGINE, *bulk.ENGINES)"
+    code = "from powertune.logs import bulk; print(bulk.ENGINE, *bulk.ENGINES)"
     env = {k: v for k, v in os.environ.items() if k != "POWERTUNE_PURE_PYTHON"}
     default = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     forced = subprocess.run(

@@ -22,7 +22,8 @@ PACKAGES = ("pricing", "powertune", "powertune_cli")
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("pricing",),  # all money; imports nothing of ours
     ("powertune", "powertune.errors", "powertune.types"),  # leaves
-    ("powertune.models", "powertune.results", "powertune.collectors", "powertune.local"),
+    ("powertune.models", "powertune.results", "powertune.logs", "powertune.collectors"),
+    ("powertune.local",),
     ("powertune.recommend",),
     ("powertune.tune",),  # the tuning pipeline (ordered inside by TUNE_STAGES)
     ("powertune.gate",),

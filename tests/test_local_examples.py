@@ -9,8 +9,8 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from powertune.collectors import parse_record
 from powertune.local import LocalLambda
+from powertune.logs import parse_record
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "functions"
 EXPECTED_KEYS = {

@@ -17,8 +17,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from powertune.collectors import parse_record
 from powertune.local import LocalLambda
+from powertune.logs import parse_record
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "functions"
 
@@ -179,7 +179,7 @@ def test_every_record_parses_back_to_the_numbers_written(client: object) -> None
 def test_every_platform_line_parses_in_both_formats(
     server: LocalLambda, client: object, code: Path
 ) -> None:
-    from powertune.collectors.records import End, Report, Start
+    from powertune.logs.records import End, Report, Start
 
     server.add_function("formats", f"{code / 'boom.py'}:boom.handler")
     for fmt in ("Text", "JSON"):

@@ -7,8 +7,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from powertune.collectors.parse import ParseStats, try_parse_record
-from powertune.collectors.records import Report
+from powertune.logs.parse import ParseStats, try_parse_record
+from powertune.logs.records import Report
 
 
 def find_report(

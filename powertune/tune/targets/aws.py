@@ -23,10 +23,10 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, WaiterError
 
 from powertune.collectors.cloudwatch import find_report
-from powertune.collectors.parse import try_parse_record
-from powertune.collectors.records import Report, Start
-from powertune.collectors.sources import log_result_lines
 from powertune.errors import InputError
+from powertune.logs.parse import try_parse_record
+from powertune.logs.records import Report, Start
+from powertune.logs.sources import log_result_lines
 from powertune.tune.plan import DEFAULT_ALIAS_PREFIX, parse_function
 from powertune.tune.targets.interface import SizeRejected, Target, TargetError, Throttled
 from powertune.types import FunctionInfo, Sample

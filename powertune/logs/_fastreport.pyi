@@ -5,6 +5,7 @@ from typing_extensions import Buffer
 
 ID_WIDTH: int
 JSON_SHAPE: int
+VERSION: int
 
 def count_lines(data: Buffer, /) -> int: ...
 def scan(
@@ -17,8 +18,9 @@ def scan(
     init: ndarray,
     status: ndarray,
     slow: ndarray,
+    kinds: ndarray | None,
     /,
-) -> tuple[int, int]: ...
+) -> tuple[int, int, int, int, int, int, int]: ...
 def scan_messages(
     messages: list[str],
     ids: ndarray,
@@ -30,4 +32,4 @@ def scan_messages(
     status: ndarray,
     slow: ndarray,
     /,
-) -> tuple[int, int]: ...
+) -> tuple[int, int, int]: ...

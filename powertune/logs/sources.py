@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from powertune.collectors.parse import ParseStats, is_cloudwatch_event, try_parse_record
-from powertune.collectors.records import Record
 from powertune.errors import InputError
+from powertune.logs.parse import ParseStats, is_cloudwatch_event, try_parse_record
+from powertune.logs.records import Record
 
 Message = tuple[str | None, str]  # (log group or stream when known, the record text)
 

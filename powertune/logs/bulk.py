@@ -1,20 +1,26 @@
-"""Columnar parsing of many REPORT records at once (log exports of millions of lines).
+"""Columnar parsing of many platform records at once (log exports of millions of lines).
 
-The two shapes Lambda writes today — the tab-separated text REPORT and the compact JSON
-``platform.report`` — take a fast path; a line that strays from those shapes in any way (other
-separators, field orders, prefixes, error types, escapes, other record kinds, malformed records)
-goes through the general parser in ``parse.py``. The result is what ``parse_record`` gives line by
-line (property tests check it), only faster. The fast path has two engines that accept exactly
-the same lines and read exactly the same values (a test compares them line by line):
+The two REPORT shapes Lambda writes today — the tab-separated text REPORT and the compact JSON
+``platform.report`` — take a fast path, after one optional ISO 8601 timestamp prefix (CloudWatch
+exports to S3); so do START and END lines in Lambda's shape, which are only counted. Lines that
+cannot be platform records are counted as ignored without the general parser. Everything else
+(other separators, field orders, other prefixes, error types, escapes, other record kinds,
+malformed records) goes through the general parser in ``parse.py``. The result — records and
+``ParseStats`` — is what ``parse_record`` gives line by line (property tests check it), only
+faster. Two engines take exactly the same lines down the fast path and read the same values (a
+test compares them line by line):
 
-- ``"c"``: the compiled scanner ``_fastreport.c``, one pass over the buffer, line by line. It is
-  an optional C extension: an install without a C compiler skips it.
-- ``"numpy"``: vectorised numpy over the whole buffer: a cursor walks every candidate line at
-  once, checking each literal part 8 bytes at a time (through an unaligned 64-bit view of the
-  buffer) and reading each number or id from a small window.
+- ``"c"``: the compiled scanner ``_fastreport.c``, one pass over the buffer, line by line; it
+  decides from a line's start (and the prefix fields the general parser could read) whether a
+  record can be there. It is an optional C extension: an install without a C compiler skips it.
+- ``"numpy"``: vectorised numpy over the whole buffer: the lines holding a record keyword (found
+  for all lines at once) are the candidates; a cursor walks every candidate line at once,
+  checking each literal part 8 bytes at a time (through an unaligned 64-bit view of the buffer)
+  and reading each number or id from a small window.
 
-On ``benchmarks/parse_reports.py``'s mix (general fallback included) the compiled engine reads
-about 2 million records/s on one core, the numpy one about 0.4 million.
+On ``benchmarks/parse_reports.py``'s mix of REPORTs the compiled engine reads about 2 million
+records/s on one core, the numpy one about 0.4 million; on a realistic export (most lines not
+REPORTs) the compiled one reads about 3.5 million lines/s, the numpy one about 0.45 million.
 
 ``ENGINE`` is the one in use: ``"c"`` when the extension imports, unless the environment sets
 ``POWERTUNE_PURE_PYTHON=1``; each function also takes ``engine=`` to choose.
@@ -32,8 +38,8 @@ from typing import Literal
 
 import numpy as np
 
-from powertune.collectors.parse import ParseStats, iter_records, try_parse_record
-from powertune.collectors.records import Record, Report
+from powertune.logs.parse import ParseStats, iter_records, try_parse_record
+from powertune.logs.records import Record, Report
 
 CHUNK_LINES = 65536
 ID_WIDTH = 40  # request ids shorter than this take the fast path (a UUID is 36)
@@ -55,16 +61,19 @@ _TIME[[*b"0123456789TZ:.+-"]] = True
 _JSON_SHAPE = 8  # the compiled engine adds this to the status code of a JSON record
 _STATUS_MASK = _JSON_SHAPE - 1
 try:
-    from powertune.collectors import _fastreport
+    from powertune.logs import _fastreport
 except ImportError:  # built without a C compiler: the numpy engine does the work
     _fastreport = None  # type: ignore[assignment]
-if _fastreport is not None and (_fastreport.ID_WIDTH, _fastreport.JSON_SHAPE) != (
-    ID_WIDTH,
-    _JSON_SHAPE,
-):
+_SCANNER_VERSION = 2  # the C scanner's interface (``VERSION`` in _fastreport.c)
+if _fastreport is not None and (
+    _fastreport.ID_WIDTH,
+    _fastreport.JSON_SHAPE,
+    getattr(_fastreport, "VERSION", 1),
+) != (ID_WIDTH, _JSON_SHAPE, _SCANNER_VERSION):
     _fastreport = None  # type: ignore[assignment]  # a stale build: rebuild to use it
 
 Engine = Literal["c", "numpy"]
+Buffer = bytes | memoryview  # what the scanners read: bytes, or a view of a mapped file
 ENGINES: tuple[Engine, ...] = ("c", "numpy") if _fastreport is not None else ("numpy",)
 ENGINE: Engine = (
     "c"
@@ -75,9 +84,11 @@ ENGINE: Engine = (
 
 @dataclass(frozen=True)
 class ReportTable:
-    """REPORT records as columns, in log order. Absent: NaN (floats), -1 (ints), b"" / None."""
+    """REPORT records as columns, in log order. Absent: NaN (floats), -1 (ints), None (objects);
+    a request id is bytes, and ``has_request_id`` tells an empty one (``"requestId": ""``) from
+    none at all (both are ``b""`` in ``request_id``)."""
 
-    request_id: np.ndarray  # bytes; b"" when the record has none
+    request_id: np.ndarray  # bytes; b"" when the record has none or an empty one
     duration_ms: np.ndarray
     billed_ms: np.ndarray
     memory_mb: np.ndarray
@@ -85,25 +96,73 @@ class ReportTable:
     init_ms: np.ndarray
     status: np.ndarray  # object: str or None
     error_type: np.ndarray  # object: str or None
+    has_request_id: np.ndarray  # bool: the record carries a request id (perhaps empty)
+    json_format: np.ndarray  # bool: the record was written in Lambda's JSON log format
 
     def __len__(self) -> int:
         return len(self.duration_ms)
 
     def to_reports(self) -> list[Report]:
-        """The rows as Report records (slow; for tests and small tables)."""
+        """The rows as Report records, exactly as ``parse_record`` makes them."""
+        ids = self.request_id.tolist()
+        has_id = self.has_request_id.tolist()
         return [
             Report(
-                request_id=self.request_id[i].decode() or None,
-                duration_ms=float(self.duration_ms[i]),
-                billed_ms=_int_or_none(self.billed_ms[i]),
-                memory_mb=_int_or_none(self.memory_mb[i]),
-                max_memory_mb=_int_or_none(self.max_memory_mb[i]),
-                init_ms=None if np.isnan(self.init_ms[i]) else float(self.init_ms[i]),
-                status=self.status[i],
-                error_type=self.error_type[i],
+                request_id=rid.decode() if has else None,
+                duration_ms=duration,
+                billed_ms=None if billed < 0 else billed,
+                memory_mb=None if memory < 0 else memory,
+                max_memory_mb=None if used < 0 else used,
+                init_ms=None if init != init else init,  # NaN: absent
+                status=status,
+                error_type=error_type,
+                log_format="json" if json_format else "text",
             )
-            for i in range(len(self))
+            for rid, has, duration, billed, memory, used, init, status, error_type, json_format in zip(  # noqa: E501
+                ids,
+                has_id,
+                self.duration_ms.tolist(),
+                self.billed_ms.tolist(),
+                self.memory_mb.tolist(),
+                self.max_memory_mb.tolist(),
+                self.init_ms.tolist(),
+                self.status.tolist(),
+                self.error_type.tolist(),
+                self.json_format.tolist(),
+                strict=True,
+            )
         ]
+
+
+# What the scan makes of a line (the compiled engine's codes).
+LINE_SLOW, LINE_REPORT, LINE_START, LINE_END, LINE_IGNORED = range(5)
+_NEEDLES: tuple[tuple[bytes, bool], ...] = (
+    (b"REPORT", True),
+    (b"START", True),
+    (b"END", True),
+    (b"platform.", False),
+    (b"\\u", False),
+)
+_TIMED_OUT = b"Task timed out after"
+
+
+@dataclass
+class BufferScan:
+    """One buffer read: the REPORTs in a fast shape as columns, and what the general parser read
+    (each record with the number of fast rows before it), in log order."""
+
+    table: ReportTable
+    slow: list[tuple[int, Record]]
+    lines: int
+    timeouts: int  # lines that say "Task timed out after"
+
+    def reports(self) -> ReportTable:
+        """Every REPORT of the buffer, in log order."""
+        found = [(before, r) for before, r in self.slow if isinstance(r, Report)]
+        if not found:
+            return self.table
+        before = np.array([b for b, _ in found], dtype=np.int64)
+        return _insert(self.table, before, _from_reports([r for _, r in found]))
 
 
 def parse_reports(
@@ -121,35 +180,40 @@ def parse_buffer(
 
     ``engine`` picks the fast path (default ``ENGINE``); the result is the same with either.
     """
+    return scan_buffer(data, stats, engine=engine).reports()
+
+
+def scan_buffer(
+    data: Buffer,
+    stats: ParseStats | None = None,
+    *,
+    engine: Engine | None = None,
+    first_line: int = 1,
+) -> BufferScan:
+    """Read a buffer of newline-separated records: REPORTs in a fast shape into columns, START
+    and END lines in Lambda's shape and lines that cannot be platform records only counted, the
+    rest through the general parser. ``stats`` ends up as ``iter_records`` would leave it;
+    ``first_line`` numbers the lines in its examples."""
     stats = stats if stats is not None else ParseStats()
     if _engine(engine) == "c":
-        return _parse_buffer_c(data, stats)
-    starts, ends = _line_bounds(data)
-    chunks = [
-        _chunk(data, starts[i : i + CHUNK_LINES], ends[i : i + CHUNK_LINES], i, stats)
-        for i in range(0, len(starts), CHUNK_LINES)
-    ]
-    stats.lines += len(starts)
-    return _concat(chunks)
+        return _scan_c(data, stats, first_line, None)
+    return _scan_numpy(data, stats, first_line, None)
 
 
-def fast_path_lines(data: bytes, *, engine: Engine | None = None) -> np.ndarray:
-    """Which lines of ``data`` the fast path reads (a bool per line); the general parser reads
-    the others. Both engines give the same answer."""
+def fast_path_lines(data: Buffer, *, engine: Engine | None = None) -> np.ndarray:
+    """Which lines of ``data`` the fast path reads as REPORTs (a bool per line). Both engines
+    give the same answer."""
+    return line_kinds(data, engine=engine) == LINE_REPORT
+
+
+def line_kinds(data: Buffer, *, engine: Engine | None = None) -> np.ndarray:
+    """What the scan makes of each line (LINE_* codes); both engines give the same answer."""
+    kinds = np.empty(_count_lines(data), dtype=np.uint8)
     if _engine(engine) == "c":
-        assert _fastreport is not None
-        columns = _Columns(_fastreport.count_lines(data), slow_width=3)
-        _fast, slow = columns.scan(data)
-        fast = np.ones(len(columns.duration), dtype=bool)
-        fast[columns.slow[:slow, 0]] = False
-        return fast
-    starts, ends = _line_bounds(data)
-    fast = np.zeros(len(starts), dtype=bool)
-    for i in range(0, len(starts), CHUNK_LINES):
-        found = _fast_reports(data, starts[i : i + CHUNK_LINES], ends[i : i + CHUNK_LINES])
-        for lines, _table in found:
-            fast[i + lines] = True
-    return fast
+        _scan_c(data, ParseStats(), 1, kinds)
+    else:
+        _scan_numpy(data, ParseStats(), 1, kinds)
+    return kinds
 
 
 def parse_messages(
@@ -159,30 +223,52 @@ def parse_messages(
     exactly ``list(iter_records(messages, stats))``.
 
     With the compiled engine, a message in a fast shape (or in one followed by a single newline,
-    as CloudWatch events end) becomes a Report without the general parser. The numpy engine has
-    nothing to gain on single messages: with it, this is ``iter_records``.
+    as CloudWatch events end) becomes a Report without the general parser, and one that cannot
+    be a platform record is only counted. The numpy engine has nothing to gain on single
+    messages: with it, this is ``iter_records``.
     """
     stats = stats if stats is not None else ParseStats()
     messages = messages if isinstance(messages, list) else list(messages)
     if _engine(engine) != "c":
         return list(iter_records(messages, stats))
-    columns = _Columns(len(messages), slow_width=1)
-    fast_count, slow_count = columns.scan_messages(messages)
-    fast = columns.reports(fast_count)
-    stats.lines += len(messages)
+    found = scan_messages(messages, stats, engine=engine)
+    fast = found.table.to_reports()
     out: list[Record] = []
     taken = 0
-    for j, index in enumerate(columns.slow[:slow_count, 0].tolist()):
-        before = index - j  # fast messages before this one
+    for before, record in found.slow:
         out.extend(fast[taken:before])
         taken = before
-        record = try_parse_record(messages[index], stats, index + 1)
-        if record is not None:
-            out.append(record)
+        out.append(record)
     out.extend(fast[taken:])
+    return out
+
+
+def scan_messages(
+    messages: list[str],
+    stats: ParseStats | None = None,
+    *,
+    engine: Engine | None = None,
+    first_line: int = 1,
+) -> BufferScan:
+    """``scan_buffer`` for messages (CloudWatch events), one record each."""
+    stats = stats if stats is not None else ParseStats()
+    timeouts = sum(1 for m in messages if "Task timed out after" in m)
+    if _engine(engine) != "c":
+        slow = [(0, r) for r in iter_records(messages, stats)]
+        return BufferScan(_empty_table(), slow, len(messages), timeouts)
+    assert _fastreport is not None
+    columns = _Columns(len(messages), slow_width=2)
+    fast_count, slow_count, ignored = _fastreport.scan_messages(messages, *columns.all())
+    stats.lines += len(messages)
+    stats.ignored += ignored
+    general: list[tuple[int, Record]] = []
+    for index, before in columns.slow[:slow_count].tolist():
+        record = try_parse_record(messages[index], stats, first_line + index)
+        if record is not None:
+            general.append((before, record))
     if fast_count:
         stats.records["report"] += fast_count
-    return out
+    return BufferScan(columns.table(fast_count), general, len(messages), timeouts)
 
 
 def _engine(engine: Engine | None) -> Engine:
@@ -194,15 +280,35 @@ def _engine(engine: Engine | None) -> Engine:
     return engine
 
 
-def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+def _count_lines(data: Buffer) -> int:
+    arr = np.frombuffer(data, dtype=np.uint8)
+    if not len(arr):
+        return 0
+    return int(np.count_nonzero(arr == 10)) + (0 if arr[-1] == 10 else 1)
+
+
+def _line_bounds(data: Buffer) -> tuple[np.ndarray, np.ndarray]:
     """Start and end offsets of each line (a trailing newline ends the last line)."""
     arr = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(arr == 10)
     starts = np.concatenate(([0], newlines + 1))
     ends = np.concatenate((newlines, [len(arr)]))
-    if not data or data.endswith(b"\n"):
+    if not len(arr) or arr[-1] == 10:
         starts, ends = starts[:-1], ends[:-1]
     return starts, ends
+
+
+def _general(
+    data: Buffer, slow: list[tuple[int, int, int, int]], stats: ParseStats, first_line: int
+) -> list[tuple[int, Record]]:
+    """The general parser's reading of the ``slow`` lines: (line, start, end, fast before)."""
+    out: list[tuple[int, Record]] = []
+    for line, start, end, before in slow:
+        text = bytes(data[start:end]).decode("utf-8", errors="replace")
+        record = try_parse_record(text, stats, first_line + line)
+        if record is not None:
+            out.append((before, record))
+    return out
 
 
 # -- the compiled engine -----------------------------------------------------------------------
@@ -221,7 +327,18 @@ class _Columns:
         self.status = np.empty(rows, dtype=np.uint8)  # status code, plus JSON_SHAPE for JSON
         self.slow = np.empty((rows, slow_width), dtype=np.int64)
 
-    def _all(self) -> tuple[np.ndarray, ...]:
+    def all(
+        self,
+    ) -> tuple[
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+    ]:
         return (
             self.ids,
             self.duration,
@@ -233,118 +350,212 @@ class _Columns:
             self.slow,
         )
 
-    def scan(self, data: bytes) -> tuple[int, int]:
-        assert _fastreport is not None
-        return _fastreport.scan(data, *self._all())
-
-    def scan_messages(self, messages: list[str]) -> tuple[int, int]:
-        assert _fastreport is not None
-        return _fastreport.scan_messages(messages, *self._all())
-
     def table(self, n: int) -> ReportTable:
-        """The first ``n`` rows as a ReportTable (copied when they are a small part)."""
-
-        def head(column: np.ndarray) -> np.ndarray:
-            return column[:n].copy() if 2 * n < len(column) else column[:n]
-
+        """The first ``n`` rows as a ReportTable (copied: the columns are reused)."""
         return ReportTable(
-            request_id=head(self.ids),
-            duration_ms=head(self.duration),
-            billed_ms=head(self.billed),
-            memory_mb=head(self.memory),
-            max_memory_mb=head(self.max_memory),
-            init_ms=head(self.init),
+            request_id=self.ids[:n].copy(),
+            duration_ms=self.duration[:n].copy(),
+            billed_ms=self.billed[:n].copy(),
+            memory_mb=self.memory[:n].copy(),
+            max_memory_mb=self.max_memory[:n].copy(),
+            init_ms=self.init[:n].copy(),
             status=STATUS_NAMES[self.status[:n] & _STATUS_MASK],
             error_type=np.full(n, None, dtype=object),
+            has_request_id=np.ones(n, dtype=bool),
+            json_format=(self.status[:n] & _JSON_SHAPE) > 0,
         )
 
-    def reports(self, n: int) -> list[Report]:
-        """The first ``n`` rows as Report records, as ``parse_record`` makes them."""
-        names = STATUS_NAMES.tolist()
-        return [
-            Report(
-                request_id=rid.decode(),
-                duration_ms=duration,
-                billed_ms=billed,
-                memory_mb=memory,
-                max_memory_mb=used,
-                init_ms=None if init != init else init,  # NaN: absent
-                status=names[code & _STATUS_MASK],
-                log_format="json" if code & _JSON_SHAPE else "text",
-            )
-            for rid, duration, billed, memory, used, init, code in zip(
-                self.ids[:n].tolist(),
-                self.duration[:n].tolist(),
-                self.billed[:n].tolist(),
-                self.memory[:n].tolist(),
-                self.max_memory[:n].tolist(),
-                self.init[:n].tolist(),
-                self.status[:n].tolist(),
-                strict=True,
-            )
-        ]
 
-
-def _parse_buffer_c(data: bytes, stats: ParseStats) -> ReportTable:
+def _scan_c(
+    data: Buffer, stats: ParseStats, first_line: int, kinds: np.ndarray | None
+) -> BufferScan:
     assert _fastreport is not None
-    lines = _fastreport.count_lines(data)
-    if not lines:
-        return _from_reports([])
-    columns = _Columns(lines, slow_width=3)
-    fast, slow = columns.scan(data)
-    before, reports = [], []
-    for j, (line, start, end) in enumerate(columns.slow[:slow].tolist()):
-        text = data[start:end].decode("utf-8", errors="replace")
-        record = try_parse_record(text, stats, line + 1)
-        if isinstance(record, Report):
-            before.append(line - j)  # fast rows before this line
-            reports.append(record)
-    stats.records["report"] += fast
+    # A row per line at most (counting them is one memchr pass, a few ms per 100 MB).
+    columns = _Columns(_fastreport.count_lines(data), slow_width=4)
+    fast, slow, lines, starts, ends, ignored, timeouts = _fastreport.scan(
+        data, *columns.all(), kinds
+    )
     stats.lines += lines
-    table = columns.table(fast)
-    if reports:
-        table = _insert(table, np.array(before, dtype=np.int64), _from_reports(reports))
-    return table
+    stats.ignored += ignored
+    if fast:
+        stats.records["report"] += fast
+    if starts:
+        stats.records["start"] += starts
+    if ends:
+        stats.records["end"] += ends
+    general = _general(data, columns.slow[:slow].tolist(), stats, first_line)
+    table = columns.table(fast) if lines else _from_reports([])
+    return BufferScan(table, general, lines, timeouts)
 
 
-# -- one chunk --------------------------------------------------------------------------------
+# -- the numpy engine --------------------------------------------------------------------------
 
 
-def _chunk(
-    data: bytes, starts: np.ndarray, ends: np.ndarray, offset: int, stats: ParseStats
-) -> ReportTable:
-    found = _fast_reports(data, starts, ends)
-    fast = np.zeros(len(starts), dtype=bool)
-    for lines, _table in found:
-        fast[lines] = True
-    slow_lines, slow_reports = [], []
-    for i in np.flatnonzero(~fast):
-        line = data[starts[i] : ends[i]].decode("utf-8", errors="replace")
-        record = try_parse_record(line, stats, offset + int(i) + 1)
-        if isinstance(record, Report):
-            slow_lines.append(i)
-            slow_reports.append(record)
-    stats.records["report"] += sum(len(lines) for lines, _ in found)
-    found.append((np.array(slow_lines, dtype=np.int64), _from_reports(slow_reports)))
-    order = np.argsort(np.concatenate([lines for lines, _ in found]), kind="stable")
-    return _take(_concat([table for _, table in found]), order)
+def _scan_numpy(
+    data: Buffer, stats: ParseStats, first_line: int, kinds: np.ndarray | None
+) -> BufferScan:
+    starts, ends = _line_bounds(data)
+    tables: list[ReportTable] = []
+    general: list[tuple[int, Record]] = []
+    fast_so_far = 0
+    timeouts = 0
+    for i in range(0, len(starts), CHUNK_LINES):
+        lo, hi = starts[i : i + CHUNK_LINES], ends[i : i + CHUNK_LINES]
+        chunk_kinds, table, found = _classify(data, lo, hi)
+        timeouts += found
+        if kinds is not None:
+            kinds[i : i + len(lo)] = chunk_kinds
+        fast_before = np.cumsum(chunk_kinds == LINE_REPORT) - (chunk_kinds == LINE_REPORT)
+        slow = np.flatnonzero(chunk_kinds == LINE_SLOW)
+        rows = zip(
+            (slow + i).tolist(),
+            lo[slow].tolist(),
+            hi[slow].tolist(),
+            (fast_before[slow] + fast_so_far).tolist(),
+            strict=True,
+        )
+        general.extend(_general(data, list(rows), stats, first_line))
+        stats.records["report"] += len(table)
+        stats.records["start"] += int(np.count_nonzero(chunk_kinds == LINE_START))
+        stats.records["end"] += int(np.count_nonzero(chunk_kinds == LINE_END))
+        stats.ignored += int(np.count_nonzero(chunk_kinds == LINE_IGNORED))
+        fast_so_far += len(table)
+        tables.append(table)
+    stats.lines += len(starts)
+    stats.records = +stats.records  # drop kinds counted zero times, as iter_records has none
+    return BufferScan(_concat(tables), general, len(starts), timeouts)
 
 
-def _fast_reports(
-    data: bytes, starts: np.ndarray, ends: np.ndarray
-) -> list[tuple[np.ndarray, ReportTable]]:
-    """The lines of a chunk in either fast shape (indices into the chunk) and their records."""
-    views = _Views(data, int(starts[0]), int(ends[-1]))
-    return [_text_reports(views, starts, ends), _json_reports(views, starts, ends)]
+def _find_all(arr: np.ndarray, needle: bytes) -> np.ndarray:
+    """Offsets of every occurrence of ``needle`` in ``arr``."""
+    found = np.flatnonzero(arr[: max(len(arr) - len(needle) + 1, 0)] == needle[0])
+    for k in range(1, len(needle)):
+        found = found[arr[found + k] == needle[k]]
+    return found
+
+
+def _can_begin(arr: np.ndarray, at: np.ndarray, lo: int) -> np.ndarray:
+    """The compiled engine's can_begin: may a keyword at ``at`` begin a record's text?"""
+    prev = np.where(at > lo, arr[np.maximum(at - 1, 0)], 0)
+    prev2 = np.where(at - 1 > lo, arr[np.maximum(at - 2, 0)], 0)
+    ok = (prev <= 0x20) | (prev >= 0x80) | np.isin(prev, [*b'"_'])
+    ok |= np.isin(prev, [*b"tnrf"]) & (prev2 == ord("\\"))
+    return ok
+
+
+def _classify(
+    data: Buffer, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, ReportTable, int]:
+    """The LINE_* code of each line of a chunk, its fast REPORTs, and its timeout lines."""
+    lo, hi = int(starts[0]), int(ends[-1])
+    arr = np.frombuffer(data, dtype=np.uint8)[lo:hi]
+    hits = []
+    for needle, word in _NEEDLES:
+        at = _find_all(arr, needle)
+        hits.append(at[_can_begin(arr, at, 0)] if word else at)
+    candidate = np.zeros(len(starts), dtype=bool)
+    candidate[np.searchsorted(ends - lo, np.concatenate(hits), side="right")] = True
+    kinds = np.where(candidate, LINE_SLOW, LINE_IGNORED).astype(np.uint8)
+    timed_out = np.unique(np.searchsorted(ends - lo, _find_all(arr, _TIMED_OUT), side="right"))
+    rows = np.flatnonzero(candidate)
+    if not len(rows):
+        return kinds, _empty_table(), len(timed_out)
+    views = _Views(data, lo, hi)
+    body = starts[rows].copy()
+    line_end = ends[rows]
+    dated = np.flatnonzero(_DIGIT[views.bytes[body - lo]])
+    body[dated] = _skip_prefix(views, body[dated], line_end[dated])
+    first = np.where(body < line_end, views.bytes[np.minimum(body, hi) - lo], 0)
+    found = [_text_reports(views, body, line_end), _json_reports(views, body, line_end)]
+    for at, _table in found:
+        kinds[rows[at]] = LINE_REPORT
+    for letter, shape, kind in ((b"S", _start_lines, LINE_START), (b"E", _end_lines, LINE_END)):
+        some = np.flatnonzero(first == letter[0])
+        kinds[rows[some[shape(views, body[some], line_end[some])]]] = kind
+    for letter, literal in ((b"I", b"INIT_START"), (b"R", b"RESTORE_START")):
+        some = np.flatnonzero(first == letter[0])
+        quiet = some[_Cursor(views, body[some], line_end[some]).matches(literal)]
+        kinds[rows[quiet[kinds[rows[quiet]] == LINE_SLOW]]] = LINE_IGNORED
+    order = np.argsort(np.concatenate([at for at, _ in found]), kind="stable")
+    table = _take(_concat([t for _, t in found]), order)
+    return kinds, table, len(timed_out)
+
+
+_DIGIT = np.zeros(256, dtype=bool)
+_DIGIT[[*b"0123456789"]] = True
+_VERSION = np.zeros(256, dtype=bool)
+_VERSION[[*b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ$_.-"]] = True
+VERSION_WIDTH = 32
+_PREFIX_FRACTION = 9
+_PREFIX_BLANKS = 8
+_ISO_SHAPE = b"dddd-dd-ddTdd:dd:dd"
+
+
+def _skip_prefix(views: _Views, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Where each line's record text begins: after one ISO 8601 timestamp and its blanks (as
+    the compiled skip_prefix reads them), or at the line start."""
+    width = 48
+    w = views.window(starts, width).astype(np.int64)
+    n = np.arange(len(starts))
+    ok = (ends - starts >= 19) & _DIGIT[w[:, 0]]
+    for k, shape in enumerate(_ISO_SHAPE):
+        if shape == ord("d"):
+            ok &= _DIGIT[w[:, k]]
+        elif shape == ord("T"):
+            ok &= (w[:, k] == ord("T")) | (w[:, k] == ord(" "))
+        else:
+            ok &= w[:, k] == shape
+    q = np.full(len(starts), 19)
+    # Bytes past a line's end are its newline or zero padding: no class below holds them.
+    has_fraction = np.isin(w[:, 19], [*b".,"]) & _DIGIT[w[:, 20]]
+    run = _run(_DIGIT[w[:, 20 : 20 + _PREFIX_FRACTION + 1]])
+    ok &= ~has_fraction | (run <= _PREFIX_FRACTION)
+    q = np.where(has_fraction, q + 1 + run, q)
+    at = w[n, np.minimum(q, width - 1)]
+    zulu = at == ord("Z")
+    signed = np.isin(at, [*b"+-"]) & _DIGIT[_at(w, q + 1)] & _DIGIT[_at(w, q + 2)]
+    z = q + 3 + (_at(w, q + 3) == ord(":"))
+    offset = signed & _DIGIT[_at(w, z)] & _DIGIT[_at(w, z + 1)]
+    q = np.where(zulu, q + 1, np.where(offset, z + 2, q))
+    blanks = np.stack([_at(w, q + k) for k in range(_PREFIX_BLANKS + 1)], axis=1)
+    run = _run((blanks == ord(" ")) | (blanks == ord("\t")))
+    ok &= (run >= 1) & (run <= _PREFIX_BLANKS)
+    return np.where(ok, starts + q + run, starts)
+
+
+def _at(window: np.ndarray, column: np.ndarray) -> np.ndarray:
+    return window[np.arange(len(window)), np.minimum(column, window.shape[1] - 1)]
+
+
+def _run(matrix: np.ndarray) -> np.ndarray:
+    """Length of the leading run of True in each row (the row's width when all are True)."""
+    stop = ~matrix
+    return np.where(stop.any(axis=1), stop.argmax(axis=1), matrix.shape[1])
+
+
+def _start_lines(views: _Views, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    c = _Cursor(views, starts, ends)
+    c.literal(b"START RequestId: ")
+    c.token(ID_WIDTH, _ID)
+    c.literal(b" Version: ")
+    c.token(VERSION_WIDTH, _VERSION)
+    return c.ok & c.at_end()
+
+
+def _end_lines(views: _Views, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    c = _Cursor(views, starts, ends)
+    c.literal(b"END RequestId: ")
+    c.token(ID_WIDTH, _ID)
+    return c.ok & c.at_end()
 
 
 class _Views:
     """A chunk's bytes, zero-padded, with an unaligned little-endian 64-bit view over them."""
 
-    def __init__(self, data: bytes, lo: int, hi: int) -> None:
+    def __init__(self, data: Buffer, lo: int, hi: int) -> None:
         self.lo = lo
         # The padding keeps every window read past a line's end in bounds.
-        self.buffer = data[lo:hi] + b"\0" * (ID_WIDTH + TIME_WIDTH + 16)
+        self.buffer = bytes(data[lo:hi]) + b"\0" * (ID_WIDTH + TIME_WIDTH + 16)
         self.bytes = np.frombuffer(self.buffer, dtype=np.uint8)
         self.words = np.ndarray(
             shape=(len(self.buffer) - 7,), dtype="<u8", buffer=self.buffer, strides=(1,)
@@ -505,7 +716,7 @@ def _text_reports(
     c.pos = np.where(has_status, c.end, c.pos)
     c.ok &= c.at_end()
     keep = np.flatnonzero(c.ok)
-    return rows[keep], _table(keep, ids, duration, billed, memory, max_memory, init, status)
+    return rows[keep], _table(keep, ids, duration, billed, memory, max_memory, init, status, False)
 
 
 def _json_reports(
@@ -537,7 +748,7 @@ def _json_reports(
     bare = ~has_status & c.matches(b"}}}") & (c.pos + 3 == c.end)
     c.ok &= (status > 0) | bare
     keep = np.flatnonzero(c.ok)
-    return rows[keep], _table(keep, ids, duration, billed, memory, max_memory, init, status)
+    return rows[keep], _table(keep, ids, duration, billed, memory, max_memory, init, status, True)
 
 
 def _table(
@@ -549,6 +760,7 @@ def _table(
     max_memory: np.ndarray,
     init: np.ndarray,
     status: np.ndarray,
+    json_format: bool,
 ) -> ReportTable:
     return ReportTable(
         request_id=np.ascontiguousarray(ids[keep]).view(f"S{ID_WIDTH}").ravel(),
@@ -559,6 +771,16 @@ def _table(
         init_ms=init[keep],
         status=STATUS_NAMES[status[keep]],
         error_type=np.full(len(keep), None, dtype=object),
+        has_request_id=np.ones(len(keep), dtype=bool),
+        json_format=np.full(len(keep), json_format),
+    )
+
+
+def _empty_table() -> ReportTable:
+    """No rows, with the fast path's column types."""
+    table = _from_reports([])
+    return ReportTable(
+        **{**table.__dict__, "request_id": np.empty(0, dtype=f"S{ID_WIDTH}")},
     )
 
 
@@ -584,6 +806,8 @@ def _from_reports(reports: list[Report]) -> ReportTable:
         ),
         status=objects([r.status for r in reports]),
         error_type=objects([r.error_type for r in reports]),
+        has_request_id=np.array([r.request_id is not None for r in reports], dtype=bool),
+        json_format=np.array([r.log_format == "json" for r in reports], dtype=bool),
     )
 
 
@@ -600,6 +824,8 @@ def _concat(tables: list[ReportTable]) -> ReportTable:
         init_ms=np.concatenate([t.init_ms for t in tables]),
         status=np.concatenate([t.status for t in tables]),
         error_type=np.concatenate([t.error_type for t in tables]),
+        has_request_id=np.concatenate([t.has_request_id for t in tables]),
+        json_format=np.concatenate([t.json_format for t in tables]),
     )
 
 
@@ -615,6 +841,8 @@ def _insert(table: ReportTable, before: np.ndarray, rows: ReportTable) -> Report
         init_ms=np.insert(table.init_ms, before, rows.init_ms),
         status=np.insert(table.status, before, rows.status),
         error_type=np.insert(table.error_type, before, rows.error_type),
+        has_request_id=np.insert(table.has_request_id, before, rows.has_request_id),
+        json_format=np.insert(table.json_format, before, rows.json_format),
     )
 
 
@@ -628,6 +856,8 @@ def _take(table: ReportTable, order: np.ndarray) -> ReportTable:
         init_ms=table.init_ms[order],
         status=table.status[order],
         error_type=table.error_type[order],
+        has_request_id=table.has_request_id[order],
+        json_format=table.json_format[order],
     )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from powertune.collectors.records import End, InitReport, Record, Report, RestoreReport, Start
+from powertune.logs.records import End, InitReport, Record, Report, RestoreReport, Start
 
 # Prefixes that tools put before a record: ISO timestamps (`aws logs tail`, CloudWatch exports),
 # log stream names (`sam logs`: 2021/08/03/[$LATEST]0c1d...), and log group names.
