@@ -70,7 +70,12 @@ def tune(
     ),
     strategy: StrategyKind | None = typer.Option(None, "--strategy", help="Default: cost."),
     balanced_weight: float | None = typer.Option(
-        None, "--balanced-weight", min=0.0, max=1.0, help="0 = all speed, 1 = all cost (0.5)."
+        None,
+        "--balanced-weight",
+        min=0.0,
+        max=1.0,
+        help="w in aws-lambda-power-tuning's balanced score, minimised: "
+        "w*cost/maxCost + (1-w)*duration/maxDuration. 0 = all speed, 1 = all cost (0.5).",
     ),
     max_p95_ms: float | None = typer.Option(
         None, "--max-p95-ms", help="Latency limit for --strategy slo."
@@ -82,6 +87,18 @@ def tune(
         None, "--tolerance", help="Stop when the choice is within this of the best cost (0.01)."
     ),
     confidence: float = typer.Option(0.95, "--confidence"),
+    tie_band: float | None = typer.Option(
+        None,
+        "--tie-band",
+        help="cost/slo: among sizes within this of the cheapest cost, recommend the fastest "
+        "(default: the tolerance, 0.01; 0 = strictly the cheapest).",
+    ),
+    cold_share: float | None = typer.Option(
+        None,
+        "--cold-share",
+        help="Share of invocations that start cold (0-1): their measured INIT is billed into "
+        "the cost curve, the choice and $/month (default 0; 1 with --cold-starts).",
+    ),
     payload: str | None = typer.Option(None, "--payload", help="JSON payload, or @file."),
     payloads: str | None = typer.Option(
         None,
@@ -263,6 +280,12 @@ def tune(
         raise InputError("--percentile must be 95 or 99")
     if not 0 < tolerance < 1 or not 0 < confidence < 1:
         raise InputError("--tolerance and --confidence must be between 0 and 1")
+    tie_band = tolerance if tie_band is None else tie_band
+    if not 0 <= tie_band < 1:
+        raise InputError("--tie-band must be at least 0 and below 1")
+    if cold_share is not None and not 0 <= cold_share <= 1:
+        raise InputError("--cold-share must be between 0 and 1")
+    cold_share = cold_share if cold_share is not None else (1.0 if cold_starts else 0.0)
     if function:
         parse_function(function)  # a bad name fails before anything is touched
     recorded = memory is not None and memory.strip() == "recorded"
@@ -328,10 +351,9 @@ def tune(
             provenance = {"target": "aws", "endpoint_url": endpoint_url}
         info = target.describe()
         if recorded:
-            sizes = [int(m) for m in target.sizes]  # type: ignore[attr-defined]
-        elif replay and sizes is None:
-            low, high = target.memory_range  # type: ignore[attr-defined]
-            sizes = [low, high] if search_kind is SearchKind.adaptive else None
+            sizes = list(target.recorded_sizes or ())
+        elif target.memory_range and sizes is None and search_kind is SearchKind.adaptive:
+            sizes = list(target.memory_range)
         search = make_search(
             search_kind,
             sizes,
@@ -350,6 +372,8 @@ def tune(
             candidates=candidates,
             confirm=confirm,
             confirm_sizes=_baseline_sizes(baseline, info.name) if confirm else (),
+            tie_band=tie_band,
+            cold_share=cold_share,
         )
         if dry_run:
             print_dry_run(target, search, settings, catalog, invocations)
@@ -395,6 +419,8 @@ def tune(
             savings_plan=savings_plan,
             seed=seed,
             memory_range=memory_range,
+            tie_band=tie_band,
+            cold_share=cold_share,
         )
         if compare:
             twin = measure_twin(

@@ -58,6 +58,8 @@ def make_search(
     candidates: bool = False,
     confirm: int = 0,
     confirm_sizes: tuple[int, ...] = (),
+    tie_band: float | None = None,
+    cold_share: float = 0.0,
 ) -> Search:
     """``candidates``: ``sizes`` is a list to choose from (``--memory 128,256,512`` or
     ``recorded``), not the ends of a range; the adaptive search then measures only those sizes."""
@@ -86,6 +88,8 @@ def make_search(
         balanced_weight=balanced_weight,
         max_p95_ms=max_p95_ms,
         percentile=percentile,
+        tie_band=tie_band,
+        cold_share=cold_share,
     )
 
 

@@ -287,6 +287,10 @@ class Recommendation:
     arm64: dict[str, Any] | None = None
     fargate: dict[str, Any] | None = None
     logs: dict[str, Any] | None = None
+    reason: str | None = None  # why not the strictly cheapest size (the tie band), in words
+    tie_band: float | None = None  # cost/slo: the band the choice was made within
+    basis: str | None = None  # where $/invocation and $/month come from: measured | model
+    cold_share: float | None = None  # share of invocations priced with INIT billed
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,11 +1,15 @@
-"""The search interface: from what was measured so far, what to measure next (or stop)."""
+"""The search interface: from what was measured so far, what to measure next (or stop), and
+once stopped, what it decides (``Search.decide``): nothing needs to ask which search it holds."""
 
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from powertune.tune.targets.interface import Sample
+from powertune.tune.decide.decision import DecideContext, Decision, measured_decision
+from powertune.tune.targets.interface import Observations
+
+__all__ = ["Batch", "DecideContext", "Decision", "Observations", "Search"]
 
 
 @dataclass(frozen=True)
@@ -14,23 +18,6 @@ class Batch:
 
     memory_mb: int
     count: int
-
-
-@dataclass
-class Observations:
-    """Everything measured so far: samples per size, and sizes that were skipped (with why)."""
-
-    samples: dict[int, list[Sample]] = field(default_factory=dict)
-    skipped: dict[int, str] = field(default_factory=dict)
-    spend_usd: float = 0.0
-    invocations: int = 0
-
-    def add(self, sample: Sample) -> None:
-        self.samples.setdefault(sample.memory_mb, []).append(sample)
-        self.invocations += 1
-
-    def measured_sizes(self) -> list[int]:
-        return sorted(m for m in self.samples if m not in self.skipped)
 
 
 class Search(abc.ABC):
@@ -45,3 +32,9 @@ class Search(abc.ABC):
     def stop_reason(self) -> str | None:
         """Why the search stopped, once ``next`` returned nothing."""
         return None
+
+    def decide(self, observations: Observations, context: DecideContext) -> Decision | None:
+        """The fit, the curve the choice and its dollars are priced on, and the choice; None
+        when nothing usable was measured. By default, as the reference tool does: the strategy
+        chooses among the measured sizes, from their own samples."""
+        return measured_decision(observations, context)

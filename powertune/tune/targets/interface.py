@@ -67,6 +67,23 @@ class Sample:
 
 
 @dataclass
+class Observations:
+    """Everything measured so far: samples per size, and sizes that were skipped (with why)."""
+
+    samples: dict[int, list[Sample]] = field(default_factory=dict)
+    skipped: dict[int, str] = field(default_factory=dict)
+    spend_usd: float = 0.0
+    invocations: int = 0
+
+    def add(self, sample: Sample) -> None:
+        self.samples.setdefault(sample.memory_mb, []).append(sample)
+        self.invocations += 1
+
+    def measured_sizes(self) -> list[int]:
+        return sorted(m for m in self.samples if m not in self.skipped)
+
+
+@dataclass
 class Target(abc.ABC):
     """Where invocations go. Use as a context manager: leaving it always restores the function."""
 
@@ -88,6 +105,18 @@ class Target(abc.ABC):
         Raises Throttled when throttled, TargetError when the target itself fails. A function
         error is not an exception: it comes back as a Sample with status/error_type set.
         """
+
+    @property
+    def recorded_sizes(self) -> tuple[int, ...] | None:
+        """The sizes a recording holds data for (a replay: between them it only interpolates);
+        None for a live function, which answers at any size."""
+        return None
+
+    @property
+    def memory_range(self) -> tuple[int, int] | None:
+        """The smallest and largest size the target answers for without extrapolating; None
+        when any size Lambda allows (128-10240 MB) is a real measurement."""
+        return None
 
     def force_cold(self, memory_mb: int) -> None:
         """Make the next invocation of ``memory_mb`` a cold start (default: not supported)."""
