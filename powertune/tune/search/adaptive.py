@@ -390,14 +390,18 @@ class AdaptiveSearch(Search):
         """The tie band judged on the bootstrap draws: among the sizes within the band of each
         draw's cheapest in at least ``confidence`` of the draws, the fastest (the cheapest of
         those within ``SPEED_TOLERANCE`` of it). A size only the point estimate puts in the band
-        is not chosen for it; when no size is confidently in the band, the point choice stands
-        (and the run cannot claim convergence)."""
+        is not chosen for it; when no size is confidently in the band, the strictly cheapest
+        point stands (a flat stretch only the point estimate sees is no reason to move)."""
         assert curve.cost_draws is not None
         c = curve.cost_draws
         share = np.mean(c / c.min(axis=1, keepdims=True) - 1.0 <= self.tie_band, axis=0)
         pool = np.nonzero(share >= self.confidence)[0]
         if not len(pool):
-            return point
+            if point.cheapest_mb is None or point.cheapest_mb == point.memory_mb:
+                return point
+            return choice_at(
+                "cost", curve, curve.index(point.cheapest_mb), percentile=self.percentile
+            )
         fast = float(np.min(curve.mean[pool]))
         near = pool[curve.mean[pool] <= fast * (1.0 + SPEED_TOLERANCE)]
         i = int(near[np.argmin(curve.cost[near])])
