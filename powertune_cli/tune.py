@@ -29,6 +29,7 @@ from powertune_cli.tune_setup import (
     CpuKind,
     SearchKind,
     StrategyKind,
+    find_cold_share,
     find_traffic,
     local_target,
     make_search,
@@ -285,7 +286,8 @@ def tune(
         raise InputError("--tie-band must be at least 0 and below 1")
     if cold_share is not None and not 0 <= cold_share <= 1:
         raise InputError("--cold-share must be between 0 and 1")
-    cold_share = cold_share if cold_share is not None else (1.0 if cold_starts else 0.0)
+    if cold_starts and cold_share is None:
+        cold_share = 1.0  # every measured invocation is a cold start
     if function:
         parse_function(function)  # a bad name fails before anything is touched
     recorded = memory is not None and memory.strip() == "recorded"
@@ -350,6 +352,8 @@ def tune(
             )
             provenance = {"target": "aws", "endpoint_url": endpoint_url}
         info = target.describe()
+        if cold_share is None:
+            cold_share = find_cold_share(target, info, days, note=provenance["target"] == "aws")
         if recorded:
             sizes = list(target.recorded_sizes or ())
         elif target.memory_range and sizes is None and search_kind is SearchKind.adaptive:

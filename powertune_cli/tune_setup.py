@@ -241,6 +241,41 @@ def measure_twin(
     return Arm64Twin(memory_mb=memory, billed_ms=mean, function=twin.name)
 
 
+def find_cold_share(target: Target, info: FunctionInfo, days: int, *, note: bool) -> float:
+    """The function's own cold-start share over the last ``days`` days, from its REPORT lines
+    (0 when its logs are missing or unreadable: say so, and how to set it)."""
+    import time
+
+    from powertune.collectors.coldshare import cold_share_from_logs
+    from powertune.tune.targets.aws import AwsLambdaTarget
+
+    if not isinstance(target, AwsLambdaTarget):
+        return 0.0
+    now = int(time.time() * 1000)
+    found = cold_share_from_logs(
+        target.logs,
+        target.log_group,
+        start_time_ms=now - days * 86_400_000,
+        end_time_ms=now,
+        log_format=info.log_format,
+    )
+    if found is None:
+        if note:
+            err.print(
+                f"note: no cold-start share in {target.log_group} over {days} days; INIT is "
+                "priced as never billed (set --cold-share F)",
+                highlight=False,
+            )
+        return 0.0
+    err.print(
+        f"note: {found.share:.1%} of {found.reports} invocations in the last {days} days were "
+        "cold starts (the function's REPORT lines): their INIT is priced in (--cold-share F "
+        "overrides)",
+        highlight=False,
+    )
+    return found.share
+
+
 def find_traffic(
     monthly: int | None,
     days: int,

@@ -370,3 +370,50 @@ def test_a_run_cut_short_says_plainly_that_the_evidence_is_too_little() -> None:
     rec = result.functions[0].recommendation
     assert rec is not None
     assert any(w.startswith("too little evidence to claim") for w in rec.warnings)
+
+
+# -- the cold-start share from the function's own logs ----------------------------------------
+
+
+def _report(i: int, init: float | None) -> str:
+    line = (
+        f"REPORT RequestId: 00000000-0000-0000-0000-{i:012d}\tDuration: 12.00 ms\t"
+        "Billed Duration: 13 ms\tMemory Size: 512 MB\tMax Memory Used: 80 MB\t"
+    )
+    return line + (f"Init Duration: {init:.2f} ms\t" if init is not None else "")
+
+
+def test_the_cold_share_is_read_from_the_functions_report_lines() -> None:
+    import time
+
+    import boto3
+    from moto import mock_aws
+
+    from powertune.collectors.coldshare import cold_share_from_logs
+
+    with mock_aws():
+        logs = boto3.client("logs", region_name=REGION)
+        logs.create_log_group(logGroupName="/aws/lambda/fn")
+        logs.create_log_stream(logGroupName="/aws/lambda/fn", logStreamName="s")
+        now = int(time.time() * 1000)
+        events = [
+            {"timestamp": now - 60_000 + i, "message": _report(i, 350.0 if i % 8 == 0 else None)}
+            for i in range(40)
+        ]
+        events.insert(
+            3, {"timestamp": now - 60_000 + 2, "message": "START RequestId: x Version: 1"}
+        )
+        logs.put_log_events(logGroupName="/aws/lambda/fn", logStreamName="s", logEvents=events)
+        found = cold_share_from_logs(
+            logs, "/aws/lambda/fn", start_time_ms=now - 3_600_000, end_time_ms=now
+        )
+        assert found is not None and (found.reports, found.cold) == (40, 5)
+        assert found.share == pytest.approx(5 / 40)
+        # Too few reports, or no log group: no share is claimed.
+        assert (
+            cold_share_from_logs(
+                logs, "/aws/lambda/fn", start_time_ms=now - 60_000 + 30, end_time_ms=now
+            )
+            is None
+        )
+        assert cold_share_from_logs(logs, "/nope", start_time_ms=0, end_time_ms=now) is None
