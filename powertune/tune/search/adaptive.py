@@ -376,7 +376,7 @@ class AdaptiveSearch(Search):
         elif self._stable_rounds() >= STABLE_ROUNDS and enough:
             self._reason = (
                 f"stable: {self.choice.memory_mb} MB chosen {STABLE_ROUNDS} rounds running "
-                f"(within {self.tolerance:.1%} of the best in {ok:.0%} of the draws)"
+                f"(within {self.claim_bound:.1%} of the best in {ok:.0%} of the draws)"
             )
         elif self.rounds > self.max_rounds:
             self._reason = "round limit reached"
@@ -481,8 +481,8 @@ class AdaptiveSearch(Search):
         """Share of draws in which ``chosen`` is within tolerance; the most-picked alternative."""
         loss, best = self._losses(curve)
         i = curve.index(chosen)
-        ok = float(np.mean(loss[:, i] <= self.tolerance))
-        doubt = best[loss[:, i] > self.tolerance]
+        ok = float(np.mean(loss[:, i] <= self.claim_bound))
+        doubt = best[loss[:, i] > self.claim_bound]
         if not len(doubt):
             return ok, None
         values, counts = np.unique(doubt, return_counts=True)
