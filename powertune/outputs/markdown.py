@@ -64,11 +64,11 @@ def _function_details(fn: FunctionResult) -> list[str]:
     if fn.model is not None and fn.model.status == "fitted":
         knee = f", knee at {rec.knee_mb} MB" if rec and rec.knee_mb else ""
         out += [f"Model: {fn.model.name}{knee}", ""]
-    out += [f"- {_cell(n)}" for n in fmt.recommendation_notes(rec)]
-    if rec and fmt.recommendation_notes(rec):
-        out.append("")
     elif fn.model is not None:
         warnings.append(f"model fit failed ({fn.model.failure_reason}): measured sizes only")
+    notes = fmt.recommendation_notes(rec)
+    if notes:
+        out += [*(f"- {_cell(n)}" for n in notes), ""]
     out += [
         "| MB | invocations | errors | cold | p50 ms | p95 ms | mean 95% CI ms | $/invocation | |",
         "|--:|--:|--:|--:|--:|--:|--:|--:|---|",
