@@ -75,6 +75,7 @@ class Truth:
     cost: np.ndarray  # true cost per invocation at each of ``sizes``
     cv: float
     wide: bool
+    oracle: float  # regret of the smooth-form oracle (see ``smooth_oracle``)
 
     def regret(self, memory_mb: int) -> float:
         return float(self.cost[memory_mb - int(self.sizes[0])] / self.cost.min() - 1.0)
@@ -117,7 +118,25 @@ def smooth_truth(label: str, source: str, tmp: Path, prices: UnitPrices) -> Trut
         cv = float(np.median(cvs)) if cvs else DEFAULT_CV
     cost = prices.invocation_usd(dense, duration + 0.5)
     wide = sum(lo <= g <= hi for g in GRID) >= 3
-    return Truth(label, path, dense, cost, cv, wide)
+    oracle = smooth_oracle(sizes, means, dense, cost, prices)
+    return Truth(label, path, dense, cost, cv, wide, oracle)
+
+
+def smooth_oracle(
+    sizes: np.ndarray, means: np.ndarray, dense: np.ndarray, cost: np.ndarray, prices: UnitPrices
+) -> float:
+    """Regret of a method that knows every recorded average exactly, with no noise and no
+    spend, and believes duration follows the best-fitting smooth form (the model's own forms,
+    no saturated model): what a model-guided search could reach at best. Dips and bumps that
+    neighbouring recorded averages do not share are invisible to it, as to any smooth model."""
+    from powertune.models.fit import fit_curve
+
+    exact = {int(m): [float(d) * f for f in (0.995, 1.0, 1.005)] for m, d in zip(sizes, means, strict=False)}
+    fit = fit_curve(exact, seed=0, n_boot=8, saturated=False)
+    if not getattr(fit, "ok", False):
+        return float("nan")
+    predicted = prices.invocation_usd(dense, np.maximum(fit.mean(dense), 0.01) + 0.5)
+    return float(cost[int(np.argmin(predicted))] / cost.min() - 1.0)
 
 
 def _supports(func: object, name: str) -> bool:
@@ -181,6 +200,12 @@ def summarise(title: str, rows: list[tuple[Truth, list[Run | None], list[Run]]])
             f"{'spend GB-s median: grid / ours':34} {np.median(g_spend):8.2f} "
             f"{np.median(o_spend):8.2f}   ratio of medians {np.median(o_spend) / np.median(g_spend):.3f}; "
             f"per-run median {pct(ratios, 50):.3f}, p90 {pct(ratios, 90):.3f}"
+        )
+    oracle = [t.oracle for t, *_ in rows if np.isfinite(t.oracle)]
+    if oracle:
+        print(
+            f"{'smooth-form oracle (no noise)':34} {pct(oracle, 50):8.2%} {pct(oracle, 90):8.2%} "
+            f"{np.mean(oracle):8.2%}   (one per curve)"
         )
     print(f"{'ours invocations median':34} {np.median([o.invocations for o in ours]):8.1f}")
     agree = [
