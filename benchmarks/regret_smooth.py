@@ -131,7 +131,10 @@ def smooth_oracle(
     neighbouring recorded averages do not share are invisible to it, as to any smooth model."""
     from powertune.models.fit import fit_curve
 
-    exact = {int(m): [float(d) * f for f in (0.995, 1.0, 1.005)] for m, d in zip(sizes, means, strict=False)}
+    exact = {
+        int(m): [float(d) * f for f in (0.995, 1.0, 1.005)]
+        for m, d in zip(sizes, means, strict=False)
+    }
     fit = fit_curve(exact, seed=0, n_boot=8, saturated=False)
     if not getattr(fit, "ok", False):
         return float("nan")

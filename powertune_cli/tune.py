@@ -262,6 +262,8 @@ def tune(
         cold_starts = cold_starts or pt.cold_starts
         search_kind = SearchKind.grid
         trim = pt.trim
+        if tie_band is None:
+            tie_band = 0.0  # aws-lambda-power-tuning's own answer: strictly the cheapest
         if pt.concurrency is not None:
             concurrency = pt.concurrency
         for note in pt.notes:
