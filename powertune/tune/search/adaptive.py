@@ -176,7 +176,6 @@ class AdaptiveSearch(Search):
         self._near_count = 0
         self._misfit = False
         self._probe: int | None = None
-        self._tie_candidate: int | None = None
         if confirm < 0:
             raise InputError(f"confirm must be 0 or more invocations, not {confirm}")
         self.confirm = confirm
@@ -354,7 +353,6 @@ class AdaptiveSearch(Search):
             self._measured_only_plan = True
             return
         self._measured_only_plan = False
-        self._tie_candidate = None
         if self.strategy == "cost" and self.tie_band > 0:
             self.choice = self._robust_tie(self.curve, self.choice)
         ok, alt = self._decision(self.curve, self.choice.memory_mb)
@@ -381,12 +379,10 @@ class AdaptiveSearch(Search):
             and self._explore is None
         )
         self._misfit, self._probe = self._local_misfit(warm, near)
-        pending = self._tie_candidate is not None and self._unsettled(self._tie_candidate, warm)
         evidence = (
             near is not None
             and self._near_count >= min(MIN_AT_CHOICE, MAX_PER_SIZE)
             and not self._misfit
-            and not pending
         )
         if ok >= self.confidence and evidence and enough:
             self._reason = (
@@ -400,11 +396,6 @@ class AdaptiveSearch(Search):
             )
         elif self.rounds > self.max_rounds:
             self._reason = "round limit reached"
-
-    def _unsettled(self, memory_mb: int, warm: dict[int, list[float]]) -> bool:
-        """More samples at (or next to) ``memory_mb`` could still change the answer."""
-        near = self._near_measured(memory_mb, list(warm))
-        return near is None or len(warm[near]) < MAX_PER_SIZE
 
     def _local_misfit(
         self, warm: dict[int, list[float]], near: int | None
@@ -448,12 +439,6 @@ class AdaptiveSearch(Search):
         c = curve.cost_draws
         share = np.mean(c / c.min(axis=1, keepdims=True) - 1.0 <= self.tie_band, axis=0)
         pool = np.nonzero(share >= self.confidence)[0]
-        # A faster size only the point estimate puts in the band: measure it until the draws
-        # settle whether it belongs (so the answer does not hinge on a few noisy samples).
-        faster = point.memory_mb not in curve.memory_mb[pool] and (
-            not len(pool) or point.duration_mean < float(np.min(curve.mean[pool]))
-        )
-        self._tie_candidate = point.memory_mb if faster else None
         if not len(pool):
             if point.cheapest_mb is None or point.cheapest_mb == point.memory_mb:
                 return point
@@ -584,9 +569,6 @@ class AdaptiveSearch(Search):
             add(self._explore, fresh)
         if self._probe is not None:
             add(self._probe, fresh)
-        if self._tie_candidate is not None:
-            tie_near = self._near_measured(self._tie_candidate, measured)
-            add(tie_near if tie_near is not None else self._tie_candidate, self.batch_size)
         if near is None:
             add(chosen, fresh)
         elif not confident or counts.get(near, 0) < MIN_AT_CHOICE:
