@@ -12,16 +12,7 @@ Each round:
    form has parameters, and no two neighbouring measured sizes more than ``MAX_GAP_RATIO``
    (2.5×) apart, which could hide a dip. When the same size has been chosen ``STABLE_ROUNDS``
    rounds running with the coverage met, the search also stops ("stable"): what doubt remains is
-   misfit that more samples will not remove. A converged claim also needs evidence at and
-   around the choice: ``MIN_AT_CHOICE`` (3) warm samples at it (or within 3%), and the model
-   within the noise of what was measured there and at its measured neighbours (a bump or dip
-   no smooth form bends to makes the draws overconfident: the size between the choice and
-   the misfit neighbour is measured instead). For ``cost`` the tie band is judged on the draws
-   (``_robust_tie``): the fastest size within the band of the cheapest in 95% of them, and the
-   claim is "within max(tolerance, band) of the cheapest".
-   When the choice sits at the top of what was measured and the model says the curve still
-   falls beyond it (multi-threaded code), the search doubles the top size, up to the range
-   asked (10240 MB by default), before it may stop.
+   misfit that more samples will not remove.
 3. Otherwise measure where the draws disagree: ``m*`` itself when nothing near it was measured,
    and the size most draws would pick instead of ``m*`` (snapped to a measured neighbour within
    3%, so repeated doubt adds samples there); once a size holds
@@ -174,8 +165,6 @@ class AdaptiveSearch(Search):
         self._reason: str | None = None
         self._explore: int | None = None
         self._near_count = 0
-        self._misfit = False
-        self._probe: int | None = None
         if confirm < 0:
             raise InputError(f"confirm must be 0 or more invocations, not {confirm}")
         self.confirm = confirm
@@ -378,12 +367,7 @@ class AdaptiveSearch(Search):
             and self._gap_size(list(warm), MAX_GAP_RATIO) is None
             and self._explore is None
         )
-        self._misfit, self._probe = self._local_misfit(warm, near)
-        evidence = (
-            near is not None
-            and self._near_count >= min(MIN_AT_CHOICE, MAX_PER_SIZE)
-            and not self._misfit
-        )
+        evidence = near is not None and self._near_count >= min(MIN_AT_CHOICE, MAX_PER_SIZE)
         if ok >= self.confidence and evidence and enough:
             self._reason = (
                 f"converged: {self.choice.memory_mb} MB is within {self.claim_bound:.1%} of the "
@@ -396,33 +380,6 @@ class AdaptiveSearch(Search):
             )
         elif self.rounds > self.max_rounds:
             self._reason = "round limit reached"
-
-    def _local_misfit(
-        self, warm: dict[int, list[float]], near: int | None
-    ) -> tuple[bool, int | None]:
-        """Does the model miss what was measured at or next to the choice by more than the
-        noise explains (a bump or dip no smooth form bends to)? Then the draws, which only
-        know the form, are overconfident there: no claim, and a size between the choice and
-        the misfit neighbour to measure (None when there is none left)."""
-        assert isinstance(self.fit, Fit)
-        if near is None:
-            return False, None
-        sizes = sorted(warm)
-        j = sizes.index(near)
-        local = [m for m in sizes[max(j - 1, 0) : j + 2] if len(warm[m]) >= 2]
-        cvs = [np.std(v, ddof=1) / np.mean(v) for v in warm.values() if len(v) >= 2]
-        if not local or not cvs:
-            return False, None
-        cv = float(np.median(cvs))
-        worst, probe = 0.0, None
-        for m in local:
-            rel = abs(float(np.mean(warm[m])) / float(self.fit.mean(np.array([float(m)]))[0]) - 1)
-            excess = rel - (2 * cv / np.sqrt(len(warm[m])) + self.tolerance)
-            if excess > worst:
-                worst = excess
-                mid = self.snap(float(np.sqrt(m * near))) if m != near else None
-                probe = mid if mid is not None and mid not in warm else None
-        return worst > 0, probe
 
     @property
     def claim_bound(self) -> float:
@@ -567,8 +524,6 @@ class AdaptiveSearch(Search):
         confident = (self.confidence_reached or 0.0) >= self.confidence
         if self._explore is not None:
             add(self._explore, fresh)
-        if self._probe is not None:
-            add(self._probe, fresh)
         if near is None:
             add(chosen, fresh)
         elif not confident or counts.get(near, 0) < MIN_AT_CHOICE:
