@@ -12,7 +12,12 @@ Each round:
    form has parameters, and no two neighbouring measured sizes more than ``MAX_GAP_RATIO``
    (2.5×) apart, which could hide a dip. When the same size has been chosen ``STABLE_ROUNDS``
    rounds running with the coverage met, the search also stops ("stable"): what doubt remains is
-   misfit that more samples will not remove.
+   misfit that more samples will not remove. A converged claim also needs ``MIN_AT_CHOICE`` (3) warm
+   samples at the choice (or within 3% of it). For ``cost`` the tie band is judged on the
+   draws (``_robust_tie``): the fastest size within the band of the cheapest in 95% of them
+   (none: the strictly cheapest point), and the claim is "within max(tolerance, band)". When
+   the choice sits at the top of what was measured and the model says the curve still falls
+   beyond it, the search doubles the top size, up to the range asked, before it may stop.
 3. Otherwise measure where the draws disagree: ``m*`` itself when nothing near it was measured,
    and the size most draws would pick instead of ``m*`` (snapped to a measured neighbour within
    3%, so repeated doubt adds samples there); once a size holds
