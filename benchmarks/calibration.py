@@ -102,7 +102,7 @@ def main() -> None:
                 curve = cost_curve(
                     None, grid_obs, catalog=catalog, region=REGION, arch=ARCH, trim=0.2
                 )
-                g = choose("cost", curve).memory_mb
+                g = choose("cost", curve, tie_band=0.0).memory_mb
                 grid_regrets.append(float(costs[g - 128] / costs.min() - 1.0))
                 ratios.append(gb_seconds(obs) / gb_seconds(grid_obs))
                 if (search.stop_reason() or "").startswith("converged"):

@@ -116,7 +116,7 @@ def run_curve(
         curve = cost_curve(
             None, obs, catalog=catalog, region=REGION, arch=ARCH, trim=0.2, prices=prices
         )
-        m = choose("cost", curve).memory_mb
+        m = choose("cost", curve, tie_band=0.0).memory_mb
         floor = min(regret(g, sizes, costs) for g in in_range)
         grid = Outcome(m, regret(m, sizes, costs), gb_seconds(obs), obs.invocations, "grid", floor)
     else:

@@ -27,6 +27,8 @@ def result_renderable(result: Result) -> RenderableType:
     ]
     for fn in result.functions:
         parts.append(_function_table(fn))
+        notes = fmt.recommendation_notes(fn.recommendation)
+        parts.extend(Text(f"  · {n}", style="cyan") for n in notes)
         parts.extend(Text(f"  ! {w}", style="yellow") for w in _warnings(fn))
     parts.append(_summary_table(result))
     return Group(*parts)

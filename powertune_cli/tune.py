@@ -89,7 +89,9 @@ BalancedWeight = Annotated[
         "--balanced-weight",
         min=0.0,
         max=1.0,
-        help=f"0 = all speed, 1 = all cost ({p.DEFAULT_BALANCED_WEIGHT}).",
+        help="w in aws-lambda-power-tuning's balanced score, minimised: "
+        "w*cost/maxCost + (1-w)*duration/maxDuration. "
+        f"0 = all speed, 1 = all cost ({p.DEFAULT_BALANCED_WEIGHT}).",
     ),
 ]
 MaxP95 = Annotated[float | None, _opt("--max-p95-ms", help="Latency limit for --strategy slo.")]
@@ -108,6 +110,23 @@ Tolerance = Annotated[
     ),
 ]
 Confidence = Annotated[float, _opt("--confidence")]
+TieBand = Annotated[
+    float | None,
+    _opt(
+        "--tie-band",
+        help="cost/slo: among sizes within this of the cheapest cost, recommend the fastest "
+        f"(default: the tolerance, {p.DEFAULT_TOLERANCE}; 0 = strictly the cheapest).",
+    ),
+]
+ColdShare = Annotated[
+    float | None,
+    _opt(
+        "--cold-share",
+        help="Share of invocations that start cold (0-1): their measured INIT is billed into "
+        "the cost curve, the choice and $/month (default: from the function's logs, else 0; "
+        "1 with --cold-starts).",
+    ),
+]
 Payload = Annotated[str | None, _opt("--payload", help="JSON payload, or @file.")]
 PayloadsFile = Annotated[
     str | None,
@@ -270,6 +289,8 @@ def tune(
     percentile: Percentile = p.DEFAULT_PERCENTILE,
     tolerance: Tolerance = None,
     confidence: Confidence = p.DEFAULT_CONFIDENCE,
+    tie_band: TieBand = None,
+    cold_share: ColdShare = None,
     payload: Payload = None,
     payloads: PayloadsFile = None,
     warmup: Warmup = p.DEFAULT_WARMUP,

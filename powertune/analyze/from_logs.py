@@ -59,6 +59,7 @@ def _usage(size: SizeStats, memory_mb: int, timeout_lines: int) -> Usage:
         cold_starts=size.init.count,
         init_avg_ms=size.init.mean(),
         init_p99_ms=size.init.percentile(99),
+        latency_p99_ms=size.latency.percentile(99),
         # Old records say so only in a "Task timed out" line; new ones in the REPORT too.
         timeouts=max(size.timeouts, timeout_lines),
         out_of_memory=size.out_of_memory,

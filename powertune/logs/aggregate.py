@@ -33,6 +33,7 @@ class SizeStats:
     billed: QuantileSketch = field(default_factory=lambda: QuantileSketch(integer=True))
     max_memory: QuantileSketch = field(default_factory=lambda: QuantileSketch(integer=True))
     init: QuantileSketch = field(default_factory=QuantileSketch)
+    latency: QuantileSketch = field(default_factory=QuantileSketch)  # duration + INIT (cold)
     timeouts: int = 0  # Status: timeout
     out_of_memory: int = 0  # Error Type: Runtime.OutOfMemory
     longest_timeout_ms: float | None = None  # the longest duration of a timed-out invocation
@@ -73,6 +74,8 @@ class FunctionStats:
             size.billed.add(_ints(table.billed_ms[rows]))
             size.max_memory.add(_ints(table.max_memory_mb[rows]))
             size.init.add(table.init_ms[rows])
+            init = table.init_ms[rows]
+            size.latency.add(table.duration_ms[rows] + np.where(np.isnan(init), 0.0, init))
             timed_out = rows & (table.status == "timeout")
             if timed_out.any():
                 size.timeouts += int(np.count_nonzero(timed_out))

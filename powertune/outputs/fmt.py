@@ -101,3 +101,15 @@ def gate_value(check: str, value: float | None) -> str:
     if check == "monthly":
         return usd(value)
     return usd_per_invocation(Decimal(repr(value)))
+
+
+def recommendation_notes(rec: Recommendation | None) -> list[str]:
+    """Why this size (the tie band), what its dollars rest on, and the INIT share priced in."""
+    if rec is None:
+        return []
+    notes = [rec.reason] if rec.reason else []
+    if rec.basis:
+        notes.append(f"$/invocation and $/month from the {rec.basis}")
+    if rec.cold_share:
+        notes.append(f"{rec.cold_share:.0%} of invocations priced as cold starts (INIT billed)")
+    return notes

@@ -122,6 +122,9 @@ def _function_section(fn: FunctionResult, div_id: str) -> str:
         if rec.knee_mb:
             what += f"; knee at {rec.knee_mb} MB"
     lines.append(f"<p>{what}</p>")
+    notes = fmt.recommendation_notes(rec)
+    if notes:
+        lines.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
     warnings = list(rec.warnings) if rec else []
     if fn.model is not None and fn.model.status == "failed":
         warnings.append(f"model fit failed ({fn.model.failure_reason}): measured sizes only")

@@ -66,6 +66,9 @@ def _function_details(fn: FunctionResult) -> list[str]:
         out += [f"Model: {fn.model.name}{knee}", ""]
     elif fn.model is not None:
         warnings.append(f"model fit failed ({fn.model.failure_reason}): measured sizes only")
+    notes = fmt.recommendation_notes(rec)
+    if notes:
+        out += [*(f"- {_cell(n)}" for n in notes), ""]
     out += [
         "| MB | invocations | errors | cold | p50 ms | p95 ms | mean 95% CI ms | $/invocation | |",
         "|--:|--:|--:|--:|--:|--:|--:|--:|---|",

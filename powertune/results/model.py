@@ -284,7 +284,7 @@ class Arm64Comparison:
     """A month on x86_64 against a month on arm64 (an estimate, or measured on a twin)."""
 
     estimate: bool | None = None
-    basis: str | None = None
+    basis: str | None = field(default=None, metadata={"omit_none": True})
     region: str | None = None
     monthly_invocations: int | None = None
     x86_64_usd: Decimal | None = None
@@ -453,6 +453,14 @@ class Recommendation:
     cold_starts: ColdStarts | None = field(default=None, metadata={"omit_none": True})
     # alternatives left unpriced, and why ("Fargate prices unknown in eu-north-1 ...")
     unavailable: dict[str, str] | None = field(default=None, metadata={"omit_none": True})
+    # why not the strictly cheapest size (the tie band), in words
+    reason: str | None = field(default=None, metadata={"omit_none": True})
+    # cost/slo: the band the choice was made within
+    tie_band: float | None = field(default=None, metadata={"omit_none": True})
+    # where $/invocation and $/month come from: measured | model
+    basis: str | None = field(default=None, metadata={"omit_none": True})
+    # share of invocations priced with INIT billed
+    cold_share: float | None = field(default=None, metadata={"omit_none": True})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from powertune import __version__
-from powertune.models.fit import Fit, FitFailure, fit_curve
+from powertune.models.fit import Fit, FitFailure
 from powertune.recommend.coldstart import ColdStartProfile
 from powertune.recommend.priced import Arm64Twin, price_recommendation
 from powertune.results.model import (
@@ -31,15 +31,15 @@ from powertune.results.model import (
     utc_now_iso,
 )
 from powertune.results.stats import mean_ci95, measurement_from_samples, skipped_measurement
-from powertune.tune.decide.costcurve import CostCurve, cost_curve, default_grid, warm_durations
-from powertune.tune.decide.strategies import STRATEGIES, Choice, choose
+from powertune.tune.decide.costcurve import CostCurve
+from powertune.tune.decide.decision import DecideContext, Decision
+from powertune.tune.decide.strategies import DEFAULT_TIE_BAND, STRATEGIES, choose
 from powertune.tune.plan import (
     DEFAULT_BALANCED_WEIGHT,
     DEFAULT_PERCENTILE,
     DEFAULT_STRATEGY,
     DEFAULT_TRIM,
 )
-from powertune.tune.search.adaptive import AdaptiveSearch
 from powertune.tune.search.interface import Search
 from powertune.tune.tuner import TuneOutcome
 from powertune.types import Observations
@@ -58,15 +58,6 @@ class TrafficFigures:
 
 
 @dataclass(frozen=True)
-class Decision:
-    """What the strategy decided and the curve it decided on."""
-
-    fit: Fit | FitFailure | None
-    curve: CostCurve
-    choice: Choice
-
-
-@dataclass(frozen=True)
 class BuildOptions:
     strategy: str = DEFAULT_STRATEGY
     balanced_weight: float = DEFAULT_BALANCED_WEIGHT
@@ -79,50 +70,36 @@ class BuildOptions:
     seed: int = 0
     memory_range: tuple[int, int] | None = None
     arm64_twin: Arm64Twin | None = None
+    tie_band: float = DEFAULT_TIE_BAND  # cost/slo: the fastest within this of the cheapest
+
+
+def decide_context(outcome: TuneOutcome, catalog: Any, options: BuildOptions) -> DecideContext:
+    """The context a search decides in: this function's prices and the run's strategy."""
+    info = outcome.info
+    return DecideContext(
+        catalog=catalog,
+        region=info.region,
+        arch=info.architecture,
+        ephemeral_mb=info.ephemeral_mb,
+        current_mb=info.memory_mb,
+        strategy=options.strategy,
+        balanced_weight=options.balanced_weight,
+        max_p95_ms=options.max_p95_ms,
+        percentile=options.percentile,
+        tie_band=options.tie_band,
+        trim=options.trim,
+        cold_share=options.cold_share,
+        seed=options.seed,
+        memory_range=options.memory_range,
+    )
 
 
 def decide(
     outcome: TuneOutcome, search: Search, catalog: Any, options: BuildOptions
 ) -> Decision | None:
-    """The fit, cost curve and choice; None when nothing usable was measured."""
-    obs = outcome.observations
-    info = outcome.info
-    warm = warm_durations(obs)
-    if not warm:
-        return None
-    lo, hi = options.memory_range or (min(warm), max(warm))
-    extras = tuple(m for m in (info.memory_mb,) if lo <= m <= hi) + tuple(warm)
-    common: dict[str, Any] = {
-        "catalog": catalog,
-        "region": info.region,
-        "arch": info.architecture,
-        "cold_share": options.cold_share,
-        "ephemeral_mb": info.ephemeral_mb,
-        "seed": options.seed,
-    }
-    if isinstance(search, AdaptiveSearch):
-        # The search's own final state when it stopped by itself; a refit on everything measured
-        # when the tuner stopped it (a budget), so the last batch counts.
-        choice = search.choice if search.stop_reason() and search.choice else search.finalize(obs)
-        fit = search.fit
-        grid = default_grid(lo, hi, extra=(*extras, choice.memory_mb))
-        curve = cost_curve(fit, obs, memory_grid=grid, **common)
-        return Decision(fit=fit, curve=curve, choice=choice)
-    # A grid search answers with a measured size, as the reference tool does; the model is
-    # still fitted so the report can draw it.
-    fit = fit_curve(warm, seed=options.seed) if len(warm) >= 2 else FitFailure("fewer than 2 sizes")
-    curve = cost_curve(None, obs, trim=options.trim, **common)
-    choice = choose(
-        options.strategy,
-        curve,
-        balanced_weight=options.balanced_weight,
-        max_p95_ms=options.max_p95_ms,
-        percentile=options.percentile,
-    )
-    if isinstance(fit, Fit):
-        display = cost_curve(fit, obs, memory_grid=default_grid(lo, hi, extra=extras), **common)
-        return Decision(fit=fit, curve=display, choice=choice)
-    return Decision(fit=fit, curve=curve, choice=choice)
+    """The fit, cost curve and choice (``Search.decide``); None when nothing usable was
+    measured."""
+    return search.decide(outcome.observations, decide_context(outcome, catalog, options))
 
 
 def build_result(
@@ -204,7 +181,7 @@ def _model(decision: Decision) -> Model:
     if not isinstance(fit, Fit):
         reason = fit.reason if isinstance(fit, FitFailure) else "no model fitted"
         return Model(status="failed", failure_reason=reason)
-    curve = decision.curve
+    curve = decision.shown
     p95, _p95_lo, p95_hi = curve.quantiles.get(95, (None, None, None))
     points = []
     for i, memory in enumerate(curve.memory_mb):
@@ -255,19 +232,29 @@ def _recommendation(
             balanced_weight=options.balanced_weight,
             max_p95_ms=options.max_p95_ms,
             percentile=options.percentile,
+            tie_band=options.tie_band,
         )
         alternatives[strategy] = Alternative(
             memory_mb=other.memory_mb,
             cost_per_invocation_usd=other.cost_per_invocation,
             duration_ms_p95=round(other.duration_p95, 3),
         )
+    # One basis: the choice, its $/invocation and $/month come from the curve it was made on;
+    # only a current size that curve lacks is priced from the model, and the result says so.
     current_billed = _expected_billed(curve, info.memory_mb)
+    basis = f"{curve.source}"
+    if current_billed is None and decision.display is not None:
+        current_billed = _expected_billed(decision.display, info.memory_mb)
+        if current_billed is not None:
+            basis += f"; the current {info.memory_mb} MB from the model (not measured)"
     recommended_billed = _expected_billed(curve, choice.memory_mb)
     peak_memory = max(
         (m.max_memory_used_mb for m in measurements if m.max_memory_used_mb is not None),
         default=None,
     )
     warnings: list[str] = []
+    if decision.evidence:
+        warnings.append(decision.evidence)
     if choice.strategy == "slo" and choice.slo_met is False:
         warnings.append(
             f"no size meets p{choice.percentile} <= {choice.slo_ms} ms; the fastest is shown"
@@ -335,6 +322,10 @@ def _recommendation(
         managed_instances=managed,
         cold_starts=cold,
         unavailable=unavailable,
+        reason=choice.reason,
+        tie_band=choice.tie_band if choice.cheapest_mb is not None else None,
+        basis=basis,
+        cold_share=curve.cold_share,
     )
 
 

@@ -322,6 +322,8 @@ class StrategySpec:
     balanced_weight: float = DEFAULT_BALANCED_WEIGHT
     max_p95_ms: float | None = None  # the SLO limit, on the ``percentile`` duration
     percentile: int = DEFAULT_PERCENTILE
+    # cost/slo: recommend the fastest size within this of the cheapest (0: strictly cheapest)
+    tie_band: float = DEFAULT_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -379,6 +381,8 @@ class RunPlan:
     payloads: Payloads = Payloads(items=(b"{}",), weights=(1,))
     warmup: int = DEFAULT_WARMUP
     cold_starts: bool = False
+    # share of invocations priced with their INIT billed; None: read from the function's logs
+    cold_share: float | None = None
     allowed_errors: frozenset[str] = frozenset()
     # None: fitted to the target (10 for AWS; what the local runtime runs without contention)
     concurrency: int | None = None
@@ -414,6 +418,8 @@ class TuneFlags:
     percentile: int | None = None
     tolerance: float | None = None
     confidence: float | None = None
+    tie_band: float | None = None
+    cold_share: float | None = None
     payload: str | None = None
     payloads: str | None = None
     warmup: int | None = None
@@ -481,6 +487,7 @@ def resolve_plan(flags: TuneFlags, config: Config | None = None) -> RunPlan:
         balanced_weight=_or(file.balanced_weight, DEFAULT_BALANCED_WEIGHT),
         max_p95_ms=max_p95_ms,
         percentile=percentile,
+        tie_band=_or(flags.tie_band, _or(file.tolerance, DEFAULT_TOLERANCE)),
     )
     payload, payloads_file = flags.payload, flags.payloads
     if payload is None and payloads_file is None:
@@ -499,6 +506,7 @@ def resolve_plan(flags: TuneFlags, config: Config | None = None) -> RunPlan:
         confidence=_or(flags.confidence, DEFAULT_CONFIDENCE),
         warmup=_or(flags.warmup, DEFAULT_WARMUP),
         cold_starts=flags.cold_starts,
+        cold_share=1.0 if flags.cold_starts and flags.cold_share is None else flags.cold_share,
         allowed_errors=_split_csv(flags.allowed_errors),
         concurrency=flags.concurrency,
         seed=flags.seed,
@@ -519,7 +527,13 @@ def resolve_plan(flags: TuneFlags, config: Config | None = None) -> RunPlan:
             plan,
             invocations=pt.invocations,
             payloads=pt.payloads,
-            strategy=replace(strategy, name=pt.strategy, balanced_weight=pt.balanced_weight),
+            # aws-lambda-power-tuning's own answer (strictly the cheapest) unless --tie-band
+            strategy=replace(
+                strategy,
+                name=pt.strategy,
+                balanced_weight=pt.balanced_weight,
+                tie_band=0.0 if flags.tie_band is None else flags.tie_band,
+            ),
             cold_starts=plan.cold_starts or pt.cold_starts,
             search="grid",
             trim=pt.trim,
@@ -581,6 +595,10 @@ def _check(plan: RunPlan) -> None:
         raise InputError("--percentile must be 95 or 99")
     if not 0 < plan.tolerance < 1 or not 0 < plan.confidence < 1:
         raise InputError("--tolerance and --confidence must be between 0 and 1")
+    if not 0 <= spec.tie_band < 1:
+        raise InputError("--tie-band must be at least 0 and below 1")
+    if plan.cold_share is not None and not 0 <= plan.cold_share <= 1:
+        raise InputError("--cold-share must be between 0 and 1")
     if plan.target.function:
         parse_function(plan.target.function)  # a bad name fails before anything is touched
 

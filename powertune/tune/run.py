@@ -80,6 +80,7 @@ class Ready:
     hooks: Hooks = field(default_factory=Hooks)
     concurrency: int = DEFAULT_AWS_CONCURRENCY  # the plan's, or fitted to the target
     runtime: Callable[[], Any] | None = None  # a local runtime's record, read after the run
+    cold_share: float = 0.0  # share of invocations priced with INIT billed
 
 
 @contextlib.contextmanager
@@ -110,11 +111,16 @@ def prepare(plan: RunPlan, hooks: Hooks | None = None) -> Iterator[Ready]:
                 runtime = functools.partial(_refetch, endpoint_url, found)
         info = target.describe()
         sizes = _search_sizes(plan, target)
+        cold_share = (
+            plan.cold_share
+            if plan.cold_share is not None
+            else find_cold_share(target, info, plan.traffic_days, hooks.note)
+        )
         yield Ready(
             plan=plan,
             target=target,
             info=info,
-            search=make_search(plan, sizes, info, catalog),
+            search=make_search(plan, sizes, info, catalog, cold_share),
             catalog=catalog,
             sizes=sizes,
             kind=plan.target.kind,
@@ -123,7 +129,42 @@ def prepare(plan: RunPlan, hooks: Hooks | None = None) -> Iterator[Ready]:
             hooks=hooks,
             concurrency=concurrency,
             runtime=runtime,
+            cold_share=cold_share,
         )
+
+
+def find_cold_share(
+    target: Target, info: FunctionInfo, days: int, note: Callable[[str], None]
+) -> float:
+    """The function's own cold-start share over the last ``days`` days, from its REPORT lines
+    (0 when its logs are missing or unreadable, or for targets with no logs: say so for AWS)."""
+    import time
+
+    from powertune.collectors.coldshare import cold_share_from_logs
+    from powertune.tune.targets.aws import AwsLambdaTarget
+
+    if not isinstance(target, AwsLambdaTarget):
+        return 0.0
+    now = int(time.time() * 1000)
+    found = cold_share_from_logs(
+        target.logs,
+        target.log_group,
+        start_time_ms=now - days * 86_400_000,
+        end_time_ms=now,
+        log_format=info.log_format,
+    )
+    if found is None:
+        note(
+            f"note: no cold-start share in {target.log_group} over {days} days; INIT is "
+            "priced as never billed (set --cold-share F)"
+        )
+        return 0.0
+    note(
+        f"note: {found.share:.1%} of {found.reports} invocations in the last {days} days were "
+        "cold starts (the function's REPORT lines): their INIT is priced in (--cold-share F "
+        "overrides)"
+    )
+    return found.share
 
 
 def _refetch(endpoint_url: str | None, found: Any) -> Any:
@@ -215,15 +256,18 @@ def _search_sizes(plan: RunPlan, target: Target) -> tuple[int, ...] | None:
     """The plan's sizes; for a replay, its recorded sizes (``--memory recorded``) or, adaptive
     and without ``--memory``, its recorded range."""
     if plan.memory.recorded:
-        return tuple(int(m) for m in target.sizes)  # type: ignore[attr-defined]
-    if plan.target.kind == "replay" and plan.memory.sizes is None and plan.adaptive:
-        low, high = target.memory_range  # type: ignore[attr-defined]
-        return (low, high)
+        return tuple(target.recorded_sizes or ())
+    if target.memory_range and plan.memory.sizes is None and plan.adaptive:
+        return tuple(target.memory_range)
     return plan.memory.sizes
 
 
 def make_search(
-    plan: RunPlan, sizes: tuple[int, ...] | None, info: FunctionInfo, catalog: Catalog
+    plan: RunPlan,
+    sizes: tuple[int, ...] | None,
+    info: FunctionInfo,
+    catalog: Catalog,
+    cold_share: float = 0.0,
 ) -> Search:
     """The plan's search over ``sizes``: a list to choose from when the plan's memory is one
     (``--memory 128,256,512`` or ``recorded``), the ends of a range otherwise."""
@@ -253,6 +297,8 @@ def make_search(
         balanced_weight=spec.balanced_weight,
         max_p95_ms=spec.max_p95_ms,
         percentile=spec.percentile,
+        tie_band=spec.tie_band,
+        cold_share=cold_share,
     )
 
 
@@ -283,10 +329,14 @@ def tune_settings(plan: RunPlan, concurrency: int | None = None) -> TuneSettings
     )
 
 
-def build_options(plan: RunPlan, sizes: tuple[int, ...] | None) -> BuildOptions:
+def build_options(
+    plan: RunPlan, sizes: tuple[int, ...] | None, cold_share: float = 0.0
+) -> BuildOptions:
     spec = plan.strategy
     return BuildOptions(
         strategy=spec.name,
+        tie_band=spec.tie_band,
+        cold_share=cold_share,
         balanced_weight=spec.balanced_weight,
         max_p95_ms=spec.max_p95_ms,
         percentile=spec.percentile,
@@ -365,7 +415,7 @@ def run(ready: Ready) -> Result:
             observer=observer,
         ).run()
     traffic = find_traffic(ready)
-    options = build_options(plan, ready.sizes)
+    options = build_options(plan, ready.sizes, ready.cold_share)
     if plan.compare:
         twin = measure_twin(ready, outcome, options)
         options = dataclasses.replace(options, arm64_twin=twin)

@@ -6,10 +6,11 @@ Expected cost of one invocation at ``m`` MB, priced through ``pricing.cost``:
 
 with ``E[billed ms] = mean duration + 0.5`` (rounding a continuous duration up to the next 1 ms
 adds half a millisecond on average) plus, on the ``cold_share`` of invocations that start cold,
-the INIT duration (billed since Aug 2025). Inside the search the two unit prices are converted to
-float once (speed; the float figures leave out ephemeral storage above 512 MB); the figures a
-result carries are Decimal, computed by ``pricing.pricer.Pricer``
-(``CostCurve.decimal_cost``, storage included).
+the INIT duration at that size (billed since Aug 2025): the mean INIT measured at each size,
+interpolated on log memory between measured sizes and held flat beyond them (``init_curve``).
+Inside the search the two unit prices are converted to float once (speed; the float figures
+leave out ephemeral storage above 512 MB); the figures a result carries are Decimal, computed
+by ``pricing.pricer.Pricer`` (``CostCurve.decimal_cost``, storage included).
 
 On a model curve, measured sizes move towards their own sample means by how badly the model
 fits elsewhere (``_measured_shift``): a smooth form that misses a kink defers to the data there.
@@ -63,7 +64,7 @@ class CostCurve:
     region: str
     arch: str
     cold_share: float
-    init_ms: float
+    init_ms: np.ndarray  # INIT duration (ms) at each size, billed on ``cold_share`` of calls
     prices: UnitPrices
     catalog: Any = field(repr=False)
     ephemeral_mb: int = 512
@@ -78,12 +79,12 @@ class CostCurve:
 
     def expected_billed_ms(self, memory_mb: int) -> float:
         i = self.index(memory_mb)
-        return float(self.mean[i]) + ROUNDING_MS + self.cold_share * self.init_ms
+        return float(self.mean[i]) + ROUNDING_MS + self.cold_share * float(self.init_ms[i])
 
     def decimal_cost(self, memory_mb: int) -> tuple[Decimal, Decimal, Decimal]:
         """(expected, lo, hi) USD per invocation at ``memory_mb``, priced by ``pricing.cost``."""
         i = self.index(memory_mb)
-        extra = ROUNDING_MS + self.cold_share * self.init_ms
+        extra = ROUNDING_MS + self.cold_share * float(self.init_ms[i])
         pricer = Pricer(self.catalog, self.region, self.arch, self.ephemeral_mb)
         out = []
         for d in (self.mean[i], self.mean_lo[i], self.mean_hi[i]):
@@ -106,6 +107,27 @@ def observed_init_ms(observations: Observations) -> float:
     """Mean INIT duration of the cold starts seen so far (0 when none)."""
     inits = [s.init_ms for ss in observations.samples.values() for s in ss if s.init_ms]
     return float(np.mean(inits)) if inits else 0.0
+
+
+def init_by_size(observations: Observations) -> dict[int, float]:
+    """Mean INIT duration (ms) of the successful cold starts at each size that had one."""
+    out: dict[int, float] = {}
+    for m in observations.measured_sizes():
+        inits = [s.init_ms for s in observations.samples[m] if s.init_ms and s.ok]
+        if inits:
+            out[m] = float(np.mean(inits))
+    return out
+
+
+def init_curve(by_size: dict[int, float], memory_mb: np.ndarray) -> np.ndarray:
+    """INIT (ms) at each of ``memory_mb``: interpolated on log memory between the sizes of
+    ``by_size``, flat beyond them; zeros when no cold start was seen."""
+    m = np.asarray(memory_mb, dtype=float)
+    if not by_size:
+        return np.zeros(len(m))
+    sizes = np.array(sorted(by_size), dtype=float)
+    values = np.array([by_size[int(k)] for k in sizes])
+    return np.interp(np.log(m), np.log(sizes), values)
 
 
 def default_grid(lo: int, hi: int, extra: tuple[int, ...] = ()) -> np.ndarray:
@@ -132,23 +154,25 @@ def cost_curve(
     """The expected cost per invocation (and its 95% interval) at each size.
 
     ``cold_share`` is the fraction of invocations that start cold; ``init_ms`` their INIT
-    duration (default: the mean of the cold starts in ``observations``). ``trim`` applies to the
-    measured fallback's sample means (the reference tool uses 0.2).
+    duration (default: measured per size, ``init_curve``). ``trim`` applies to the measured
+    fallback's sample means (the reference tool uses 0.2).
     """
     if not 0.0 <= cold_share <= 1.0:
         raise ValueError("cold_share must be within [0, 1]")
     prices = prices or UnitPrices.of(catalog, region, arch)
-    init = observed_init_ms(observations) if init_ms is None else float(init_ms)
-    extra = ROUNDING_MS + cold_share * init
+    by_size = init_by_size(observations)
     warm = warm_durations(observations)
     measured = tuple(sorted(warm))
+
+    def inits(m: np.ndarray) -> np.ndarray:
+        return np.full(len(m), float(init_ms)) if init_ms is not None else init_curve(by_size, m)
+
     common = dict(
         source="model",
         measured=measured,
         region=region,
         arch=arch,
         cold_share=cold_share,
-        init_ms=init,
         prices=prices,
         catalog=catalog,
         ephemeral_mb=ephemeral_mb,
@@ -157,6 +181,8 @@ def cost_curve(
         if memory_grid is None:
             memory_grid = default_grid(min(measured), max(measured), measured)
         m = np.asarray(memory_grid, dtype=int)
+        init = inits(m)
+        extra = ROUNDING_MS + cold_share * init
         pred = fit_or_none.predict(m)
         shift = _measured_shift(fit_or_none, warm, m, trim)
         mean = np.maximum(pred.mean + shift, 0.0)
@@ -174,11 +200,13 @@ def cost_curve(
             quantiles={pct: pred.percentile(pct) for pct in (50, 95, 99)},
             cost_draws=cost_draws,
             fit_name=fit_or_none.name,
+            init_ms=init,
             **common,
         )
     if not measured:
         raise NothingToPrice("no successful invocations to price")
-    return _measured_curve(warm, trim, prices, extra, seed, common)
+    init = inits(np.array(measured, dtype=int))
+    return _measured_curve(warm, trim, prices, init, cold_share, seed, common)
 
 
 def _measured_shift(
@@ -216,11 +244,13 @@ def _measured_curve(
     warm: dict[int, list[float]],
     trim: float,
     prices: UnitPrices,
-    extra: float,
+    init: np.ndarray,
+    cold_share: float,
     seed: int,
     common: dict[str, Any],
 ) -> CostCurve:
     """Per measured size: trimmed sample mean, bootstrap intervals, empirical percentiles."""
+    extra = ROUNDING_MS + cold_share * init
     rng = np.random.default_rng(seed)
     m = np.array(sorted(warm), dtype=int)
     stats: dict[str, list[float]] = {k: [] for k in ("mean", "lo", "hi")}
@@ -248,5 +278,6 @@ def _measured_curve(
         mean_lo=lo,
         mean_hi=hi,
         quantiles={pct: tuple(np.array(v) for v in qs[pct]) for pct in qs},  # type: ignore[misc]
+        init_ms=init,
         **common,
     )

@@ -1,13 +1,20 @@
 """Pick a memory size from a cost curve: ``cost``, ``speed``, ``balanced`` or ``slo``.
 
-- ``cost``: the lowest expected cost per invocation.
+- ``cost``: among the sizes whose expected cost per invocation is within ``tie_band`` (default
+  1%, the run's tolerance) of the cheapest, the fastest (the smallest size within
+  ``SPEED_TOLERANCE`` of the fastest of them). A cost difference inside the band is inside the
+  noise; a 10x slower function for it is not what anyone means by "cost". ``tie_band=0`` is the
+  strictly cheapest size (aws-lambda-power-tuning's ``cost``). ``Choice.reason`` says why
+  ("cost is flat from 128 to 1792 MB; 1792 MB is 12x faster for +0.8%").
 - ``speed``: the smallest size whose mean duration is within ``SPEED_TOLERANCE`` (1%) of the
   fastest on the curve (past it, more memory buys no measurable speed, only cost).
-- ``balanced``: minimises ``w·cost' + (1−w)·duration'`` with both min-max normalised to [0, 1]
-  over the curve (as aws-lambda-power-tuning does), ``w = balanced_weight``.
+- ``balanced``: aws-lambda-power-tuning's score, minimised: ``w·cost/maxCost +
+  (1−w)·duration/maxDuration`` (max over the curve), ``w = balanced_weight``; ties go to the
+  smaller size, as its stable sort over ascending sizes does.
 - ``slo``: the cheapest size whose predicted ``percentile`` (95 or 99) duration stays under
-  ``max_p95_ms``. When no size meets it, that is an outcome (``slo_met=False``, the size with the
-  lowest percentile duration), not an error.
+  ``max_p95_ms``, with the same tie band as ``cost`` among the sizes that meet it. When no size
+  meets it, that is an outcome (``slo_met=False``, the size with the lowest percentile
+  duration), not an error.
 
 Every choice reports the knee: the smallest size whose mean duration is within ``KNEE_SHARE``
 (10%) of the fastest on the curve, past which more memory buys little speed.
@@ -26,6 +33,8 @@ from powertune.tune.plan import DEFAULT_BALANCED_WEIGHT, DEFAULT_PERCENTILE
 
 STRATEGIES = ("cost", "speed", "balanced", "slo")
 SPEED_TOLERANCE = 0.01
+DEFAULT_TIE_BAND = 0.01  # the run's default tolerance
+BALANCED_FORMULA = "w*cost/maxCost + (1-w)*duration/maxDuration"
 KNEE_SHARE = 0.10
 
 
@@ -62,6 +71,9 @@ class Choice:
     slo_ms: float | None = None
     percentile: int = DEFAULT_PERCENTILE
     duration_pct: float | None = None  # the ``percentile`` duration the SLO was judged on
+    tie_band: float = 0.0  # ``cost``/``slo``: the band the choice was made within
+    cheapest_mb: int | None = None  # ``cost``/``slo``: the strictly cheapest size
+    reason: str | None = None  # why not the strictly cheapest (the tie band), in words
 
 
 def knee(curve: CostCurve) -> int:
@@ -71,9 +83,39 @@ def knee(curve: CostCurve) -> int:
     return int(curve.memory_mb[within[0]])
 
 
-def _norm(x: np.ndarray) -> np.ndarray:
-    span = float(np.max(x) - np.min(x))
-    return (x - np.min(x)) / span if span > 0 else np.zeros_like(x)
+def balanced_score(cost: np.ndarray, duration: np.ndarray, weight: float) -> np.ndarray:
+    """aws-lambda-power-tuning's balanced value (lower is better), along the last axis."""
+    max_cost = np.max(cost, axis=-1, keepdims=True)
+    max_duration = np.max(duration, axis=-1, keepdims=True)
+    return weight * cost / np.where(max_cost > 0, max_cost, 1.0) + (1 - weight) * duration / (
+        np.where(max_duration > 0, max_duration, 1.0)
+    )
+
+
+def fastest_within_band(
+    cost: np.ndarray, mean: np.ndarray, pool: np.ndarray, band: float
+) -> tuple[int, int, np.ndarray]:
+    """(chosen, cheapest, tied) indices: among ``pool`` the cheapest, the sizes within ``band``
+    of its cost, and of those the cheapest one within ``SPEED_TOLERANCE`` of their fastest."""
+    cheapest = int(pool[np.argmin(cost[pool])])
+    tied = pool[cost[pool] <= cost[cheapest] * (1.0 + band)]
+    fast = float(np.min(mean[tied]))
+    near = tied[mean[tied] <= fast * (1.0 + SPEED_TOLERANCE)]
+    return int(near[np.argmin(cost[near])]), cheapest, tied
+
+
+def tie_reason(curve: CostCurve, chosen: int, cheapest: int, tied: np.ndarray) -> str | None:
+    """ "cost is flat from 128 to 1792 MB; 1792 MB is 12x faster for +0.8%" (None if no tie)."""
+    if chosen == cheapest:
+        return None
+    m = curve.memory_mb
+    speedup = float(curve.mean[cheapest]) / max(float(curve.mean[chosen]), 1e-9)
+    times = f"{speedup:.0f}x" if speedup >= 10 else f"{speedup:.1f}x"
+    extra = float(curve.cost[chosen]) / float(curve.cost[cheapest]) - 1.0
+    lo, hi = int(np.min(m[tied])), int(np.max(m[tied]))
+    return (
+        f"cost is flat from {lo} to {hi} MB; {int(m[chosen])} MB is {times} faster for {extra:+.1%}"
+    )
 
 
 def choose(
@@ -83,6 +125,7 @@ def choose(
     balanced_weight: float = DEFAULT_BALANCED_WEIGHT,
     max_p95_ms: float | None = None,
     percentile: int = DEFAULT_PERCENTILE,
+    tie_band: float = DEFAULT_TIE_BAND,
 ) -> Choice:
     """The size ``strategy`` picks on ``curve`` (see the module docstring)."""
     if strategy not in STRATEGIES:
@@ -93,22 +136,58 @@ def choose(
         raise BadStrategyOption(f"balanced weight must be within 0-1, not {balanced_weight}")
     if percentile not in (95, 99):
         raise BadStrategyOption(f"percentile must be 95 or 99, not {percentile}")
+    if not 0.0 <= tie_band < 1.0:
+        raise BadStrategyOption(f"the tie band must be within 0-1, not {tie_band}")
     slo_met: bool | None = None
     pct_point = curve.quantiles[percentile][0]
+    cheapest: int | None = None
+    reason: str | None = None
     if strategy == "cost":
-        i = int(np.argmin(curve.cost))
+        pool = np.arange(len(curve.memory_mb))
+        i, cheapest, tied = fastest_within_band(curve.cost, curve.mean, pool, tie_band)
+        reason = tie_reason(curve, i, cheapest, tied)
     elif strategy == "speed":
         fast = float(np.min(curve.mean))
         i = int(np.nonzero(curve.mean <= fast * (1.0 + SPEED_TOLERANCE))[0][0])
     elif strategy == "balanced":
-        score = balanced_weight * _norm(curve.cost) + (1 - balanced_weight) * _norm(curve.mean)
-        i = int(np.argmin(score))
+        i = int(np.argmin(balanced_score(curve.cost, curve.mean, balanced_weight)))
     else:
         if max_p95_ms is None or not max_p95_ms > 0:
             raise BadStrategyOption("the slo strategy needs a positive --max-p95-ms")
         ok = np.nonzero(pct_point <= max_p95_ms)[0]
         slo_met = bool(len(ok))
-        i = int(ok[np.argmin(curve.cost[ok])]) if slo_met else int(np.argmin(pct_point))
+        if slo_met:
+            i, cheapest, tied = fastest_within_band(curve.cost, curve.mean, ok, tie_band)
+            reason = tie_reason(curve, i, cheapest, tied)
+        else:
+            i = int(np.argmin(pct_point))
+    return choice_at(
+        strategy,
+        curve,
+        i,
+        slo_met=slo_met,
+        max_p95_ms=max_p95_ms,
+        percentile=percentile,
+        tie_band=tie_band if cheapest is not None else 0.0,
+        cheapest=cheapest,
+        reason=reason,
+    )
+
+
+def choice_at(
+    strategy: str,
+    curve: CostCurve,
+    i: int,
+    *,
+    slo_met: bool | None = None,
+    max_p95_ms: float | None = None,
+    percentile: int = 95,
+    tie_band: float = 0.0,
+    cheapest: int | None = None,
+    reason: str | None = None,
+) -> Choice:
+    """The Choice of the size at index ``i`` of ``curve``, priced and described."""
+    pct_point = curve.quantiles[percentile][0]
     m = int(curve.memory_mb[i])
     cost, cost_lo, cost_hi = curve.decimal_cost(m)
     p50, p50_lo, p50_hi = (float(a[i]) for a in curve.quantiles[50])
@@ -135,4 +214,7 @@ def choose(
         slo_ms=max_p95_ms if strategy == "slo" else None,
         percentile=percentile,
         duration_pct=float(pct_point[i]),
+        tie_band=tie_band,
+        cheapest_mb=int(curve.memory_mb[cheapest]) if cheapest is not None else None,
+        reason=reason,
     )

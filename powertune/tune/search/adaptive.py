@@ -12,7 +12,12 @@ Each round:
    form has parameters, and no two neighbouring measured sizes more than ``MAX_GAP_RATIO``
    (2.5×) apart, which could hide a dip. When the same size has been chosen ``STABLE_ROUNDS``
    rounds running with the coverage met, the search also stops ("stable"): what doubt remains is
-   misfit that more samples will not remove.
+   misfit that more samples will not remove. A converged claim also needs ``MIN_AT_CHOICE`` (3) warm
+   samples at the choice (or within 3% of it). For ``cost`` the tie band is judged on the
+   draws (``_robust_tie``): the fastest size within the band of the cheapest in 95% of them
+   (none: the strictly cheapest point), and the claim is "within max(tolerance, band)". When
+   the choice sits at the top of what was measured and the model says the curve still falls
+   beyond it, the search doubles the top size, up to the range asked, before it may stop.
 3. Otherwise measure where the draws disagree: ``m*`` itself when nothing near it was measured,
    and the size most draws would pick instead of ``m*`` (snapped to a measured neighbour within
    3%, so repeated doubt adds samples there); once a size holds
@@ -47,7 +52,10 @@ from powertune.tune.decide.strategies import (
     STRATEGIES,
     Choice,
     UnknownStrategy,
+    balanced_score,
+    choice_at,
     choose,
+    tie_reason,
 )
 from powertune.tune.plan import (
     DEFAULT_BALANCED_WEIGHT,
@@ -56,7 +64,7 @@ from powertune.tune.plan import (
     DEFAULT_STRATEGY,
     DEFAULT_TOLERANCE,
 )
-from powertune.tune.search.interface import Search
+from powertune.tune.search.interface import DecideContext, Decision, Search
 from powertune.types import Batch, Observations
 from pricing.vectorized import UnitPrices
 
@@ -64,6 +72,8 @@ DEFAULT_MAX_INVOCATIONS = 40
 STABLE_ROUNDS = 4  # the same choice this many rounds running ends the search (noise, not doubt)
 MAX_GAP_RATIO = 2.5  # converge only when consecutive measured sizes are at most 2.5x apart
 MAX_PER_SIZE = 8  # past this, doubt is about the shape, not the noise: measure elsewhere
+MIN_AT_CHOICE = 3  # a converged claim needs this many warm samples at (or within 3% of) it
+STILL_FALLING = 0.03  # the top measured size is this much slower than the top of the range
 
 
 def lattice_step(min_mb: int, max_mb: int) -> int:
@@ -102,6 +112,7 @@ class AdaptiveSearch(Search):
         lattice: Sequence[int] | None = None,
         confirm: int = 0,
         confirm_sizes: Sequence[int] = (),
+        tie_band: float | None = None,
     ) -> None:
         if not 128 <= min_mb <= max_mb <= 10240:
             raise InputError(
@@ -127,7 +138,12 @@ class AdaptiveSearch(Search):
             max_p95_ms,
             percentile,
         )
+        if not 0.0 <= cold_share <= 1.0:
+            raise InputError(f"the cold-start share must be within 0-1, not {cold_share}")
         self.cold_share = cold_share
+        self.tie_band = tolerance if tie_band is None else float(tie_band)
+        if not 0.0 <= self.tie_band < 1.0:
+            raise InputError(f"the tie band must be within 0-1, not {self.tie_band}")
         self.batch_size = batch_size
         self.max_rounds = max_rounds
         self.n_boot = n_boot
@@ -154,6 +170,8 @@ class AdaptiveSearch(Search):
         self.rounds = 0
         self.history: list[dict[str, Any]] = []
         self._reason: str | None = None
+        self._explore: int | None = None
+        self._near_count = 0
         if confirm < 0:
             raise InputError(f"confirm must be 0 or more invocations, not {confirm}")
         self.confirm = confirm
@@ -230,6 +248,59 @@ class AdaptiveSearch(Search):
             self._reason = "nothing left to measure (sizes skipped)"
         return self._within_budget(batches, observations)
 
+    def decide(self, observations: Observations, context: DecideContext) -> Decision | None:
+        """The search's own final state when it stopped by itself; a refit on everything
+        measured when the tuner stopped it (a budget), so the last batch counts. The choice and
+        its dollars come from the model curve; a run that did not converge says why."""
+        if not warm_durations(observations):
+            return None
+        if self.cold_share != context.cold_share:
+            self.cold_share = context.cold_share  # reprice: one basis for choice and dollars
+            self.choice = None
+        if not (self.stop_reason() and self.choice is not None and self.curve is not None):
+            reason = self._reason
+            self._update(observations)
+            self._reason = reason or self._reason
+        assert self.choice is not None and self.curve is not None
+        display = None
+        if isinstance(self.fit, Fit):
+            grid = context.display_grid(observations, self.choice.memory_mb)
+            kwargs = {**context.curve_kwargs(), "cold_share": self.cold_share}
+            display = cost_curve(self.fit, observations, memory_grid=grid, **kwargs)
+        converged = (self._reason or "").startswith("converged")
+        return Decision(
+            fit=self.fit,
+            curve=self.curve,
+            choice=self.choice,
+            display=display,
+            converged=converged,
+            evidence=None if converged else self._evidence_note(observations),
+        )
+
+    def _evidence_note(self, observations: Observations) -> str:
+        """Why this run cannot claim its choice is within the bound, in plain words."""
+        assert self.choice is not None
+        m = self.choice.memory_mb
+        warm = self._warm(observations)
+        near = self._near_measured(m, list(warm))
+        at = (
+            f"{len(warm.get(near, []))} warm invocations at {near} MB"
+            if near
+            else (f"{m} MB itself was not measured")
+        )
+        share = self.confidence_reached
+        odds = (
+            f"; {m} MB is within {self.claim_bound:.0%} of the best in only {share:.0%} of the "
+            "model's draws"
+            if share is not None and share < self.confidence
+            else ""
+        )
+        why = self._reason or "stopped early"
+        return (
+            f"too little evidence to claim {m} MB is within {self.claim_bound:.0%} of the best "
+            f"({why}): {at}{odds}"
+        )
+
     def finalize(self, observations: Observations) -> Choice:
         """Refit on everything measured (for a run the tuner's budget cut short); the choice."""
         self._update(observations)
@@ -272,14 +343,18 @@ class AdaptiveSearch(Search):
             balanced_weight=self.balanced_weight,
             max_p95_ms=self.max_p95_ms,
             percentile=self.percentile,
+            tie_band=self.tie_band,
         )
         if not isinstance(self.fit, Fit):
             self._measured_only_plan = True
             return
         self._measured_only_plan = False
+        if self.strategy == "cost" and self.tie_band > 0:
+            self.choice = self._robust_tie(self.curve, self.choice)
         ok, alt = self._decision(self.curve, self.choice.memory_mb)
         self._alt = alt
         near = self._near_measured(self.choice.memory_mb, list(warm))
+        self._near_count = len(warm.get(near, [])) if near is not None else 0
         self.history.append(
             {
                 "round": self.rounds,
@@ -292,23 +367,80 @@ class AdaptiveSearch(Search):
         self.confidence_reached = ok
         # Trust a shape only once a size beyond its parameter count has tested it, and only
         # when no stretch wider than MAX_GAP_RATIO between measured sizes could hide a dip.
+        self._explore = self._upward(list(warm))
         enough = (
             len(warm) >= min(self._shape_params() + 1, len(self.grid))
             and len(warm) == len(self._measured)
             and self._gap_size(list(warm), MAX_GAP_RATIO) is None
+            and self._explore is None
         )
-        if ok >= self.confidence and near is not None and enough:
+        evidence = near is not None and self._near_count >= min(MIN_AT_CHOICE, MAX_PER_SIZE)
+        if ok >= self.confidence and evidence and enough:
             self._reason = (
-                f"converged: {self.choice.memory_mb} MB is within {self.tolerance:.1%} of the best "
-                f"in {ok:.0%} of the bootstrap draws"
+                f"converged: {self.choice.memory_mb} MB is within {self.claim_bound:.1%} of the "
+                f"best in {ok:.0%} of the bootstrap draws"
             )
         elif self._stable_rounds() >= STABLE_ROUNDS and enough:
             self._reason = (
                 f"stable: {self.choice.memory_mb} MB chosen {STABLE_ROUNDS} rounds running "
-                f"(within {self.tolerance:.1%} of the best in {ok:.0%} of the draws)"
+                f"(within {self.claim_bound:.1%} of the best in {ok:.0%} of the draws)"
             )
         elif self.rounds > self.max_rounds:
             self._reason = "round limit reached"
+
+    @property
+    def claim_bound(self) -> float:
+        """How close to the best a converged choice claims to be (``cost``: to the cheapest)."""
+        return max(self.tolerance, self.tie_band) if self.strategy == "cost" else self.tolerance
+
+    def _robust_tie(self, curve: CostCurve, point: Choice) -> Choice:
+        """The tie band judged on the bootstrap draws: among the sizes within the band of each
+        draw's cheapest in at least ``confidence`` of the draws, the fastest (the cheapest of
+        those within ``SPEED_TOLERANCE`` of it). A size only the point estimate puts in the band
+        is not chosen for it; when no size is confidently in the band, the strictly cheapest
+        point stands (a flat stretch only the point estimate sees is no reason to move)."""
+        assert curve.cost_draws is not None
+        c = curve.cost_draws
+        share = np.mean(c / c.min(axis=1, keepdims=True) - 1.0 <= self.tie_band, axis=0)
+        pool = np.nonzero(share >= self.confidence)[0]
+        if not len(pool):
+            if point.cheapest_mb is None or point.cheapest_mb == point.memory_mb:
+                return point
+            return choice_at(
+                "cost", curve, curve.index(point.cheapest_mb), percentile=self.percentile
+            )
+        fast = float(np.min(curve.mean[pool]))
+        near = pool[curve.mean[pool] <= fast * (1.0 + SPEED_TOLERANCE)]
+        i = int(near[np.argmin(curve.cost[near])])
+        cheapest = int(np.argmin(curve.cost))
+        tied = np.union1d(pool, [cheapest])
+        return choice_at(
+            "cost",
+            curve,
+            i,
+            percentile=self.percentile,
+            tie_band=self.tie_band,
+            cheapest=cheapest,
+            reason=tie_reason(curve, i, cheapest, tied),
+        )
+
+    def _upward(self, measured: list[int]) -> int | None:
+        """A larger size to measure when the choice sits at the top of what was measured and
+        the curve still falls there (multi-threaded code keeps getting faster up to 10240 MB):
+        double the top measured size, up to the range asked. None when there is no need."""
+        assert self.choice is not None and self.curve is not None
+        top = max(measured)
+        if top >= self.max_mb or self.strategy == "balanced":
+            return None
+        if self.choice.memory_mb < top / (1.0 + MAX_GAP_RATIO) ** 0.5:
+            return None
+        curve = self.curve
+        at_top = float(curve.mean[curve.index(top)]) if top in curve.memory_mb else None
+        beyond = float(curve.mean[-1])
+        if at_top is None or beyond >= at_top * (1.0 - STILL_FALLING):
+            return None
+        nxt = self.snap(min(self.max_mb, top * 2))
+        return nxt if nxt > top else None
 
     def _shape_params(self) -> int:
         """Parameters of the fitted shape; the saturated model (one per size) counts as the
@@ -336,8 +468,7 @@ class AdaptiveSearch(Search):
             if self.strategy == "speed":
                 loss = np.maximum(d / d.min(axis=1, keepdims=True) - 1.0 - SPEED_TOLERANCE, 0.0)
             elif self.strategy == "balanced":
-                w = self.balanced_weight
-                score = w * _norm_rows(c) + (1 - w) * _norm_rows(d)
+                score = balanced_score(c, d, self.balanced_weight)
                 loss = score - score.min(axis=1, keepdims=True)
             else:
                 assert self.max_p95_ms is not None
@@ -357,8 +488,8 @@ class AdaptiveSearch(Search):
         """Share of draws in which ``chosen`` is within tolerance; the most-picked alternative."""
         loss, best = self._losses(curve)
         i = curve.index(chosen)
-        ok = float(np.mean(loss[:, i] <= self.tolerance))
-        doubt = best[loss[:, i] > self.tolerance]
+        ok = float(np.mean(loss[:, i] <= self.claim_bound))
+        doubt = best[loss[:, i] > self.claim_bound]
         if not len(doubt):
             return ok, None
         values, counts = np.unique(doubt, return_counts=True)
@@ -398,9 +529,11 @@ class AdaptiveSearch(Search):
         chosen = self.choice.memory_mb
         near = self._near_measured(chosen, measured)
         confident = (self.confidence_reached or 0.0) >= self.confidence
+        if self._explore is not None:
+            add(self._explore, fresh)
         if near is None:
             add(chosen, fresh)
-        elif not confident:
+        elif not confident or counts.get(near, 0) < MIN_AT_CHOICE:
             add(near, self.batch_size)
             if near != chosen and counts.get(near, 0) >= MAX_PER_SIZE:
                 add(chosen, fresh)  # the neighbour is well known: test the size itself
@@ -458,9 +591,3 @@ class AdaptiveSearch(Search):
         if not out:
             self._reason = "spend budget reached" if spend_left is not None else "budget reached"
         return out
-
-
-def _norm_rows(x: np.ndarray) -> np.ndarray:
-    lo = x.min(axis=1, keepdims=True)
-    span = x.max(axis=1, keepdims=True) - lo
-    return np.where(span > 0, (x - lo) / np.where(span > 0, span, 1.0), 0.0)

@@ -1,9 +1,11 @@
-"""The search interface: from what was measured so far, what to measure next (or stop)."""
+"""The search interface: from what was measured so far, what to measure next (or stop), and
+once stopped, what it decides (``Search.decide``): nothing needs to ask which search it holds."""
 
 from __future__ import annotations
 
 import abc
 
+from powertune.tune.decide.decision import DecideContext, Decision, measured_decision
 from powertune.types import Batch, Observations
 
 
@@ -19,3 +21,9 @@ class Search(abc.ABC):
     def stop_reason(self) -> str | None:
         """Why the search stopped, once ``next`` returned nothing."""
         return None
+
+    def decide(self, observations: Observations, context: DecideContext) -> Decision | None:
+        """The fit, the curve the choice and its dollars are priced on, and the choice; None
+        when nothing usable was measured. By default, as the reference tool does: the strategy
+        chooses among the measured sizes, from their own samples."""
+        return measured_decision(observations, context)

@@ -50,6 +50,18 @@ class Target(abc.ABC):
         error is not an exception: it comes back as a Sample with status/error_type set.
         """
 
+    @property
+    def recorded_sizes(self) -> tuple[int, ...] | None:
+        """The sizes a recording holds data for (a replay: between them it only interpolates);
+        None for a live function, which answers at any size."""
+        return None
+
+    @property
+    def memory_range(self) -> tuple[int, int] | None:
+        """The smallest and largest size the target answers for without extrapolating; None
+        when any size Lambda allows (128-10240 MB) is a real measurement."""
+        return None
+
     def force_cold(self, memory_mb: int) -> None:
         """Make the next invocation of ``memory_mb`` a cold start (default: not supported)."""
         raise TargetError(f"{type(self).__name__} cannot force cold starts")

@@ -228,6 +228,11 @@ class ReplayTarget(Target):
         """The smallest and largest measured sizes (MB)."""
         return int(self.sizes[0]), int(self.sizes[-1])
 
+    @property
+    def recorded_sizes(self) -> tuple[int, ...]:
+        """The sizes the recording has data for."""
+        return tuple(int(s) for s in self.sizes)
+
     def mean_duration(self, memory_mb: float | np.ndarray) -> np.ndarray:
         """The replayed mean warm duration (ms): the curve every sample is drawn around."""
         m = np.asarray(memory_mb, dtype=float)
