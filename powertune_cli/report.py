@@ -15,6 +15,7 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
+from powertune.files import write_atomic
 from powertune.gate.compare import Verdict, compare_to_baseline_file, thresholds_from
 from powertune.outputs import (
     render_gate_markdown,
@@ -53,7 +54,7 @@ def _write(path: Path, text: str) -> None:
     if str(path) == "-":
         typer.echo(text, nl=False)
     else:
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text)
 
 
 def console() -> Console:

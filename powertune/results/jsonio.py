@@ -11,6 +11,7 @@ from typing import Any
 
 import jsonschema
 
+from powertune.files import write_atomic
 from powertune.results.codec import decode, encode
 from powertune.results.errors import InvalidResult
 from powertune.results.model import SCHEMA_VERSION, Result
@@ -92,7 +93,7 @@ def write_result(result: Result, path: str | Path) -> None:
     if str(path) == "-":
         sys.stdout.write(text)
         return
-    Path(path).write_text(text, encoding="utf-8")
+    write_atomic(path, text)
 
 
 def load_result(path: str | Path) -> Result:
