@@ -31,6 +31,7 @@ from powertune.local.invoker import Invoker
 from powertune.local.logstore import LogStore
 from powertune.local.packaging import package_function, parse_function_spec
 from powertune.local.registry import Registry
+from powertune.local.tags import TagStore, parse_function_arn
 from powertune.models.cpu_share import MAX_MEMORY_MB
 
 log = logging.getLogger("powertune.local")
@@ -41,6 +42,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _WORKDIR_PREFIX = "powertune-local-"
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 _FUNCTIONS = "/2015-03-31/functions"
+_TAGS = "/2017-03-31/tags/"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -149,10 +151,6 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/local-code/") and method == "GET":
             self._code(unquote(parts.path[len("/local-code/") :]).removesuffix(".zip"))
             return
-        if not parts.path.startswith(_FUNCTIONS):
-            raise ApiError("UnknownOperationException", f"no route for {method} {parts.path}", 404)
-        segments = [unquote(s) for s in parts.path[len(_FUNCTIONS) :].split("/") if s]
-        qualifier = query.get("Qualifier")
 
         def json_body() -> dict[str, Any]:
             try:
@@ -160,6 +158,14 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError as exc:
                 raise ApiError("InvalidRequestContentException", f"bad JSON: {exc}") from exc
             return data if isinstance(data, dict) else {}
+
+        if parts.path.startswith(_TAGS):
+            self._tags(method, unquote(parts.path[len(_TAGS) :]), parts.query, json_body)
+            return
+        if not parts.path.startswith(_FUNCTIONS):
+            raise ApiError("UnknownOperationException", f"no route for {method} {parts.path}", 404)
+        segments = [unquote(s) for s in parts.path[len(_FUNCTIONS) :].split("/") if s]
+        qualifier = query.get("Qualifier")
 
         if not segments:
             if method == "POST":
@@ -176,9 +182,13 @@ class _Handler(BaseHTTPRequestHandler):
         route = (method, rest[0] if rest else "", len(rest))
         if route == ("GET", "", 0):
             url = f"{local.endpoint_url}/local-code/{name}.zip"
-            self._send_json(200, registry.get_function(name, qualifier, region, url))
+            found = registry.get_function(name, qualifier, region, url)
+            found["Tags"] = local.tags.get(region, found["Configuration"]["FunctionName"])
+            self._send_json(200, found)
         elif route == ("DELETE", "", 0):
             registry.delete_function(name, qualifier, region)
+            if qualifier is None and ":" not in name:
+                local.tags.forget(region, name)
             self._send(204, b"")
         elif route == ("GET", "configuration", 1):
             self._send_json(200, registry.get_configuration(name, qualifier, region))
@@ -212,6 +222,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._invoke(name, qualifier, body, region)
         else:
             raise ApiError("UnknownOperationException", f"no route for {method} {parts.path}", 404)
+
+    def _tags(self, method: str, arn: str, query: str, json_body: Any) -> None:
+        """TagResource (POST), ListTags (GET), UntagResource (DELETE ?tagKeys=...)."""
+        local = self.server.local
+        region, name = parse_function_arn(arn)
+        local.registry.get_configuration(name, None, region)  # ResourceNotFound if none
+        if method == "GET":
+            self._send_json(200, {"Tags": local.tags.get(region, name)})
+        elif method == "POST":
+            local.tags.tag(region, name, json_body().get("Tags"))
+            self._send(204, b"")
+        elif method == "DELETE":
+            keys = parse_qs(query).get("tagKeys", [])
+            local.tags.untag(region, name, keys)
+            self._send(204, b"")
+        else:
+            raise ApiError("UnknownOperationException", f"no route for {method} tags", 404)
 
     def _code(self, name: str) -> None:
         code_dir = self.server.local.registry.code_dir(name)
@@ -337,6 +364,7 @@ class LocalLambda:
         self._workdir = Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-"))
         (self._workdir / "code").mkdir()
         self.logs = LogStore()
+        self.tags = TagStore()
         self.invoker = Invoker(self._cpu, self.logs, concurrency=concurrency)
         self.registry = Registry(
             self._workdir / "code",

@@ -142,6 +142,8 @@ class Tuner:
             outcome = TuneOutcome(info=info, observations=Observations())
             self._pricer = _Pricer(self.catalog, info.region, info.architecture, info.ephemeral_mb)
             self.observer.on_start(info)
+            for note in getattr(self.target, "notes", ()):
+                self.observer.on_message(f"warning: {note}")
             self._loop(outcome)
             return outcome
         finally:
