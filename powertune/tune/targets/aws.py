@@ -30,6 +30,7 @@ from powertune.collectors.sources import log_result_lines
 from powertune.errors import InputError
 from powertune.files import WriteFailed
 from powertune.tune.plan import parse_function
+from powertune.tune.targets.faults import checkpoint
 from powertune.tune.targets.interface import (
     FunctionInfo,
     Sample,
@@ -291,6 +292,7 @@ class AwsLambdaTarget(Target):
             "UpdateFunctionConfiguration", self.client.update_function_configuration, **kwargs
         )
         self._variables = variables
+        checkpoint("configure")
         self._wait_updated()
 
     def _current_variables(self) -> dict[str, str]:
@@ -334,6 +336,7 @@ class AwsLambdaTarget(Target):
         version = str(response["Version"])
         if response.get("Description") == description:
             self._versions.append(version)  # ours; an unchanged config returns an older version
+        checkpoint("publish")
         if response.get("State") == "Pending":
             try:
                 self.client.get_waiter("published_version_active").wait(
@@ -375,6 +378,7 @@ class AwsLambdaTarget(Target):
         alias = self._aliases.get(memory_mb)
         if alias is None:
             raise TargetError(f"{memory_mb} MB was not prepared")
+        checkpoint("invoke")
         started_ms = int(time.time() * 1000) - 60_000
         try:
             response = self.invoke_client.invoke(
@@ -454,6 +458,7 @@ class AwsLambdaTarget(Target):
                     self._dirty = False
                 except (TargetError, ClientError, BotoCoreError) as exc:
                     problems.append(f"memory not restored: {exc}")
+            checkpoint("restore")
             try:
                 found = find_leftovers(
                     self.client, self.name, alias_prefix=self.alias_prefix, run_id=self.run_id
@@ -662,7 +667,13 @@ def cleanup(client: Any, name: str, *, alias_prefix: str = DEFAULT_ALIAS_PREFIX)
 
 
 def _wait_quiet(client: Any, name: str) -> None:
-    """Wait until no configuration update is in progress (a killed run may have left one)."""
+    """Wait until no configuration update is in progress (a killed run may have left one):
+    a few quick polls, then boto3's waiter."""
+    for delay in (0.02, 0.05, 0.1, 0.2, 0.4):
+        status = client.get_function_configuration(FunctionName=name).get("LastUpdateStatus")
+        if status != "InProgress":
+            return
+        time.sleep(delay)
     client.get_waiter("function_updated").wait(
         FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
     )
