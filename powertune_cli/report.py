@@ -111,6 +111,11 @@ def register(app: typer.Typer) -> None:
         markdown: Path | None = typer.Option(
             None, "--markdown", help="Write PR-comment markdown here (carries a hidden marker)."
         ),
+        allow_missing: bool = typer.Option(
+            False,
+            "--allow-missing",
+            help="A baseline function missing from the current result warns (default: fails).",
+        ),
     ) -> None:
         """Compare a result with a baseline: pass, warn or fail per function and check.
 
@@ -126,6 +131,7 @@ def register(app: typer.Typer) -> None:
             max_monthly_increase_usd=_opt(
                 parse_usd, max_monthly_increase, "--max-monthly-increase"
             ),
+            allow_missing=allow_missing,
         )
         verdict = compare_to_baseline_file(baseline, load_result(current), thresholds)
         emit_verdict(verdict, junit=junit, markdown=markdown)
