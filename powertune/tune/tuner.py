@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from powertune import stopping
-from powertune.errors import InputError
+from powertune.errors import InputError, PowertuneError
 from powertune.models.cpu_share import scale_duration
 from powertune.tune.plan import Payloads
 from powertune.tune.search.interface import Batch, Observations, Search
@@ -32,6 +32,25 @@ OUT_OF_MEMORY = "Runtime.OutOfMemory"
 
 class BudgetTooSmall(InputError):
     """--max-spend cannot cover even one invocation: the run refuses to start (exit code 2)."""
+
+
+class NothingMeasured(PowertuneError):
+    """Every size failed (errors, out of memory, timeouts, throttling): no recommendation can be
+    made (exit code 3). The function is restored before this is raised."""
+
+
+def require_measured(outcome: TuneOutcome) -> None:
+    """Raise NothingMeasured, with each size's reason, when no size has a usable measurement."""
+    obs = outcome.observations
+    if any(any(s.ok for s in obs.samples.get(m, [])) for m in obs.measured_sizes()):
+        return
+    if obs.skipped:
+        reasons = "; ".join(f"{m} MB: {why}" for m, why in sorted(obs.skipped.items()))
+        raise NothingMeasured(
+            f"no memory size could be measured ({reasons}); the function was restored"
+        )
+    why = f" ({outcome.stop_reason})" if outcome.stop_reason else ""
+    raise NothingMeasured(f"nothing was measured{why}; the function was restored")
 
 
 class Observer:
