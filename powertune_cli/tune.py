@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 
+from powertune import validate
 from powertune.errors import InputError
 from powertune.results import Replay, Run, write_result
 from powertune.results.jsonio import dumps_result
@@ -280,6 +281,18 @@ def tune(
     if sizes and search_kind is SearchKind.grid and memory and ".." in memory:
         sizes = parse_memory(memory, step=128)
     spend_limit = parse_money(max_spend, "--max-spend")
+    validate.tune_numbers(
+        days=days,
+        max_p95_ms=max_p95_ms,
+        balanced_weight=balanced_weight,
+        local_memory_mb=local_memory,
+        local_timeout_s=local_timeout,
+    )
+    validate.endpoint_url(endpoint_url)
+    validate.region(region)
+    validate.alias_prefix(alias_prefix)
+    if memory is not None and not memory.strip():
+        raise InputError("--memory: empty (a range 128..3008 or sizes 128,256)")
     catalog = load_catalog(catalog_path)
     settings = TuneSettings(
         concurrency=concurrency,
@@ -327,6 +340,7 @@ def tune(
             )
             provenance = {"target": "aws", "endpoint_url": endpoint_url}
         info = target.describe()
+        validate.priceable(catalog, info.region, info.architecture, savings_plan)
         if recorded:
             sizes = [int(m) for m in target.sizes]  # type: ignore[attr-defined]
         elif replay and sizes is None:

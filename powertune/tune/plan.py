@@ -8,9 +8,9 @@ import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
+from powertune import validate
 from powertune.errors import InputError
 from powertune.models.cpu_share import MAX_MEMORY_MB, MIN_MEMORY_MB
 
@@ -136,10 +136,7 @@ def parse_payload(value: str | None) -> Payloads:
     if value is None:
         return Payloads(items=(b"{}",), weights=(1,))
     text = _read_at(value) if value.startswith("@") else value
-    try:
-        json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"--payload is not valid JSON: {exc}") from None
+    validate.loads(text, "--payload")
     return Payloads(items=(text.strip().encode(),), weights=(1,))
 
 
@@ -149,10 +146,7 @@ def parse_payloads_file(path: str) -> Payloads:
     text = _read_at("@" + path)
     stripped = text.strip()
     if stripped.startswith("["):
-        try:
-            items = json.loads(stripped)
-        except ValueError as exc:
-            raise InputError(f"{path}: not valid JSON: {exc}") from None
+        items = validate.loads(stripped, path)
         payloads, weights = [], []
         for i, item in enumerate(items):
             if not isinstance(item, dict) or "payload" not in item:
@@ -167,10 +161,7 @@ def parse_payloads_file(path: str) -> Payloads:
         return Payloads(items=tuple(payloads), weights=tuple(weights))
     lines = [line for line in stripped.splitlines() if line.strip()]
     for n, line in enumerate(lines, start=1):
-        try:
-            json.loads(line)
-        except ValueError as exc:
-            raise InputError(f"{path}:{n}: not valid JSON: {exc}") from None
+        validate.loads(line, f"{path}:{n}")
     if not lines:
         raise InputError(f"{path}: no payloads")
     return Payloads(
@@ -181,13 +172,7 @@ def parse_payloads_file(path: str) -> Payloads:
 
 
 def _read_at(value: str) -> str:
-    path = Path(value[1:])
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"no such payload file: {path}") from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read payload file {path}: {exc}") from None
+    return validate.read_text(value[1:], "payload file")
 
 
 def parse_money(value: str | None, flag: str) -> Decimal | None:
@@ -197,8 +182,8 @@ def parse_money(value: str | None, flag: str) -> Decimal | None:
         amount = Decimal(value.strip().lstrip("$"))
     except InvalidOperation:
         raise InputError(f"{flag}: not an amount in USD: {value!r}") from None
-    if not amount.is_finite() or amount <= 0:
-        raise InputError(f"{flag} must be a positive amount in USD")
+    if not amount.is_finite() or amount <= 0 or amount > 1_000_000:
+        raise InputError(f"{flag} must be a positive amount in USD, at most 1,000,000")
     return amount
 
 
@@ -226,10 +211,7 @@ _PT_UNSUPPORTED = ("preProcessorARN", "postProcessorARN", "payloadS3")
 def parse_power_tuning_input(path: str) -> PowerTuningInput:
     """Read the JSON that starts an aws-lambda-power-tuning execution."""
     text = _read_at("@" + path)
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"{path}: not valid JSON: {exc}") from None
+    data = validate.loads(text, path)
     if not isinstance(data, dict) or not isinstance(data.get("lambdaARN"), str):
         raise InputError(f"{path}: an aws-lambda-power-tuning input needs a lambdaARN")
     for key in _PT_UNSUPPORTED:

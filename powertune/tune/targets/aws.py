@@ -23,6 +23,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, WaiterError
 
+from powertune import validate
 from powertune.collectors.cloudwatch import find_report
 from powertune.collectors.parse import try_parse_record
 from powertune.collectors.records import Report, Start
@@ -114,6 +115,9 @@ class AwsLambdaTarget(Target):
     ) -> None:
         super().__init__()
         ref = parse_function(function)
+        endpoint_url = validate.endpoint_url(endpoint_url)
+        region = validate.region(region)
+        validate.alias_prefix(alias_prefix)
         self.name = ref.name
         self.alias_prefix = alias_prefix
         self.run_id = run_id or uuid.uuid4().hex[:12]
@@ -152,6 +156,8 @@ class AwsLambdaTarget(Target):
             ) from None
         except BotoCoreError as exc:
             raise TargetError(f"cannot create AWS clients: {exc}") from None
+        except ValueError as exc:  # botocore's own endpoint checks
+            raise InputError(f"--endpoint-url: {exc}") from None
         self.provenance = {"target": "aws", "endpoint_url": endpoint_url}
         self._lock = threading.Lock()
         self._info: FunctionInfo | None = None
