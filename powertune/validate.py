@@ -123,7 +123,7 @@ def loads(text: str | bytes, what: str, *, max_depth: int = MAX_JSON_DEPTH) -> A
     except RecursionError:
         raise InputError(f"{what}: JSON nested too deeply") from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"{what}: not JSON ({exc.msg} at line {exc.lineno})") from None
+        raise InputError(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except (ValueError, UnicodeDecodeError) as exc:  # 4,300+ digit integers; bad UTF-8
         raise InputError(f"{what}: not usable JSON ({_first_line(exc)})") from None
 

@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from powertune.errors import InputError
 from powertune.local.cpu import CpuControl
 from powertune.local.errors import ApiError
 from powertune.local.invoker import Invoker
@@ -38,6 +39,9 @@ log = logging.getLogger("powertune.local")
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # 6 MB: Lambda's RequestResponse limit, request and response
 MAX_ASYNC_PAYLOAD = 1024 * 1024  # 1 MB: Event invocations
+MAX_API_BODY = 70 * 1024 * 1024  # CreateFunction carries a zip of up to 50 MB, base64-encoded
+READ_TIMEOUT_S = 30.0  # a client that stops sending mid-request loses its connection
+MAX_CONNECTIONS = 256  # connection threads at once; more are answered 503 at once
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _WORKDIR_PREFIX = "powertune-local-"
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
@@ -48,6 +52,7 @@ _TAGS = "/2017-03-31/tags/"
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stalls
+    timeout = READ_TIMEOUT_S  # per connection: a half-open client cannot hold a thread forever
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -76,9 +81,42 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
+    def _body(self) -> bytes | None:
+        """The request body, its length checked before a byte of it is read; None when the
+        request was refused (413, 400) and the connection is to be closed."""
+        raw = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding") and raw is None:
+            self._refuse(411, "InvalidRequestContentException", "Content-Length is required")
+            return None
+        text = (raw or "0").strip()
+        if not text.isdigit() or len(text) > 12:
+            self._refuse(400, "InvalidRequestContentException", "malformed Content-Length")
+            return None
+        length = int(text)
+        invoke = urlsplit(self.path).path.endswith("/invocations")
+        limit = MAX_SYNC_PAYLOAD if invoke else MAX_API_BODY
+        if length > limit:
+            code = "RequestTooLargeException" if invoke else "InvalidRequestContentException"
+            self._refuse(413, code, f"Request must be smaller than {limit} bytes")
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        self.close_connection = True  # the unread body must not be taken for the next request
+        error = ApiError(code, message, status)
+        headers = {"x-amzn-errortype": code, "Connection": "close"}
+        self._send_json(status, error.lambda_body(), headers)
+
     def _dispatch(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        try:
+            self._serve(method)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True  # the client hung up or went quiet: nobody to answer
+
+    def _serve(self, method: str) -> None:
+        body = self._body()
+        if body is None:
+            return
         target = self.headers.get("X-Amz-Target", "")
         if method == "POST" and target.startswith("Logs_20140328."):
             self._logs(target.split(".", 1)[1], body)
@@ -91,6 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
                 exc.lambda_body(),
                 {"x-amzn-errortype": exc.code},
             )
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            raise
         except Exception as exc:  # a bug here must not kill the connection without an answer
             log.exception("local runtime failed on %s %s", method, self.path)
             error = ApiError("ServiceException", f"local runtime error: {exc}", 500)
@@ -314,7 +354,30 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[_Handler]) -> None:
         self.connections: set[socket.socket] = set()  # open keep-alive connections
         self.connections_lock = threading.Lock()
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # A bounded pool: past MAX_CONNECTIONS, a connection gets a 503 instead of a thread.
+        if not self.slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                    b"x-amzn-errortype: TooManyRequestsException\r\nConnection: close\r\n\r\n"
+                )
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def close_connections(self) -> None:
         with self.connections_lock:
@@ -349,11 +412,17 @@ class LocalLambda:
         *,
         update_seconds: float = 0.1,
         max_memory_mb: int = MAX_MEMORY_MB,
+        allow_remote: bool = False,
     ) -> None:
         self.host = host
         self.port = port
         self.warnings: list[str] = []
         if host not in LOOPBACK:
+            if not allow_remote:
+                raise InputError(
+                    f"refusing to listen on {host}: the local runtime has no authentication and "
+                    "runs code as this user; pass --allow-remote if the network is trusted"
+                )
             self.warnings.append(
                 f"listening on {host}: the local runtime has no authentication, and anyone who "
                 "can reach it can run code as this user"

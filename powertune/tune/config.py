@@ -113,7 +113,7 @@ def parse_usd(value: str | float | int, *, what: str = "value") -> Decimal:
     except InvalidOperation:
         raise InputError(f"{what}: expected dollars like 25 or 12.50, got {value!r}") from None
     if not amount.is_finite() or amount < 0 or amount > Decimal(10) ** 12:
-        raise InputError(f"{what}: must be an amount from 0 to 10^12, got {value!r}")
+        raise InputError(f"{what}: must be a non-negative amount up to 10^12, got {value!r}")
     return amount
 
 
