@@ -139,7 +139,7 @@ def read_text(path: str | Path, what: str, *, max_bytes: int = MAX_JSON_BYTES) -
     except UnicodeDecodeError:
         raise InputError(f"{what} {target}: not UTF-8 text") from None
     except FileNotFoundError:
-        raise InputError(f"{what} {target}: no such file") from None
+        raise InputError(f"no such {what}: {target}") from None
     except IsADirectoryError:
         raise InputError(f"{what} {target}: is a directory") from None
     except OSError as exc:
