@@ -47,6 +47,11 @@ def serve(
         help="CPUs to give the environments (default: what this process may use); invocations "
         "beyond their shares wait, unbilled.",
     ),
+    allow_remote: bool = typer.Option(
+        False,
+        "--allow-remote",
+        help="Allow a --host other than loopback (there is no authentication: trusted networks).",
+    ),
 ) -> None:
     """Serve the Lambda and CloudWatch Logs APIs until interrupted (Ctrl-C)."""
     if not 0 <= port <= 65535:
@@ -58,6 +63,7 @@ def serve(
         cpu=cpu,
         concurrency=concurrency,
         cpus=cpus,
+        allow_remote=allow_remote,
         functions={spec.name: f"{spec.path}:{spec.handler}" for spec in specs},
     )
     for warning in server.warnings:

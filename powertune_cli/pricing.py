@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from powertune.errors import InputError
+from powertune.files import write_atomic
 from powertune_cli.common import handle_errors
 from pricing.catalog import ARCHITECTURES, LAMBDA_METERS, Catalog, load_catalog
 from pricing.cost import (
@@ -66,6 +67,9 @@ def catalog_from_option(path: str | None) -> Catalog:
     return load_catalog(path)
 
 
+MAX_QUANTITY = Decimal(10) ** 15
+
+
 def parse_decimal(text: str, flag: str, *, positive: bool = False) -> Decimal:
     """A non-negative Decimal from a flag value, or InputError naming the flag."""
     try:
@@ -74,6 +78,8 @@ def parse_decimal(text: str, flag: str, *, positive: bool = False) -> Decimal:
         raise InputError(f"{flag} must be a number, got {text!r}") from None
     if not value.is_finite() or value < 0 or (positive and value == 0):
         raise InputError(f"{flag} must be a number {'>' if positive else '>='} 0, got {text}")
+    if value > MAX_QUANTITY:  # 1e999999 is finite, and overflows the cost math's context
+        raise InputError(f"{flag} must be at most {MAX_QUANTITY:,}, got {text[:40]}")
     return value
 
 
@@ -614,5 +620,5 @@ def refresh(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, "utf-8")  # only once there is a valid catalog to write
+        write_atomic(output, text)  # only once there is a valid catalog to write
         print(f"powertune: wrote pricing catalog {refreshed.version} to {output}", file=sys.stderr)

@@ -150,7 +150,6 @@ class Function:
     next_version: int = 1
     update_until: float = 0.0  # monotonic time the current update finishes
     reserved: int | None = None  # PutFunctionConcurrency (None: unreserved)
-    tags: dict[str, str] = field(default_factory=dict)
 
     def update_status(self) -> str:
         return "InProgress" if time.monotonic() < self.update_until else "Successful"
@@ -236,7 +235,7 @@ class Registry:
                     "ResourceConflictException",
                     f"Function already exist: {name}",
                 )
-            function = Function(config, tags=dict(body.get("Tags") or {}))
+            function = Function(config)
             self._functions[name] = function
             if body.get("Publish"):
                 published = self._publish(function, body.get("Description"))
@@ -266,7 +265,7 @@ class Registry:
         found: dict[str, Any] = {
             "Configuration": configuration,
             "Code": {"RepositoryType": "S3", "Location": code_url},
-            "Tags": self.list_tags(configuration["FunctionArn"], region),
+            "Tags": {},  # the server fills in the function's tags (local/tags.py)
         }
         reserved = self.reserved_concurrency(split_name(raw_name)[0])
         if reserved is not None:
@@ -299,28 +298,6 @@ class Registry:
         with self._lock:
             reserved = self._function(name, region).reserved
         return {} if reserved is None else {"ReservedConcurrentExecutions": reserved}
-
-    # --- tags (TagResource, UntagResource, ListTags on a function's ARN) -------------------
-    def _tagged(self, arn: str, region: str) -> Function:
-        name, qualifier = split_name(arn)
-        if qualifier is not None:
-            raise invalid(f"Tags apply to a function, not to {arn}")
-        return self._function(name, region)
-
-    def list_tags(self, arn: str, region: str) -> dict[str, str]:
-        with self._lock:
-            return dict(self._tagged(arn, region).tags)
-
-    def tag_resource(self, arn: str, tags: dict[str, Any], region: str) -> None:
-        with self._lock:
-            function = self._tagged(arn, region)
-            function.tags.update({str(k): str(v) for k, v in tags.items()})
-
-    def untag_resource(self, arn: str, keys: list[str], region: str) -> None:
-        with self._lock:
-            function = self._tagged(arn, region)
-            for key in keys:
-                function.tags.pop(key, None)
 
     def list_functions(self, region: str, marker: str | None, max_items: int | None) -> dict:
         with self._lock:

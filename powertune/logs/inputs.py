@@ -185,6 +185,8 @@ def _layout(head: bytes) -> str:
     first = head.split(b"\n", 1)[0]
     try:
         obj = json.loads(first)
+    except RecursionError:
+        return "lines"  # absurd nesting: no layout of ours; the line parser skips and counts it
     except ValueError:
         return "document" if re.match(rb'\{\s*(?:"events"\s*:|$)', head) else "lines"
     if isinstance(obj, dict) and isinstance(obj.get("events"), list):

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from powertune import validate
 from powertune.errors import InputError, PowertuneError
 from powertune.results.model import Replay, Result, Run
 from powertune.tune.build import BuildOptions, TrafficFigures, build_result, decide
@@ -35,7 +36,7 @@ from powertune.tune.targets.localfit import (
     local_record,
     trust_notes,
 )
-from powertune.tune.tuner import Observer, TuneOutcome, Tuner, TuneSettings
+from powertune.tune.tuner import Observer, TuneOutcome, Tuner, TuneSettings, require_measured
 from powertune.types import FunctionInfo
 from pricing.catalog import Catalog, load_catalog
 from pricing.pricer import Pricer
@@ -110,6 +111,7 @@ def prepare(plan: RunPlan, hooks: Hooks | None = None) -> Iterator[Ready]:
                 )
                 runtime = functools.partial(_refetch, endpoint_url, found)
         info = target.describe()
+        validate.priceable(catalog, info.region, info.architecture, plan.savings_plan)
         sizes = _search_sizes(plan, target)
         cold_share = (
             plan.cold_share
@@ -414,6 +416,7 @@ def run(ready: Ready) -> Result:
             catalog=ready.catalog,
             observer=observer,
         ).run()
+    require_measured(outcome)  # every size failed: exit 3 with the reasons, already restored
     traffic = find_traffic(ready)
     options = build_options(plan, ready.sizes, ready.cold_share)
     if plan.compare:
