@@ -46,3 +46,10 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(0) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def verbosity(quiet: bool, verbose: bool) -> int:
+    """-1 quiet, 0 normal, 1 verbose; -q and -v together is a usage error."""
+    if quiet and verbose:
+        raise fail("--quiet and --verbose exclude each other")
+    return -1 if quiet else 1 if verbose else 0

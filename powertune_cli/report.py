@@ -16,7 +16,9 @@ import typer
 from rich.console import Console
 
 from powertune.gate.compare import Verdict, compare_to_baseline_file, thresholds_from
+from powertune.gate.verdict_json import dumps_verdict
 from powertune.outputs import (
+    fmt,
     render_gate_markdown,
     render_html,
     render_json,
@@ -25,8 +27,8 @@ from powertune.outputs import (
 )
 from powertune.results import Result, load_result
 from powertune.tune.config import load_config, parse_percent, parse_usd
-from powertune_cli.common import handle_errors
-from powertune_cli.table import gate_renderable, render_table, result_renderable
+from powertune_cli.common import handle_errors, verbosity
+from powertune_cli.table import gate_notes, gate_renderable, render_table, result_renderable
 
 T = TypeVar("T")
 
@@ -61,13 +63,31 @@ def console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=140)
 
 
-def emit_verdict(verdict: Verdict, *, junit: Path | None, markdown: Path | None) -> None:
-    """Print the verdict table and write the JUnit / markdown files (also used by tune)."""
-    console().print(gate_renderable(verdict))
+def emit_verdict(
+    verdict: Verdict,
+    *,
+    junit: Path | None,
+    markdown: Path | None,
+    json_out: Path | None = None,
+    verbosity: int = 0,
+) -> None:
+    """Print the verdict and write the JUnit / markdown / JSON files (also used by tune).
+
+    A clean pass is one line (README: quiet otherwise); warnings add their lines; a failure,
+    or ``-v``, prints the whole table. ``-q`` prints nothing on a pass."""
+    out = console()
+    if verdict.status == "fail" or verbosity > 0:
+        out.print(gate_renderable(verdict))
+    elif verbosity >= 0 or verdict.status != "pass":
+        out.print(fmt.gate_headline(verdict), highlight=False)
+        for line in gate_notes(verdict):
+            out.print(line, highlight=False)
     if junit is not None:
         _write(junit, render_junit(verdict))
     if markdown is not None:
         _write(markdown, render_gate_markdown(verdict))
+    if json_out is not None:
+        _write(json_out, dumps_verdict(verdict))
 
 
 def register(app: typer.Typer) -> None:
@@ -110,12 +130,25 @@ def register(app: typer.Typer) -> None:
         markdown: Path | None = typer.Option(
             None, "--markdown", help="Write PR-comment markdown here (carries a hidden marker)."
         ),
+        json_out: Path | None = typer.Option(
+            None, "--json", help="Write the verdict JSON here (- for stdout; verdict schema v1)."
+        ),
+        baseline_optional: bool = typer.Option(
+            False,
+            "--baseline-optional",
+            help="First run: a missing baseline passes with a note instead of exit 2.",
+        ),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on a pass."),
+        verbose: bool = typer.Option(
+            False, "--verbose", "-v", help="Print the whole verdict table, even on a pass."
+        ),
     ) -> None:
         """Compare a result with a baseline: pass, warn or fail per function and check.
 
         A check fails only when the increase exceeds its limit and the raw invocations of both
-        results confirm it at 95%. Exit 0 pass (warnings allowed), 1 regression, 2 usage error,
-        3 unreadable or invalid result file.
+        results confirm it at 95%. A pass prints one line (the monthly $ change first when
+        traffic is known). Exit 0 pass (warnings allowed), 1 regression, 2 usage error (a
+        missing file; the first run: --baseline-optional), 3 unreadable or invalid result file.
         """
         settings = load_config(config).gate
         thresholds = thresholds_from(
@@ -126,8 +159,16 @@ def register(app: typer.Typer) -> None:
                 parse_usd, max_monthly_increase, "--max-monthly-increase"
             ),
         )
-        verdict = compare_to_baseline_file(baseline, load_result(current), thresholds)
-        emit_verdict(verdict, junit=junit, markdown=markdown)
+        verdict = compare_to_baseline_file(
+            baseline, load_result(current), thresholds, baseline_optional=baseline_optional
+        )
+        emit_verdict(
+            verdict,
+            junit=junit,
+            markdown=markdown,
+            json_out=json_out,
+            verbosity=verbosity(quiet, verbose),
+        )
         raise typer.Exit(verdict.exit_code)
 
 

@@ -99,9 +99,19 @@ def _summary_table(result: Result) -> Table:
     return table
 
 
+def gate_notes(verdict: Verdict) -> list[str]:
+    """The lines under a one-line pass: notes, then every warning with its function."""
+    out = [f"note: {n}" for n in verdict.notes]
+    for fv in verdict.functions:
+        out.extend(f"warn: {fv.name}: {c.message}" for c in fv.checks if c.status != "pass")
+        out.extend(f"warn: {fv.name}: {w}" for w in fv.warnings)
+    out.extend(f"warn: {w}" for w in verdict.warnings)
+    return out
+
+
 def gate_renderable(verdict: Verdict) -> RenderableType:
     table = Table(
-        title=f"powertune gate: {verdict.status.upper()}",
+        title=fmt.gate_headline(verdict),
         box=box.SIMPLE_HEAD,
         title_justify="left",
         pad_edge=False,
@@ -132,6 +142,7 @@ def gate_renderable(verdict: Verdict) -> RenderableType:
                 )
         notes.extend(Text(f"warn: {fv.name}: {w}", style="yellow") for w in fv.warnings)
     notes.extend(Text(f"warn: {w}", style="yellow") for w in verdict.warnings)
+    notes.extend(Text(f"note: {n}") for n in verdict.notes)
     return Group(table, *notes)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
@@ -253,6 +253,13 @@ MaxP95Increase = Annotated[str | None, _opt("--max-p95-increase", help="With --b
 MaxMonthlyIncrease = Annotated[
     str | None, _opt("--max-monthly-increase", help="With --baseline: USD per month.")
 ]
+BaselineOptional = Annotated[
+    bool,
+    _opt("--baseline-optional", help="With --baseline: a missing baseline passes with a note."),
+]
+GateJson = Annotated[
+    str | None, _opt("--gate-json", help="With --baseline: write the verdict JSON here.")
+]
 Junit = Annotated[str | None, _opt("--junit", help="With --baseline: write JUnit XML.")]
 Markdown = Annotated[str | None, _opt("--markdown", help="With --baseline: write markdown.")]
 
@@ -308,6 +315,8 @@ def tune(
     max_monthly_increase: MaxMonthlyIncrease = None,
     junit: Junit = None,
     markdown: Markdown = None,
+    baseline_optional: BaselineOptional = False,
+    gate_json: GateJson = None,
 ) -> None:
     """Measure a function across memory sizes, fit duration against memory, and recommend."""
     config = load_config(config_path)
@@ -326,7 +335,8 @@ def tune(
     _emit(result, json_out)
     if baseline:
         thresholds = (max_cost_increase, max_p95_increase, max_monthly_increase)
-        _gate(result, baseline, config, thresholds, junit, markdown)
+        files = GateFiles(junit, markdown, gate_json, baseline_optional)
+        _gate(result, baseline, config, thresholds, files, -1 if quiet else 0)
 
 
 def _print_dry_run(plan: DryRun) -> None:
@@ -341,13 +351,22 @@ def _print_dry_run(plan: DryRun) -> None:
     print("  nothing was changed (--dry-run)")
 
 
+class GateFiles(NamedTuple):
+    """What `tune --baseline` writes besides the terminal verdict."""
+
+    junit: str | None
+    markdown: str | None
+    json: str | None
+    baseline_optional: bool
+
+
 def _gate(
     result: Result,
     baseline: str,
     config: Config,
     thresholds: tuple[str | None, str | None, str | None],
-    junit: str | None,
-    markdown: str | None,
+    files: GateFiles,
+    verbosity: int,
 ) -> None:
     """`tune --baseline`: the same verdict `powertune gate` gives, from this run's result."""
     from powertune.gate.compare import compare_to_baseline_file, thresholds_from
@@ -366,11 +385,14 @@ def _gate(
             if monthly
             else None,
         ),
+        baseline_optional=files.baseline_optional,
     )
     emit_verdict(
         verdict,
-        junit=Path(junit) if junit else None,
-        markdown=Path(markdown) if markdown else None,
+        junit=Path(files.junit) if files.junit else None,
+        markdown=Path(files.markdown) if files.markdown else None,
+        json_out=Path(files.json) if files.json else None,
+        verbosity=verbosity,
     )
     if verdict.exit_code:
         raise typer.Exit(verdict.exit_code)

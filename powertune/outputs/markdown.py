@@ -80,6 +80,11 @@ def _function_details(fn: FunctionResult) -> list[str]:
     return out
 
 
+def _gate_notes(verdict: Verdict) -> list[str]:
+    """Notes that are not warnings (the first run without a baseline), each a paragraph."""
+    return [line for note in verdict.notes for line in (f"ℹ️ {_cell(note)}", "")]
+
+
 def render_gate_markdown(verdict: Verdict) -> str:
     counts = {s: sum(1 for f in verdict.functions if f.status == s) for s in _ICON}
     headline = {
@@ -91,11 +96,14 @@ def render_gate_markdown(verdict: Verdict) -> str:
     limits = f"cost +{th.max_cost_increase * 100:g}%, p95 +{th.max_p95_increase * 100:g}%"
     if th.max_monthly_increase_usd is not None:
         limits += f", monthly +{fmt.usd(th.max_monthly_increase_usd)}"
+    money = verdict.monthly_change_usd
+    lead = f"**{fmt.usd(money, signed=True)}/month** · " if money is not None else ""
     lines = [
         GATE_MARKER,
         f"## {_ICON[verdict.status]} powertune gate: {headline}",
         "",
-        f"{counts['pass']} passed, {counts['warn']} warned, {counts['fail']} failed · "
+        *_gate_notes(verdict),
+        f"{lead}{counts['pass']} passed, {counts['warn']} warned, {counts['fail']} failed · "
         f"limits: {limits} · a check fails only when the raw measurements at a size both runs "
         f"measured confirm the increase ({th.confidence * 100:g}% interval above zero)",
         "",
