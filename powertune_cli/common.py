@@ -14,6 +14,14 @@ from pricing.errors import PricingError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# The AWS options every command that calls AWS shares, with the same help and meaning.
+REGION_HELP = (
+    "AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION, then the profile's region)."
+)
+PROFILE_HELP = "AWS named profile (default: AWS_PROFILE); an unknown one is exit 2."
+ENDPOINT_HELP = "Lambda's endpoint only (a local runtime, moto, LocalStack)."
+MONITORING_ENDPOINT_HELP = "CloudWatch and CloudWatch Logs endpoint (default: AWS's own)."
+
 EXIT_USAGE = 2
 EXIT_TOOL = 3
 

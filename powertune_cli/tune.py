@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
@@ -18,7 +19,14 @@ from powertune.results.jsonio import dumps_result
 from powertune.tune import plan as p
 from powertune.tune.config import Config, load_config
 from powertune.tune.run import DryRun, Hooks, prepare, price_dry_run, run
-from powertune_cli.common import handle_errors
+from powertune_cli.common import (
+    ENDPOINT_HELP,
+    MONITORING_ENDPOINT_HELP,
+    PROFILE_HELP,
+    REGION_HELP,
+    handle_errors,
+    verbosity,
+)
 from powertune_cli.progress import ProgressObserver, err
 
 
@@ -107,7 +115,10 @@ Tolerance = Annotated[
         help=f"Stop when the choice is within this of the best cost ({p.DEFAULT_TOLERANCE}).",
     ),
 ]
-Confidence = Annotated[float, _opt("--confidence")]
+Confidence = Annotated[
+    float,
+    _opt("--confidence", help="Adaptive search: how sure the choice must be before stopping."),
+]
 Payload = Annotated[str | None, _opt("--payload", help="JSON payload, or @file.")]
 PayloadsFile = Annotated[
     str | None,
@@ -143,7 +154,9 @@ Concurrency = Annotated[
 MaxSpend = Annotated[
     str | None, _opt("--max-spend", help="Stop before the run spends more than this (USD).")
 ]
-MaxInvocations = Annotated[int | None, _opt("--max-invocations", min=1)]
+MaxInvocations = Annotated[
+    int | None, _opt("--max-invocations", min=1, help="Stop after N invocations in all.")
+]
 Confirm = Annotated[
     int | None,
     _opt(
@@ -154,11 +167,11 @@ Confirm = Annotated[
         "(30 makes a decisive CI gate).",
     ),
 ]
-Region = Annotated[str | None, _opt("--region")]
-Profile = Annotated[str | None, _opt("--profile")]
-EndpointUrl = Annotated[
-    str | None,
-    _opt("--endpoint-url", help="Another Lambda endpoint (a local runtime, moto, LocalStack)."),
+Region = Annotated[str | None, _opt("--region", help=REGION_HELP)]
+Profile = Annotated[str | None, _opt("--profile", help=PROFILE_HELP)]
+EndpointUrl = Annotated[str | None, _opt("--endpoint-url", help=ENDPOINT_HELP)]
+MonitoringEndpointUrl = Annotated[
+    str | None, _opt("--monitoring-endpoint-url", help=MONITORING_ENDPOINT_HELP)
 ]
 Local = Annotated[
     str | None,
@@ -199,7 +212,9 @@ Arch = Annotated[str, _opt("--arch", help="--replay: the architecture to price."
 FromPowerTuning = Annotated[
     str | None, _opt("--from-power-tuning", help="Read aws-lambda-power-tuning's input JSON.")
 ]
-AliasPrefix = Annotated[str, _opt("--alias-prefix")]
+AliasPrefix = Annotated[
+    str, _opt("--alias-prefix", help="Prefix of the tuning aliases (cleanup finds them by it).")
+]
 Compare = Annotated[
     str | None,
     _opt("--compare", help="An arm64 twin (name or ARN): measure it at the recommended size."),
@@ -238,8 +253,19 @@ JsonOut = Annotated[
 DryRunFlag = Annotated[
     bool, _opt("--dry-run", help="Print the plan and the spend estimate; change nothing.")
 ]
-Seed = Annotated[int, _opt("--seed")]
-Quiet = Annotated[bool, _opt("--quiet", "-q")]
+Seed = Annotated[int, _opt("--seed", help="Random seed (payload order, replay noise).")]
+Quiet = Annotated[
+    bool,
+    _opt(
+        "--quiet",
+        "-q",
+        help="No progress, notes or table (the table still prints without "
+        "--json FILE); errors only.",
+    ),
+]
+Verbose = Annotated[
+    bool, _opt("--verbose", "-v", help="A line per step (sizes configured, skipped, restored).")
+]
 ConfigPath = Annotated[
     str | None,
     _opt("--config", help="powertune.toml (default: found from the working directory)."),
@@ -289,6 +315,7 @@ def tune(
     region: Region = None,
     profile: Profile = None,
     endpoint_url: EndpointUrl = None,
+    monitoring_endpoint_url: MonitoringEndpointUrl = None,
     local: Local = None,
     local_memory: LocalMemory = p.DEFAULT_LOCAL_MEMORY_MB,
     local_timeout: LocalTimeout = p.DEFAULT_LOCAL_TIMEOUT_S,
@@ -308,6 +335,7 @@ def tune(
     dry_run: DryRunFlag = False,
     seed: Seed = 0,
     quiet: Quiet = False,
+    verbose: Verbose = False,
     config_path: ConfigPath = None,
     baseline: Baseline = None,
     max_cost_increase: MaxCostIncrease = None,
@@ -319,24 +347,31 @@ def tune(
     gate_json: GateJson = None,
 ) -> None:
     """Measure a function across memory sizes, fit duration against memory, and recommend."""
+    level = verbosity(quiet, verbose)
     config = load_config(config_path)
     plan = p.resolve_plan(p.TuneFlags.from_params(ctx.params), config)
+    say = _say(level)
     for note in plan.notes:
-        err.print(f"note: {note}", highlight=False)
+        say(f"note: {note}")
+    # the bar's total is the run's upper bound from the start (the dry run's count), so it
+    # does not grow as the search adds sizes and its ETA means something
+    expected: list[int] = []
     hooks = Hooks(
-        progress=lambda: ProgressObserver(quiet=quiet),
-        note=lambda text: err.print(text, highlight=False),
+        progress=lambda: ProgressObserver(verbosity=level, total=expected[-1] if expected else 0),
+        note=say,
     )
     with prepare(plan, hooks) as ready:
+        estimate = price_dry_run(ready)
         if dry_run:
-            _print_dry_run(price_dry_run(ready))
+            _print_dry_run(estimate)
             return
+        expected.append(estimate.invocations)
         result = run(ready)
-    _emit(result, json_out)
+    _emit(result, json_out, level)
     if baseline:
         thresholds = (max_cost_increase, max_p95_increase, max_monthly_increase)
         files = GateFiles(junit, markdown, gate_json, baseline_optional)
-        _gate(result, baseline, config, thresholds, files, -1 if quiet else 0)
+        _gate(result, baseline, config, thresholds, files, level)
 
 
 def _print_dry_run(plan: DryRun) -> None:
@@ -398,14 +433,27 @@ def _gate(
         raise typer.Exit(verdict.exit_code)
 
 
-def _emit(result: Result, json_out: str | None) -> None:
+def _say(level: int) -> Callable[[str], None]:
+    """Notes on stderr, unless --quiet."""
+
+    def say(text: str) -> None:
+        if level >= 0:
+            err.print(text, highlight=False)
+
+    return say
+
+
+def _emit(result: Result, json_out: str | None, level: int = 0) -> None:
     from powertune_cli.table import render_table
 
     if json_out == "-":
         sys.stdout.write(dumps_result(result))
-        err.print(render_table(result), highlight=False)
+        if level >= 0:
+            err.print(render_table(result), highlight=False)
         return
     if json_out:
         write_result(result, json_out)
-        err.print(f"wrote {json_out}", highlight=False)
+        _say(level)(f"wrote {json_out}")
+        if level < 0:
+            return  # quiet: the result is in the file
     print(render_table(result))

@@ -152,6 +152,8 @@ def regenerate_command(current: Result | None, baseline_path: str) -> str:
     fn = current.functions[0]
     parts = ["powertune", "tune"]
     if current.run.target == "replay" and current.run.replay is not None:
+        if not fn.name.startswith("replay:"):
+            parts.append(fn.name)
         parts += ["--replay", current.run.replay.source]
     else:
         parts.append(fn.arn or fn.name)

@@ -354,7 +354,8 @@ class TargetSpec:
     replay: str | None = None  # CSV file or result URL
     region: str | None = None
     profile: str | None = None
-    endpoint_url: str | None = None
+    endpoint_url: str | None = None  # Lambda's only
+    monitoring_endpoint_url: str | None = None  # CloudWatch metrics and CloudWatch Logs
     alias_prefix: str = DEFAULT_ALIAS_PREFIX
     local_memory_mb: int = DEFAULT_LOCAL_MEMORY_MB
     local_timeout_s: int = DEFAULT_LOCAL_TIMEOUT_S
@@ -425,6 +426,7 @@ class TuneFlags:
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
+    monitoring_endpoint_url: str | None = None
     local: str | None = None
     local_memory: int | None = None
     local_timeout: int | None = None
@@ -550,7 +552,10 @@ def _or(value: Any, default: Any) -> Any:
 
 
 def _target_spec(flags: TuneFlags, function: str | None) -> TargetSpec:
-    sources = [s for s in (function, flags.local, flags.replay) if s]
+    # `tune NAME --replay FILE` names the function the replay measured (two replays of one
+    # function then gate as the same function, not as "new" and "gone")
+    named = None if flags.replay else function
+    sources = [s for s in (named, flags.local, flags.replay) if s]
     if len(sources) != 1:
         raise InputError("name one function to tune: FUNCTION, --local PATH or --replay FILE")
     kind = "local" if flags.local else "replay" if flags.replay else "aws"
@@ -562,6 +567,7 @@ def _target_spec(flags: TuneFlags, function: str | None) -> TargetSpec:
         region=flags.region,
         profile=flags.profile,
         endpoint_url=flags.endpoint_url,
+        monitoring_endpoint_url=flags.monitoring_endpoint_url,
         alias_prefix=_or(flags.alias_prefix, DEFAULT_ALIAS_PREFIX),
         local_memory_mb=_or(flags.local_memory, DEFAULT_LOCAL_MEMORY_MB),
         local_timeout_s=_or(flags.local_timeout, DEFAULT_LOCAL_TIMEOUT_S),
