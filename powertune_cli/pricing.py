@@ -302,10 +302,10 @@ def estimate(
         512, "--ephemeral-mb", min=512, max=10240, help="Ephemeral storage in MB."
     ),
     free_tier: bool = typer.Option(
-        True,
+        False,
         "--free-tier/--no-free-tier",
-        help="Subtract the monthly free tier (1M requests, 400,000 GB-s). On by default, as in "
-        "AWS's pricing examples; turn it off when other functions already use it.",
+        help="Subtract the monthly free tier (1M requests, 400,000 GB-s). Off by default, as "
+        "in `tune` (most accounts use it up elsewhere); on for AWS's pricing examples.",
     ),
     savings_plan: str | None = typer.Option(
         None,
@@ -352,7 +352,7 @@ def estimate(
     catalog: str | None = catalog_option(),
 ) -> None:
     """Monthly cost of a Lambda workload: on demand, or with provisioned concurrency
-    (--provisioned-*), plus SnapStart (--snapstart). Free tier applied unless --no-free-tier."""
+    (--provisioned-*), plus SnapStart (--snapstart). No free tier unless --free-tier (the same default as tune)."""
     cat = catalog_from_option(catalog)
     billed = parse_decimal(duration_ms, "--duration-ms")
     count = parse_decimal(invocations, "--invocations")
