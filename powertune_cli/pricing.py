@@ -352,7 +352,8 @@ def estimate(
     catalog: str | None = catalog_option(),
 ) -> None:
     """Monthly cost of a Lambda workload: on demand, or with provisioned concurrency
-    (--provisioned-*), plus SnapStart (--snapstart). No free tier unless --free-tier (the same default as tune)."""
+    (--provisioned-*), plus SnapStart (--snapstart). No free tier unless --free-tier (the
+    same default as tune)."""
     cat = catalog_from_option(catalog)
     billed = parse_decimal(duration_ms, "--duration-ms")
     count = parse_decimal(invocations, "--invocations")

@@ -25,6 +25,7 @@ from powertune.outputs import (
     render_junit,
     render_markdown,
 )
+from powertune.outputs.power_tuning import power_tuning_url
 from powertune.results import Result, load_result
 from powertune.tune.config import load_config, parse_percent, parse_usd
 from powertune_cli.common import handle_errors, verbosity
@@ -90,6 +91,12 @@ def emit_verdict(
         _write(json_out, dumps_verdict(verdict))
 
 
+def print_power_tuning_urls(result: Result) -> None:
+    """One line per function: ``NAME URL`` (also used by ``tune --power-tuning-url``)."""
+    for fn in result.functions:
+        typer.echo(f"{fn.name} {power_tuning_url(fn)}")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("report")
     @handle_errors
@@ -99,11 +106,19 @@ def register(app: typer.Typer) -> None:
             ReportFormat.table, "--format", "-f", help="table, markdown, html or json."
         ),
         output: Path | None = typer.Option(
-            None, "--output", "-o", help="Write to FILE instead of the terminal."
+            None, "--output", "-o", help="Write to FILE instead of the terminal (- for stdout)."
+        ),
+        power_tuning_url: bool = typer.Option(
+            False,
+            "--power-tuning-url",
+            help="Print an aws-lambda-power-tuning visualisation URL per function instead.",
         ),
     ) -> None:
         """Render a result file: terminal table, markdown, self-contained HTML page or JSON."""
         result = load_result(result_file)
+        if power_tuning_url:
+            print_power_tuning_urls(result)
+            return
         if output is None and form is ReportFormat.table:
             console().print(result_renderable(result))
             return

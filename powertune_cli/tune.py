@@ -144,11 +144,11 @@ AllowedErrors = Annotated[
     _opt("--allowed-errors", help="Error types that do not disqualify a size, comma-separated."),
 ]
 Concurrency = Annotated[
-    int,
+    int | None,
     _opt(
         "--concurrency",
         min=1,
-        help="Invocations in flight at once.",
+        help=f"Invocations in flight at once (default {p.DEFAULT_CONCURRENCY}).",
     ),
 ]
 MaxSpend = Annotated[
@@ -250,6 +250,10 @@ CatalogPath = Annotated[
 JsonOut = Annotated[
     str | None, _opt("--json", help="Write the result JSON to FILE, or - for stdout.")
 ]
+PowerTuningUrl = Annotated[
+    bool,
+    _opt("--power-tuning-url", help="Also print an aws-lambda-power-tuning visualisation URL."),
+]
 DryRunFlag = Annotated[
     bool, _opt("--dry-run", help="Print the plan and the spend estimate; change nothing.")
 ]
@@ -308,7 +312,7 @@ def tune(
     warmup: Warmup = p.DEFAULT_WARMUP,
     cold_starts: ColdStarts = False,
     allowed_errors: AllowedErrors = None,
-    concurrency: Concurrency = p.DEFAULT_CONCURRENCY,
+    concurrency: Concurrency = None,
     max_spend: MaxSpend = None,
     max_invocations: MaxInvocations = None,
     confirm: Confirm = None,
@@ -333,6 +337,7 @@ def tune(
     catalog_path: CatalogPath = None,
     json_out: JsonOut = None,
     dry_run: DryRunFlag = False,
+    power_tuning_url: PowerTuningUrl = False,
     seed: Seed = 0,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -362,12 +367,16 @@ def tune(
     )
     with prepare(plan, hooks) as ready:
         estimate = price_dry_run(ready)
-        if dry_run:
+        if dry_run or plan.dry_run:
             _print_dry_run(estimate)
             return
         expected.append(estimate.invocations)
         result = run(ready)
     _emit(result, json_out, level)
+    if power_tuning_url:
+        from powertune_cli.report import print_power_tuning_urls
+
+        print_power_tuning_urls(result)
     if baseline:
         thresholds = (max_cost_increase, max_p95_increase, max_monthly_increase)
         files = GateFiles(junit, markdown, gate_json, baseline_optional)
