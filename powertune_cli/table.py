@@ -11,6 +11,7 @@ from rich.text import Text
 
 from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
+from powertune.outputs.decision import decision_lines
 from powertune.results.model import FunctionResult, Result
 
 _STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
@@ -28,8 +29,23 @@ def result_renderable(result: Result) -> RenderableType:
     for fn in result.functions:
         parts.append(_function_table(fn))
         parts.extend(Text(f"  ! {w}", style="yellow") for w in _warnings(fn))
+        parts.extend(_decision(fn))
     parts.append(_summary_table(result))
     return Group(*parts)
+
+
+def _decision(fn: FunctionResult) -> list[Text]:
+    """The decision whole under the function's table (outputs.decision: the same lines as the
+    markdown and the HTML)."""
+    lines = decision_lines(fn)
+    if not lines:
+        return []
+    out = [Text("  decision:", style="bold")]
+    for line in lines:
+        text = Text(f"    {line.topic}: ", style="bold green" if line.emphasis else "bold")
+        text.append(line.text)
+        out.append(text)
+    return out
 
 
 def _warnings(fn: FunctionResult) -> list[str]:

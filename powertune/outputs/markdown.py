@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
+from powertune.outputs.decision import decision_lines
 from powertune.results.model import FunctionResult, Result
 
 GATE_MARKER = "<!-- powertune-gate -->"
@@ -57,9 +58,21 @@ def render_markdown(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _decision(fn: FunctionResult) -> list[str]:
+    """The decision whole, outside the collapsed measurements (outputs.decision)."""
+    lines = decision_lines(fn)
+    if not lines:
+        return []
+    out = [f"**`{fn.name}`: the decision**", ""]
+    for line in lines:
+        topic = f"**{line.topic}**" if line.emphasis else line.topic
+        out.append(f"- {topic}: {_cell(line.text)}")
+    return [*out, ""]
+
+
 def _function_details(fn: FunctionResult) -> list[str]:
     rec = fn.recommendation
-    out = [f"<details><summary><code>{fn.name}</code>: measurements</summary>", ""]
+    out = [*_decision(fn), f"<details><summary><code>{fn.name}</code>: measurements</summary>", ""]
     warnings = list(rec.warnings) if rec else []
     if fn.model is not None and fn.model.status == "fitted":
         knee = f", knee at {rec.knee_mb} MB" if rec and rec.knee_mb else ""
