@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -61,3 +64,37 @@ def verbosity(quiet: bool, verbose: bool) -> int:
     if quiet and verbose:
         raise fail("--quiet and --verbose exclude each other")
     return -1 if quiet else 1 if verbose else 0
+
+
+OUTPUT_HELP = "Write the output to FILE instead of standard output (- for stdout)."
+
+
+def output_option() -> Any:
+    """``--output/-o FILE|-``: the one output convention of every command that prints a result
+    (with ``--format`` for its shape)."""
+    return typer.Option(None, "--output", "-o", metavar="FILE|-", help=OUTPUT_HELP)
+
+
+@contextlib.contextmanager
+def write_output(path: str | None) -> Iterator[None]:
+    """Standard output goes to ``path`` (``-`` or None: stays standard output). Written only
+    once the command succeeded, so a failed run leaves no half file."""
+    if path is None or path == "-":
+        yield
+        return
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        yield
+    Path(path).write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def writes_output(func: F) -> F:
+    """For a command with an ``output`` parameter (``output_option()``): its standard output
+    goes there."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with write_output(kwargs.get("output")):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

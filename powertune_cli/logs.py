@@ -13,7 +13,7 @@ from rich.table import Table
 from powertune.collectors import RECORD_KEYS, ParseStats, iter_log_file
 from powertune.collectors.bulk import parse_messages
 from powertune.collectors.records import InitReport, Report, RestoreReport
-from powertune_cli.common import handle_errors
+from powertune_cli.common import handle_errors, output_option, writes_output
 
 app = typer.Typer(help="Read Lambda platform log records (REPORT, INIT_REPORT, RESTORE_REPORT).")
 
@@ -30,6 +30,7 @@ def _logs() -> None:
 
 @app.command("parse")
 @handle_errors
+@writes_output
 def parse(
     file: str = typer.Argument(
         ...,
@@ -37,7 +38,10 @@ def parse(
         help="A log file: one record per line, or the JSON printed by `aws logs "
         "filter-log-events` / `get-log-events`. `-` reads standard input.",
     ),
-    fmt: LogsFormat = typer.Option(LogsFormat.jsonl, "--format", help="Output format."),
+    fmt: LogsFormat = typer.Option(
+        LogsFormat.jsonl, "--format", "-f", help="Output format: jsonl or table."
+    ),
+    output: str | None = output_option(),
 ) -> None:
     """Print one JSON object per REPORT, INIT_REPORT and RESTORE_REPORT record.
 

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from powertune.errors import InputError
-from powertune_cli.common import handle_errors
+from powertune_cli.common import handle_errors, output_option, writes_output
 from pricing.catalog import ARCHITECTURES, LAMBDA_METERS, Catalog, load_catalog
 from pricing.cost import (
     CENT,
@@ -195,11 +195,13 @@ def _group(cell: Cell) -> str:
 
 @app.command("show")
 @handle_errors
+@writes_output
 def show(
     region: str | None = typer.Option(None, "--region", help="One region (default: all)."),
     fmt: CoverageFormat = typer.Option(
-        CoverageFormat.table, "--format", help="table or json (markdown: --coverage only)."
+        CoverageFormat.table, "--format", "-f", help="table or json (markdown: --coverage only)."
     ),
+    output: str | None = output_option(),
     show_coverage: bool = typer.Option(
         False, "--coverage", help="Which rate kinds are known in which region."
     ),
@@ -290,6 +292,7 @@ def show(
 # -- estimate ---------------------------------------------------------------------------------
 @app.command("estimate")
 @handle_errors
+@writes_output
 def estimate(
     memory: int = typer.Option(..., "--memory", min=128, max=10240, help="Memory in MB."),
     duration_ms: str = typer.Option(
@@ -348,7 +351,10 @@ def estimate(
         "--runtime",
         help="Runtime id (python3.12, java21, dotnet8): Java managed runtimes pay no SnapStart.",
     ),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    fmt: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", "-f", help="Output format: table or json."
+    ),
+    output: str | None = output_option(),
     catalog: str | None = catalog_option(),
 ) -> None:
     """Monthly cost of a Lambda workload: on demand, or with provisioned concurrency
@@ -453,6 +459,7 @@ def estimate(
 # -- managed instances ------------------------------------------------------------------------
 @app.command("managed-instances")
 @handle_errors
+@writes_output
 def managed_instances(
     instance_type: str = typer.Option(..., "--instance-type", help="EC2 type, e.g. m7g.xlarge."),
     instance_hours: str = typer.Option(
@@ -475,7 +482,10 @@ def managed_instances(
         help="EC2 on-demand hourly rate, for a type or region the catalog lacks.",
     ),
     region: str = typer.Option("us-east-1", "--region", help="AWS region."),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    fmt: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", "-f", help="Output format: table or json."
+    ),
+    output: str | None = output_option(),
     catalog: str | None = catalog_option(),
 ) -> None:
     """Monthly cost of Lambda Managed Instances: requests + EC2 instances + the management
@@ -518,6 +528,7 @@ def managed_instances(
 # -- fargate ----------------------------------------------------------------------------------
 @app.command("fargate")
 @handle_errors
+@writes_output
 def fargate(
     vcpu: str = typer.Option(..., "--vcpu", help="vCPUs per task (0.25, 0.5, 1, 2, 4, 8, 16)."),
     memory_gb: str = typer.Option(..., "--memory-gb", help="Memory per task in GB."),
@@ -536,7 +547,10 @@ def fargate(
         None, "--savings-plan", metavar="PLAN", help="A Compute Savings Plan id."
     ),
     region: str = typer.Option("us-east-1", "--region", help="AWS region."),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    fmt: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", "-f", help="Output format: table or json."
+    ),
+    output: str | None = output_option(),
     catalog: str | None = catalog_option(),
 ) -> None:
     """Cost of Fargate tasks of one size for a running time (per-second billing)."""

@@ -41,6 +41,14 @@ class ReportFormat(str, enum.Enum):
     json = "json"
 
 
+def render_as(result: Result, form: ReportFormat) -> str:
+    return _render(result, form)
+
+
+def write_text(path: str, text: str) -> None:
+    _write(Path(path), text)
+
+
 def _render(result: Result, form: ReportFormat) -> str:
     renderers = {
         ReportFormat.table: render_table,

@@ -248,7 +248,19 @@ CatalogPath = Annotated[
     str | None, _opt("--catalog", help="A pricing catalog from `powertune pricing refresh`.")
 ]
 JsonOut = Annotated[
-    str | None, _opt("--json", help="Write the result JSON to FILE, or - for stdout.")
+    str | None,
+    _opt("--json", help="Write the result JSON to FILE, or - for stdout (the table still prints)."),
+]
+OutFormat = Annotated[
+    str | None,
+    _opt(
+        "--format",
+        "-f",
+        help="What --output gets (or stdout): table, json, markdown or html (default table).",
+    ),
+]
+Output = Annotated[
+    str | None, _opt("--output", "-o", metavar="FILE|-", help="Write the --format output here.")
 ]
 PowerTuningUrl = Annotated[
     bool,
@@ -336,6 +348,8 @@ def tune(
     savings_plan: SavingsPlan = None,
     catalog_path: CatalogPath = None,
     json_out: JsonOut = None,
+    out_format: OutFormat = None,
+    output: Output = None,
     dry_run: DryRunFlag = False,
     power_tuning_url: PowerTuningUrl = False,
     seed: Seed = 0,
@@ -372,7 +386,10 @@ def tune(
             return
         expected.append(estimate.invocations)
         result = run(ready)
-    _emit(result, json_out, level)
+    if out_format is not None or output is not None:
+        _emit_as(result, out_format or "table", output, json_out, level)
+    else:
+        _emit(result, json_out, level)
     if power_tuning_url:
         from powertune_cli.report import print_power_tuning_urls
 
@@ -450,6 +467,26 @@ def _say(level: int) -> Callable[[str], None]:
             err.print(text, highlight=False)
 
     return say
+
+
+def _emit_as(
+    result: Result, form: str, output: str | None, json_out: str | None, level: int
+) -> None:
+    """`--format F --output FILE|-`: the convention every command shares (report, pricing,
+    logs parse); --json FILE still writes the JSON beside it."""
+    from powertune_cli.report import ReportFormat, render_as, write_text
+
+    try:
+        shape = ReportFormat(form)
+    except ValueError:
+        raise p.InputError(
+            f"--format must be table, json, markdown or html, not {form!r}"
+        ) from None
+    if json_out:
+        write_result(result, json_out)
+    write_text(output or "-", render_as(result, shape))
+    if output and output != "-":
+        _say(level)(f"wrote {output}")
 
 
 def _emit(result: Result, json_out: str | None, level: int = 0) -> None:

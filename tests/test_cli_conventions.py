@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -161,3 +162,42 @@ def test_tune_name_with_replay_names_the_function(tmp_path: Path) -> None:
     result = load_result(out)
     assert result.functions[0].name == "orders"
     assert res.output == ""  # -q with --json FILE: nothing but errors
+
+
+# --- one output convention: --format + --output FILE|- ------------------------------------
+
+
+def test_every_result_command_takes_output_and_format(tmp_path: Path) -> None:
+    csv = replay_csv(tmp_path / "fn.csv", 1.0)
+    grid = ["--search", "grid", "--memory", "256,1024", "--invocations", "5", "-q"]
+    md = tmp_path / "r.md"
+    res = runner.invoke(app, ["tune", "orders", "--replay", str(csv), *grid, "-f", "markdown",
+                              "-o", str(md), "--json", str(tmp_path / "r.json")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert res.output == "" and md.read_text().startswith("<!-- powertune-report -->")
+    assert load_result(tmp_path / "r.json").functions[0].name == "orders"  # --json still works
+    js = tmp_path / "r2.json"
+    assert runner.invoke(app, ["report", str(tmp_path / "r.json"), "-f", "json",
+                               "-o", str(js)]).exit_code == 0  # fmt: skip
+    assert load_result(js).functions[0].name == "orders"
+    est = tmp_path / "est.json"
+    res = runner.invoke(app, ["pricing", "estimate", "--memory", "1024", "--duration-ms", "100",
+                              "--invocations", "1000000", "-f", "json", "-o", str(est)])  # fmt: skip
+    assert res.exit_code == 0 and res.output == ""
+    assert json.loads(est.read_text())["free_tier"] is False  # the same default as tune
+    log = tmp_path / "log.txt"
+    log.write_text(
+        "REPORT RequestId: 1 Duration: 10.00 ms Billed Duration: 10 ms Memory Size: 128 MB "
+        "Max Memory Used: 50 MB\n"
+    )
+    parsed = tmp_path / "records.jsonl"
+    res = runner.invoke(app, ["logs", "parse", str(log), "--format", "jsonl", "-o", str(parsed)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(parsed.read_text().splitlines()[0])["billed_ms"] == 10
+
+
+def test_a_failed_command_leaves_no_output_file(tmp_path: Path) -> None:
+    out = tmp_path / "est.json"
+    res = runner.invoke(app, ["pricing", "estimate", "--memory", "1024", "--duration-ms", "x",
+                              "--invocations", "1", "-o", str(out)])  # fmt: skip
+    assert res.exit_code == 2 and not out.exists()
