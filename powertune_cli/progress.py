@@ -24,7 +24,7 @@ class ProgressObserver(Observer):
     def __init__(
         self, quiet: bool = False, *, verbosity: int | None = None, total: int = 0
     ) -> None:
-        # -1 quiet (nothing), 0 the bar and warnings, 1 also a line per step
+        # -1 quiet (nothing), 0 the bar and a line per step, 1 also a line per invocation
         self.verbosity = verbosity if verbosity is not None else (-1 if quiet else 0)
         self.quiet = self.verbosity < 0
         self.progress = Progress(
@@ -62,7 +62,7 @@ class ProgressObserver(Observer):
 
     def on_configure(self, memory_mb: int) -> None:
         self.progress.update(self.task, description=f"configuring {memory_mb} MB")
-        self._log(f"configuring {memory_mb} MB", level=1)
+        self._log(f"configuring {memory_mb} MB")
 
     def on_planned(self, count: int) -> None:
         self.planned += count
@@ -71,6 +71,14 @@ class ProgressObserver(Observer):
 
     def on_sample(self, sample: Sample, *, warmup: bool) -> None:
         self.progress.advance(self.task)
+        if self.verbosity >= 1:  # -v: every invocation
+            kind = "warm-up" if warmup else sample.status
+            init = f", init {sample.init_ms:.1f} ms" if sample.init_ms else ""
+            self._log(
+                f"  {sample.memory_mb} MB {kind}: {sample.duration_ms:.1f} ms "
+                f"(billed {sample.billed_ms} ms{init})",
+                level=1,
+            )
 
     def on_skip(self, memory_mb: int, reason: str) -> None:
         self._log(f"[yellow]skipping {memory_mb} MB: {reason}[/yellow]")
@@ -81,6 +89,6 @@ class ProgressObserver(Observer):
     def on_restore(self, state: str) -> None:
         if state == "start":
             self.progress.update(self.task, description="restoring")
-            self._log("restoring the configuration; deleting tuning aliases and versions", level=1)
+            self._log("restoring the configuration; deleting tuning aliases and versions")
         else:
             self._log("restored: original configuration back, tuning aliases and versions deleted")

@@ -15,6 +15,7 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
+from powertune.errors import InputError
 from powertune.gate.compare import Verdict, compare_to_baseline_file, thresholds_from
 from powertune.gate.verdict_json import dumps_verdict
 from powertune.outputs import (
@@ -123,7 +124,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Render a result file: terminal table, markdown, self-contained HTML page or JSON."""
-        result = load_result(result_file)
+        result = _load(result_file)
         if power_tuning_url:
             print_power_tuning_urls(result)
             return
@@ -183,7 +184,7 @@ def register(app: typer.Typer) -> None:
             ),
         )
         verdict = compare_to_baseline_file(
-            baseline, load_result(current), thresholds, baseline_optional=baseline_optional
+            baseline, _load(current), thresholds, baseline_optional=baseline_optional
         )
         emit_verdict(
             verdict,
@@ -193,6 +194,14 @@ def register(app: typer.Typer) -> None:
             verbosity=verbosity(quiet, verbose),
         )
         raise typer.Exit(verdict.exit_code)
+
+
+def _load(path: Path) -> Result:
+    """A result file; a missing one is a usage error (exit 2, as README says), an unreadable
+    or invalid one exit 3."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    return load_result(path)
 
 
 def _opt(parse: Callable[..., T], value: str | None, flag: str) -> T | None:

@@ -280,7 +280,7 @@ Quiet = Annotated[
     ),
 ]
 Verbose = Annotated[
-    bool, _opt("--verbose", "-v", help="A line per step (sizes configured, skipped, restored).")
+    bool, _opt("--verbose", "-v", help="Also a line per invocation (duration, billed, INIT).")
 ]
 ConfigPath = Annotated[
     str | None,

@@ -148,3 +148,12 @@ def test_markdown_leads_with_the_monthly_change() -> None:
     delta = verdict.monthly_change_usd
     assert delta is not None and delta > 0
     assert f"**+${delta:,.2f}/month**" in md
+
+
+def test_missing_current_or_report_file_is_exit_2(tmp_path: Path) -> None:
+    args = _files(tmp_path)
+    (tmp_path / "cur.json").unlink()
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2 and "no such file" in res.output
+    res = runner.invoke(app, ["report", str(tmp_path / "cur.json")])
+    assert res.exit_code == 2 and "no such file" in res.output

@@ -139,3 +139,12 @@ def test_oom_page_in_chromium(oom: Result, tmp_path: Path) -> None:
     pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=int)
     red = int((np.abs(pixels - np.array((0xCF, 0x22, 0x2E))).max(axis=2) <= 24).sum())
     assert red > 300  # the failed-size lines, crosses and table rows are drawn
+
+
+def test_a_savings_plan_is_named(tmp_path: Path) -> None:
+    result = _tune(tmp_path, "f", "--replay", str(FLAT), "--memory", "recorded",
+                   "--invocations", "5", "--monthly-invocations", "20000000",
+                   "--savings-plan", "compute-1yr-no-upfront")  # fmt: skip
+    lines = {line.topic: line.text for line in decision_lines(result.functions[0])}
+    assert lines["Savings Plan"].startswith("compute-1yr-no-upfront applied to duration")
+    assert "Savings Plan" in render_markdown(result)

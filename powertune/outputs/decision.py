@@ -39,7 +39,7 @@ def decision_lines(fn: FunctionResult) -> list[DecisionLine]:
         return []
     out = [_recommended(fn, rec)]
     out += _alternatives(rec)
-    for part in (_arm64, _fargate, _managed, _logs, _cold_starts):
+    for part in (_arm64, _savings_plan, _fargate, _managed, _logs, _cold_starts):
         line = part(rec)
         if line is not None:
             out.append(line)
@@ -174,3 +174,17 @@ def _saves(saving: Decimal) -> str:
     if saving >= 0:
         return f"saves {fmt.usd(saving)}/month"
     return f"costs {fmt.usd(-saving)}/month more"
+
+
+def _savings_plan(rec: Recommendation) -> DecisionLine | None:
+    """The Compute Savings Plan the month was priced under (its duration item says which)."""
+    month = rec.arm64.x86_64 if rec.arm64 is not None else None
+    for item in month.items if month is not None else ():
+        if item.name.startswith("duration (") and item.name.endswith(")"):
+            plan = item.name[len("duration (") : -1]
+            rate = f" at ${item.rate}/GB-s" if item.rate is not None else ""
+            return DecisionLine(
+                "Savings Plan",
+                f"{plan} applied to duration{rate}: {fmt.usd(item.usd)}/month of duration",
+            )
+    return None

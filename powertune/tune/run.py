@@ -423,6 +423,14 @@ def find_traffic(ready: Ready) -> TrafficFigures:
     from powertune.collectors.metrics import function_traffic
 
     spec = plan.target
+    if spec.endpoint_url and not spec.monitoring_endpoint_url:
+        # --endpoint-url is Lambda's: a local runtime or moto there says nothing of AWS's
+        # CloudWatch, and asking AWS about a function it may not have is a wrong answer
+        note(
+            "note: $/month needs the function's traffic: --endpoint-url is Lambda's only; pass "
+            "--monitoring-endpoint-url for CloudWatch, or --monthly-invocations N"
+        )
+        return TrafficFigures()
     try:
         from powertune import awsenv
 
