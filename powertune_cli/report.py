@@ -85,7 +85,9 @@ def emit_verdict(
 
     A clean pass is one line (README: quiet otherwise); warnings add their lines; a failure,
     or ``-v``, prints the whole table. ``-q`` prints nothing on a pass."""
-    out = console()
+    # a file written to stdout (`--json -`) keeps stdout to itself: the verdict goes to stderr
+    to_stdout = any(str(p) == "-" for p in (junit, markdown, json_out) if p is not None)
+    out = Console(stderr=True, width=140) if to_stdout else console()
     if verdict.status == "fail" or verbosity > 0:
         out.print(gate_renderable(verdict))
     elif verbosity >= 0 or verdict.status != "pass":
