@@ -19,9 +19,14 @@ app = typer.Typer(
     name="powertune",
     help="Find the right memory size (and architecture) for AWS Lambda functions, in $ per month.",
     no_args_is_help=True,
-    add_completion=False,
+    # `powertune --install-completion` / `--show-completion` for bash, zsh, fish, PowerShell
+    add_completion=True,
     pretty_exceptions_enable=False,
     cls=OneLineErrors,  # usage errors: one line, exit 2
+    # click's plain help: rich's boxed panels truncate long option names at 80 columns
+    rich_markup_mode=None,
+    # -h as well as --help, in every command; help wraps at the terminal's width (at most 100)
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
 # (module under powertune_cli, attribute, sub-command name or None to add commands at top level)

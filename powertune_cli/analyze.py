@@ -8,10 +8,11 @@ from pathlib import Path
 
 import boto3
 import typer
-from botocore.exceptions import BotoCoreError, ProfileNotFound
+from botocore.exceptions import BotoCoreError
 from rich.console import Console
 from rich.table import Table
 
+from powertune import awsenv
 from powertune.analyze.account import AccountAnalyzer
 from powertune.analyze.from_logs import analyze_files
 from powertune.analyze.report import Analysis, to_json, validate, write_html, write_json
@@ -21,7 +22,13 @@ from powertune.collectors.account.insights import (
 )
 from powertune.collectors.account.inventory import parse_tag_filters
 from powertune.errors import InputError
-from powertune_cli.common import handle_errors
+from powertune_cli.common import (
+    ENDPOINT_HELP,
+    MONITORING_ENDPOINT_HELP,
+    PROFILE_HELP,
+    REGION_HELP,
+    handle_errors,
+)
 from powertune_cli.pricing import catalog_from_option, catalog_option
 from powertune_cli.read_progress import progress_for
 
@@ -76,12 +83,9 @@ def print_table(analysis: Analysis, top: int, console: Console) -> None:
 
 
 def _session(profile: str | None, region: str | None) -> boto3.session.Session:
-    try:
-        session = boto3.session.Session(profile_name=profile, region_name=region)
-    except ProfileNotFound as exc:
-        raise InputError(str(exc)) from None
+    session = awsenv.session(profile, region)
     if not session.region_name:
-        raise InputError("no region: pass --region or set AWS_REGION")
+        raise InputError("no AWS region: pass --region, or set AWS_REGION or a profile's region")
     return session
 
 
@@ -105,10 +109,11 @@ def analyze(
         "--days",
         help="The window: the last DAYS days (or the span the log files cover, with --from-logs).",
     ),
-    region: str | None = typer.Option(None, "--region", help="AWS region."),
-    profile: str | None = typer.Option(None, "--profile", help="AWS named profile."),
-    endpoint_url: str | None = typer.Option(
-        None, "--endpoint-url", help="Send every AWS call there (a local or test endpoint)."
+    region: str | None = typer.Option(None, "--region", help=REGION_HELP),
+    profile: str | None = typer.Option(None, "--profile", help=PROFILE_HELP),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
+    monitoring_endpoint_url: str | None = typer.Option(
+        None, "--monitoring-endpoint-url", help=MONITORING_ENDPOINT_HELP
     ),
     json_path: Path | None = typer.Option(None, "--json", metavar="FILE", help="Write JSON."),
     html_path: Path | None = typer.Option(None, "--html", metavar="FILE", help="Write HTML."),
@@ -163,6 +168,7 @@ def analyze(
                 boto3_session=_session(profile, region),
                 region=region,
                 endpoint_url=endpoint_url,
+                monitoring_endpoint_url=monitoring_endpoint_url,
                 max_concurrent_queries=max_queries,
                 on_progress=progress,
             )

@@ -7,16 +7,18 @@ import sys
 import typer
 
 from powertune.tune.plan import DEFAULT_ALIAS_PREFIX
-from powertune_cli.common import handle_errors
+from powertune_cli.common import ENDPOINT_HELP, PROFILE_HELP, REGION_HELP, handle_errors
 
 
 @handle_errors
 def cleanup_command(
     function: str = typer.Argument(..., help="Function name or ARN."),
-    alias_prefix: str = typer.Option(DEFAULT_ALIAS_PREFIX, "--alias-prefix"),
-    region: str | None = typer.Option(None, "--region"),
-    profile: str | None = typer.Option(None, "--profile"),
-    endpoint_url: str | None = typer.Option(None, "--endpoint-url"),
+    alias_prefix: str = typer.Option(
+        DEFAULT_ALIAS_PREFIX, "--alias-prefix", help="The prefix of the run's tuning aliases."
+    ),
+    region: str | None = typer.Option(None, "--region", help=REGION_HELP),
+    profile: str | None = typer.Option(None, "--profile", help=PROFILE_HELP),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
 ) -> None:
     """Remove what an interrupted run left: tuning aliases and versions, a changed memory size."""
     from powertune.tune.targets.aws import AwsLambdaTarget, cleanup

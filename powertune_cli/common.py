@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -13,6 +16,14 @@ from powertune.errors import PowertuneError
 from pricing.errors import PricingError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# The AWS options every command that calls AWS shares, with the same help and meaning.
+REGION_HELP = (
+    "AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION, then the profile's region)."
+)
+PROFILE_HELP = "AWS named profile (default: AWS_PROFILE); an unknown one is exit 2."
+ENDPOINT_HELP = "Lambda's endpoint only (a local runtime, moto, LocalStack)."
+MONITORING_ENDPOINT_HELP = "CloudWatch and CloudWatch Logs endpoint (default: AWS's own)."
 
 EXIT_USAGE = 2
 EXIT_TOOL = 3
@@ -48,5 +59,46 @@ def handle_errors(func: F) -> F:
             # stdout closed early (for example piped into `head`): not an error worth a line.
             sys.stderr.close()
             raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def verbosity(quiet: bool, verbose: bool) -> int:
+    """-1 quiet, 0 normal, 1 verbose; -q and -v together is a usage error."""
+    if quiet and verbose:
+        raise fail("--quiet and --verbose exclude each other")
+    return -1 if quiet else 1 if verbose else 0
+
+
+OUTPUT_HELP = "Write the output to FILE instead of standard output (- for stdout)."
+
+
+def output_option() -> Any:
+    """``--output/-o FILE|-``: the one output convention of every command that prints a result
+    (with ``--format`` for its shape)."""
+    return typer.Option(None, "--output", "-o", metavar="FILE|-", help=OUTPUT_HELP)
+
+
+@contextlib.contextmanager
+def write_output(path: str | None) -> Iterator[None]:
+    """Standard output goes to ``path`` (``-`` or None: stays standard output). Written only
+    once the command succeeded, so a failed run leaves no half file."""
+    if path is None or path == "-":
+        yield
+        return
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        yield
+    Path(path).write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def writes_output(func: F) -> F:
+    """For a command with an ``output`` parameter (``output_option()``): its standard output
+    goes there."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with write_output(kwargs.get("output")):
+            return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -13,7 +13,7 @@ from rich.table import Table
 from powertune.logs import RECORD_KEYS, ParseStats
 from powertune.logs.jsonl import metric_lines
 from powertune.logs.stream import read_chunks
-from powertune_cli.common import handle_errors
+from powertune_cli.common import handle_errors, output_option, writes_output
 from powertune_cli.read_progress import progress_for
 
 app = typer.Typer(help="Read Lambda platform log records (REPORT, INIT_REPORT, RESTORE_REPORT).")
@@ -31,6 +31,7 @@ def _logs() -> None:
 
 @app.command("parse")
 @handle_errors
+@writes_output
 def parse(
     files: list[str] = typer.Argument(
         ...,
@@ -39,7 +40,10 @@ def parse(
         "line (plain, CloudWatch exports to S3, `aws logs tail`, `sam logs`), or the JSON of "
         "`aws logs filter-log-events` / `get-log-events`. `-` reads standard input.",
     ),
-    fmt: LogsFormat = typer.Option(LogsFormat.jsonl, "--format", help="Output format."),
+    fmt: LogsFormat = typer.Option(
+        LogsFormat.jsonl, "--format", "-f", help="Output format: jsonl or table."
+    ),
+    output: str | None = output_option(),
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Show read progress on stderr even when it is no terminal."
     ),

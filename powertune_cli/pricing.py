@@ -20,7 +20,7 @@ from rich.table import Table
 
 from powertune.errors import InputError
 from powertune.files import write_atomic
-from powertune_cli.common import handle_errors
+from powertune_cli.common import handle_errors, output_option, writes_output
 from pricing.catalog import ARCHITECTURES, LAMBDA_METERS, Catalog, load_catalog
 from pricing.cost import (
     CENT,
@@ -201,11 +201,13 @@ def _group(cell: Cell) -> str:
 
 @app.command("show")
 @handle_errors
+@writes_output
 def show(
     region: str | None = typer.Option(None, "--region", help="One region (default: all)."),
     fmt: CoverageFormat = typer.Option(
-        CoverageFormat.table, "--format", help="table or json (markdown: --coverage only)."
+        CoverageFormat.table, "--format", "-f", help="table or json (markdown: --coverage only)."
     ),
+    output: str | None = output_option(),
     show_coverage: bool = typer.Option(
         False, "--coverage", help="Which rate kinds are known in which region."
     ),
@@ -296,6 +298,7 @@ def show(
 # -- estimate ---------------------------------------------------------------------------------
 @app.command("estimate")
 @handle_errors
+@writes_output
 def estimate(
     memory: int = typer.Option(..., "--memory", min=128, max=10240, help="Memory in MB."),
     duration_ms: str = typer.Option(
@@ -308,10 +311,10 @@ def estimate(
         512, "--ephemeral-mb", min=512, max=10240, help="Ephemeral storage in MB."
     ),
     free_tier: bool = typer.Option(
-        True,
+        False,
         "--free-tier/--no-free-tier",
-        help="Subtract the monthly free tier (1M requests, 400,000 GB-s). On by default, as in "
-        "AWS's pricing examples; turn it off when other functions already use it.",
+        help="Subtract the monthly free tier (1M requests, 400,000 GB-s). Off by default, as "
+        "in `tune` (most accounts use it up elsewhere); on for AWS's pricing examples.",
     ),
     savings_plan: str | None = typer.Option(
         None,
@@ -354,11 +357,15 @@ def estimate(
         "--runtime",
         help="Runtime id (python3.12, java21, dotnet8): Java managed runtimes pay no SnapStart.",
     ),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    fmt: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", "-f", help="Output format: table or json."
+    ),
+    output: str | None = output_option(),
     catalog: str | None = catalog_option(),
 ) -> None:
     """Monthly cost of a Lambda workload: on demand, or with provisioned concurrency
-    (--provisioned-*), plus SnapStart (--snapstart). Free tier applied unless --no-free-tier."""
+    (--provisioned-*), plus SnapStart (--snapstart). No free tier unless --free-tier (the
+    same default as tune)."""
     cat = catalog_from_option(catalog)
     billed = parse_decimal(duration_ms, "--duration-ms")
     count = parse_decimal(invocations, "--invocations")
@@ -458,6 +465,7 @@ def estimate(
 # -- managed instances ------------------------------------------------------------------------
 @app.command("managed-instances")
 @handle_errors
+@writes_output
 def managed_instances(
     instance_type: str = typer.Option(..., "--instance-type", help="EC2 type, e.g. m7g.xlarge."),
     instance_hours: str = typer.Option(
@@ -480,7 +488,10 @@ def managed_instances(
         help="EC2 on-demand hourly rate, for a type or region the catalog lacks.",
     ),
     region: str = typer.Option("us-east-1", "--region", help="AWS region."),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    fmt: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", "-f", help="Output format: table or json."
+    ),
+    output: str | None = output_option(),
     catalog: str | None = catalog_option(),
 ) -> None:
     """Monthly cost of Lambda Managed Instances: requests + EC2 instances + the management
@@ -523,6 +534,7 @@ def managed_instances(
 # -- fargate ----------------------------------------------------------------------------------
 @app.command("fargate")
 @handle_errors
+@writes_output
 def fargate(
     vcpu: str = typer.Option(..., "--vcpu", help="vCPUs per task (0.25, 0.5, 1, 2, 4, 8, 16)."),
     memory_gb: str = typer.Option(..., "--memory-gb", help="Memory per task in GB."),
@@ -541,7 +553,10 @@ def fargate(
         None, "--savings-plan", metavar="PLAN", help="A Compute Savings Plan id."
     ),
     region: str = typer.Option("us-east-1", "--region", help="AWS region."),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    fmt: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", "-f", help="Output format: table or json."
+    ),
+    output: str | None = output_option(),
     catalog: str | None = catalog_option(),
 ) -> None:
     """Cost of Fargate tasks of one size for a running time (per-second billing)."""

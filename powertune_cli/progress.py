@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from powertune.tune.tuner import Observer
 from powertune.types import FunctionInfo, Sample
@@ -14,18 +21,26 @@ err = Console(stderr=True)
 class ProgressObserver(Observer):
     """Shows the run on stderr with a rich progress bar."""
 
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
+    def __init__(
+        self, quiet: bool = False, *, verbosity: int | None = None, total: int = 0
+    ) -> None:
+        # -1 quiet (nothing), 0 the bar and a line per step, 1 also a line per invocation
+        self.verbosity = verbosity if verbosity is not None else (-1 if quiet else 0)
+        self.quiet = self.verbosity < 0
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
             console=err,
             transient=True,
-            disable=quiet,
+            disable=self.quiet,
         )
-        self.task = self.progress.add_task("starting", total=0)
+        # total: the run's upper bound (warm-ups included); it only grows if the run outgrows it
+        self.task = self.progress.add_task("starting", total=total or None)
+        self.planned = 0
         self.current = ""
 
     def __enter__(self) -> ProgressObserver:
@@ -35,8 +50,8 @@ class ProgressObserver(Observer):
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
-    def _log(self, text: str) -> None:
-        if not self.quiet:
+    def _log(self, text: str, *, level: int = 0) -> None:
+        if self.verbosity >= level:
             self.progress.console.print(text, highlight=False)
 
     def on_start(self, info: FunctionInfo) -> None:
@@ -50,12 +65,20 @@ class ProgressObserver(Observer):
         self._log(f"configuring {memory_mb} MB")
 
     def on_planned(self, count: int) -> None:
-        total = (self.progress.tasks[0].total or 0) + count
+        self.planned += count
+        total = max(self.progress.tasks[0].total or 0, self.planned)
         self.progress.update(self.task, total=total, description="invoking")
 
     def on_sample(self, sample: Sample, *, warmup: bool) -> None:
-        if not warmup:
-            self.progress.advance(self.task)
+        self.progress.advance(self.task)
+        if self.verbosity >= 1:  # -v: every invocation
+            kind = "warm-up" if warmup else sample.status
+            init = f", init {sample.init_ms:.1f} ms" if sample.init_ms else ""
+            self._log(
+                f"  {sample.memory_mb} MB {kind}: {sample.duration_ms:.1f} ms "
+                f"(billed {sample.billed_ms} ms{init})",
+                level=1,
+            )
 
     def on_skip(self, memory_mb: int, reason: str) -> None:
         self._log(f"[yellow]skipping {memory_mb} MB: {reason}[/yellow]")

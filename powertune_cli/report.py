@@ -15,19 +15,23 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
+from powertune.errors import InputError
 from powertune.files import write_atomic
 from powertune.gate.compare import Verdict, compare_to_baseline_file, thresholds_from
+from powertune.gate.verdict_json import dumps_verdict
 from powertune.outputs import (
+    fmt,
     render_gate_markdown,
     render_html,
     render_json,
     render_junit,
     render_markdown,
 )
+from powertune.outputs.power_tuning import power_tuning_url
 from powertune.results import Result, load_result
 from powertune.tune.config import load_config, parse_percent, parse_usd
-from powertune_cli.common import handle_errors
-from powertune_cli.table import gate_renderable, render_table, result_renderable
+from powertune_cli.common import handle_errors, verbosity
+from powertune_cli.table import gate_notes, gate_renderable, render_table, result_renderable
 
 T = TypeVar("T")
 
@@ -37,6 +41,14 @@ class ReportFormat(str, enum.Enum):
     markdown = "markdown"
     html = "html"
     json = "json"
+
+
+def render_as(result: Result, form: ReportFormat) -> str:
+    return _render(result, form)
+
+
+def write_text(path: str, text: str) -> None:
+    _write(Path(path), text)
 
 
 def _render(result: Result, form: ReportFormat) -> str:
@@ -62,13 +74,39 @@ def console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=140)
 
 
-def emit_verdict(verdict: Verdict, *, junit: Path | None, markdown: Path | None) -> None:
-    """Print the verdict table and write the JUnit / markdown files (also used by tune)."""
-    console().print(gate_renderable(verdict))
+def emit_verdict(
+    verdict: Verdict,
+    *,
+    junit: Path | None,
+    markdown: Path | None,
+    json_out: Path | None = None,
+    verbosity: int = 0,
+) -> None:
+    """Print the verdict and write the JUnit / markdown / JSON files (also used by tune).
+
+    A clean pass is one line (README: quiet otherwise); warnings add their lines; a failure,
+    or ``-v``, prints the whole table. ``-q`` prints nothing on a pass."""
+    # a file written to stdout (`--json -`) keeps stdout to itself: the verdict goes to stderr
+    to_stdout = any(str(p) == "-" for p in (junit, markdown, json_out) if p is not None)
+    out = Console(stderr=True, width=140) if to_stdout else console()
+    if verdict.status == "fail" or verbosity > 0:
+        out.print(gate_renderable(verdict))
+    elif verbosity >= 0 or verdict.status != "pass":
+        out.print(fmt.gate_headline(verdict), highlight=False)
+        for line in gate_notes(verdict):
+            out.print(line, highlight=False)
     if junit is not None:
         _write(junit, render_junit(verdict))
     if markdown is not None:
         _write(markdown, render_gate_markdown(verdict))
+    if json_out is not None:
+        _write(json_out, dumps_verdict(verdict))
+
+
+def print_power_tuning_urls(result: Result) -> None:
+    """One line per function: ``NAME URL`` (also used by ``tune --power-tuning-url``)."""
+    for fn in result.functions:
+        typer.echo(f"{fn.name} {power_tuning_url(fn)}")
 
 
 def register(app: typer.Typer) -> None:
@@ -80,11 +118,19 @@ def register(app: typer.Typer) -> None:
             ReportFormat.table, "--format", "-f", help="table, markdown, html or json."
         ),
         output: Path | None = typer.Option(
-            None, "--output", "-o", help="Write to FILE instead of the terminal."
+            None, "--output", "-o", help="Write to FILE instead of the terminal (- for stdout)."
+        ),
+        power_tuning_url: bool = typer.Option(
+            False,
+            "--power-tuning-url",
+            help="Print an aws-lambda-power-tuning visualisation URL per function instead.",
         ),
     ) -> None:
         """Render a result file: terminal table, markdown, self-contained HTML page or JSON."""
-        result = load_result(result_file)
+        result = _load(result_file)
+        if power_tuning_url:
+            print_power_tuning_urls(result)
+            return
         if output is None and form is ReportFormat.table:
             console().print(result_renderable(result))
             return
@@ -116,12 +162,25 @@ def register(app: typer.Typer) -> None:
             "--allow-missing",
             help="A baseline function missing from the current result warns (default: fails).",
         ),
+        json_out: Path | None = typer.Option(
+            None, "--json", help="Write the verdict JSON here (- for stdout; verdict schema v1)."
+        ),
+        baseline_optional: bool = typer.Option(
+            False,
+            "--baseline-optional",
+            help="First run: a missing baseline passes with a note instead of exit 2.",
+        ),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on a pass."),
+        verbose: bool = typer.Option(
+            False, "--verbose", "-v", help="Print the whole verdict table, even on a pass."
+        ),
     ) -> None:
         """Compare a result with a baseline: pass, warn or fail per function and check.
 
         A check fails only when the increase exceeds its limit and the raw invocations of both
-        results confirm it at 95%. Exit 0 pass (warnings allowed), 1 regression, 2 usage error,
-        3 unreadable or invalid result file.
+        results confirm it at 95%. A pass prints one line (the monthly $ change first when
+        traffic is known). Exit 0 pass (warnings allowed), 1 regression, 2 usage error (a
+        missing file; the first run: --baseline-optional), 3 unreadable or invalid result file.
         """
         settings = load_config(config).gate
         thresholds = thresholds_from(
@@ -133,9 +192,25 @@ def register(app: typer.Typer) -> None:
             ),
             allow_missing=allow_missing,
         )
-        verdict = compare_to_baseline_file(baseline, load_result(current), thresholds)
-        emit_verdict(verdict, junit=junit, markdown=markdown)
+        verdict = compare_to_baseline_file(
+            baseline, _load(current), thresholds, baseline_optional=baseline_optional
+        )
+        emit_verdict(
+            verdict,
+            junit=junit,
+            markdown=markdown,
+            json_out=json_out,
+            verbosity=verbosity(quiet, verbose),
+        )
         raise typer.Exit(verdict.exit_code)
+
+
+def _load(path: Path) -> Result:
+    """A result file; a missing one is a usage error (exit 2, as README says), an unreadable
+    or invalid one exit 3."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    return load_result(path)
 
 
 def _opt(parse: Callable[..., T], value: str | None, flag: str) -> T | None:

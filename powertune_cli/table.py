@@ -11,6 +11,7 @@ from rich.text import Text
 
 from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
+from powertune.outputs.decision import decision_lines
 from powertune.results.model import FunctionResult, Result
 
 _STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
@@ -30,8 +31,23 @@ def result_renderable(result: Result) -> RenderableType:
         notes = fmt.recommendation_notes(fn.recommendation)
         parts.extend(Text(f"  · {n}", style="cyan") for n in notes)
         parts.extend(Text(f"  ! {w}", style="yellow") for w in _warnings(fn))
+        parts.extend(_decision(fn))
     parts.append(_summary_table(result))
     return Group(*parts)
+
+
+def _decision(fn: FunctionResult) -> list[Text]:
+    """The decision whole under the function's table (outputs.decision: the same lines as the
+    markdown and the HTML)."""
+    lines = decision_lines(fn)
+    if not lines:
+        return []
+    out = [Text("  decision:", style="bold")]
+    for line in lines:
+        text = Text(f"    {line.topic}: ", style="bold green" if line.emphasis else "bold")
+        text.append(line.text)
+        out.append(text)
+    return out
 
 
 def _warnings(fn: FunctionResult) -> list[str]:
@@ -101,9 +117,19 @@ def _summary_table(result: Result) -> Table:
     return table
 
 
+def gate_notes(verdict: Verdict) -> list[str]:
+    """The lines under a one-line pass: notes, then every warning with its function."""
+    out = [f"note: {n}" for n in verdict.notes]
+    for fv in verdict.functions:
+        out.extend(f"warn: {fv.name}: {c.message}" for c in fv.checks if c.status != "pass")
+        out.extend(f"warn: {fv.name}: {w}" for w in fv.warnings)
+    out.extend(f"warn: {w}" for w in verdict.warnings)
+    return out
+
+
 def gate_renderable(verdict: Verdict) -> RenderableType:
     table = Table(
-        title=f"powertune gate: {verdict.status.upper()}",
+        title=fmt.gate_headline(verdict),
         box=box.SIMPLE_HEAD,
         title_justify="left",
         pad_edge=False,
@@ -134,6 +160,7 @@ def gate_renderable(verdict: Verdict) -> RenderableType:
                 )
         notes.extend(Text(f"warn: {fv.name}: {w}", style="yellow") for w in fv.warnings)
     notes.extend(Text(f"warn: {w}", style="yellow") for w in verdict.warnings)
+    notes.extend(Text(f"note: {n}") for n in verdict.notes)
     return Group(table, *notes)
 
 

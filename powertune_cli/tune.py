@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
@@ -18,7 +19,14 @@ from powertune.results.jsonio import dumps_result
 from powertune.tune import plan as p
 from powertune.tune.config import Config, load_config
 from powertune.tune.run import DryRun, Hooks, prepare, price_dry_run, run
-from powertune_cli.common import handle_errors
+from powertune_cli.common import (
+    ENDPOINT_HELP,
+    MONITORING_ENDPOINT_HELP,
+    PROFILE_HELP,
+    REGION_HELP,
+    handle_errors,
+    verbosity,
+)
 from powertune_cli.progress import ProgressObserver, err
 
 
@@ -109,7 +117,10 @@ Tolerance = Annotated[
         help=f"Stop when the choice is within this of the best cost ({p.DEFAULT_TOLERANCE}).",
     ),
 ]
-Confidence = Annotated[float, _opt("--confidence")]
+Confidence = Annotated[
+    float,
+    _opt("--confidence", help="Adaptive search: how sure the choice must be before stopping."),
+]
 TieBand = Annotated[
     float | None,
     _opt(
@@ -156,13 +167,16 @@ Concurrency = Annotated[
     _opt(
         "--concurrency",
         min=1,
-        help="Invocations in flight at once (default 10; --local: what the runtime runs at once).",
+        help=f"Invocations in flight at once (default {p.DEFAULT_CONCURRENCY}; --local: what the "
+        "runtime runs at once without contention).",
     ),
 ]
 MaxSpend = Annotated[
     str | None, _opt("--max-spend", help="Stop before the run spends more than this (USD).")
 ]
-MaxInvocations = Annotated[int | None, _opt("--max-invocations", min=1)]
+MaxInvocations = Annotated[
+    int | None, _opt("--max-invocations", min=1, help="Stop after N invocations in all.")
+]
 Confirm = Annotated[
     int | None,
     _opt(
@@ -173,11 +187,11 @@ Confirm = Annotated[
         "(30 makes a decisive CI gate).",
     ),
 ]
-Region = Annotated[str | None, _opt("--region")]
-Profile = Annotated[str | None, _opt("--profile")]
-EndpointUrl = Annotated[
-    str | None,
-    _opt("--endpoint-url", help="Another Lambda endpoint (a local runtime, moto, LocalStack)."),
+Region = Annotated[str | None, _opt("--region", help=REGION_HELP)]
+Profile = Annotated[str | None, _opt("--profile", help=PROFILE_HELP)]
+EndpointUrl = Annotated[str | None, _opt("--endpoint-url", help=ENDPOINT_HELP)]
+MonitoringEndpointUrl = Annotated[
+    str | None, _opt("--monitoring-endpoint-url", help=MONITORING_ENDPOINT_HELP)
 ]
 Local = Annotated[
     str | None,
@@ -218,7 +232,9 @@ Arch = Annotated[str, _opt("--arch", help="--replay: the architecture to price."
 FromPowerTuning = Annotated[
     str | None, _opt("--from-power-tuning", help="Read aws-lambda-power-tuning's input JSON.")
 ]
-AliasPrefix = Annotated[str, _opt("--alias-prefix")]
+AliasPrefix = Annotated[
+    str, _opt("--alias-prefix", help="Prefix of the tuning aliases (cleanup finds them by it).")
+]
 Compare = Annotated[
     str | None,
     _opt("--compare", help="An arm64 twin (name or ARN): measure it at the recommended size."),
@@ -252,13 +268,40 @@ CatalogPath = Annotated[
     str | None, _opt("--catalog", help="A pricing catalog from `powertune pricing refresh`.")
 ]
 JsonOut = Annotated[
-    str | None, _opt("--json", help="Write the result JSON to FILE, or - for stdout.")
+    str | None,
+    _opt("--json", help="Write the result JSON to FILE, or - for stdout (the table still prints)."),
+]
+OutFormat = Annotated[
+    str | None,
+    _opt(
+        "--format",
+        "-f",
+        help="What --output gets (or stdout): table, json, markdown or html (default table).",
+    ),
+]
+Output = Annotated[
+    str | None, _opt("--output", "-o", metavar="FILE|-", help="Write the --format output here.")
+]
+PowerTuningUrl = Annotated[
+    bool,
+    _opt("--power-tuning-url", help="Also print an aws-lambda-power-tuning visualisation URL."),
 ]
 DryRunFlag = Annotated[
     bool, _opt("--dry-run", help="Print the plan and the spend estimate; change nothing.")
 ]
-Seed = Annotated[int, _opt("--seed")]
-Quiet = Annotated[bool, _opt("--quiet", "-q")]
+Seed = Annotated[int, _opt("--seed", help="Random seed (payload order, replay noise).")]
+Quiet = Annotated[
+    bool,
+    _opt(
+        "--quiet",
+        "-q",
+        help="No progress, notes or table (the table still prints without "
+        "--json FILE); errors only.",
+    ),
+]
+Verbose = Annotated[
+    bool, _opt("--verbose", "-v", help="Also a line per invocation (duration, billed, INIT).")
+]
 ConfigPath = Annotated[
     str | None,
     _opt("--config", help="powertune.toml (default: found from the working directory)."),
@@ -271,6 +314,13 @@ MaxCostIncrease = Annotated[str | None, _opt("--max-cost-increase", help="With -
 MaxP95Increase = Annotated[str | None, _opt("--max-p95-increase", help="With --baseline (10%).")]
 MaxMonthlyIncrease = Annotated[
     str | None, _opt("--max-monthly-increase", help="With --baseline: USD per month.")
+]
+BaselineOptional = Annotated[
+    bool,
+    _opt("--baseline-optional", help="With --baseline: a missing baseline passes with a note."),
+]
+GateJson = Annotated[
+    str | None, _opt("--gate-json", help="With --baseline: write the verdict JSON here.")
 ]
 Junit = Annotated[str | None, _opt("--junit", help="With --baseline: write JUnit XML.")]
 Markdown = Annotated[str | None, _opt("--markdown", help="With --baseline: write markdown.")]
@@ -303,6 +353,7 @@ def tune(
     region: Region = None,
     profile: Profile = None,
     endpoint_url: EndpointUrl = None,
+    monitoring_endpoint_url: MonitoringEndpointUrl = None,
     local: Local = None,
     local_memory: LocalMemory = p.DEFAULT_LOCAL_MEMORY_MB,
     local_timeout: LocalTimeout = p.DEFAULT_LOCAL_TIMEOUT_S,
@@ -319,9 +370,13 @@ def tune(
     savings_plan: SavingsPlan = None,
     catalog_path: CatalogPath = None,
     json_out: JsonOut = None,
+    out_format: OutFormat = None,
+    output: Output = None,
     dry_run: DryRunFlag = False,
+    power_tuning_url: PowerTuningUrl = False,
     seed: Seed = 0,
     quiet: Quiet = False,
+    verbose: Verbose = False,
     config_path: ConfigPath = None,
     baseline: Baseline = None,
     max_cost_increase: MaxCostIncrease = None,
@@ -329,25 +384,42 @@ def tune(
     max_monthly_increase: MaxMonthlyIncrease = None,
     junit: Junit = None,
     markdown: Markdown = None,
+    baseline_optional: BaselineOptional = False,
+    gate_json: GateJson = None,
 ) -> None:
     """Measure a function across memory sizes, fit duration against memory, and recommend."""
+    level = verbosity(quiet, verbose)
     config = load_config(config_path)
     plan = p.resolve_plan(p.TuneFlags.from_params(ctx.params), config)
+    say = _say(level)
     for note in plan.notes:
-        err.print(f"note: {note}", highlight=False)
+        say(f"note: {note}")
+    # the bar's total is the run's upper bound from the start (the dry run's count), so it
+    # does not grow as the search adds sizes and its ETA means something
+    expected: list[int] = []
     hooks = Hooks(
-        progress=lambda: ProgressObserver(quiet=quiet),
-        note=lambda text: err.print(text, highlight=False),
+        progress=lambda: ProgressObserver(verbosity=level, total=expected[-1] if expected else 0),
+        note=say,
     )
     with prepare(plan, hooks) as ready:
-        if dry_run:
-            _print_dry_run(price_dry_run(ready))
+        estimate = price_dry_run(ready)
+        if dry_run or plan.dry_run:
+            _print_dry_run(estimate)
             return
+        expected.append(estimate.invocations)
         result = run(ready)
-    _emit(result, json_out)
+    if out_format is not None or output is not None:
+        _emit_as(result, out_format or "table", output, json_out, level)
+    else:
+        _emit(result, json_out, level)
+    if power_tuning_url:
+        from powertune_cli.report import print_power_tuning_urls
+
+        print_power_tuning_urls(result)
     if baseline:
         thresholds = (max_cost_increase, max_p95_increase, max_monthly_increase)
-        _gate(result, baseline, config, thresholds, junit, markdown)
+        files = GateFiles(junit, markdown, gate_json, baseline_optional)
+        _gate(result, baseline, config, thresholds, files, level)
 
 
 def _print_dry_run(plan: DryRun) -> None:
@@ -362,13 +434,22 @@ def _print_dry_run(plan: DryRun) -> None:
     print("  nothing was changed (--dry-run)")
 
 
+class GateFiles(NamedTuple):
+    """What `tune --baseline` writes besides the terminal verdict."""
+
+    junit: str | None
+    markdown: str | None
+    json: str | None
+    baseline_optional: bool
+
+
 def _gate(
     result: Result,
     baseline: str,
     config: Config,
     thresholds: tuple[str | None, str | None, str | None],
-    junit: str | None,
-    markdown: str | None,
+    files: GateFiles,
+    verbosity: int,
 ) -> None:
     """`tune --baseline`: the same verdict `powertune gate` gives, from this run's result."""
     from powertune.gate.compare import compare_to_baseline_file, thresholds_from
@@ -388,24 +469,60 @@ def _gate(
             else None,
             allow_missing=True,  # a baseline of several functions: this run tunes one of them
         ),
+        baseline_optional=files.baseline_optional,
     )
     emit_verdict(
         verdict,
-        junit=Path(junit) if junit else None,
-        markdown=Path(markdown) if markdown else None,
+        junit=Path(files.junit) if files.junit else None,
+        markdown=Path(files.markdown) if files.markdown else None,
+        json_out=Path(files.json) if files.json else None,
+        verbosity=verbosity,
     )
     if verdict.exit_code:
         raise typer.Exit(verdict.exit_code)
 
 
-def _emit(result: Result, json_out: str | None) -> None:
+def _say(level: int) -> Callable[[str], None]:
+    """Notes on stderr, unless --quiet."""
+
+    def say(text: str) -> None:
+        if level >= 0:
+            err.print(text, highlight=False)
+
+    return say
+
+
+def _emit_as(
+    result: Result, form: str, output: str | None, json_out: str | None, level: int
+) -> None:
+    """`--format F --output FILE|-`: the convention every command shares (report, pricing,
+    logs parse); --json FILE still writes the JSON beside it."""
+    from powertune_cli.report import ReportFormat, render_as, write_text
+
+    try:
+        shape = ReportFormat(form)
+    except ValueError:
+        raise p.InputError(
+            f"--format must be table, json, markdown or html, not {form!r}"
+        ) from None
+    if json_out:
+        write_result(result, json_out)
+    write_text(output or "-", render_as(result, shape))
+    if output and output != "-":
+        _say(level)(f"wrote {output}")
+
+
+def _emit(result: Result, json_out: str | None, level: int = 0) -> None:
     from powertune_cli.table import render_table
 
     if json_out == "-":
         sys.stdout.write(dumps_result(result))
-        err.print(render_table(result), highlight=False)
+        if level >= 0:
+            err.print(render_table(result), highlight=False)
         return
     if json_out:
         write_result(result, json_out)
-        err.print(f"wrote {json_out}", highlight=False)
+        _say(level)(f"wrote {json_out}")
+        if level < 0:
+            return  # quiet: the result is in the file
     print(render_table(result))

@@ -175,8 +175,15 @@ def test_constructor_takes_session_and_endpoint() -> None:
     session = boto3.session.Session(
         aws_access_key_id="k", aws_secret_access_key="s", region_name="eu-west-1"
     )
-    analyzer = AccountAnalyzer(boto3_session=session, endpoint_url="http://127.0.0.1:1")
+    analyzer = AccountAnalyzer(
+        boto3_session=session,
+        endpoint_url="http://127.0.0.1:1",
+        monitoring_endpoint_url="http://127.0.0.1:2",
+    )
     for client in (analyzer.lambda_client, analyzer.logs_client, analyzer.cloudwatch_client):
         assert client.meta.region_name == "eu-west-1"
-        assert client.meta.endpoint_url == "http://127.0.0.1:1"
+    # --endpoint-url is Lambda's; CloudWatch and Logs have their own (as in tune)
+    assert analyzer.lambda_client.meta.endpoint_url == "http://127.0.0.1:1"
+    assert analyzer.logs_client.meta.endpoint_url == "http://127.0.0.1:2"
+    assert analyzer.cloudwatch_client.meta.endpoint_url == "http://127.0.0.1:2"
     assert analyzer.runner.max_concurrent == 10

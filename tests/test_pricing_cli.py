@@ -45,6 +45,7 @@ def test_estimate_json_reproduces_the_mobile_backend_example() -> None:
         "120",
         "--invocations",
         "3000000",
+        "--free-tier",  # AWS's example applies it (off by default, as in tune)
         "--format",
         "json",
     )
@@ -65,7 +66,12 @@ def test_estimate_json_reproduces_the_mobile_backend_example() -> None:
 
 
 def test_estimate_table_rounds_to_the_cent_and_no_free_tier_changes_the_bill() -> None:
-    table = run("estimate", "--memory", "1536", "--duration-ms", "120", "--invocations", "3e6")
+    default = run("estimate", "--memory", "1536", "--duration-ms", "120", "--invocations", "3e6")
+    assert default.exit_code == 0 and "no free tier" in default.stdout  # off, as in tune
+    table = run(
+        "estimate", "--memory", "1536", "--duration-ms", "120", "--invocations", "3e6",
+        "--free-tier",
+    )  # fmt: skip
     assert table.exit_code == 0, table.output
     assert "$2.73" in table.stdout and "free tier applied" in table.stdout
     paid = run(

@@ -39,7 +39,7 @@ def test_pc_example_1_mobile_launch() -> None:
     data = priced(
         "estimate", "--memory=1536", "--duration-ms=120", "--invocations=3000000",
         "--provisioned-concurrency=100", "--provisioned-hours=8",
-        "--provisioned-invocations=500000", "--provisioned-duration-ms=100",
+        "--provisioned-invocations=500000", "--provisioned-duration-ms=100", "--free-tier",
     )  # fmt: skip
     assert cents(str(item(data, "provisioned concurrency"))) == D("18.00")
     assert cents(str(item(data, "duration (provisioned)"))) == D("0.73")

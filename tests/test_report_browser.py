@@ -73,7 +73,7 @@ def test_charts_render_in_chromium(page: Path, tmp_path: Path) -> None:
     assert all('data-rendered="yes"' in c for c in charts), charts
     assert dom.count('class="main-svg"') >= 4  # plot + hover layers, for each chart
     assert dom.count('class="trace scatter') >= 20  # bands, curve, dots, means, size lines
-    assert "Duration (ms) against memory" in dom and "Cost per invocation" in dom
+    assert "Duration (ms) against memory" in dom and "Cost per 1M invocations" in dom
     # the legend text made it into the SVG
     assert "recommended: 256 MB" in dom and "now: 1024 MB" in dom
 

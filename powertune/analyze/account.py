@@ -43,6 +43,7 @@ class AccountAnalyzer:
         boto3_session: boto3.session.Session | None = None,
         boto_config: Config | None = None,
         endpoint_url: str | None = None,
+        monitoring_endpoint_url: str | None = None,
         lambda_client: Any | None = None,
         logs_client: Any | None = None,
         cloudwatch_client: Any | None = None,
@@ -51,12 +52,14 @@ class AccountAnalyzer:
         on_progress: Callable[[str], None] | None = None,
     ) -> None:
         def client(service: str, given: Any | None) -> Any:
+            # endpoint_url is Lambda's; CloudWatch and Logs have their own (as in `tune`)
+            url = endpoint_url if service == "lambda" else monitoring_endpoint_url
             return given or make_client(
                 service,
                 region=region,
                 boto3_session=boto3_session,
                 boto_config=boto_config,
-                endpoint_url=endpoint_url,
+                endpoint_url=url,
             )
 
         self.lambda_client = client("lambda", lambda_client)

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import numpy as np
 from scipy import stats
 
+from powertune.errors import InputError
 from powertune.gate.sanity import check_result
 from powertune.results.errors import InvalidResult
 from powertune.results.jsonio import load_result
@@ -90,6 +92,11 @@ class FunctionVerdict:
     warnings: tuple[str, ...] = ()
     baseline_memory_mb: int | None = None
     current_memory_mb: int | None = None
+    # the recommendation's $/month, current minus baseline, whenever both results know the
+    # traffic (with or without a --max-monthly-increase check): what a reviewer reads first
+    monthly_change_usd: Decimal | None = None
+    baseline_monthly_usd: Decimal | None = None
+    current_monthly_usd: Decimal | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +105,15 @@ class Verdict:
     functions: tuple[FunctionVerdict, ...]
     warnings: tuple[str, ...] = ()
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # notes that are not warnings (a first run without a baseline passes with one)
+    notes: tuple[str, ...] = ()
+    baseline_found: bool = True
+
+    @property
+    def monthly_change_usd(self) -> Decimal | None:
+        """The $/month change summed over the functions whose traffic both results know."""
+        known = [f.monthly_change_usd for f in self.functions if f.monthly_change_usd is not None]
+        return sum(known, Decimal(0)) if known else None
 
     @property
     def exit_code(self) -> int:
@@ -140,6 +156,8 @@ def regenerate_command(current: Result | None, baseline_path: str) -> str:
     fn = current.functions[0]
     parts = ["powertune", "tune"]
     if current.run.target == "replay" and current.run.replay is not None:
+        if not fn.name.startswith("replay:"):
+            parts.append(fn.name)
         parts += ["--replay", current.run.replay.source]
     else:
         parts.append(fn.arn or fn.name)
@@ -152,22 +170,79 @@ def regenerate_command(current: Result | None, baseline_path: str) -> str:
         if per_size:
             parts += ["--invocations", str(per_size)]
     parts += ["--strategy", current.run.strategy, "--json", baseline_path]
-    if current.run.endpoint_url:
-        parts += ["--endpoint-url", current.run.endpoint_url]
+    endpoint = current.run.endpoint_url
+    # a loopback endpoint is a runtime that is gone once its run ended: naming it would hand
+    # the reader a command that cannot connect
+    if endpoint and not _is_loopback(endpoint):
+        parts += ["--endpoint-url", endpoint]
+    elif current.run.target == "local":
+        parts += ["--local", "PATH[:module.handler]"]
     return " ".join(parts)
 
 
+def _is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 def compare_to_baseline_file(
-    baseline_path: str | Path, current: Result, thresholds: Thresholds | None = None
+    baseline_path: str | Path,
+    current: Result,
+    thresholds: Thresholds | None = None,
+    *,
+    baseline_optional: bool = False,
 ) -> Verdict:
-    """Load the baseline and compare (what ``tune --baseline`` and ``gate`` call). A baseline
-    that cannot be read raises InvalidResult (exit 3) ending with the command that rewrites it."""
+    """Load the baseline and compare (what ``tune --baseline`` and ``gate`` call).
+
+    A missing baseline is a usage error (exit 2), or with ``baseline_optional`` (the first run
+    of a new gate) a pass with a note. A baseline that cannot be read raises InvalidResult
+    (exit 3); both messages end with the command that writes it."""
+    path = Path(baseline_path)
+    command = regenerate_command(current, str(baseline_path))
+    if not path.exists():
+        if baseline_optional:
+            return first_run_verdict(current, str(baseline_path), thresholds)
+        raise InputError(
+            f"{baseline_path}: no such baseline file; write it with: {command} "
+            "(or pass --baseline-optional to pass a first run without one)"
+        )
     try:
         baseline = load_result(baseline_path)
     except InvalidResult as exc:
-        command = regenerate_command(current, str(baseline_path))
         raise InvalidResult(f"{exc}; regenerate the baseline with: {command}") from None
     return compare(baseline, current, thresholds)
+
+
+def first_run_verdict(
+    current: Result, baseline_path: str, thresholds: Thresholds | None = None
+) -> Verdict:
+    """The verdict of a run with no baseline yet: pass, every function new, one note."""
+    note = (
+        f"no baseline at {baseline_path}: first run, nothing to compare; commit this run's "
+        f"result as the baseline ({regenerate_command(current, baseline_path)})"
+    )
+    functions = tuple(
+        FunctionVerdict(
+            name=fn.name,
+            presence="new",
+            status="pass",
+            current_memory_mb=_rec_mb(fn),
+            current_monthly_usd=_monthly(fn),
+        )
+        for fn in current.functions
+    )
+    return Verdict(
+        status="pass",
+        functions=functions,
+        thresholds=thresholds or Thresholds(),
+        notes=(note,),
+        baseline_found=False,
+    )
+
+
+def _monthly(fn: FunctionResult) -> Decimal | None:
+    rec = fn.recommendation
+    return rec.monthly.recommended_usd if rec is not None and rec.monthly is not None else None
 
 
 def compare(baseline: Result, current: Result, thresholds: Thresholds | None = None) -> Verdict:
@@ -188,6 +263,7 @@ def compare(baseline: Result, current: Result, thresholds: Thresholds | None = N
                     status="warn",
                     warnings=("new function: not in the baseline, nothing to compare",),
                     current_memory_mb=_rec_mb(fn),
+                    current_monthly_usd=_monthly(fn),
                 )
             )
             continue
@@ -205,6 +281,7 @@ def compare(baseline: Result, current: Result, thresholds: Thresholds | None = N
                         + ("" if th.allow_missing else " (--allow-missing accepts that)"),
                     ),
                     baseline_memory_mb=_rec_mb(base),
+                    baseline_monthly_usd=_monthly(base),
                 )
             )
     warnings = tuple(_result_warnings(baseline, current))
@@ -320,6 +397,7 @@ def _compare_function(
                 )
             )
     status = _worst([c.status for c in checks] + (["warn"] if warnings else []))
+    base_mo, cur_mo = _monthly(base), _monthly(cur)
     return FunctionVerdict(
         name=cur.name,
         presence="compared",
@@ -328,6 +406,9 @@ def _compare_function(
         warnings=tuple(warnings),
         baseline_memory_mb=_rec_mb(base),
         current_memory_mb=_rec_mb(cur),
+        monthly_change_usd=None if base_mo is None or cur_mo is None else cur_mo - base_mo,
+        baseline_monthly_usd=base_mo,
+        current_monthly_usd=cur_mo,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from powertune.gate.compare import Evidence
+from powertune.gate.compare import Evidence, Verdict
 from powertune.results.model import FunctionResult, Measurement, Recommendation
 
 UNKNOWN = "—"
@@ -113,3 +113,20 @@ def recommendation_notes(rec: Recommendation | None) -> list[str]:
     if rec.cold_share:
         notes.append(f"{rec.cold_share:.0%} of invocations priced as cold starts (INIT billed)")
     return notes
+
+
+def gate_headline(verdict: Verdict) -> str:
+    """The gate in one line, the monthly $ change first when traffic is known (as infracost
+    leads with it): ``powertune gate: PASS · +$1.20/month · 2 functions: 2 passed``."""
+    parts = [f"powertune gate: {verdict.status.upper()}"]
+    delta = verdict.monthly_change_usd
+    if delta is not None:
+        parts.append(f"{usd(delta, signed=True)}/month")
+    words = {"pass": "passed", "warn": "warned", "fail": "failed"}
+    counts = {w: sum(1 for f in verdict.functions if f.status == s) for s, w in words.items()}
+    n = len(verdict.functions)
+    tally = ", ".join(f"{c} {w}" for w, c in counts.items() if c)
+    parts.append(f"{n} function{'s' if n != 1 else ''}" + (f": {tally}" if tally else ""))
+    if not verdict.baseline_found:
+        parts.append("no baseline yet (first run)")
+    return " · ".join(parts)

@@ -10,6 +10,7 @@ keeps golden-file tests readable; the price is ~4.8 MB of inlined plotly.js per 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -20,11 +21,13 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from powertune.outputs import fmt
-from powertune.results.model import FunctionResult, Result
+from powertune.outputs.decision import decision_lines, per_million
+from powertune.results.model import CurvePoint, FunctionResult, Measurement, Result
 
 PLOTLY_START = '<script id="plotly-js">'
 _MAX_DOTS_PER_SIZE = 200  # enough to show the spread; keeps big runs' pages light
 _BLUE, _ORANGE, _GREEN, _GREY = "#1f5fa8", "#d9822b", "#1a7f37", "#6e7781"
+_RED = "#cf222e"
 
 _CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto;
@@ -36,6 +39,8 @@ th, td { border-bottom: 1px solid #d0d7de; padding: 5px 10px; text-align: right;
 th:first-child, td:first-child { text-align: left; }
 .saving { color: #1a7f37; font-weight: 600; } .cost-up { color: #cf222e; font-weight: 600; }
 .warn { color: #9a6700; } .pt-chart { height: 640px; }
+tr.failed td { color: #cf222e; } table.decision th { text-align: left; white-space: nowrap;
+  vertical-align: top; } table.decision td { text-align: left; } tr.emph th { color: #1a7f37; }
 """
 
 
@@ -117,7 +122,7 @@ def _function_section(fn: FunctionResult, div_id: str) -> str:
         what += (
             f"; recommended <b>{rec.memory_mb} MB</b> ({html.escape(rec.strategy)} strategy, "
             f"from the {rec.source}): p95 {fmt.ms(rec.duration_ms_p95)} ms, "
-            f"{fmt.usd_per_invocation(rec.cost_per_invocation_usd)} per invocation"
+            f"{per_million(rec.cost_per_invocation_usd)} invocations"
         )
         if rec.knee_mb:
             what += f"; knee at {rec.knee_mb} MB"
@@ -145,8 +150,58 @@ def _function_section(fn: FunctionResult, div_id: str) -> str:
         config={"displaylogo": False, "responsive": True},
         default_height="640px",
     )
-    lines.append(f'<div class="pt-chart-wrap">{chart}</div>\n</section>')
+    lines.append(_decision_table(fn))
+    lines.append(f'<div class="pt-chart-wrap">{chart}</div>')
+    lines.append(_size_table(fn))
+    lines.append("</section>")
     return "\n".join(lines)
+
+
+_EMPH = ' class="emph"'
+
+
+def _decision_table(fn: FunctionResult) -> str:
+    """The decision whole (outputs.decision: the same lines as the terminal and markdown)."""
+    rows = [
+        f"<tr{_EMPH if line.emphasis else ''}><th>{html.escape(line.topic)}</th>"
+        f"<td>{html.escape(line.text)}</td></tr>"
+        for line in decision_lines(fn)
+    ]
+    if not rows:
+        return ""
+    return '<table class="decision">\n' + "\n".join(rows) + "\n</table>"
+
+
+def _size_table(fn: FunctionResult) -> str:
+    """Every size tried, failed ones marked (out of memory, errors) with the reason."""
+    head = ("MB", "status", "invocations", "errors", "p50 ms", "p95 ms", "$ per 1M", "")
+    rows = []
+    for m in sorted(fn.measurements, key=lambda m: m.memory_mb):
+        d = m.duration_ms
+        if m.measured:
+            status, cls = "ran", ""
+        else:
+            status = "out of memory" if _is_oom(m) else "failed"
+            cls = ' class="failed"'
+        cells = [
+            str(m.memory_mb),
+            status,
+            str(m.invocations),
+            str(m.errors),
+            fmt.ms(d.p50) if d else fmt.UNKNOWN,
+            fmt.ms(d.p95) if d else fmt.UNKNOWN,
+            fmt.usd(m.cost_per_invocation_usd.scaleb(6))
+            if m.cost_per_invocation_usd
+            else fmt.UNKNOWN,
+            fmt.marks(fn, m) if m.measured else (m.skip_reason or ""),
+        ]
+        rows.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    ths = "".join(f"<th>{h}</th>" for h in head)
+    return (
+        f'<h3>Every size</h3>\n<table class="sizes">\n<thead><tr>{ths}</tr></thead>\n<tbody>\n'
+        + "\n".join(rows)
+        + "\n</tbody>\n</table>"
+    )
 
 
 def _jitter(i: int) -> float:
@@ -160,60 +215,18 @@ def function_figure(fn: FunctionResult) -> go.Figure:
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.09,
-        subplot_titles=("Duration (ms) against memory", "Cost per invocation (USD) against memory"),
+        subplot_titles=(
+            "Duration (ms) against memory",
+            "Cost per 1M invocations (USD) against memory",
+        ),
     )
     measured = fn.measured()
     model = fn.model if fn.model is not None and fn.model.status == "fitted" else None
     curve = list(model.curve) if model is not None else []
-    # the fitted curves with their bands, drawn first so points sit on top
-    if curve:
-        xs = [p.memory_mb for p in curve]
-        _band(fig, xs, [p.duration_lo for p in curve], [p.duration_hi for p in curve], 1, _BLUE)
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=[p.duration_ms for p in curve],
-                mode="lines",
-                name=f"model mean ({model.name if model else ''})",
-                line={"color": _BLUE},
-                legendgroup="model",
-            ),
-            row=1,
-            col=1,
-        )
-        if any(p.duration_p95 is not None for p in curve):
-            fig.add_trace(
-                go.Scatter(
-                    x=xs,
-                    y=[p.duration_p95 for p in curve],
-                    mode="lines",
-                    name="model p95",
-                    line={"color": _ORANGE, "dash": "dot"},
-                ),
-                row=1,
-                col=1,
-            )
-        _band(
-            fig,
-            xs,
-            [_n(p.cost_lo_usd) for p in curve],
-            [_n(p.cost_hi_usd) for p in curve],
-            2,
-            _BLUE,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=[_n(p.cost_per_invocation_usd) for p in curve],
-                mode="lines",
-                name="model cost",
-                line={"color": _BLUE},
-                legendgroup="model",
-                showlegend=False,
-            ),
-            row=2,
-            col=1,
-        )
+    # the fitted curves with their bands, drawn first so points sit on top; only where the
+    # function can run (failed sizes are never drawn over)
+    for k, segment in enumerate(runnable_segments(fn, curve)):
+        _model_traces(fig, segment, (model.name or "") if model else "", first=k == 0)
     # every invocation: the spread
     dot_x: list[float] = []
     dot_y: list[float] = []
@@ -279,7 +292,9 @@ def function_figure(fn: FunctionResult) -> go.Figure:
             col=1,
         )
     _size_markers(fig, fn)
-    ticks = sorted({m.memory_mb for m in fn.measurements} | _marked_sizes(fn))
+    _failed_markers(fig, fn, _panel_tops(fig))
+    marked = _marked_sizes(fn) | {m.memory_mb for m in _failed(fn)}
+    ticks = readable_ticks([m.memory_mb for m in fn.measurements] + sorted(marked), marked)
     fig.update_xaxes(
         type="log",
         tickvals=ticks,
@@ -290,7 +305,7 @@ def function_figure(fn: FunctionResult) -> go.Figure:
     fig.update_xaxes(title_text="memory (MB)", row=2, col=1)
     fig.update_yaxes(gridcolor="#eaeef2")
     fig.update_yaxes(title_text="ms", row=1, col=1)
-    fig.update_yaxes(title_text="USD", tickformat="$.3~g", row=2, col=1)
+    fig.update_yaxes(title_text="USD per 1M", tickformat="$.3~g", row=2, col=1)
     fig.update_layout(
         template="none",
         height=640,
@@ -300,6 +315,60 @@ def function_figure(fn: FunctionResult) -> go.Figure:
         font={"family": "system-ui, sans-serif", "size": 12},
     )
     return fig
+
+
+def _model_traces(fig: go.Figure, curve: list[CurvePoint], name: str, *, first: bool) -> None:
+    xs = [p.memory_mb for p in curve]
+    _band(fig, xs, [p.duration_lo for p in curve], [p.duration_hi for p in curve], 1, _BLUE, first)
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=[p.duration_ms for p in curve],
+            mode="lines",
+            name=f"model mean ({name})",
+            line={"color": _BLUE},
+            legendgroup="model",
+            showlegend=first,
+        ),
+        row=1,
+        col=1,
+    )
+    if any(p.duration_p95 is not None for p in curve):
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=[p.duration_p95 for p in curve],
+                mode="lines",
+                name="model p95",
+                line={"color": _ORANGE, "dash": "dot"},
+                legendgroup="model p95",
+                showlegend=first,
+            ),
+            row=1,
+            col=1,
+        )
+    _band(
+        fig,
+        xs,
+        [_n(p.cost_lo_usd) for p in curve],
+        [_n(p.cost_hi_usd) for p in curve],
+        2,
+        _BLUE,
+        first,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=[_n(p.cost_per_invocation_usd) for p in curve],
+            mode="lines",
+            name="model cost",
+            line={"color": _BLUE},
+            legendgroup="model",
+            showlegend=False,
+        ),
+        row=2,
+        col=1,
+    )
 
 
 def _marked_sizes(fn: FunctionResult) -> set[int]:
@@ -353,7 +422,13 @@ def _panel_tops(fig: go.Figure) -> dict[int, float]:
 
 
 def _band(
-    fig: go.Figure, xs: list[int], lo: list[Any], hi: list[Any], row: int, color: str
+    fig: go.Figure,
+    xs: list[int],
+    lo: list[Any],
+    hi: list[Any],
+    row: int,
+    color: str,
+    first: bool = True,
 ) -> None:
     if any(v is None for v in lo + hi):
         return
@@ -380,7 +455,7 @@ def _band(
             fillcolor=fill,
             name="model 95% band",
             legendgroup="band",
-            showlegend=row == 1,
+            showlegend=row == 1 and first,
             hoverinfo="skip",
         ),
         row=row,
@@ -404,8 +479,109 @@ def _errors(intervals: list[Any], centers: Sequence[float | None]) -> dict[str, 
 
 
 def _n(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+    """A cost per invocation as the chart shows it: USD per 1M invocations."""
+    return None if value is None else float(value.scaleb(6))
 
 
 def _ni(iv: tuple[Decimal, Decimal] | None) -> tuple[float, float] | None:
-    return None if iv is None else (float(iv[0]), float(iv[1]))
+    return None if iv is None else (float(iv[0].scaleb(6)), float(iv[1].scaleb(6)))
+
+
+# -- failed sizes: marked, and never drawn over -------------------------------------------------
+
+
+def _failed(fn: FunctionResult) -> list[Measurement]:
+    return sorted((m for m in fn.measurements if not m.measured), key=lambda m: m.memory_mb)
+
+
+def _is_oom(m: Measurement) -> bool:
+    return "memory" in (m.skip_reason or "").lower()
+
+
+def runnable_segments(fn: FunctionResult, curve: Sequence[CurvePoint]) -> list[list[CurvePoint]]:
+    """The model's curve where the function can run, as contiguous segments: nothing below the
+    smallest size that ran above one that ran out of memory (less memory cannot do better, and
+    between the two nobody knows), and nothing nearer a size that failed otherwise than any size
+    that ran. The cheapest point drawn can run."""
+    failed = _failed(fn)
+    oom_top = max((m.memory_mb for m in failed if _is_oom(m)), default=0)
+    known = [(m.memory_mb, m.measured) for m in fn.measurements]
+    # below the smallest size that ran above an out-of-memory one, nobody knows it fits
+    floor = min((mb for mb, ran in known if ran and mb > oom_top), default=oom_top + 1)
+
+    def ok(mb: int) -> bool:
+        if oom_top and mb < floor:
+            return False
+        if not known:
+            return True
+        nearest = min(known, key=lambda k: (abs(math.log(k[0] / mb)), not k[1]))
+        return nearest[1] or (nearest[0] == mb and nearest[1])
+
+    segments: list[list[CurvePoint]] = []
+    current: list[CurvePoint] = []
+    for point in curve:
+        if ok(point.memory_mb):
+            current.append(point)
+        elif current:
+            segments.append(current)
+            current = []
+    if current:
+        segments.append(current)
+    return segments
+
+
+def _failed_markers(fig: go.Figure, fn: FunctionResult, tops: dict[int, float]) -> None:
+    """Each failed size as a red dotted line in both panels, with a cross at the bottom."""
+    for i, m in enumerate(_failed(fn)):
+        label = f"failed: {m.memory_mb} MB ({m.skip_reason or 'errors'})"
+        for row in (1, 2):
+            fig.add_trace(
+                go.Scatter(
+                    x=[m.memory_mb, m.memory_mb],
+                    y=[0, tops[row]],
+                    mode="lines",
+                    name=label,
+                    line={"color": _RED, "dash": "dot", "width": 2},
+                    legendgroup="failed",
+                    showlegend=row == 1 and i == 0,
+                    hoverinfo="name",
+                ),
+                row=row,
+                col=1,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=[m.memory_mb],
+                    y=[tops[row] * 0.03],
+                    mode="markers+text",
+                    text=["OOM" if _is_oom(m) else "failed"] if row == 1 else None,
+                    textposition="top center",
+                    textfont={"color": _RED},
+                    marker={"symbol": "x", "size": 11, "color": _RED},
+                    name=label,
+                    legendgroup="failed",
+                    showlegend=False,
+                    hovertext=label,
+                    hoverinfo="text",
+                ),
+                row=row,
+                col=1,
+            )
+
+
+def readable_ticks(sizes: Sequence[int], keep: set[int], *, max_labels: int = 12) -> list[int]:
+    """The sizes to label on the log axis: the marked ones (now, recommended, failed) first,
+    then the others that do not crowd a label already chosen, so no two labels overlap."""
+    ordered = sorted(set(sizes))
+    if len(ordered) <= 2:
+        return ordered
+    span = math.log(ordered[-1] / ordered[0]) or 1.0
+    gap = span / max_labels
+    chosen = sorted(s for s in ordered if s in keep)
+    for s in [ordered[0], ordered[-1], *ordered]:
+        if s in chosen:
+            continue
+        if all(abs(math.log(s / c)) >= gap for c in chosen):
+            chosen.append(s)
+            chosen.sort()
+    return chosen

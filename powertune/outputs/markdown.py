@@ -11,6 +11,7 @@ import re
 
 from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
+from powertune.outputs.decision import decision_lines
 from powertune.results.model import FunctionResult, Result
 
 GATE_MARKER = "<!-- powertune-gate -->"
@@ -75,10 +76,22 @@ def render_markdown(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _decision(fn: FunctionResult) -> list[str]:
+    """The decision whole, outside the collapsed measurements (outputs.decision)."""
+    lines = decision_lines(fn)
+    if not lines:
+        return []
+    out = [f"**{_code(fn.name)}: the decision**", ""]
+    for line in lines:
+        topic = f"**{line.topic}**" if line.emphasis else line.topic
+        out.append(f"- {topic}: {_cell(line.text)}")
+    return [*out, ""]
+
+
 def _function_details(fn: FunctionResult) -> list[str]:
     rec = fn.recommendation
     name = " ".join(html.escape(fn.name).split())
-    out = [f"<details><summary><code>{name}</code>: measurements</summary>", ""]
+    out = [*_decision(fn), f"<details><summary><code>{name}</code>: measurements</summary>", ""]
     warnings = list(rec.warnings) if rec else []
     if fn.model is not None and fn.model.status == "fitted":
         knee = f", knee at {rec.knee_mb} MB" if rec and rec.knee_mb else ""
@@ -102,6 +115,11 @@ def _function_details(fn: FunctionResult) -> list[str]:
     return out
 
 
+def _gate_notes(verdict: Verdict) -> list[str]:
+    """Notes that are not warnings (the first run without a baseline), each a paragraph."""
+    return [line for note in verdict.notes for line in (f"ℹ️ {_cell(note)}", "")]
+
+
 def render_gate_markdown(verdict: Verdict) -> str:
     counts = {s: sum(1 for f in verdict.functions if f.status == s) for s in _ICON}
     headline = {
@@ -113,11 +131,14 @@ def render_gate_markdown(verdict: Verdict) -> str:
     limits = f"cost +{th.max_cost_increase * 100:g}%, p95 +{th.max_p95_increase * 100:g}%"
     if th.max_monthly_increase_usd is not None:
         limits += f", monthly +{fmt.usd(th.max_monthly_increase_usd)}"
+    money = verdict.monthly_change_usd
+    lead = f"**{fmt.usd(money, signed=True)}/month** · " if money is not None else ""
     lines = [
         GATE_MARKER,
         f"## {_ICON[verdict.status]} powertune gate: {headline}",
         "",
-        f"{counts['pass']} passed, {counts['warn']} warned, {counts['fail']} failed · "
+        *_gate_notes(verdict),
+        f"{lead}{counts['pass']} passed, {counts['warn']} warned, {counts['fail']} failed · "
         f"limits: {limits} · a check fails only when the raw measurements at a size both runs "
         f"measured confirm the increase ({th.confidence * 100:g}% interval above zero)",
         "",

@@ -22,6 +22,11 @@ DECIMAL_PATTERN = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$"
 
 
 def build_schema() -> dict[str, Any]:
+    return schema_for(Result, title="powertune tuning result", schema_id=SCHEMA_ID)
+
+
+def schema_for(cls: type, *, title: str, schema_id: str) -> dict[str, Any]:
+    """The JSON Schema of any dataclass the codec writes (the result's, the gate verdict's)."""
     defs: dict[str, Any] = {
         "Money": {
             "description": "US dollars as a plain decimal string (never a float, never exponent).",
@@ -29,11 +34,11 @@ def build_schema() -> dict[str, Any]:
             "pattern": DECIMAL_PATTERN,
         }
     }
-    root = _object_schema(Result, defs)
+    root = _object_schema(cls, defs)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        "title": "powertune tuning result",
+        "$id": schema_id,
+        "title": title,
         **root,
         "$defs": dict(sorted(defs.items())),
     }

@@ -204,11 +204,33 @@ class PowerTuningInput:
     trim: float
     cold_starts: bool
     sleep_ms: int
+    dry_run: bool = False
     notes: list[str] = field(default_factory=list)
 
 
 _PT_STRATEGIES = {"cost": "cost", "speed": "speed", "balanced": "balanced"}
 _PT_UNSUPPORTED = ("preProcessorARN", "postProcessorARN", "payloadS3")
+# Every key of aws-lambda-power-tuning's input: mapped onto a RunPlan field...
+_PT_MAPPED = (
+    "lambdaARN",
+    "powerValues",
+    "num",
+    "payload",
+    "parallelInvocation",
+    "strategy",
+    "balancedWeight",
+    "discardTopBottom",
+    "sleepBetweenRunsMs",
+    "onlyColdStarts",
+    "dryRun",
+)
+# ...or read and deliberately ignored, with the reason the one note gives
+_PT_IGNORED = {
+    "autoOptimize": "powertune never changes the live configuration",
+    "autoOptimizeAlias": "no alias is pointed at the result (see autoOptimize)",
+    "disablePayloadLogs": "powertune never logs payloads or outputs",
+    "includeOutputResults": "the result JSON holds every size's measurements anyway",
+}
 
 
 def parse_power_tuning_input(path: str) -> PowerTuningInput:
@@ -251,9 +273,7 @@ def parse_power_tuning_input(path: str) -> PowerTuningInput:
         )
     else:
         payloads = Payloads(items=(_json_bytes(payload),), weights=(1,))
-    notes = []
-    if data.get("autoOptimize"):
-        notes.append("autoOptimize is ignored: powertune never changes the live configuration")
+    notes = _power_tuning_notes(data)
     trim = DEFAULT_TRIM if data.get("discardTopBottom") is None else float(data["discardTopBottom"])
     if not 0 <= trim < 0.5:
         raise InputError(f"{path}: discardTopBottom must be within [0, 0.5)")
@@ -268,8 +288,23 @@ def parse_power_tuning_input(path: str) -> PowerTuningInput:
         trim=trim,
         cold_starts=bool(data.get("onlyColdStarts", False)),
         sleep_ms=int(data.get("sleepBetweenRunsMs", 0) or 0),
+        dry_run=data.get("dryRun") is True,
         notes=notes,
     )
+
+
+def _power_tuning_notes(data: dict[str, Any]) -> list[str]:
+    """One note naming every key of the input that is not mapped: ignored ones with why,
+    unknown ones as unknown (a typo should not pass silently)."""
+    ignored = [f"{k} ({why})" for k, why in _PT_IGNORED.items() if data.get(k)]
+    unknown = sorted(k for k in data if k not in _PT_MAPPED and k not in _PT_IGNORED)
+    unknown = [k for k in unknown if k not in _PT_UNSUPPORTED]
+    parts = []
+    if ignored:
+        parts.append("ignored: " + "; ".join(ignored))
+    if unknown:
+        parts.append("unknown keys, ignored: " + ", ".join(unknown))
+    return ["aws-lambda-power-tuning input " + "; ".join(parts)] if parts else []
 
 
 # -- the run plan ---------------------------------------------------------------------------------
@@ -287,6 +322,7 @@ DEFAULT_CONFIDENCE = 0.95
 DEFAULT_TRIM = 0.2  # share of the slowest and fastest samples a grid's means leave out
 DEFAULT_WARMUP = 1
 DEFAULT_CONCURRENCY = 10
+MAX_CONCURRENCY = 10_000
 DEFAULT_TRAFFIC_DAYS = 14
 DEFAULT_ALIAS_PREFIX = "powertune-"
 DEFAULT_LOCAL_MEMORY_MB = 1024
@@ -339,7 +375,8 @@ class TargetSpec:
     replay: str | None = None  # CSV file or result URL
     region: str | None = None
     profile: str | None = None
-    endpoint_url: str | None = None
+    endpoint_url: str | None = None  # Lambda's only
+    monitoring_endpoint_url: str | None = None  # CloudWatch metrics and CloudWatch Logs
     alias_prefix: str = DEFAULT_ALIAS_PREFIX
     local_memory_mb: int = DEFAULT_LOCAL_MEMORY_MB
     local_timeout_s: int = DEFAULT_LOCAL_TIMEOUT_S
@@ -380,6 +417,7 @@ class RunPlan:
     compare: str | None = None  # an arm64 twin measured at the recommended size
     baseline: str | None = None  # a baseline result: --confirm also measures its size
     notes: tuple[str, ...] = ()  # for the user: what of the input was ignored, and why
+    dry_run: bool = False  # aws-lambda-power-tuning's dryRun: price the plan, invoke nothing
 
     @property
     def adaptive(self) -> bool:
@@ -415,6 +453,7 @@ class TuneFlags:
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
+    monitoring_endpoint_url: str | None = None
     local: str | None = None
     local_memory: int | None = None
     local_timeout: int | None = None
@@ -506,31 +545,29 @@ def resolve_plan(flags: TuneFlags, config: Config | None = None) -> RunPlan:
         pt = parse_power_tuning_input(flags.from_power_tuning)
         function = function or pt.function
         memory = memory or ",".join(map(str, pt.memory))
+        # the flags on the command line win over the input file, which wins over the rest
+        given_payloads = flags.payload is not None or flags.payloads is not None
         plan = replace(
             plan,
-            invocations=pt.invocations,
-            payloads=pt.payloads,
+            invocations=_or(flags.invocations, pt.invocations),
+            payloads=_payload_set(flags.payload, flags.payloads) if given_payloads else pt.payloads,
             # aws-lambda-power-tuning's own answer (strictly the cheapest) unless --tie-band
             strategy=replace(
                 strategy,
-                name=pt.strategy,
-                balanced_weight=pt.balanced_weight,
+                name=flags.strategy or pt.strategy,
+                balanced_weight=_or(flags.balanced_weight, pt.balanced_weight),
                 tie_band=0.0 if flags.tie_band is None else flags.tie_band,
             ),
             cold_starts=plan.cold_starts or pt.cold_starts,
-            search="grid",
+            search=flags.search_kind or "grid",
             trim=pt.trim,
-            concurrency=plan.concurrency if pt.concurrency is None else pt.concurrency,
+            concurrency=_or(flags.concurrency, _or(pt.concurrency, plan.concurrency)),
             sleep_between_ms=pt.sleep_ms,
+            dry_run=pt.dry_run,
             notes=tuple(pt.notes),
         )
     else:
-        if payload and payloads_file:
-            raise InputError("use --payload or --payloads, not both")
-        payload_set = (
-            parse_payloads_file(payloads_file) if payloads_file else parse_payload(payload)
-        )
-        plan = replace(plan, payloads=payload_set)
+        plan = replace(plan, payloads=_payload_set(payload, payloads_file))
     plan = replace(plan, target=_target_spec(flags, function))
     _check(plan)
     _validate_flags(flags)
@@ -553,6 +590,11 @@ def _validate_flags(flags: TuneFlags) -> None:
         local_memory_mb=_or(flags.local_memory, DEFAULT_LOCAL_MEMORY_MB),
         local_timeout_s=_or(flags.local_timeout, DEFAULT_LOCAL_TIMEOUT_S),
     )
+    # A tuning run's invocations in flight; Lambda's default account limit is 1,000.
+    if flags.concurrency is not None and not 1 <= flags.concurrency <= MAX_CONCURRENCY:
+        raise InputError(
+            f"--concurrency must be within 1-{MAX_CONCURRENCY}, not {flags.concurrency}"
+        )
     validate.endpoint_url(flags.endpoint_url)
     validate.region(flags.region)
     validate.alias_prefix(_or(flags.alias_prefix, DEFAULT_ALIAS_PREFIX))
@@ -560,12 +602,21 @@ def _validate_flags(flags: TuneFlags) -> None:
         raise InputError("--memory: empty (a range 128..3008 or sizes 128,256)")
 
 
+def _payload_set(payload: str | None, payloads_file: str | None) -> Payloads:
+    if payload and payloads_file:
+        raise InputError("use --payload or --payloads, not both")
+    return parse_payloads_file(payloads_file) if payloads_file else parse_payload(payload)
+
+
 def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
 def _target_spec(flags: TuneFlags, function: str | None) -> TargetSpec:
-    sources = [s for s in (function, flags.local, flags.replay) if s]
+    # `tune NAME --replay FILE` names the function the replay measured (two replays of one
+    # function then gate as the same function, not as "new" and "gone")
+    named = None if flags.replay else function
+    sources = [s for s in (named, flags.local, flags.replay) if s]
     if len(sources) != 1:
         raise InputError("name one function to tune: FUNCTION, --local PATH or --replay FILE")
     kind = "local" if flags.local else "replay" if flags.replay else "aws"
@@ -577,6 +628,7 @@ def _target_spec(flags: TuneFlags, function: str | None) -> TargetSpec:
         region=flags.region,
         profile=flags.profile,
         endpoint_url=flags.endpoint_url,
+        monitoring_endpoint_url=flags.monitoring_endpoint_url,
         alias_prefix=_or(flags.alias_prefix, DEFAULT_ALIAS_PREFIX),
         local_memory_mb=_or(flags.local_memory, DEFAULT_LOCAL_MEMORY_MB),
         local_timeout_s=_or(flags.local_timeout, DEFAULT_LOCAL_TIMEOUT_S),

@@ -208,6 +208,7 @@ def _local_target(plan: RunPlan, hooks: Hooks) -> Iterator[tuple[Target, str, st
             name,
             boto3_session=session,
             endpoint_url=server.endpoint_url,
+            logs_endpoint_url=server.endpoint_url,  # the embedded runtime serves Logs too
             alias_prefix=spec.alias_prefix,
             log_wait_s=5.0,
         )
@@ -230,6 +231,7 @@ def _replay_target(plan: RunPlan) -> Target:
         seed=plan.seed,
         architecture=spec.arch,
         region=spec.region or DEFAULT_REPLAY_REGION,
+        name=spec.function,
     )
 
 
@@ -245,6 +247,7 @@ def _aws_target(plan: RunPlan, function: str | None = None) -> AwsLambdaTarget:
         region=spec.region,
         profile=spec.profile,
         endpoint_url=spec.endpoint_url,
+        logs_endpoint_url=spec.monitoring_endpoint_url,
         alias_prefix=spec.alias_prefix,
         # the twin runs at the same concurrency
         max_connections=max(plan.concurrency or DEFAULT_AWS_CONCURRENCY, 10),
@@ -511,16 +514,26 @@ def find_traffic(ready: Ready) -> TrafficFigures:
     from powertune.collectors.metrics import function_traffic
 
     spec = plan.target
+    if spec.endpoint_url and not spec.monitoring_endpoint_url:
+        # --endpoint-url is Lambda's: a local runtime or moto there says nothing of AWS's
+        # CloudWatch, and asking AWS about a function it may not have is a wrong answer
+        note(
+            "note: $/month needs the function's traffic: --endpoint-url is Lambda's only; pass "
+            "--monitoring-endpoint-url for CloudWatch, or --monthly-invocations N"
+        )
+        return TrafficFigures()
     try:
-        import boto3
+        from powertune import awsenv
 
-        session = boto3.Session(profile_name=spec.profile, region_name=spec.region or info.region)
+        session = awsenv.session(spec.profile, spec.region or info.region)
         found = function_traffic(
             info.name,
             days=plan.traffic_days,
             boto3_session=session,
             region=spec.region or info.region,
-            endpoint_url=spec.endpoint_url,
+            # CloudWatch's own endpoint: --endpoint-url is Lambda's (a local runtime has no
+            # GetMetricData)
+            endpoint_url=spec.monitoring_endpoint_url,
         )
     except PowertuneError as exc:
         note(f"note: no traffic from CloudWatch ({exc}); pass --monthly-invocations for $/month")

@@ -23,7 +23,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, WaiterError
 
-from powertune import validate
+from powertune import awsenv, validate
 from powertune.collectors.cloudwatch import find_report
 from powertune.errors import InputError
 from powertune.files import WriteFailed
@@ -102,6 +102,7 @@ class AwsLambdaTarget(Target):
         region: str | None = None,
         profile: str | None = None,
         endpoint_url: str | None = None,
+        logs_endpoint_url: str | None = None,
         max_connections: int = 64,
         log_wait_s: float = 30.0,
         run_id: str | None = None,
@@ -116,9 +117,8 @@ class AwsLambdaTarget(Target):
         self.run_id = run_id or uuid.uuid4().hex[:12]
         self.log_wait_s = log_wait_s
         try:
-            session = boto3_session or boto3.Session(
-                profile_name=profile, region_name=region or ref.region
-            )
+            # the CLI's order: --region, the ARN's region, AWS_REGION, AWS_DEFAULT_REGION, profile
+            session = boto3_session or awsenv.session(profile, region or ref.region)
             base = Config(
                 retries={"mode": "standard", "max_attempts": 6},
                 max_pool_connections=max_connections,
@@ -128,8 +128,9 @@ class AwsLambdaTarget(Target):
             config = base.merge(boto_config) if boto_config else base
             kwargs: dict[str, Any] = {"endpoint_url": endpoint_url}
             client_region = boto3_client.meta.region_name if boto3_client is not None else None
-            if region or ref.region or client_region:
-                kwargs["region_name"] = region or ref.region or client_region
+            chosen = region or ref.region or client_region or awsenv.env_region()
+            if chosen:
+                kwargs["region_name"] = chosen
             self.client = boto3_client or session.client("lambda", config=config, **kwargs)
             # Invocations retry throttles themselves (and count them): one attempt per call, and a
             # read timeout above Lambda's 900 s maximum.
@@ -141,7 +142,10 @@ class AwsLambdaTarget(Target):
                 if boto3_client is not None
                 else session.client("lambda", config=invoke_config, **kwargs)
             )
-            self.logs = logs_client or session.client("logs", config=config, **kwargs)
+            # CloudWatch Logs has its own endpoint (--monitoring-endpoint-url): a Lambda-only
+            # endpoint (moto's Lambda, a bare runtime) cannot answer it
+            logs_kwargs = {**kwargs, "endpoint_url": logs_endpoint_url}
+            self.logs = logs_client or session.client("logs", config=config, **logs_kwargs)
         except NoRegionError:
             raise InputError(
                 "no AWS region: pass --region (or a function ARN), or set AWS_REGION or a "

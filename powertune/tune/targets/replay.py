@@ -167,9 +167,11 @@ class ReplayTarget(Target):
         architecture: str = "x86_64",
         region: str = "us-east-1",
         noise_cv: float = DEFAULT_NOISE_CV,
+        name: str | None = None,
     ) -> None:
         self.provenance = {}
         self.source = source
+        self.function_name = name  # `tune NAME --replay FILE`: the function the file measured
         self.extrapolate = extrapolate
         self.seed = seed
         self.architecture = architecture
@@ -273,7 +275,7 @@ class ReplayTarget(Target):
     def describe(self) -> FunctionInfo:
         name = Path(str(self.source).split("#")[0]).name or "power-tuning-url"
         return FunctionInfo(
-            name=f"replay:{name}",
+            name=self.function_name or f"replay:{name}",
             arn=None,
             region=self.region,
             architecture=self.architecture,

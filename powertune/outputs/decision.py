@@ -1,0 +1,190 @@
+"""The decision whole, as lines every rendering shows: the recommendation, the other
+strategies' choices (speed, balanced, SLO) and the knee, arm64, Fargate, Lambda Managed
+Instances, logs, cold starts and the Savings Plan, and what could not be priced.
+
+Money reads in $/month when the result knows the traffic and per 1M invocations otherwise
+(what people compare; $0.000015 per invocation is not). The terminal table, the markdown and
+the HTML page all render ``decision_lines``, so they say the same thing; new topics go here as
+their own small function, appended in ``decision_lines``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from powertune.outputs import fmt
+from powertune.results.model import FunctionResult, Recommendation
+
+
+@dataclass(frozen=True)
+class DecisionLine:
+    """One topic of the decision: ``topic`` is a short label, ``text`` the sentence."""
+
+    topic: str
+    text: str
+    emphasis: bool = False  # a saving worth reading first (for example arm64's)
+
+
+def per_million(value: Decimal | None) -> str:
+    """A cost per invocation shown per 1M invocations: ``$2.08 per 1M``."""
+    if value is None:
+        return fmt.UNKNOWN
+    return f"{fmt.usd(value.scaleb(6))} per 1M"
+
+
+def decision_lines(fn: FunctionResult) -> list[DecisionLine]:
+    rec = fn.recommendation
+    if rec is None:
+        return []
+    out = [_recommended(fn, rec)]
+    out += _alternatives(rec)
+    for part in (_arm64, _savings_plan, _fargate, _managed, _logs, _cold_starts):
+        line = part(rec)
+        if line is not None:
+            out.append(line)
+    unpriced = (rec.unavailable or {}).items()
+    out += [DecisionLine(name, f"not priced: {why}") for name, why in unpriced]
+    return out
+
+
+def _recommended(fn: FunctionResult, rec: Recommendation) -> DecisionLine:
+    mo = rec.monthly
+    text = (
+        f"{rec.memory_mb} MB ({rec.strategy} strategy, {rec.source}), p95 "
+        f"{fmt.ms(rec.duration_ms_p95)} ms, {per_million(rec.cost_per_invocation_usd)}"
+    )
+    if mo is not None and mo.recommended_usd is not None:
+        text += (
+            f"; {fmt.usd(mo.recommended_usd)}/month at {mo.invocations:,} invocations "
+            f"({mo.invocations_source}), now {fmt.usd(mo.current_usd)}/month at "
+            f"{fn.original_memory_mb} MB, saving {fmt.usd(mo.saving_usd)}/month"
+        )
+    else:
+        text += "; $/month needs the traffic (--monthly-invocations N)"
+    return DecisionLine("recommended", text, emphasis=True)
+
+
+def _alternatives(rec: Recommendation) -> list[DecisionLine]:
+    out = []
+    base = rec.cost_per_invocation_usd
+    for name, alt in sorted((rec.alternatives or {}).items()):
+        if name == rec.strategy:
+            continue
+        if alt.memory_mb == rec.memory_mb:
+            out.append(DecisionLine(name, f"the same choice, {alt.memory_mb} MB"))
+            continue
+        diff = ""
+        if base is not None and alt.cost_per_invocation_usd is not None:
+            delta = (alt.cost_per_invocation_usd - base).scaleb(6)
+            diff = f" ({fmt.usd(delta, signed=True)} per 1M against the recommendation)"
+        out.append(
+            DecisionLine(
+                name,
+                f"{alt.memory_mb} MB, p95 {fmt.ms(alt.duration_ms_p95)} ms, "
+                f"{per_million(alt.cost_per_invocation_usd)}{diff}",
+            )
+        )
+    if rec.knee_mb:
+        out.append(
+            DecisionLine("knee", f"{rec.knee_mb} MB: above it more memory buys little speed")
+        )
+    return out
+
+
+def _arm64(rec: Recommendation) -> DecisionLine | None:
+    a = rec.arm64
+    if a is None or (a.arm64_usd is None and a.saving_usd is None):
+        return None
+    basis = "estimate" if a.estimate else f"measured on {a.arm64_function or 'a twin'}"
+    if a.saving_usd is None:
+        return DecisionLine("arm64", f"{fmt.usd(a.arm64_usd)}/month ({basis})")
+    cheaper = a.saving_usd > 0
+    verb = "saves" if cheaper else "costs"
+    pct = f" ({abs(a.saving_pct):.0f}%)" if a.saving_pct is not None else ""
+    text = (
+        f"{verb} {fmt.usd(abs(a.saving_usd))}/month{pct}: {fmt.usd(a.arm64_usd)} against "
+        f"{fmt.usd(a.x86_64_usd)} on x86_64 ({a.basis or basis})"
+    )
+    return DecisionLine("arm64", text, emphasis=cheaper)
+
+
+def _fargate(rec: Recommendation) -> DecisionLine | None:
+    f = rec.fargate
+    if f is None or f.monthly_usd is None:
+        return None
+    text = (
+        f"{fmt.usd(f.monthly_usd)}/month for {f.tasks} task(s) of {f.task_vcpu} vCPU / "
+        f"{f.task_memory_gb} GB against {fmt.usd(f.lambda_monthly_usd)} on Lambda; "
+        f"cheaper: {f.cheaper or fmt.UNKNOWN}"
+    )
+    if f.break_even_invocations:
+        text += f"; break-even at {f.break_even_invocations:,} invocations/month"
+    if f.savings_plan:
+        text += f"; Savings Plan {f.savings_plan}"
+    return DecisionLine("Fargate", text)
+
+
+def _managed(rec: Recommendation) -> DecisionLine | None:
+    m = rec.managed_instances
+    if m is None or m.monthly_usd is None:
+        return None
+    text = (
+        f"{fmt.usd(m.monthly_usd)}/month on {m.instances} x {m.instance_type} against "
+        f"{fmt.usd(m.lambda_monthly_usd)} on Lambda; cheapest: {m.cheapest or fmt.UNKNOWN}"
+    )
+    if m.break_even_invocations:
+        text += f"; they beat Lambda above {m.break_even_invocations:,} invocations/month"
+    return DecisionLine("Managed Instances", text)
+
+
+def _logs(rec: Recommendation) -> DecisionLine | None:
+    lg = rec.logs
+    if lg is None or lg.current_usd is None:
+        return None
+    text = f"{fmt.usd(lg.current_usd)}/month of CloudWatch Logs"
+    if lg.retention_saving_usd:
+        text += f"; a retention limit saves {fmt.usd(lg.retention_saving_usd)}/month"
+    if lg.infrequent_access_saving_usd:
+        text += f"; Infrequent Access saves {fmt.usd(lg.infrequent_access_saving_usd)}/month"
+    return DecisionLine("logs", text)
+
+
+def _cold_starts(rec: Recommendation) -> DecisionLine | None:
+    c = rec.cold_starts
+    if c is None:
+        return None
+    parts = []
+    if c.init_share is not None:
+        parts.append(f"INIT is {c.init_share * 100:.1f}% of the bill")
+    if c.init_monthly_usd is not None:
+        parts.append(f"{fmt.usd(c.init_monthly_usd)}/month")
+    if c.p99_with_cold_ms is not None:
+        parts.append(f"p99 {fmt.ms(c.p99_with_cold_ms)} ms with cold starts")
+    snap, pc = c.snapstart, c.provisioned_concurrency
+    if snap is not None and snap.saving_usd is not None:
+        parts.append(f"SnapStart {_saves(snap.saving_usd)}")
+    if pc is not None and pc.saving_usd is not None:
+        parts.append(f"Provisioned Concurrency {_saves(pc.saving_usd)}")
+    return DecisionLine("cold starts", "; ".join(parts)) if parts else None
+
+
+def _saves(saving: Decimal) -> str:
+    """``saves $1.20/month`` or ``costs $0.40/month more`` (a negative saving)."""
+    if saving >= 0:
+        return f"saves {fmt.usd(saving)}/month"
+    return f"costs {fmt.usd(-saving)}/month more"
+
+
+def _savings_plan(rec: Recommendation) -> DecisionLine | None:
+    """The Compute Savings Plan the month was priced under (its duration item says which)."""
+    month = rec.arm64.x86_64 if rec.arm64 is not None else None
+    for item in month.items if month is not None else ():
+        if item.name.startswith("duration (") and item.name.endswith(")"):
+            plan = item.name[len("duration (") : -1]
+            rate = f" at ${item.rate}/GB-s" if item.rate is not None else ""
+            return DecisionLine(
+                "Savings Plan",
+                f"{plan} applied to duration{rate}: {fmt.usd(item.usd)}/month of duration",
+            )
+    return None
