@@ -7,11 +7,13 @@ and is the console-script entry point.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import typer
 
-from powertune import __version__
+from powertune import __version__, stopping
+from powertune_cli.usage import OneLineErrors
 
 app = typer.Typer(
     name="powertune",
@@ -19,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=OneLineErrors,  # usage errors: one line, exit 2
 )
 
 # (module under powertune_cli, attribute, sub-command name or None to add commands at top level)
@@ -66,12 +69,29 @@ _assemble()
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. SIGINT, SIGTERM and SIGHUP all stop a run the same way."""
+    stopping.install()
+    code: int | str | None = 0
     try:
         app()
+    except SystemExit as exc:
+        code = exc.code
     except KeyboardInterrupt:
-        print("powertune: interrupted", file=sys.stderr)
-        sys.exit(130)
+        code = 130
+    signum = stopping.received()
+    if signum is None:
+        sys.exit(code)
+    if code == 0:  # the command handled the signal itself (`local serve` stops cleanly)
+        os._exit(0)
+    # Stopped: the function is restored by now. Exit at once, without joining the threads of
+    # invocations still in flight (their results are discarded; Lambda allows 900 s each).
+    try:
+        print(f"powertune: interrupted ({stopping.name(signum)})", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(stopping.exit_code())
 
 
 if __name__ == "__main__":

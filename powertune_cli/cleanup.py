@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from powertune.tune.plan import DEFAULT_ALIAS_PREFIX
@@ -48,4 +50,8 @@ def cleanup_command(
         parts.append(f"deleted aliases {', '.join(found.aliases)}")
     if found.versions:
         parts.append(f"deleted versions {', '.join(found.versions)}")
+    if found.journal_run:
+        parts.append(f"removed the journal of run {found.journal_run}")
+    for note in found.notes:
+        print(f"powertune: warning: {note}", file=sys.stderr)
     print(f"{target.name}: " + "; ".join(parts))

@@ -40,6 +40,10 @@ def handle_errors(func: F) -> F:
             raise fail(f"is a directory: {exc.filename}", EXIT_USAGE) from None
         except PermissionError as exc:
             raise fail(f"permission denied: {exc.filename}", EXIT_TOOL) from None
+        except RecursionError:
+            raise fail("input nested too deeply to read", EXIT_TOOL) from None
+        except UnicodeDecodeError as exc:
+            raise fail(f"input is not UTF-8 text ({exc.reason})", EXIT_USAGE) from None
         except BrokenPipeError:
             # stdout closed early (for example piped into `head`): not an error worth a line.
             sys.stderr.close()

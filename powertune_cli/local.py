@@ -42,6 +42,11 @@ def serve(
     concurrency: int | None = typer.Option(
         None, min=1, help="Most simultaneous invocations (TooManyRequestsException above)."
     ),
+    allow_remote: bool = typer.Option(
+        False,
+        "--allow-remote",
+        help="Allow a --host other than loopback (there is no authentication: trusted networks).",
+    ),
 ) -> None:
     """Serve the Lambda and CloudWatch Logs APIs until interrupted (Ctrl-C)."""
     if not 0 <= port <= 65535:
@@ -52,6 +57,7 @@ def serve(
         port=port,
         cpu=cpu,
         concurrency=concurrency,
+        allow_remote=allow_remote,
         functions={spec.name: f"{spec.path}:{spec.handler}" for spec in specs},
     )
     for warning in server.warnings:

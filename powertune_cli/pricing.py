@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from powertune.errors import InputError
+from powertune.files import write_atomic
 from powertune_cli.common import handle_errors
 from pricing.catalog import ARCHITECTURES, LAMBDA_METERS, Catalog, load_catalog
 from pricing.cost import (
@@ -614,5 +615,5 @@ def refresh(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, "utf-8")  # only once there is a valid catalog to write
+        write_atomic(output, text)  # only once there is a valid catalog to write
         print(f"powertune: wrote pricing catalog {refreshed.version} to {output}", file=sys.stderr)

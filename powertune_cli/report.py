@@ -15,6 +15,7 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
+from powertune.files import write_atomic
 from powertune.gate.compare import Verdict, compare_to_baseline_file, thresholds_from
 from powertune.outputs import (
     render_gate_markdown,
@@ -53,7 +54,7 @@ def _write(path: Path, text: str) -> None:
     if str(path) == "-":
         typer.echo(text, nl=False)
     else:
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text)
 
 
 def console() -> Console:
@@ -110,6 +111,11 @@ def register(app: typer.Typer) -> None:
         markdown: Path | None = typer.Option(
             None, "--markdown", help="Write PR-comment markdown here (carries a hidden marker)."
         ),
+        allow_missing: bool = typer.Option(
+            False,
+            "--allow-missing",
+            help="A baseline function missing from the current result warns (default: fails).",
+        ),
     ) -> None:
         """Compare a result with a baseline: pass, warn or fail per function and check.
 
@@ -125,6 +131,7 @@ def register(app: typer.Typer) -> None:
             max_monthly_increase_usd=_opt(
                 parse_usd, max_monthly_increase, "--max-monthly-increase"
             ),
+            allow_missing=allow_missing,
         )
         verdict = compare_to_baseline_file(baseline, load_result(current), thresholds)
         emit_verdict(verdict, junit=junit, markdown=markdown)

@@ -434,6 +434,8 @@ def _load_cached(path: str, _mtime_ns: int, _size: int) -> Catalog:
             f"pricing catalog {path} is not valid JSON: {exc.msg} at line {exc.lineno} "
             f"column {exc.colno}"
         ) from None
+    except (ValueError, RecursionError):  # huge integers, absurd nesting
+        raise PricingError(f"pricing catalog {path} is not usable JSON") from None
     if not isinstance(data, dict):
         raise PricingError(f"pricing catalog {path} must hold a JSON object")
     return Catalog(data, origin=path)

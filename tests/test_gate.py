@@ -187,7 +187,12 @@ def test_new_and_gone_functions_are_reported() -> None:
     presence = {f.name: f.presence for f in verdict.functions}
     assert presence == {"orders": "compared", "billing": "new", "legacy": "gone"}
     assert verdict.function("billing").status == "warn"  # type: ignore[union-attr]
-    assert verdict.exit_code == 0
+    # A function the current run lost is a failure unless allowed (it may be a broken run).
+    assert verdict.function("legacy").status == "fail"  # type: ignore[union-attr]
+    assert verdict.exit_code == 1
+    allowed = compare(base, cur, Thresholds(allow_missing=True))
+    assert allowed.function("legacy").status == "warn"  # type: ignore[union-attr]
+    assert allowed.exit_code == 0
 
 
 def test_monthly_threshold_in_dollars() -> None:
@@ -346,7 +351,7 @@ def _golden_verdict() -> Verdict:
     cur = dataclasses.replace(
         cur_ok, functions=(cur_ok.functions[0], slow.functions[0], cur_ok.functions[2])
     )
-    return compare(base, cur, Thresholds(max_monthly_increase_usd=Decimal(5)))
+    return compare(base, cur, Thresholds(max_monthly_increase_usd=Decimal(5), allow_missing=True))
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BIN = Path(sys.executable).parent
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "functions"
 PROBE = """
@@ -163,10 +165,13 @@ def test_port_in_use_is_a_tool_error(tmp_path: Path) -> None:
     assert result.stderr.strip().startswith("powertune: error: cannot listen on 127.0.0.1")
 
 
-def test_non_loopback_bind_warns_about_authentication() -> None:
+def test_non_loopback_bind_is_refused_unless_allowed() -> None:
+    from powertune.errors import InputError
     from powertune.local import LocalLambda
 
-    server = LocalLambda(host="0.0.0.0", cpu="model")
+    with pytest.raises(InputError, match="--allow-remote"):
+        LocalLambda(host="0.0.0.0", cpu="model")
+    server = LocalLambda(host="0.0.0.0", cpu="model", allow_remote=True)
     try:
         assert any("no authentication" in w for w in server.warnings)
     finally:
@@ -176,3 +181,6 @@ def test_non_loopback_bind_warns_about_authentication() -> None:
         assert quiet.warnings == []
     finally:
         quiet.stop()
+    refused = _serve("--host", "0.0.0.0", "--port", "0", "--cpu", "model")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().startswith("powertune: error: refusing to listen on 0.0.0.0")

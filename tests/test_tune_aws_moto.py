@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
 from powertune.tune.targets.aws import (
@@ -19,6 +19,7 @@ from powertune.tune.targets.aws import (
     find_leftovers,
 )
 from powertune.tune.targets.interface import TargetError, Throttled
+from powertune.tune.targets.journal import TAG_KEY
 
 
 @pytest.fixture
@@ -139,6 +140,9 @@ def test_missing_function_is_a_target_error(lam: Any) -> None:
         AwsLambdaTarget("nope", boto3_client=lam).describe()
 
 
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:fn"
+
+
 def _stubbed() -> tuple[AwsLambdaTarget, Stubber]:
     client = boto3.client(
         "lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
@@ -150,12 +154,17 @@ def _stubbed() -> tuple[AwsLambdaTarget, Stubber]:
         {
             "FunctionName": "fn",
             "MemorySize": 128,
-            "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:fn",
+            "FunctionArn": ARN,
             "LastUpdateStatus": "Successful",
         },
         {"FunctionName": "fn"},
     )
+    stub.add_response("list_tags", {"Tags": {}}, {"Resource": ARN})
     return target, stub
+
+
+def _journal_tagged(stub: Stubber) -> None:
+    stub.add_response("tag_resource", {}, {"Resource": ARN, "Tags": {TAG_KEY: ANY}})
 
 
 def test_invoke_throttling_is_raised_as_throttled_with_exact_request() -> None:
@@ -179,6 +188,7 @@ def test_invoke_throttling_is_raised_as_throttled_with_exact_request() -> None:
 
 def test_update_conflicts_are_retried_until_the_update_lands() -> None:
     target, stub = _stubbed()
+    _journal_tagged(stub)
     stub.add_client_error(
         "update_function_configuration",
         service_error_code="ResourceConflictException",
@@ -217,6 +227,7 @@ def test_a_memory_size_over_the_account_quota_is_size_rejected() -> None:
     from powertune.tune.targets.interface import SizeRejected
 
     target, stub = _stubbed()
+    _journal_tagged(stub)
     stub.add_client_error(
         "update_function_configuration",
         service_error_code="InvalidParameterValueException",

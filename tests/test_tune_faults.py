@@ -123,26 +123,7 @@ class Run:
         return "".join(self.lines)
 
 
-def test_ctrl_c_during_configuration(server: LocalLambda, tmp_path: Path) -> None:
-    run = Run(server.endpoint_url, '{"wait_s": 0}')
-    run.wait_for("configuring 128 MB")
-    time.sleep(0.3)  # inside the update, which stays InProgress for a second
-    run.interrupt()
-    assert run.finish() == 130
-    assert "restored" in run.stderr
-    assert_as_found(server.endpoint_url)
-
-
-def test_ctrl_c_during_invocations(server: LocalLambda, tmp_path: Path) -> None:
-    touched = tmp_path / "invoked"
-    run = Run(server.endpoint_url, f'{{"touch": "{touched}", "wait_s": 1.5}}')
-    deadline = time.monotonic() + 60
-    while not touched.exists():
-        assert time.monotonic() < deadline and run.proc.poll() is None, run.stderr
-        time.sleep(0.02)
-    run.interrupt()
-    assert run.finish() == 130
-    assert_as_found(server.endpoint_url)
+# Ctrl-C (and SIGTERM, SIGHUP, SIGKILL) at each phase: tests/test_tune_signals.py.
 
 
 def test_one_ctrl_c_during_restore_lets_it_finish(server: LocalLambda) -> None:

@@ -15,6 +15,7 @@ import jsonschema
 
 from powertune.analyze.findings import Finding, FunctionFacts
 from powertune.errors import PowertuneError
+from powertune.files import write_atomic
 from powertune.results.codec import money
 
 SCHEMA_ID = "powertune-analysis/1"
@@ -178,7 +179,7 @@ def write_json(analysis: Analysis, path: str | Path) -> dict[str, Any]:
     """Validate and write the JSON document; returns it."""
     document = to_json(analysis)
     validate(document)
-    Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(document, indent=2) + "\n")
     return document
 
 
@@ -247,4 +248,4 @@ def to_html(analysis: Analysis) -> str:
 
 
 def write_html(analysis: Analysis, path: str | Path) -> None:
-    Path(path).write_text(to_html(analysis), encoding="utf-8")
+    write_atomic(path, to_html(analysis))

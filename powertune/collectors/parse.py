@@ -310,6 +310,8 @@ def _parse_text(cls: type, rest: str) -> Record:
 def _load_json(body: str) -> Any:
     try:
         return json.loads(body)
+    except RecursionError:
+        raise Malformed("JSON nested too deeply") from None
     except ValueError:
         if '"platform.' not in body:
             return _NOT_PLATFORM  # a function's own (broken) JSON log line

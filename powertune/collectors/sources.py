@@ -31,7 +31,7 @@ def iter_log_text(text: str) -> Iterator[Message]:
         if line.startswith("{") and '"message"' in line:
             try:
                 obj = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 obj = None
             if is_cloudwatch_event(obj):
                 yield _event_source(obj), obj["message"]
@@ -93,7 +93,7 @@ def _json_events(text: str) -> list[Message] | None:
             return events
         try:
             doc, index = decoder.raw_decode(text, index)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         found = _doc_events(doc)
         if found is None:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats
 
+from powertune.gate.sanity import check_result
 from powertune.results.errors import InvalidResult
 from powertune.results.jsonio import load_result
 from powertune.results.model import FunctionResult, Measurement, Result
@@ -43,6 +44,7 @@ class Thresholds:
     confidence: float = 0.95
     resamples: int = 2000
     seed: int = 0
+    allow_missing: bool = False  # a baseline function missing from the current result: warn
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +114,7 @@ def thresholds_from(
     max_cost_increase: float | None = None,
     max_p95_increase: float | None = None,
     max_monthly_increase_usd: Decimal | None = None,
+    allow_missing: bool = False,
 ) -> Thresholds:
     """Thresholds from the config's [gate] section with flags (already parsed) on top."""
     s = settings or GateSettings()
@@ -126,6 +129,7 @@ def thresholds_from(
         max_monthly_increase_usd=pick(
             max_monthly_increase_usd, s.max_monthly_increase_usd, default.max_monthly_increase_usd
         ),
+        allow_missing=allow_missing,
     )
 
 
@@ -169,6 +173,8 @@ def compare_to_baseline_file(
 def compare(baseline: Result, current: Result, thresholds: Thresholds | None = None) -> Verdict:
     """Judge ``current`` against ``baseline``: pass, warn or fail per function and check."""
     th = thresholds or Thresholds()
+    check_result(baseline, "baseline")
+    check_result(current, "current")
     rng = np.random.default_rng(th.seed)
     verdicts: list[FunctionVerdict] = []
     base_by_name = {f.name: f for f in baseline.functions}
@@ -193,8 +199,11 @@ def compare(baseline: Result, current: Result, thresholds: Thresholds | None = N
                 FunctionVerdict(
                     name=base.name,
                     presence="gone",
-                    status="warn",
-                    warnings=("gone: in the baseline but not in the current result",),
+                    status="warn" if th.allow_missing else "fail",
+                    warnings=(
+                        "gone: in the baseline but not in the current result"
+                        + ("" if th.allow_missing else " (--allow-missing accepts that)"),
+                    ),
                     baseline_memory_mb=_rec_mb(base),
                 )
             )

@@ -25,27 +25,34 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from powertune.errors import InputError
 from powertune.local.cpu import CpuControl
 from powertune.local.errors import ApiError
 from powertune.local.invoker import Invoker
 from powertune.local.logstore import LogStore
 from powertune.local.packaging import package_function, parse_function_spec
 from powertune.local.registry import Registry
+from powertune.local.tags import TagStore, parse_function_arn
 from powertune.models.cpu_share import MAX_MEMORY_MB
 
 log = logging.getLogger("powertune.local")
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # 6 MB: Lambda's RequestResponse limit, request and response
 MAX_ASYNC_PAYLOAD = 1024 * 1024  # 1 MB: Event invocations
+MAX_API_BODY = 70 * 1024 * 1024  # CreateFunction carries a zip of up to 50 MB, base64-encoded
+READ_TIMEOUT_S = 30.0  # a client that stops sending mid-request loses its connection
+MAX_CONNECTIONS = 256  # connection threads at once; more are answered 503 at once
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _WORKDIR_PREFIX = "powertune-local-"
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 _FUNCTIONS = "/2015-03-31/functions"
+_TAGS = "/2017-03-31/tags/"
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stalls
+    timeout = READ_TIMEOUT_S  # per connection: a half-open client cannot hold a thread forever
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -74,9 +81,42 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
+    def _body(self) -> bytes | None:
+        """The request body, its length checked before a byte of it is read; None when the
+        request was refused (413, 400) and the connection is to be closed."""
+        raw = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding") and raw is None:
+            self._refuse(411, "InvalidRequestContentException", "Content-Length is required")
+            return None
+        text = (raw or "0").strip()
+        if not text.isdigit() or len(text) > 12:
+            self._refuse(400, "InvalidRequestContentException", "malformed Content-Length")
+            return None
+        length = int(text)
+        invoke = urlsplit(self.path).path.endswith("/invocations")
+        limit = MAX_SYNC_PAYLOAD if invoke else MAX_API_BODY
+        if length > limit:
+            code = "RequestTooLargeException" if invoke else "InvalidRequestContentException"
+            self._refuse(413, code, f"Request must be smaller than {limit} bytes")
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        self.close_connection = True  # the unread body must not be taken for the next request
+        error = ApiError(code, message, status)
+        headers = {"x-amzn-errortype": code, "Connection": "close"}
+        self._send_json(status, error.lambda_body(), headers)
+
     def _dispatch(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        try:
+            self._serve(method)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True  # the client hung up or went quiet: nobody to answer
+
+    def _serve(self, method: str) -> None:
+        body = self._body()
+        if body is None:
+            return
         target = self.headers.get("X-Amz-Target", "")
         if method == "POST" and target.startswith("Logs_20140328."):
             self._logs(target.split(".", 1)[1], body)
@@ -89,6 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
                 exc.lambda_body(),
                 {"x-amzn-errortype": exc.code},
             )
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            raise
         except Exception as exc:  # a bug here must not kill the connection without an answer
             log.exception("local runtime failed on %s %s", method, self.path)
             error = ApiError("ServiceException", f"local runtime error: {exc}", 500)
@@ -149,10 +191,6 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/local-code/") and method == "GET":
             self._code(unquote(parts.path[len("/local-code/") :]).removesuffix(".zip"))
             return
-        if not parts.path.startswith(_FUNCTIONS):
-            raise ApiError("UnknownOperationException", f"no route for {method} {parts.path}", 404)
-        segments = [unquote(s) for s in parts.path[len(_FUNCTIONS) :].split("/") if s]
-        qualifier = query.get("Qualifier")
 
         def json_body() -> dict[str, Any]:
             try:
@@ -160,6 +198,14 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError as exc:
                 raise ApiError("InvalidRequestContentException", f"bad JSON: {exc}") from exc
             return data if isinstance(data, dict) else {}
+
+        if parts.path.startswith(_TAGS):
+            self._tags(method, unquote(parts.path[len(_TAGS) :]), parts.query, json_body)
+            return
+        if not parts.path.startswith(_FUNCTIONS):
+            raise ApiError("UnknownOperationException", f"no route for {method} {parts.path}", 404)
+        segments = [unquote(s) for s in parts.path[len(_FUNCTIONS) :].split("/") if s]
+        qualifier = query.get("Qualifier")
 
         if not segments:
             if method == "POST":
@@ -176,9 +222,13 @@ class _Handler(BaseHTTPRequestHandler):
         route = (method, rest[0] if rest else "", len(rest))
         if route == ("GET", "", 0):
             url = f"{local.endpoint_url}/local-code/{name}.zip"
-            self._send_json(200, registry.get_function(name, qualifier, region, url))
+            found = registry.get_function(name, qualifier, region, url)
+            found["Tags"] = local.tags.get(region, found["Configuration"]["FunctionName"])
+            self._send_json(200, found)
         elif route == ("DELETE", "", 0):
             registry.delete_function(name, qualifier, region)
+            if qualifier is None and ":" not in name:
+                local.tags.forget(region, name)
             self._send(204, b"")
         elif route == ("GET", "configuration", 1):
             self._send_json(200, registry.get_configuration(name, qualifier, region))
@@ -212,6 +262,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._invoke(name, qualifier, body, region)
         else:
             raise ApiError("UnknownOperationException", f"no route for {method} {parts.path}", 404)
+
+    def _tags(self, method: str, arn: str, query: str, json_body: Any) -> None:
+        """TagResource (POST), ListTags (GET), UntagResource (DELETE ?tagKeys=...)."""
+        local = self.server.local
+        region, name = parse_function_arn(arn)
+        local.registry.get_configuration(name, None, region)  # ResourceNotFound if none
+        if method == "GET":
+            self._send_json(200, {"Tags": local.tags.get(region, name)})
+        elif method == "POST":
+            local.tags.tag(region, name, json_body().get("Tags"))
+            self._send(204, b"")
+        elif method == "DELETE":
+            keys = parse_qs(query).get("tagKeys", [])
+            local.tags.untag(region, name, keys)
+            self._send(204, b"")
+        else:
+            raise ApiError("UnknownOperationException", f"no route for {method} tags", 404)
 
     def _code(self, name: str) -> None:
         code_dir = self.server.local.registry.code_dir(name)
@@ -287,7 +354,30 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[_Handler]) -> None:
         self.connections: set[socket.socket] = set()  # open keep-alive connections
         self.connections_lock = threading.Lock()
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # A bounded pool: past MAX_CONNECTIONS, a connection gets a 503 instead of a thread.
+        if not self.slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                    b"x-amzn-errortype: TooManyRequestsException\r\nConnection: close\r\n\r\n"
+                )
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def close_connections(self) -> None:
         with self.connections_lock:
@@ -322,11 +412,17 @@ class LocalLambda:
         *,
         update_seconds: float = 0.1,
         max_memory_mb: int = MAX_MEMORY_MB,
+        allow_remote: bool = False,
     ) -> None:
         self.host = host
         self.port = port
         self.warnings: list[str] = []
         if host not in LOOPBACK:
+            if not allow_remote:
+                raise InputError(
+                    f"refusing to listen on {host}: the local runtime has no authentication and "
+                    "runs code as this user; pass --allow-remote if the network is trusted"
+                )
             self.warnings.append(
                 f"listening on {host}: the local runtime has no authentication, and anyone who "
                 "can reach it can run code as this user"
@@ -337,6 +433,7 @@ class LocalLambda:
         self._workdir = Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-"))
         (self._workdir / "code").mkdir()
         self.logs = LogStore()
+        self.tags = TagStore()
         self.invoker = Invoker(self._cpu, self.logs, concurrency=concurrency)
         self.registry = Registry(
             self._workdir / "code",

@@ -6,6 +6,9 @@ update it in place instead of adding a new one on every push.
 
 from __future__ import annotations
 
+import html
+import re
+
 from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
 from powertune.results.model import FunctionResult, Result
@@ -15,8 +18,22 @@ REPORT_MARKER = "<!-- powertune-report -->"
 _ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
 
 
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_.:/@+=-]{1,256}$")
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    # Table-safe, and no raw HTML from a result file (GitHub renders HTML in comments).
+    escaped = _TAG_START.sub("&lt;", text)  # "<b", "</", "<!": a tag; "4 < 5" stays
+    return escaped.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _code(name: str) -> str:
+    """A function name as inline code that cannot break out of its table cell or inject HTML."""
+    if _PLAIN_NAME.match(name):
+        return f"`{name}`"
+    escaped = html.escape(name).replace("|", "&#124;").replace("`", "&#96;")
+    return "<code>" + " ".join(escaped.split()) + "</code>"
 
 
 def render_markdown(result: Result) -> str:
@@ -37,10 +54,11 @@ def render_markdown(result: Result) -> str:
         mo = rec.monthly if rec else None
         lines.append(
             "| "
+            + _code(fn.name)
+            + " | "
             + " | ".join(
                 _cell(c)
                 for c in (
-                    f"`{fn.name}`",
                     f"{fn.original_memory_mb} MB",
                     f"**{rec.memory_mb} MB**" if rec else fmt.UNKNOWN,
                     f"{fmt.ms(rec.duration_ms_p95)} ms" if rec else fmt.UNKNOWN,
@@ -59,7 +77,8 @@ def render_markdown(result: Result) -> str:
 
 def _function_details(fn: FunctionResult) -> list[str]:
     rec = fn.recommendation
-    out = [f"<details><summary><code>{fn.name}</code>: measurements</summary>", ""]
+    name = " ".join(html.escape(fn.name).split())
+    out = [f"<details><summary><code>{name}</code>: measurements</summary>", ""]
     warnings = list(rec.warnings) if rec else []
     if fn.model is not None and fn.model.status == "fitted":
         knee = f", knee at {rec.knee_mb} MB" if rec and rec.knee_mb else ""
@@ -105,20 +124,23 @@ def render_gate_markdown(verdict: Verdict) -> str:
     for fv in verdict.functions:
         if not fv.checks:
             lines.append(
-                f"| `{fv.name}` | {fv.presence} | {_ICON[fv.status]} | | | | | "
+                f"| {_code(fv.name)} | {fv.presence} | {_ICON[fv.status]} | | | | | "
                 f"{_cell('; '.join(fv.warnings))} |"
             )
         for c in fv.checks:
             change = fmt.gate_change(c.name, c.change)
             base, cur = fmt.gate_value(c.name, c.baseline), fmt.gate_value(c.name, c.current)
             lines.append(
-                f"| `{fv.name}` | {c.name} | {_ICON[c.status]} | {base} | {cur} | {change}"
+                f"| {_code(fv.name)} | {c.name} | {_ICON[c.status]} | {base} | {cur} | {change}"
                 f" | {fmt.evidence_cell(c.evidence)} | {_cell(c.message)} |"
             )
-    notes = [w for w in verdict.warnings] + [
-        f"`{fv.name}`: {w}" for fv in verdict.functions if fv.checks for w in fv.warnings
+    notes = [_cell(w) for w in verdict.warnings] + [
+        f"{_code(fv.name)}: {_cell(w)}"
+        for fv in verdict.functions
+        if fv.checks
+        for w in fv.warnings
     ]
     if notes:
         lines.append("")
-        lines.extend(f"- ⚠️ {_cell(n)}" for n in notes)
+        lines.extend(f"- ⚠️ {n}" for n in notes)
     return "\n".join(lines) + "\n"

@@ -11,9 +11,11 @@ from typing import Any
 
 import jsonschema
 
+from powertune.files import write_atomic
 from powertune.results.codec import decode, encode
 from powertune.results.errors import InvalidResult
 from powertune.results.model import SCHEMA_VERSION, Result
+from powertune.validate import MAX_JSON_DEPTH, json_depth_ok
 
 SCHEMA_FILE = f"schema-v{SCHEMA_VERSION}.json"
 
@@ -77,12 +79,17 @@ def dumps_result(result: Result) -> str:
 
 
 def loads_result(text: str, *, source: str | None = None) -> Result:
+    if not json_depth_ok(text):
+        raise InvalidResult(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", source=source)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidResult(
             f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source=source
         ) from None
+    except (ValueError, RecursionError) as exc:  # 4,300+ digit integers
+        message = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise InvalidResult(f"not usable JSON: {message}", source=source) from None
     return result_from_json(data, source=source)
 
 
@@ -92,7 +99,7 @@ def write_result(result: Result, path: str | Path) -> None:
     if str(path) == "-":
         sys.stdout.write(text)
         return
-    Path(path).write_text(text, encoding="utf-8")
+    write_atomic(path, text)
 
 
 def load_result(path: str | Path) -> Result:

@@ -20,6 +20,7 @@ percent). Unknown keys are an InputError naming the file and key, so a typo is n
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -99,8 +100,8 @@ def parse_percent(value: str | float | int, *, what: str = "value") -> float:
         number = float(text)
     except ValueError:
         raise InputError(f"{what}: expected a percentage like 5%, got {value!r}") from None
-    if number < 0:
-        raise InputError(f"{what}: must not be negative, got {value!r}")
+    if not math.isfinite(number) or number < 0 or number > 1_000_000:
+        raise InputError(f"{what}: expected a percentage from 0 to 1000000%, got {value!r}")
     return number / 100.0
 
 
@@ -111,8 +112,8 @@ def parse_usd(value: str | float | int, *, what: str = "value") -> Decimal:
         amount = Decimal(text)
     except InvalidOperation:
         raise InputError(f"{what}: expected dollars like 25 or 12.50, got {value!r}") from None
-    if not amount.is_finite() or amount < 0:
-        raise InputError(f"{what}: must be a non-negative amount, got {value!r}")
+    if not amount.is_finite() or amount < 0 or amount > Decimal(10) ** 12:
+        raise InputError(f"{what}: must be a non-negative amount up to 10^12, got {value!r}")
     return amount
 
 
@@ -156,6 +157,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except (ValueError, RecursionError) as exc:  # 4,300+ digit integers, absurd nesting
+        raise ConfigError(f"{path}: not usable TOML ({str(exc)[:120]})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -231,8 +236,13 @@ def _coerce(key: str, value: Any, path: Path, where: str) -> Any:
             raise ConfigError(f"{where}: expected a positive integer")
         return value
     if key in ("balanced_weight", "max_p95_ms", "max_p99_ms"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(f"{where}: expected a non-negative number")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise ConfigError(f"{where}: expected a finite non-negative number")
         return float(value)
     if key == "tolerance":
         return _as(parse_percent, value, where)

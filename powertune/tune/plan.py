@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from powertune import validate
 from powertune.errors import InputError
 from powertune.models.cpu_share import MAX_MEMORY_MB, MIN_MEMORY_MB
 from powertune.tune.config import Config
@@ -138,10 +139,7 @@ def parse_payload(value: str | None) -> Payloads:
     if value is None:
         return Payloads(items=(b"{}",), weights=(1,))
     text = _read_at(value) if value.startswith("@") else value
-    try:
-        json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"--payload is not valid JSON: {exc}") from None
+    validate.loads(text, "--payload")
     return Payloads(items=(text.strip().encode(),), weights=(1,))
 
 
@@ -151,10 +149,7 @@ def parse_payloads_file(path: str) -> Payloads:
     text = _read_at("@" + path)
     stripped = text.strip()
     if stripped.startswith("["):
-        try:
-            items = json.loads(stripped)
-        except ValueError as exc:
-            raise InputError(f"{path}: not valid JSON: {exc}") from None
+        items = validate.loads(stripped, path)
         payloads, weights = [], []
         for i, item in enumerate(items):
             if not isinstance(item, dict) or "payload" not in item:
@@ -169,10 +164,7 @@ def parse_payloads_file(path: str) -> Payloads:
         return Payloads(items=tuple(payloads), weights=tuple(weights))
     lines = [line for line in stripped.splitlines() if line.strip()]
     for n, line in enumerate(lines, start=1):
-        try:
-            json.loads(line)
-        except ValueError as exc:
-            raise InputError(f"{path}:{n}: not valid JSON: {exc}") from None
+        validate.loads(line, f"{path}:{n}")
     if not lines:
         raise InputError(f"{path}: no payloads")
     return Payloads(
@@ -183,13 +175,7 @@ def parse_payloads_file(path: str) -> Payloads:
 
 
 def _read_at(value: str) -> str:
-    path = Path(value[1:])
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"no such payload file: {path}") from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read payload file {path}: {exc}") from None
+    return validate.read_text(value[1:], "payload file")
 
 
 def parse_money(value: str | None, flag: str) -> Decimal | None:
@@ -199,8 +185,8 @@ def parse_money(value: str | None, flag: str) -> Decimal | None:
         amount = Decimal(value.strip().lstrip("$"))
     except InvalidOperation:
         raise InputError(f"{flag}: not an amount in USD: {value!r}") from None
-    if not amount.is_finite() or amount <= 0:
-        raise InputError(f"{flag} must be a positive amount in USD")
+    if not amount.is_finite() or amount <= 0 or amount > 1_000_000:
+        raise InputError(f"{flag} must be a positive amount in USD, at most 1,000,000")
     return amount
 
 
@@ -228,10 +214,7 @@ _PT_UNSUPPORTED = ("preProcessorARN", "postProcessorARN", "payloadS3")
 def parse_power_tuning_input(path: str) -> PowerTuningInput:
     """Read the JSON that starts an aws-lambda-power-tuning execution."""
     text = _read_at("@" + path)
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"{path}: not valid JSON: {exc}") from None
+    data = validate.loads(text, path)
     if not isinstance(data, dict) or not isinstance(data.get("lambdaARN"), str):
         raise InputError(f"{path}: an aws-lambda-power-tuning input needs a lambdaARN")
     for key in _PT_UNSUPPORTED:
@@ -535,6 +518,7 @@ def resolve_plan(flags: TuneFlags, config: Config | None = None) -> RunPlan:
         plan = replace(plan, payloads=payload_set)
     plan = replace(plan, target=_target_spec(flags, function))
     _check(plan)
+    _check_flags(flags, plan)
     return replace(
         plan,
         memory=_memory_spec(memory, plan),
@@ -582,6 +566,23 @@ def _check(plan: RunPlan) -> None:
         raise InputError("--tolerance and --confidence must be between 0 and 1")
     if plan.target.function:
         parse_function(plan.target.function)  # a bad name fails before anything is touched
+
+
+def _check_flags(flags: TuneFlags, plan: RunPlan) -> None:
+    """The numbers, URLs and names typer's own types let through (powertune.validate)."""
+    target = plan.target
+    validate.tune_numbers(
+        days=plan.traffic_days,
+        max_p95_ms=plan.strategy.max_p95_ms,
+        balanced_weight=plan.strategy.balanced_weight,
+        local_memory_mb=target.local_memory_mb,
+        local_timeout_s=target.local_timeout_s,
+    )
+    validate.endpoint_url(target.endpoint_url)
+    validate.region(target.region)
+    validate.alias_prefix(target.alias_prefix)
+    if flags.memory is not None and not flags.memory.strip():
+        raise InputError("--memory: empty (a range 128..3008 or sizes 128,256)")
 
 
 def _memory_spec(memory: str | None, plan: RunPlan) -> MemorySpec:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from powertune import validate
 from powertune.errors import InputError, PowertuneError
 from powertune.results.model import Replay, Result, Run
 from powertune.tune.build import BuildOptions, TrafficFigures, build_result, decide
@@ -27,7 +28,7 @@ from powertune.tune.search.adaptive import AdaptiveSearch
 from powertune.tune.search.grid import GridSearch
 from powertune.tune.search.interface import Search
 from powertune.tune.targets.interface import Target
-from powertune.tune.tuner import Observer, TuneOutcome, Tuner, TuneSettings
+from powertune.tune.tuner import Observer, TuneOutcome, Tuner, TuneSettings, require_measured
 from powertune.types import FunctionInfo
 from pricing.catalog import Catalog, load_catalog
 from pricing.pricer import Pricer
@@ -86,6 +87,7 @@ def prepare(plan: RunPlan, hooks: Hooks | None = None) -> Iterator[Ready]:
         else:
             target, endpoint_url, cpu_mode = _aws_target(plan), plan.target.endpoint_url, None
         info = target.describe()
+        validate.priceable(catalog, info.region, info.architecture, plan.savings_plan)
         sizes = _search_sizes(plan, target)
         yield Ready(
             plan=plan,
@@ -333,6 +335,7 @@ def run(ready: Ready) -> Result:
             catalog=ready.catalog,
             observer=observer,
         ).run()
+    require_measured(outcome)  # every size failed: exit 3 with the reasons (already restored)
     traffic = find_traffic(ready)
     options = build_options(plan, ready.sizes)
     if plan.compare:

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import random
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from powertune.errors import InputError
+from powertune import stopping
+from powertune.errors import InputError, PowertuneError
 from powertune.models.cpu_share import scale_duration
 from powertune.tune.plan import DEFAULT_CONCURRENCY, DEFAULT_WARMUP, Payloads
 from powertune.tune.search.interface import Search
@@ -35,6 +34,25 @@ OUT_OF_MEMORY = "Runtime.OutOfMemory"
 
 class BudgetTooSmall(InputError):
     """--max-spend cannot cover even one invocation: the run refuses to start (exit code 2)."""
+
+
+class NothingMeasured(PowertuneError):
+    """Every size failed (errors, out of memory, timeouts, throttling): no recommendation can be
+    made (exit code 3). The function is restored before this is raised."""
+
+
+def require_measured(outcome: TuneOutcome) -> None:
+    """Raise NothingMeasured, with each size's reason, when no size has a usable measurement."""
+    obs = outcome.observations
+    if any(any(s.ok for s in obs.samples.get(m, [])) for m in obs.measured_sizes()):
+        return
+    if obs.skipped:
+        reasons = "; ".join(f"{m} MB: {why}" for m, why in sorted(obs.skipped.items()))
+        raise NothingMeasured(
+            f"no memory size could be measured ({reasons}); the function was restored"
+        )
+    why = f" ({outcome.stop_reason})" if outcome.stop_reason else ""
+    raise NothingMeasured(f"nothing was measured{why}; the function was restored")
 
 
 class Observer:
@@ -121,26 +139,54 @@ class Tuner:
         self._invoke_pool = invoke_pool
         self._config_future: Future[Any] | None = None
         outcome: TuneOutcome | None = None
+        self._in_flight: dict[Future[Any], tuple[int, Decimal]] = {}
         try:
             info = self._configure_step(self.target.describe)
             outcome = TuneOutcome(info=info, observations=Observations())
             self._pricer = Pricer(self.catalog, info.region, info.architecture, info.ephemeral_mb)
             self.observer.on_start(info)
+            for note in getattr(self.target, "notes", ()):
+                self.observer.on_message(f"warning: {note}")
             self._loop(outcome)
             return outcome
+        except KeyboardInterrupt:
+            self._report_abandoned(outcome)
+            raise
         finally:
+            # In-flight invocations are not waited for: their results are discarded.
             invoke_pool.shutdown(wait=False, cancel_futures=True)
-            with _sigint_deferred(self.observer):
+            with stopping.deferred(self._say):
                 # A configuration step still in flight must land before restore lists leftovers.
                 if self._config_future is not None:
                     with contextlib.suppress(BaseException):
                         self._config_future.result()
                 config_pool.shutdown(wait=True)
-                self.observer.on_restore("start")
+                self._safely(self.observer.on_restore, "start")
                 self.target.restore()
-                self.observer.on_restore("done")
+                self._safely(self.observer.on_restore, "done")
             if outcome is not None:
                 outcome.wall_s = time.monotonic() - started
+
+    def _safely(self, call: Callable[[str], None], text: str) -> None:
+        """Progress output must not stop a restore (SIGHUP: the terminal may be gone)."""
+        with contextlib.suppress(OSError, ValueError):
+            call(text)
+
+    def _say(self, text: str) -> None:
+        self._safely(self.observer.on_message, text)
+
+    def _report_abandoned(self, outcome: TuneOutcome | None) -> None:
+        """On a stop: what was spent, and what the invocations still running may yet bill."""
+        running = [(f, est) for f, (_m, est) in self._in_flight.items() if not f.done()]
+        spent = outcome.spend_usd if outcome is not None else Decimal(0)
+        text = f"stopped: ${spent:.6f} spent on {outcome.invocations if outcome else 0} invocations"
+        if running:
+            bound = sum((est for _f, est in running), Decimal(0))
+            text += (
+                f"; {len(running)} still running abandoned (results discarded, "
+                f"up to about ${bound:.6f} more billed)"
+            )
+        self._say(text)
 
     def _loop(self, outcome: TuneOutcome) -> None:
         obs = outcome.observations
@@ -152,6 +198,7 @@ class Tuner:
             # Pipelined: a size's invocations start as soon as it is configured, while the next
             # size is being configured (configuration steps stay one at a time).
             in_flight: dict[Future[Any], tuple[int, Decimal]] = {}
+            self._in_flight = in_flight
             reason = None
             for batch in batches:
                 if batch.memory_mb not in self._prepared:
@@ -263,7 +310,10 @@ class Tuner:
     ) -> Sample | None:
         payload, index = self._payload(memory_mb)
         future = self._invoke_pool.submit(self._invoke_with_retry, memory_mb, payload, index)
-        return self._record(_wait_one(future), memory_mb, outcome, warmup=warmup)
+        self._in_flight[future] = (memory_mb, self._estimate_cost(memory_mb, outcome))
+        result = _wait_one(future)
+        self._in_flight.pop(future, None)
+        return self._record(result, memory_mb, outcome, warmup=warmup)
 
     def _start(
         self,
@@ -429,33 +479,3 @@ def _wait_one(future: Future[T]) -> T:
             return future.result(timeout=0.25)
         except TimeoutError:
             continue
-
-
-@contextlib.contextmanager
-def _sigint_deferred(observer: Observer) -> Iterator[None]:
-    """While restoring, a first Ctrl-C is noted (restore goes on); a second one abandons it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    presses = 0
-
-    def handler(signum: int, frame: Any) -> None:
-        nonlocal presses
-        presses += 1
-        if presses == 1:
-            observer.on_message("restoring the function; press Ctrl-C again to abandon the restore")
-            return
-        observer.on_message("restore abandoned: run `powertune cleanup FUNCTION` to finish it")
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not in the main interpreter
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if presses:
-        raise KeyboardInterrupt  # the user asked to stop; the restore finished first

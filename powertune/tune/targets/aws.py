@@ -9,6 +9,7 @@ version published just before an interrupt is not left behind.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -22,13 +23,25 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, WaiterError
 
+from powertune import validate
 from powertune.collectors.cloudwatch import find_report
 from powertune.collectors.parse import try_parse_record
 from powertune.collectors.records import Report, Start
 from powertune.collectors.sources import log_result_lines
 from powertune.errors import InputError
+from powertune.files import WriteFailed
 from powertune.tune.plan import DEFAULT_ALIAS_PREFIX, parse_function
+from powertune.tune.targets.faults import checkpoint
 from powertune.tune.targets.interface import SizeRejected, Target, TargetError, Throttled
+from powertune.tune.targets.journal import (
+    TAG_KEY,
+    Journal,
+    new_journal,
+    read_local,
+    remove_local,
+    unqualified_arn,
+    write_local,
+)
 from powertune.types import FunctionInfo, Sample
 
 DESCRIPTION_MARK = "powertune run="
@@ -37,6 +50,7 @@ THROTTLE_CODES = frozenset(
     {"TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded"}
 )
 _ORIGINAL_MEMORY = re.compile(r"original-memory=(\d+)")
+_NO_TAG_ACCESS = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 
 
 @dataclass
@@ -48,6 +62,8 @@ class Leftovers:
     memory_mb: int | None = None  # $LATEST's memory now
     original_memory_mb: int | None = None  # what the run found, from its version descriptions
     cold_start_variable: bool = False
+    journal_run: str | None = None  # the run whose journal was found (and removed)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -55,6 +71,7 @@ class Leftovers:
             not self.aliases
             and not self.versions
             and not self.cold_start_variable
+            and self.journal_run is None
             and (self.original_memory_mb is None or self.original_memory_mb == self.memory_mb)
         )
 
@@ -91,6 +108,9 @@ class AwsLambdaTarget(Target):
     ) -> None:
         super().__init__()
         ref = parse_function(function)
+        endpoint_url = validate.endpoint_url(endpoint_url)
+        region = validate.region(region)
+        validate.alias_prefix(alias_prefix)
         self.name = ref.name
         self.alias_prefix = alias_prefix
         self.run_id = run_id or uuid.uuid4().hex[:12]
@@ -129,6 +149,8 @@ class AwsLambdaTarget(Target):
             ) from None
         except BotoCoreError as exc:
             raise TargetError(f"cannot create AWS clients: {exc}") from None
+        except ValueError as exc:  # botocore's own endpoint checks
+            raise InputError(f"--endpoint-url: {exc}") from None
         self.provenance = {"target": "aws", "endpoint_url": endpoint_url}
         self._lock = threading.Lock()
         self._info: FunctionInfo | None = None
@@ -138,6 +160,10 @@ class AwsLambdaTarget(Target):
         self._dirty = False
         self._cold_counter = 0
         self._restored = False
+        self._config: dict[str, Any] = {}
+        self._arn = ""
+        self._journal: Journal | None = None
+        self.notes: list[str] = []  # warnings for the run's output (the tuner prints them)
 
     # -- describe -------------------------------------------------------------------------------
 
@@ -148,10 +174,13 @@ class AwsLambdaTarget(Target):
         if config.get("LastUpdateStatus") == "InProgress" or config.get("State") == "Pending":
             config = self._wait_updated()
         env = (config.get("Environment") or {}).get("Variables") or {}
+        self._config = config
         self._original = {
             "MemorySize": config["MemorySize"],
             "Variables": dict(env),
         }
+        self._arn = unqualified_arn(str(config.get("FunctionArn") or self.name))
+        self._refuse_if_journaled()
         logging_config = config.get("LoggingConfig") or {}
         self.log_group = logging_config.get("LogGroup") or f"/aws/lambda/{self.name}"
         arn = config.get("FunctionArn")
@@ -188,7 +217,72 @@ class AwsLambdaTarget(Target):
         version = self._publish(memory_mb)
         self._point_alias(memory_mb, version)
 
+    def _refuse_if_journaled(self) -> None:
+        """A journal left by an unfinished run means the configuration found now may not be the
+        original one: tuning from it would make the wrong one permanent."""
+        found, readable = _tag_journal(self.client, self._arn)
+        if not readable:
+            self.notes.append(
+                f"cannot read the tags of {self.name} (lambda:ListTags): an unfinished earlier "
+                "run would go unnoticed"
+            )
+        if found is not None and found.run_id != self.run_id:
+            raise TargetError(
+                f"{self.name} carries the journal of an unfinished run ({found.run_id}, original "
+                f"memory {found.memory_mb} MB): run `powertune cleanup {self.name}` first"
+            )
+
+    def _write_journal(self) -> None:
+        """Record the original configuration before anything is changed: on the function as a
+        tag (found by `cleanup` from any machine) and in this machine's state directory."""
+        journal = new_journal(self.run_id, self._arn, self._config, COLD_START_VARIABLE)
+        try:
+            self.client.tag_resource(Resource=self._arn, Tags={TAG_KEY: journal.tag_value()})
+        except ClientError as exc:
+            if _error_code(exc) not in _NO_TAG_ACCESS:
+                raise TargetError(
+                    f"TagResource on {self.name} (the run journal) failed: {_describe_error(exc)}"
+                ) from None
+            journal = dataclasses.replace(journal, tagged=False)
+        except BotoCoreError as exc:
+            raise TargetError(
+                f"TagResource on {self.name} (the run journal) failed: {exc}"
+            ) from None
+        try:
+            write_local(journal)
+        except (WriteFailed, OSError) as exc:
+            if not journal.tagged:
+                raise TargetError(
+                    f"cannot record {self.name}'s configuration before changing it: no "
+                    f"permission to tag it (lambda:TagResource) and {exc}"
+                ) from None
+            self.notes.append(f"the local copy of the run journal was not written: {exc}")
+        else:
+            if not journal.tagged:
+                self.notes.append(
+                    f"no permission to tag {self.name} (lambda:TagResource): the original "
+                    "configuration is journaled on this machine only"
+                )
+        self._journal = journal
+
+    def _drop_journal(self) -> list[str]:
+        journal, self._journal = self._journal, None
+        if journal is None:
+            return []
+        problems = []
+        if journal.tagged:
+            try:
+                self.client.untag_resource(Resource=self._arn, TagKeys=[TAG_KEY])
+            except (ClientError, BotoCoreError) as exc:
+                self._journal = journal
+                problems.append(f"journal tag not removed: {_describe_error(exc)}")
+                return problems
+        remove_local(journal)
+        return problems
+
     def _update(self, memory_mb: int, variables: dict[str, str]) -> None:
+        if self._journal is None and not self._dirty:
+            self._write_journal()
         kwargs: dict[str, Any] = {"FunctionName": self.name, "MemorySize": memory_mb}
         if variables != self._current_variables():
             kwargs["Environment"] = {"Variables": variables}
@@ -197,6 +291,7 @@ class AwsLambdaTarget(Target):
             "UpdateFunctionConfiguration", self.client.update_function_configuration, **kwargs
         )
         self._variables = variables
+        checkpoint("configure")
         self._wait_updated()
 
     def _current_variables(self) -> dict[str, str]:
@@ -240,6 +335,7 @@ class AwsLambdaTarget(Target):
         version = str(response["Version"])
         if response.get("Description") == description:
             self._versions.append(version)  # ours; an unchanged config returns an older version
+        checkpoint("publish")
         if response.get("State") == "Pending":
             try:
                 self.client.get_waiter("published_version_active").wait(
@@ -281,6 +377,7 @@ class AwsLambdaTarget(Target):
         alias = self._aliases.get(memory_mb)
         if alias is None:
             raise TargetError(f"{memory_mb} MB was not prepared")
+        checkpoint("invoke")
         started_ms = int(time.time() * 1000) - 60_000
         try:
             response = self.invoke_client.invoke(
@@ -360,6 +457,7 @@ class AwsLambdaTarget(Target):
                     self._dirty = False
                 except (TargetError, ClientError, BotoCoreError) as exc:
                     problems.append(f"memory not restored: {exc}")
+            checkpoint("restore")
             try:
                 found = find_leftovers(
                     self.client, self.name, alias_prefix=self.alias_prefix, run_id=self.run_id
@@ -367,6 +465,8 @@ class AwsLambdaTarget(Target):
                 problems += remove_leftovers(self.client, self.name, found)
             except (ClientError, BotoCoreError) as exc:
                 problems.append(f"listing aliases/versions failed: {_describe_error(exc)}")
+            if not problems:
+                problems += self._drop_journal()  # only once everything else is undone
             if problems:
                 raise TargetError(
                     f"could not fully restore {self.name}: {'; '.join(problems)}. "
@@ -482,9 +582,53 @@ def remove_leftovers(client: Any, name: str, found: Leftovers) -> list[str]:
     return problems
 
 
+def _tag_journal(client: Any, arn: str) -> tuple[Journal | None, bool]:
+    """The journal tag on a function, and whether its tags could be read at all."""
+    try:
+        tags = client.list_tags(Resource=arn).get("Tags") or {}
+    except ClientError as exc:
+        if _error_code(exc) in _NO_TAG_ACCESS:
+            return None, False
+        raise
+    value = tags.get(TAG_KEY)
+    return (Journal.from_tag(value, arn) if isinstance(value, str) else None), True
+
+
+def _find_journal(client: Any, arn: str, found: Leftovers) -> tuple[Journal | None, list[Journal]]:
+    """The journal to restore from (the tag, completed by this machine's copy of the same run;
+    else a copy whose tag could not be written), and every local copy for the function."""
+    tagged, readable = _tag_journal(client, arn)
+    if not readable:
+        found.notes.append("cannot read the function's tags (lambda:ListTags)")
+    local = read_local(arn)
+    if tagged is not None:
+        same = next((j for j in local if j.run_id == tagged.run_id), None)
+        if same is not None:
+            tagged = dataclasses.replace(tagged, cold_variable_value=same.cold_variable_value)
+        return tagged, local
+    # Untagged copies are the only record of their run; tagged ones whose tag is gone are stale
+    # (restored from elsewhere), unless the tags cannot be read.
+    usable = [j for j in local if not j.tagged or not readable]
+    return (usable[0] if usable else None), local
+
+
 def cleanup(client: Any, name: str, *, alias_prefix: str = DEFAULT_ALIAS_PREFIX) -> Leftovers:
-    """Undo what interrupted runs left: $LATEST's memory and environment, aliases, versions."""
+    """Undo what interrupted runs left: $LATEST's memory and environment (from the run journal,
+    else from the run's version descriptions), aliases, versions, and the journal itself."""
     found = find_leftovers(client, name, alias_prefix=alias_prefix)
+    config = client.get_function_configuration(FunctionName=name)
+    arn = unqualified_arn(str(config.get("FunctionArn") or name))
+    journal, local = _find_journal(client, arn, found)
+    env = dict((config.get("Environment") or {}).get("Variables") or {})
+    if journal is not None:
+        found.journal_run = journal.run_id
+        found.original_memory_mb = journal.memory_mb
+        current = env.get(COLD_START_VARIABLE)
+        if journal.cold_variable_absent:
+            found.cold_start_variable = current is not None
+        else:  # it was there before the run: put its value back when this machine knows it
+            wanted = journal.cold_variable_value
+            found.cold_start_variable = wanted is not None and current != wanted
     problems: list[str] = []
     restore_memory = (
         found.original_memory_mb is not None and found.original_memory_mb != found.memory_mb
@@ -494,18 +638,41 @@ def cleanup(client: Any, name: str, *, alias_prefix: str = DEFAULT_ALIAS_PREFIX)
         if restore_memory:
             kwargs["MemorySize"] = found.original_memory_mb
         if found.cold_start_variable:
-            config = client.get_function_configuration(FunctionName=name)
-            env = dict((config.get("Environment") or {}).get("Variables") or {})
-            env.pop(COLD_START_VARIABLE, None)
+            if journal is not None and not journal.cold_variable_absent:
+                env[COLD_START_VARIABLE] = str(journal.cold_variable_value)
+            else:
+                env.pop(COLD_START_VARIABLE, None)
             kwargs["Environment"] = {"Variables": env}
         try:
+            _wait_quiet(client, name)
             client.update_function_configuration(**kwargs)
-            client.get_waiter("function_updated").wait(
-                FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-            )
+            _wait_quiet(client, name)
         except (ClientError, BotoCoreError, WaiterError) as exc:
             problems.append(f"$LATEST not restored: {_describe_error(exc)}")
     problems += remove_leftovers(client, name, found)
     if problems:
         raise TargetError(f"cleanup of {name} incomplete: {'; '.join(problems)}")
+    if journal is not None and journal.tagged:
+        try:
+            client.untag_resource(Resource=arn, TagKeys=[TAG_KEY])
+        except (ClientError, BotoCoreError) as exc:
+            raise TargetError(
+                f"cleanup of {name}: restored, but the journal tag was not removed: "
+                f"{_describe_error(exc)}"
+            ) from None
+    for copy in local:
+        remove_local(copy)
     return found
+
+
+def _wait_quiet(client: Any, name: str) -> None:
+    """Wait until no configuration update is in progress (a killed run may have left one):
+    a few quick polls, then boto3's waiter."""
+    for delay in (0.02, 0.05, 0.1, 0.2, 0.4):
+        status = client.get_function_configuration(FunctionName=name).get("LastUpdateStatus")
+        if status != "InProgress":
+            return
+        time.sleep(delay)
+    client.get_waiter("function_updated").wait(
+        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )

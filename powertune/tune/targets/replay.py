@@ -101,6 +101,15 @@ def _num(value: str | None, column: str, line: int) -> float | None:
 
 def read_replay_csv(path: Path) -> list[ReplayRow]:
     """Parse a replay CSV (see the module docstring); bad input raises ``InputError``."""
+    try:
+        return _read_replay_csv(path)
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text (a replay CSV was expected)") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable CSV ({exc})") from None
+
+
+def _read_replay_csv(path: Path) -> list[ReplayRow]:
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
