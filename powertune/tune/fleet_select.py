@@ -80,7 +80,9 @@ def select(selection: Selection, lambda_client: Any, cfn_client: Any | None = No
     if selection.prefix is not None or (selection.tags and not _named(selection)):
         listed = _list_functions(lambda_client)
         if selection.prefix is not None:
-            found |= {f["FunctionName"] for f in listed if f["FunctionName"].startswith(selection.prefix)}
+            found |= {
+                f["FunctionName"] for f in listed if f["FunctionName"].startswith(selection.prefix)
+            }
         else:
             found |= {f["FunctionName"] for f in listed}
     if selection.stack:
@@ -128,7 +130,9 @@ def _has_tags(
 ) -> bool:
     arn = next((f["FunctionArn"] for f in listed or [] if f["FunctionName"] == name), None)
     if arn is None:
-        config = _call("GetFunctionConfiguration", client.get_function_configuration, FunctionName=name)
+        config = _call(
+            "GetFunctionConfiguration", client.get_function_configuration, FunctionName=name
+        )
         arn = config["FunctionArn"]
     own = _call("ListTags", client.list_tags, Resource=arn).get("Tags", {})
     return all(own.get(k) == v for k, v in tags)
