@@ -32,6 +32,7 @@ _PARTS: list[tuple[str, str, str | None]] = [
     ("tune", "register", None),
     ("report", "register", None),
     ("analyze", "register", None),
+    ("merge", "register", None),
 ]
 
 
