@@ -67,6 +67,9 @@ def catalog_from_option(path: str | None) -> Catalog:
     return load_catalog(path)
 
 
+MAX_QUANTITY = Decimal(10) ** 15
+
+
 def parse_decimal(text: str, flag: str, *, positive: bool = False) -> Decimal:
     """A non-negative Decimal from a flag value, or InputError naming the flag."""
     try:
@@ -75,6 +78,8 @@ def parse_decimal(text: str, flag: str, *, positive: bool = False) -> Decimal:
         raise InputError(f"{flag} must be a number, got {text!r}") from None
     if not value.is_finite() or value < 0 or (positive and value == 0):
         raise InputError(f"{flag} must be a number {'>' if positive else '>='} 0, got {text}")
+    if value > MAX_QUANTITY:  # 1e999999 is finite, and overflows the cost math's context
+        raise InputError(f"{flag} must be at most {MAX_QUANTITY:,}, got {text[:40]}")
     return value
 
 
