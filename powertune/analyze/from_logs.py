@@ -16,11 +16,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from powertune.analyze.cpu_time import InsightsEvent, insights_event, profile
 from powertune.analyze.findings import FunctionFacts, find_all
 from powertune.analyze.report import Analysis
 from powertune.collectors import ParseStats, Report, iter_log_file, try_parse_record
@@ -106,9 +107,14 @@ def analyze_files(
     if arch not in ("x86_64", "arm64"):
         raise InputError(f"--arch must be x86_64 or arm64, got {arch!r}")
     groups: dict[str, _Group] = {}
+    cpu_events: dict[str, list[InsightsEvent]] = {}
     stats = ParseStats()
     for path in paths:
         for line_no, (source, message) in enumerate(iter_log_file(path), start=1):
+            event = insights_event(message) if "cpu_total_time" in message else None
+            if event is not None:  # a Lambda Insights performance event names its function
+                cpu_events.setdefault(function or event.function, []).append(event)
+                continue
             name = function_of(source, path, function)
             group = groups.setdefault(name, _Group(source=source))
             if _TIMED_OUT in message:
@@ -126,6 +132,8 @@ def analyze_files(
                 errors.append(f"{name}: REPORT records without Memory Size, left out")
             continue
         one = _facts(name, group, region=region, arch=arch, days=days)
+        if name in cpu_events:
+            one = replace(one, cpu=profile(cpu_events[name], one.config.memory_mb))
         others = sum(1 for r in group.reports if r.memory_mb != one.config.memory_mb)
         if others:
             errors.append(

@@ -159,23 +159,34 @@ def stack_functions(cfn_client: Any, stack: str) -> list[str]:
 
 def top_of_analysis(path: str, top: int | None) -> list[str]:
     """The functions an analysis ranks highest: by the dollars a month its findings put at
-    stake, then by the function's own $/month (unknown money ranks last)."""
+    stake, then by how unsure those are (a wide bound: a tuning run learns most), then by the
+    function's own $/month (unknown money ranks last)."""
     from powertune.validate import loads, read_text
 
     data = loads(read_text(path, "--from-analysis"), path)
     if not isinstance(data, dict) or not isinstance(data.get("functions"), list):
         raise InputError(f"{path}: not an analysis (`powertune analyze --json`): no functions")
     at_stake: dict[str, Decimal] = {}
+    unsure: dict[str, Decimal] = {}  # the width of the findings' bounds: what a run would learn
     for finding in data.get("findings") or []:
         name = finding.get("function") if isinstance(finding, dict) else None
         if isinstance(name, str) and name != "*":
             at_stake[name] = at_stake.get(name, Decimal(0)) + _usd(finding.get("monthly_usd"))
+            details = finding.get("details") if isinstance(finding.get("details"), dict) else {}
+            width = abs(
+                _usd(details.get("saving_if_all_cpu_usd"))
+                - _usd(details.get("saving_if_all_io_usd"))
+            )
+            unsure[name] = unsure.get(name, Decimal(0)) + width
     current = {
         f["name"]: _usd(f.get("current_monthly_usd"))
         for f in data["functions"]
         if isinstance(f, dict) and isinstance(f.get("name"), str)
     }
-    ranked = sorted(current, key=lambda n: (-at_stake.get(n, Decimal(0)), -current[n], n))
+    ranked = sorted(
+        current,
+        key=lambda n: (-at_stake.get(n, Decimal(0)), -unsure.get(n, Decimal(0)), -current[n], n),
+    )
     return ranked[:top] if top else ranked
 
 
