@@ -19,7 +19,7 @@ from powertune.results import Result, write_result
 from powertune.results.jsonio import dumps_result
 from powertune.tune import plan as p
 from powertune.tune.config import Config, load_config
-from powertune.tune.fleet import tune_selection
+from powertune.tune.fleet import check_failures, tune_selection
 from powertune.tune.fleet_select import Selection, parse_shard, parse_tag
 from powertune.tune.run import DryRun, Hooks, prepare, price_dry_run, run
 from powertune_cli.common import handle_errors
@@ -375,6 +375,7 @@ def tune(
                 return
             result = run(ready)
     _emit(result, json_out)
+    check_failures(result)  # a fleet's failed functions: exit 3, after the result is out
     if baseline:
         thresholds = (max_cost_increase, max_p95_increase, max_monthly_increase)
         _gate(result, baseline, config, thresholds, junit, markdown)

@@ -277,9 +277,10 @@ def _tune_one(
         with prepare(plan, quiet) as ready:
             ready = dataclasses.replace(ready, target=_StoppableTarget(ready.target, stop))
             result = run(ready)
-    except (PowertuneError, OSError) as exc:
-        restored = _restored(ready)
-        failure = FailedFunction(name=name, reason=_one_line(exc), restored=restored)
+    except Exception as exc:
+        restored = _restored(ready)  # its tuner restored it on the way out; check
+        reason = _one_line(exc) if isinstance(exc, PowertuneError | OSError) else repr(exc)[:300]
+        failure = FailedFunction(name=name, reason=reason, restored=restored)
         return _Outcome(name, failure=failure, wall_s=time.monotonic() - started)
     return _Outcome(name, result=result, wall_s=time.monotonic() - started)
 
@@ -333,6 +334,24 @@ def combine(
     all_failed = previous + failures
     return dataclasses.replace(
         first, functions=tuple(functions), tuning=tuning, failed=all_failed or None
+    )
+
+
+class SomeFailed(PowertuneError):
+    """The fleet's result is written, but some functions could not be tuned (exit code 3)."""
+
+
+def check_failures(result: Result) -> None:
+    """Raise SomeFailed naming the functions that failed, after the result is out."""
+    if not result.failed:
+        return
+    names = ", ".join(f.name for f in result.failed[:5])
+    more = f" and {len(result.failed) - 5} more" if len(result.failed) > 5 else ""
+    unrestored = [f.name for f in result.failed if not f.restored]
+    tail = f"; NOT restored: {', '.join(unrestored)} (run powertune cleanup)" if unrestored else ""
+    raise SomeFailed(
+        f"{len(result.failed)} of {len(result.failed) + len(result.functions)} functions "
+        f"failed ({names}{more}); see the result's failed list{tail}"
     )
 
 
