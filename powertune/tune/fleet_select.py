@@ -94,7 +94,11 @@ def select(selection: Selection, lambda_client: Any, cfn_client: Any | None = No
     names = sorted(found)
     if not names:
         raise InputError("no function matches the selection (names, --prefix, --tag, --stack)")
-    return in_shard(names, selection.shard)
+    mine = in_shard(names, selection.shard)
+    if not mine and selection.shard:
+        k, n = selection.shard
+        raise InputError(f"shard {k}/{n} holds none of the {len(names)} selected functions")
+    return mine
 
 
 def _named(selection: Selection) -> bool:
