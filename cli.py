@@ -38,6 +38,7 @@ _PARTS: list[tuple[str, str, str | None]] = [
     ("report", "register", None),
     ("analyze", "register", None),
     ("apply", "register", None),
+    ("merge", "register", None),
 ]
 
 

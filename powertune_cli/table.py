@@ -13,6 +13,7 @@ from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
 from powertune.outputs.decision import decision_lines
 from powertune.results.model import FunctionResult, Result
+from powertune.results.ranking import worst_first
 
 _STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
 
@@ -26,13 +27,24 @@ def result_renderable(result: Result) -> RenderableType:
             style="dim",
         )
     ]
-    for fn in result.functions:
+    fleet = len(result.functions) > 1 or bool(result.failed)
+    if fleet:  # many functions: the summary first, the most at stake first
+        parts.append(_summary_table(result))
+        parts.extend(
+            Text(
+                f"  ! {f.name}: failed: {f.reason}" + ("" if f.restored else " (NOT restored)"),
+                style="bold red",
+            )
+            for f in result.failed or ()
+        )
+    for fn in worst_first(result):
         parts.append(_function_table(fn))
         notes = fmt.recommendation_notes(fn.recommendation)
         parts.extend(Text(f"  · {n}", style="cyan") for n in notes)
         parts.extend(Text(f"  ! {w}", style="yellow") for w in _warnings(fn))
         parts.extend(_decision(fn))
-    parts.append(_summary_table(result))
+    if not fleet:
+        parts.append(_summary_table(result))
     return Group(*parts)
 
 
@@ -101,7 +113,7 @@ def _summary_table(result: Result) -> Table:
         table.add_column(name, justify="left" if name == "function" else "right")
     table.add_column("saving $/mo", justify="right")
     table.add_column("saving", justify="right")
-    for fn in result.functions:
+    for fn in worst_first(result):
         rec = fn.recommendation
         mo = rec.monthly if rec else None
         table.add_row(

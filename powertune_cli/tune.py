@@ -6,6 +6,7 @@ to the pipeline (``powertune.tune.run``) and renders what comes back.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import sys
 from collections.abc import Callable
@@ -14,10 +15,13 @@ from typing import Annotated, Any, NamedTuple
 
 import typer
 
+from powertune.errors import InputError
 from powertune.results import Result, write_result
 from powertune.results.jsonio import dumps_result
 from powertune.tune import plan as p
 from powertune.tune.config import Config, load_config
+from powertune.tune.fleet import check_failures, tune_selection
+from powertune.tune.fleet_select import Selection, parse_shard, parse_tag
 from powertune.tune.run import DryRun, Hooks, prepare, price_dry_run, run
 from powertune_cli.common import (
     ENDPOINT_HELP,
@@ -61,8 +65,29 @@ def _opt(*names: str, help: str | None = None, **kw: Any) -> Any:
 
 # The flags, one line each in the signature below; None means "not given" (powertune.toml, then
 # the default in powertune.tune.plan, decides).
-Function = Annotated[
-    str | None, typer.Argument(help="Function name or ARN (a qualified ARN tunes its function).")
+Functions = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Function names or ARNs (a qualified ARN tunes its function); several: a fleet run."
+    ),
+]
+Prefix = Annotated[str | None, _opt("--prefix", help="Fleet: every function whose name starts so.")]
+Tags = Annotated[
+    list[str] | None, _opt("--tag", help="Fleet: functions with this tag, KEY=VALUE (repeatable).")
+]
+Stack = Annotated[
+    str | None, _opt("--stack", help="Fleet: the Lambda functions of a CloudFormation stack.")
+]
+FromAnalysis = Annotated[
+    str | None,
+    _opt("--from-analysis", help="Fleet: the functions an `analyze --json` file ranks highest."),
+]
+Top = Annotated[int | None, _opt("--top", min=1, help="With --from-analysis: the first N.")]
+Shard = Annotated[
+    str | None, _opt("--shard", help="Fleet: tune the K-th of N shares, K/N (join with merge).")
+]
+Resume = Annotated[
+    bool, _opt("--resume", help="Fleet: continue an interrupted run; finished functions stay.")
 ]
 Memory = Annotated[
     str | None,
@@ -329,7 +354,7 @@ Markdown = Annotated[str | None, _opt("--markdown", help="With --baseline: write
 @handle_errors
 def tune(
     ctx: typer.Context,
-    function: Function = None,
+    functions: Functions = None,
     memory: Memory = None,
     invocations: Invocations = None,
     search_kind: Search = None,
@@ -386,14 +411,23 @@ def tune(
     markdown: Markdown = None,
     baseline_optional: BaselineOptional = False,
     gate_json: GateJson = None,
+    prefix: Prefix = None,
+    tag: Tags = None,
+    stack: Stack = None,
+    from_analysis: FromAnalysis = None,
+    top: Top = None,
+    shard: Shard = None,
+    resume: Resume = False,
 ) -> None:
-    """Measure a function across memory sizes, fit duration against memory, and recommend."""
+    """Measure a function (or a fleet) across memory sizes, fit duration against memory, and
+    recommend."""
     level = verbosity(quiet, verbose)
     config = load_config(config_path)
-    plan = p.resolve_plan(p.TuneFlags.from_params(ctx.params), config)
+    names = tuple(functions or ())
+    flags = dataclasses.replace(
+        p.TuneFlags.from_params(ctx.params), function=names[0] if names else None
+    )
     say = _say(level)
-    for note in plan.notes:
-        say(f"note: {note}")
     # the bar's total is the run's upper bound from the start (the dry run's count), so it
     # does not grow as the search adds sizes and its ETA means something
     expected: list[int] = []
@@ -401,13 +435,30 @@ def tune(
         progress=lambda: ProgressObserver(verbosity=level, total=expected[-1] if expected else 0),
         note=say,
     )
-    with prepare(plan, hooks) as ready:
-        estimate = price_dry_run(ready)
-        if dry_run or plan.dry_run:
-            _print_dry_run(estimate)
-            return
-        expected.append(estimate.invocations)
-        result = run(ready)
+    selection = Selection(
+        names=names,
+        prefix=prefix,
+        tags=tuple(parse_tag(t) for t in tag or ()),
+        stack=stack,
+        from_analysis=from_analysis,
+        top=top,
+        shard=parse_shard(shard),
+    )
+    if selection.is_fleet or resume:
+        if dry_run:
+            raise InputError("--dry-run takes one function")
+        result = tune_selection(selection, flags, config, resume=resume, hooks=hooks)
+    else:
+        plan = p.resolve_plan(flags, config)
+        for note in plan.notes:
+            say(f"note: {note}")
+        with prepare(plan, hooks) as ready:
+            estimate = price_dry_run(ready)
+            if dry_run or plan.dry_run:
+                _print_dry_run(estimate)
+                return
+            expected.append(estimate.invocations)
+            result = run(ready)
     if out_format is not None or output is not None:
         _emit_as(result, out_format or "table", output, json_out, level)
     else:
@@ -416,6 +467,7 @@ def tune(
         from powertune_cli.report import print_power_tuning_urls
 
         print_power_tuning_urls(result)
+    check_failures(result)  # a fleet's failed functions: exit 3, after the result is out
     if baseline:
         thresholds = (max_cost_increase, max_p95_increase, max_monthly_increase)
         files = GateFiles(junit, markdown, gate_json, baseline_optional)

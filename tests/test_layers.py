@@ -41,6 +41,8 @@ TUNE_STAGES = (
     "powertune.tune.tuner",
     "powertune.tune.build",
     "powertune.tune.run",
+    "powertune.tune.fleet_select",  # which functions a fleet run tunes
+    "powertune.tune.fleet",  # many runs at once
 )
 HANDOFF_TYPES = {"FunctionInfo", "Sample", "Batch", "Observations"}
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from powertune.analyze.cpu_time import CpuProfile
 from powertune.collectors.account.inventory import FunctionConfig
 from powertune.collectors.account.usage import LogGroupInfo, Metrics, Usage
 from powertune.models.cpu_share import scale_duration
@@ -82,6 +83,7 @@ class FunctionFacts:
     metrics: Metrics = field(default_factory=Metrics)
     log_group: LogGroupInfo | None = None
     window_days: float = 14.0
+    cpu: CpuProfile | None = None  # from Lambda Insights: what share of the duration is CPU
 
     def per_month(self, count: float | None) -> int | None:
         if count is None:
@@ -145,6 +147,18 @@ def _scaled(billed: Decimal, config: FunctionConfig, to_mb: int, fixed: float) -
     return Decimal(repr(ms)).quantize(Decimal("0.001"))
 
 
+PREDICTED_SIZES = (128, 256, 512, 1024, 1769, 3008)
+
+
+def _predictions(cpu: CpuProfile, duration_ms: float) -> dict[str, list[float]]:
+    """Mean duration at other sizes, [estimate, low, high] ms, from the measured CPU share."""
+    out: dict[str, list[float]] = {}
+    for size in PREDICTED_SIZES:
+        mid, low, high = cpu.predict_ms(duration_ms, size)
+        out[str(size)] = [round(mid, 1), round(low, 1), round(high, 1)]
+    return out
+
+
 def over_provisioned(facts: FunctionFacts, catalog: Any) -> Finding | None:
     usage, config, billed = facts.usage, facts.config, facts.billed_ms
     if usage is None or usage.max_memory_max_mb is None or billed is None:
@@ -173,7 +187,11 @@ def over_provisioned(facts: FunctionFacts, catalog: Any) -> Finding | None:
             ephemeral_mb=config.ephemeral_mb,
         ).saving_usd
 
-    headline = saving_at(FIXED_FRACTION)
+    cpu = facts.cpu
+    # Measured (Lambda Insights) when we have it; otherwise a guess, and the bounds are 0 and 1.
+    fixed = 1.0 - cpu.fraction if cpu else FIXED_FRACTION
+    fixed_low, fixed_high = (1.0 - cpu.high, 1.0 - cpu.low) if cpu else (0.0, 1.0)
+    headline = saving_at(fixed)
     if headline is not None and headline <= 0:
         return None  # CPU-bound enough that the smaller size would cost more
     return Finding(
@@ -191,11 +209,17 @@ def over_provisioned(facts: FunctionFacts, catalog: Any) -> Finding | None:
             "suggested_mb": safe,
             "max_memory_used_mb": usage.max_memory_max_mb,
             "billed_ms_avg": str(billed),
-            "estimated_billed_ms_avg": str(_scaled(billed, config, safe, FIXED_FRACTION)),
-            "fixed_fraction": FIXED_FRACTION,
-            "saving_if_all_cpu_usd": money(saving_at(0.0)),
-            "saving_if_all_io_usd": money(saving_at(1.0)),
-            "basis": "CPU-share model from one observed size; a tuning run measures the curve",
+            "estimated_billed_ms_avg": str(_scaled(billed, config, safe, fixed)),
+            "fixed_fraction": round(fixed, 4),
+            "saving_if_all_cpu_usd": money(saving_at(fixed_low)),
+            "saving_if_all_io_usd": money(saving_at(fixed_high)),
+            "basis": cpu.basis()
+            if cpu
+            else (
+                f"a guess: {FIXED_FRACTION:.0%} of the duration assumed to wait on I/O (no "
+                "Lambda Insights events); CPU-share model from one observed size"
+            ),
+            "predicted": _predictions(cpu, float(billed)) if cpu else None,
         },
     )
 

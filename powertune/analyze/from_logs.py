@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from powertune.analyze.cpu_time import profile, read_insights_events
 from powertune.analyze.findings import FunctionFacts, find_all
 from powertune.analyze.report import Analysis
 from powertune.collectors.account.inventory import FunctionConfig
@@ -117,6 +119,7 @@ def analyze_files(
     if arch not in ("x86_64", "arm64"):
         raise InputError(f"--arch must be x86_64 or arm64, got {arch!r}")
     summary = summarize(paths, function=function, on_progress=on_progress)
+    cpu_events = read_insights_events(paths, function)
     facts: list[FunctionFacts] = []
     errors: list[str] = []
     for name in sorted(summary.functions):
@@ -127,6 +130,8 @@ def analyze_files(
         if group.main_size() is None:
             continue
         one = _facts(group, region=region, arch=arch, days=days)
+        if name in cpu_events:
+            one = replace(one, cpu=profile(cpu_events[name], one.config.memory_mb))
         others = group.reports - group.sizes[one.config.memory_mb].reports
         if others:
             errors.append(

@@ -13,6 +13,7 @@ from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
 from powertune.outputs.decision import decision_lines
 from powertune.results.model import FunctionResult, Result
+from powertune.results.ranking import worst_first
 
 GATE_MARKER = "<!-- powertune-gate -->"
 REPORT_MARKER = "<!-- powertune-report -->"
@@ -50,7 +51,7 @@ def render_markdown(result: Result) -> str:
         "| function | now | recommended | p95 | $/invocation | now $/mo | rec. $/mo | saving/mo |",
         "|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
-    for fn in result.functions:
+    for fn in worst_first(result):  # a fleet: the most $/month at stake first
         rec = fn.recommendation
         mo = rec.monthly if rec else None
         lines.append(
@@ -71,7 +72,10 @@ def render_markdown(result: Result) -> str:
             )
             + " |"
         )
-    for fn in result.functions:
+    for failed in result.failed or ():
+        restored = "restored" if failed.restored else "**not restored**: run `powertune cleanup`"
+        lines.append(f"| {_code(failed.name)} | failed: {_cell(failed.reason)}; {restored} |")
+    for fn in worst_first(result):
         lines.extend(["", *_function_details(fn)])
     return "\n".join(lines) + "\n"
 

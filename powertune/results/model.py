@@ -486,6 +486,16 @@ class FunctionResult:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FailedFunction:
+    """A function of a fleet run that could not be tuned (errors, throttles, permissions):
+    reported, put back, and the other functions' run went on."""
+
+    name: str
+    reason: str
+    restored: bool  # its configuration was found as it was before the run
+
+
+@dataclass(frozen=True, kw_only=True)
 class Tuning:
     """What the run itself cost."""
 
@@ -508,6 +518,7 @@ class Result:
     run: Run
     functions: tuple[FunctionResult, ...]
     tuning: Tuning
+    failed: tuple[FailedFunction, ...] | None = field(default=None, metadata={"omit_none": True})
 
     def function(self, name: str) -> FunctionResult | None:
         return next((f for f in self.functions if f.name == name), None)
