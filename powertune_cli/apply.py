@@ -21,7 +21,14 @@ from powertune.errors import InputError
 from powertune.gate.compare import thresholds_from
 from powertune.results.jsonio import load_result
 from powertune.tune.config import load_config
-from powertune_cli.common import EXIT_TOOL, fail, handle_errors
+from powertune_cli.common import (
+    ENDPOINT_HELP,
+    EXIT_TOOL,
+    PROFILE_HELP,
+    REGION_HELP,
+    fail,
+    handle_errors,
+)
 
 _HELP = """Apply a result's recommended memory to templates or to the live functions.
 
@@ -89,9 +96,9 @@ def apply(
     config_path: Path | None = typer.Option(
         None, "--config", help="powertune.toml (its gate thresholds)."
     ),
-    region: str | None = typer.Option(None, "--region"),
-    profile: str | None = typer.Option(None, "--profile"),
-    endpoint_url: str | None = typer.Option(None, "--endpoint-url"),
+    region: str | None = typer.Option(None, "--region", help=REGION_HELP),
+    profile: str | None = typer.Option(None, "--profile", help=PROFILE_HELP),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
 ) -> None:
     if not template and not function:
         raise InputError("nothing to apply to: give --template FILE or --function")

@@ -369,34 +369,29 @@ def estimate(
     cat = catalog_from_option(catalog)
     billed = parse_decimal(duration_ms, "--duration-ms")
     count = parse_decimal(invocations, "--invocations")
-    pc_flags = (provisioned_hours, provisioned_invocations, provisioned_duration_ms)
-    if provisioned_concurrency is None and any(f is not None for f in pc_flags):
-        raise InputError(
-            "--provisioned-hours/-invocations/-duration-ms need --provisioned-concurrency N"
-        )
-    snap_flags = (snapstart_active_hours, restore_rate)
-    if not snapstart and any(f is not None for f in snap_flags):
-        raise InputError("--snapstart-active-hours and --restore-rate need --snapstart")
+    _check_combination(
+        provisioned=(provisioned_concurrency, provisioned_hours),
+        pc_flags=(provisioned_hours, provisioned_invocations, provisioned_duration_ms),
+        snapstart=snapstart,
+        snap_flags=(snapstart_active_hours, restore_rate),
+        log_gb=log_gb,
+    )
+    where: dict[str, Any] = {"region": region, "arch": arch, "memory_mb": memory}
     if provisioned_concurrency is not None:
-        if provisioned_hours is None:
-            raise InputError("--provisioned-concurrency needs --provisioned-hours H")
-        if log_gb is not None:
-            raise InputError("--log-gb is not priced together with --provisioned-concurrency")
+        assert provisioned_hours is not None
         result = provisioned_month_cost(
             cat,
-            region=region,
-            arch=arch,
-            memory_mb=memory,
+            **where,
             concurrency=provisioned_concurrency,
             hours=parse_decimal(provisioned_hours, "--provisioned-hours"),
             invocations=count,
             billed_ms_avg=billed,
-            provisioned_invocations=None
-            if provisioned_invocations is None
-            else parse_decimal(provisioned_invocations, "--provisioned-invocations"),
-            provisioned_billed_ms=None
-            if provisioned_duration_ms is None
-            else parse_decimal(provisioned_duration_ms, "--provisioned-duration-ms"),
+            provisioned_invocations=_decimal_or_none(
+                provisioned_invocations, "--provisioned-invocations"
+            ),
+            provisioned_billed_ms=_decimal_or_none(
+                provisioned_duration_ms, "--provisioned-duration-ms"
+            ),
             free_tier=free_tier,
             ephemeral_mb=ephemeral_mb,
             savings_plan=savings_plan,
@@ -404,61 +399,95 @@ def estimate(
     else:
         result = monthly_lambda_cost(
             cat,
-            region=region,
-            arch=arch,
-            memory_mb=memory,
+            **where,
             billed_ms_avg=billed,
             invocations=count,
             ephemeral_mb=ephemeral_mb,
             free_tier=free_tier,
             savings_plan=savings_plan,
-            log_gb=None if log_gb is None else parse_decimal(log_gb, "--log-gb"),
+            log_gb=_decimal_or_none(log_gb, "--log-gb"),
             log_retention_months=log_retention_months,
         )
     if snapstart:
-        if snapstart_active_hours is None or restore_rate is None:
-            raise InputError("--snapstart needs --snapstart-active-hours H and --restore-rate F")
-        rate = parse_decimal(restore_rate, "--restore-rate")
-        if rate > 1:
-            raise InputError(f"--restore-rate is a share of invocations (0-1), got {restore_rate}")
-        billing = snapstart_billing(runtime)
-        if billing == "unsupported":
-            raise InputError(f"SnapStart does not support runtime {runtime!r}")
-        if billing == "free":
-            result = Estimate.of(
-                result.items,
-                (*result.notes, f"SnapStart cache and restores are not charged on {runtime}"),
-            )
-        else:
-            result = result + snapstart_cost(
-                cat,
-                region=region,
-                arch=arch,
-                memory_mb=memory,
-                active_hours=parse_decimal(snapstart_active_hours, "--snapstart-active-hours"),
-                restores=count * rate,
-            )
+        result = _with_snapstart(
+            cat, result, where, count, runtime, snapstart_active_hours, restore_rate
+        )
+    flags = {"free_tier": free_tier, "savings_plan": savings_plan}
+    extras = {"provisioned_concurrency": provisioned_concurrency, "snapstart": snapstart}
+    _show_estimate(cat, result, fmt, {**where, **flags, **extras})
+
+
+def _show_estimate(cat: Catalog, result: Estimate, fmt: OutputFormat, what: dict[str, Any]) -> None:
     if fmt is OutputFormat.json:
+        head = {k: what[k] for k in ("region", "arch", "memory_mb")}
+        rest = {k: v for k, v in what.items() if k not in head}
         _print_json(
-            {
-                "catalog_version": cat.version,
-                "currency": cat.currency,
-                "region": region,
-                "arch": arch,
-                "memory_mb": memory,
-                "free_tier": free_tier,
-                "savings_plan": savings_plan,
-                "provisioned_concurrency": provisioned_concurrency,
-                "snapstart": snapstart,
-                **result.to_json(),
-            }
+            {"catalog_version": cat.version, "currency": cat.currency, **head, **rest}
+            | result.to_json()
         )
         return
-    free = "free tier applied" if free_tier else "no free tier"
+    free = "free tier applied" if what["free_tier"] else "no free tier"
     _print_estimate(
-        f"Lambda {memory} MB {arch} in {region}, per month",
+        f"Lambda {what['memory_mb']} MB {what['arch']} in {what['region']}, per month",
         result,
         f"catalog {cat.version}; {free}; exact values in --format json",
+    )
+
+
+def _decimal_or_none(text: str | None, flag: str) -> Decimal | None:
+    return None if text is None else parse_decimal(text, flag)
+
+
+def _check_combination(
+    *,
+    provisioned: tuple[int | None, str | None],
+    pc_flags: tuple[str | None, ...],
+    snapstart: bool,
+    snap_flags: tuple[str | None, ...],
+    log_gb: str | None,
+) -> None:
+    """The flag combinations `pricing estimate` cannot price, refused before any math."""
+    concurrency, hours = provisioned
+    if concurrency is None and any(f is not None for f in pc_flags):
+        raise InputError(
+            "--provisioned-hours/-invocations/-duration-ms need --provisioned-concurrency N"
+        )
+    if not snapstart and any(f is not None for f in snap_flags):
+        raise InputError("--snapstart-active-hours and --restore-rate need --snapstart")
+    if concurrency is not None:
+        if hours is None:
+            raise InputError("--provisioned-concurrency needs --provisioned-hours H")
+        if log_gb is not None:
+            raise InputError("--log-gb is not priced together with --provisioned-concurrency")
+    if snapstart and any(f is None for f in snap_flags):
+        raise InputError("--snapstart needs --snapstart-active-hours H and --restore-rate F")
+
+
+def _with_snapstart(
+    cat: Catalog,
+    result: Estimate,
+    where: dict[str, Any],
+    count: Decimal,
+    runtime: str | None,
+    active_hours: str | None,
+    restore_rate: str | None,
+) -> Estimate:
+    """``result`` plus SnapStart's cache and restores (none on Java managed runtimes)."""
+    assert active_hours is not None and restore_rate is not None
+    rate = parse_decimal(restore_rate, "--restore-rate")
+    if rate > 1:
+        raise InputError(f"--restore-rate is a share of invocations (0-1), got {restore_rate}")
+    billing = snapstart_billing(runtime)
+    if billing == "unsupported":
+        raise InputError(f"SnapStart does not support runtime {runtime!r}")
+    if billing == "free":
+        note = f"SnapStart cache and restores are not charged on {runtime}"
+        return Estimate.of(result.items, (*result.notes, note))
+    return result + snapstart_cost(
+        cat,
+        **where,
+        active_hours=parse_decimal(active_hours, "--snapstart-active-hours"),
+        restores=count * rate,
     )
 
 
