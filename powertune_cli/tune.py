@@ -535,10 +535,10 @@ def _gate(
 
 
 def _say(level: int) -> Callable[[str], None]:
-    """Notes on stderr, unless --quiet."""
+    """Notes on stderr, unless --quiet; warnings even then (they change how to read the run)."""
 
     def say(text: str) -> None:
-        if level >= 0:
+        if level >= 0 or text.startswith("warning:"):
             err.print(text, highlight=False)
 
     return say

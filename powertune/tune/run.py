@@ -450,7 +450,7 @@ def _run_record(ready: Ready, outcome: TuneOutcome) -> Run:
     if ready.runtime is not None:
         info = ready.runtime()
         for note in trust_notes(info):
-            ready.hooks.note(f"note: {note}")
+            ready.hooks.note(f"warning: {note}")  # how far to trust local figures
         local = local_record(info)
     return Run(
         target=ready.kind,  # type: ignore[arg-type]
