@@ -91,7 +91,15 @@ def test_model_mode_above_1769_only_threads_speed_up() -> None:
     }
     with LocalLambda(cpu="model", functions=functions, update_seconds=0.01) as server:
         client = _client(server)
-        single = [_warm_duration(client, m, b'{"limit": 25000}') for m in (1769, 3538)]
+        # Another pytest worker may hold a core for part of a measurement: measure up to three
+        # times and keep the ratio nearest 1 (a real slope would show in every try).
+        flat = []
+        for _ in range(3):
+            single = [_warm_duration(client, m, b'{"limit": 25000}') for m in (1769, 3538)]
+            flat.append(single[1] / single[0])
+            if 0.7 < flat[-1] < 1.4:
+                break
+        flat_ratio = min(flat, key=lambda r: abs(r - 1))
         # Two threads only run in parallel while nothing else holds a core (under pytest -n 2
         # another test often does): measure up to three times and keep the best ratio.
         ratios = []
@@ -104,7 +112,7 @@ def test_model_mode_above_1769_only_threads_speed_up() -> None:
             if ratios[-1] < 0.8:
                 break
         client.close()  # type: ignore[attr-defined]
-    assert 0.7 < single[1] / single[0] < 1.4, single  # one thread: flat above one vCPU
+    assert 0.7 < flat_ratio < 1.4, flat  # one thread: flat above one vCPU
     if (os.cpu_count() or 1) >= 2:
         assert min(ratios) < 0.8, ratios  # two threads: still faster above one vCPU
 
