@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 # The gate's own interval estimators, so apply and gate judge evidence the same way.
-from powertune.gate.compare import Thresholds, _p95_evidence, _welch
+from powertune.gate.compare import Thresholds, p95_evidence, welch_evidence
 from powertune.results.model import FunctionResult, Measurement, Result
 
 Status = Literal["pass", "warn", "fail"]
@@ -63,7 +63,7 @@ def judge(
     cost_ev = None
     if _usable(base) and _usable(cur):
         assert base is not None and cur is not None
-        cost_ev = _welch(rec.memory_mb, _gb_s(base), _gb_s(cur), th.confidence)
+        cost_ev = welch_evidence(rec.memory_mb, _gb_s(base), _gb_s(cur), th.confidence)
     checks.append(_check("cost", base_cost, cur_cost, th.max_cost_increase, cost_ev))
 
     base_p95 = _p95_at(fn, fn.original_memory_mb)
@@ -72,7 +72,7 @@ def judge(
     if _usable(base) and _usable(cur):
         assert base is not None and cur is not None
         rng = np.random.default_rng(th.seed)
-        p95_ev = _p95_evidence(rec.memory_mb, _durations(base), _durations(cur), th, rng)
+        p95_ev = p95_evidence(rec.memory_mb, _durations(base), _durations(cur), th, rng)
     checks.append(_check("p95", base_p95, cur_p95, th.max_p95_increase, p95_ev))
 
     worst: Status = "pass"

@@ -362,8 +362,8 @@ def _compare_function(
         if size is not None:
             b, c = base.measurement(size), cur.measurement(size)
             assert b is not None and c is not None
-            cost_ev = _welch(size, _billed(b), _billed(c), th.confidence)
-            p95_ev = _p95_evidence(size, _durations(b), _durations(c), th, rng)
+            cost_ev = welch_evidence(size, _billed(b), _billed(c), th.confidence)
+            p95_ev = p95_evidence(size, _durations(b), _durations(c), th, rng)
         checks.append(
             _check(
                 "cost",
@@ -477,7 +477,9 @@ FEW_INVOCATIONS = 10  # below this per side, a warning suggests measuring more
 P95_MIN_SAMPLES = 20  # below this a sample's p95 is about its maximum: test the mean instead
 
 
-def _welch(size: int, base: list[float], cur: list[float], confidence: float) -> Evidence | None:
+def welch_evidence(
+    size: int, base: list[float], cur: list[float], confidence: float
+) -> Evidence | None:
     """Welch's t interval of the ratio of means, on the log scale (delta method)."""
     b, c = np.asarray(base, dtype=float), np.asarray(cur, dtype=float)
     if len(b) < 2 or len(c) < 2 or b.mean() <= 0 or c.mean() <= 0:
@@ -502,11 +504,11 @@ def _welch(size: int, base: list[float], cur: list[float], confidence: float) ->
     )
 
 
-def _p95_evidence(
+def p95_evidence(
     size: int, base: list[float], cur: list[float], th: Thresholds, rng: np.random.Generator
 ) -> Evidence | None:
     if min(len(base), len(cur)) < P95_MIN_SAMPLES:
-        return _welch(size, base, cur, th.confidence)
+        return welch_evidence(size, base, cur, th.confidence)
     b, c = np.asarray(base, dtype=float), np.asarray(cur, dtype=float)
     observed = float(np.percentile(c, 95) / np.percentile(b, 95))
     bi = rng.integers(0, len(b), size=(th.resamples, len(b)))
