@@ -161,8 +161,8 @@ class Catalog:
         regions = self._data["lambda"]["regions"]
         if region not in regions:
             raise UnknownPricingKey(
-                f"unknown region {region!r} in pricing catalog {self.version}; "
-                f"known: {_known(regions)}"
+                f"Lambda prices unknown in {region} (unknown region {region!r} in pricing "
+                f"catalog {self.version}; known: {_known(regions)})"
             )
         return regions[region]
 

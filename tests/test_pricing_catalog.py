@@ -146,8 +146,10 @@ def test_unknown_region_architecture_and_plan_name_what_is_known(cat: Catalog) -
         cat.savings_plan("gold")
     with pytest.raises(UnknownPricingKey, match=r"known in: us-east-1\).*pricing refresh"):
         cat.lambda_rate("us-west-2", "x86_64", "snapstart_cache")
-    with pytest.raises(UnknownPricingKey, match=r"unknown region 'eu-west-3' for Fargate"):
-        cat.fargate_rate("eu-west-3", "linux/x86_64", "vcpu_hour")
+    with pytest.raises(UnknownPricingKey, match=r"unknown region 'ap-southeast-5' for Fargate"):
+        cat.fargate_rate("ap-southeast-5", "linux/x86_64", "vcpu_hour")
+    with pytest.raises(UnknownPricingKey, match=r"^Lambda prices unknown in mars-1 "):
+        cat.lambda_rate("mars-1", "arm64", "requests")
     assert UnknownPricingKey.exit_code == 2
 
 

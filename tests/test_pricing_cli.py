@@ -137,7 +137,11 @@ def test_show_json_has_tiers_sources_and_null_for_unknown() -> None:
     assert reason.startswith("Lambda provisioned concurrency price for arm64 unknown in us-east-2")
     assert "lambda-pricing-page" in data["sources"]
     assert "compute-1yr-no-upfront" in data["savings_plans"]
-    assert data["fargate"] == {} and data["logs"] == {}  # none known for us-east-2
+    assert set(data["fargate"]["us-east-2"]) == {"linux/x86_64", "spot/linux/x86_64"}
+    assert data["logs"]["us-east-2"]["standard_ingest"]["tiers"][0]["usd"] == "0.5"
+    assert run("show", "--region", "ap-southeast-5", "--format", "json").exit_code == 0
+    southeast5 = json.loads(run("show", "--region", "ap-southeast-5", "--format", "json").stdout)
+    assert southeast5["fargate"] == {}  # no Fargate rates known there
     everything = json.loads(run("show", "--format", "json").stdout)
     assert everything["fargate"]["us-east-1"]["linux/arm64"]["vcpu_hour"]["tiers"][0]["usd"] == (
         "0.03238"

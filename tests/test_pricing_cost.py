@@ -303,8 +303,8 @@ def test_fargate_rejects_invalid_sizes_and_unknown_keys() -> None:
         fargate_cost(CAT, vcpu=D(3), memory_gb=D(9), hours=D(1), **US)
     with pytest.raises(UnknownPricingKey, match="unknown operating system 'bsd'"):
         fargate_cost(CAT, vcpu=D(1), memory_gb=D(2), hours=D(1), os="bsd", **US)
-    with pytest.raises(UnknownPricingKey, match=r"spot/linux/x86_64.*known in: eu-west-1"):
-        fargate_cost(CAT, vcpu=D(1), memory_gb=D(2), hours=D(1), spot=True, **US)
+    with pytest.raises(UnknownPricingKey, match=r"spot/linux/arm64.*unknown in us-east-1"):
+        fargate_cost(CAT, vcpu=D(1), memory_gb=D(2), hours=D(1), spot=True, arch="arm64", **US)
     with pytest.raises(UnknownPricingKey, match=r"windows/arm64"):
         fargate_cost(CAT, vcpu=D(1), memory_gb=D(2), hours=D(1), os="windows", arch="arm64", **US)
     with pytest.raises(UnknownPricingKey, match=r"savings plan compute-1yr-no-upfront"):
@@ -343,7 +343,7 @@ def test_infrequent_access_and_insights() -> None:
     with pytest.raises(UnknownPricingKey, match="unknown log class 'glacier'"):
         log_cost(CAT, ingest_gb=D(1), retention_months=1, log_class="glacier", **US)
     with pytest.raises(UnknownPricingKey, match="CloudWatch Logs in pricing catalog"):
-        log_cost(CAT, region="eu-west-1", ingest_gb=D(1), retention_months=1)
+        log_cost(CAT, region="xx-nowhere-1", ingest_gb=D(1), retention_months=1)
 
 
 def test_estimate_json_carries_money_as_decimal_strings() -> None:

@@ -21,6 +21,16 @@ def cat() -> Catalog:
     return load_catalog()
 
 
+@pytest.fixture(scope="module")
+def gappy(cat: Catalog) -> Catalog:
+    """The packaged catalog without its eu-north-1 Fargate and CloudWatch Logs rates: a region
+    whose Lambda prices are known and whose other rates are not (as in a partial refresh)."""
+    data = cat.to_json()
+    del data["fargate"]["regions"]["eu-north-1"]
+    del data["logs"]["regions"]["eu-north-1"]
+    return Catalog(data, origin="packaged catalog minus eu-north-1 Fargate and logs")
+
+
 def priced(cat: Catalog, **overrides: object) -> object:
     args: dict[str, object] = {
         "region": REGION,
@@ -93,8 +103,8 @@ def test_arm64_function_gets_no_arm64_alternative(cat: Catalog) -> None:
     assert got.fargate is not None and got.fargate.arch == "arm64"
 
 
-def test_regions_without_fargate_or_logs_prices_skip_them_with_a_reason(cat: Catalog) -> None:
-    got = priced(cat, region="eu-north-1")
+def test_regions_without_fargate_or_logs_prices_skip_them_with_a_reason(gappy: Catalog) -> None:
+    got = priced(gappy, region="eu-north-1")
     assert got.monthly.recommended_usd is not None
     assert got.arm64 is not None
     assert got.fargate is None and "Fargate" in got.unavailable["fargate"]
@@ -131,9 +141,9 @@ def test_a_region_without_lambda_prices_still_fails(cat: Catalog) -> None:
 
 
 def test_a_price_gap_is_said_in_the_warnings_and_the_json_never_silently_null(
-    cat: Catalog,
+    cat: Catalog, gappy: Catalog
 ) -> None:
-    got = priced(cat, region="eu-north-1")
+    got = priced(gappy, region="eu-north-1")
     gaps = [w for w in got.warnings if "unknown in eu-north-1" in w]
     assert {w.split(":")[0] for w in gaps} == {"fargate", "logs", "managed_instances"}
     fargate = got.alternative_json("fargate")
