@@ -23,10 +23,16 @@ Seed agreement: a curve's seeds agree when the true costs of their choices are w
 regret is within the bound it states (``search.claim_bound`` where the search says it; its
 tolerance otherwise).
 
-Curves are reported in two groups: wide-range curves (the grid measures 3 or more sizes) and
-narrow zoom-in curves, whose neighbouring recorded averages differ by noise (sizes a few MB apart
-swing by several times: the smooth interpolation keeps those swings as dips no method can
-predict, so regret there measures the recording's noise as much as the search).
+Curves are reported in groups. Wide-range curves (the grid measures 3 or more sizes) are split
+by how finely they were recorded: coarse recordings (median step between recorded sizes of at
+least ``COARSE_STEP``, 1.2x: 128, 256, 512 ... as a tuning grid measures) record the curve's
+shape; fine zoom-in recordings over a wide range (unfaasener's later runs: 8-64 MB steps from
+128 to 512 or 1024 MB) record its noise, since neighbouring averages a few percent apart in
+memory swing by more than the curve moves (reversals of 5% or more between neighbours in a third
+of their steps). The smooth interpolation keeps those swings as dips no method can predict, so
+regret there measures the recording's noise as much as the search. Narrow zoom-in curves
+(fewer than 3 grid sizes in range) are the third group. Every group's figures are printed, and
+"wide-range curves, all" is the union of the first two (the grouping of earlier reports).
 
     python benchmarks/regret_smooth.py [--seeds 5] [--quick] [--only SUBSTRING] [--verbose]
 
@@ -65,6 +71,7 @@ GRID_INVOCATIONS = 10
 REGION, ARCH = "us-east-1", "x86_64"
 BAND = 0.01
 DEFAULT_CV = 0.05
+COARSE_STEP = 1.2  # recorded sizes at least this far apart (median) record a curve's shape
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class Truth:
     cost: np.ndarray  # true cost per invocation at each of ``sizes``
     cv: float
     wide: bool
+    step: float  # median ratio between neighbouring recorded sizes
     oracle: float  # regret of the smooth-form oracle (see ``smooth_oracle``)
 
     def regret(self, memory_mb: int) -> float:
@@ -118,8 +126,9 @@ def smooth_truth(label: str, source: str, tmp: Path, prices: UnitPrices) -> Trut
         cv = float(np.median(cvs)) if cvs else DEFAULT_CV
     cost = prices.invocation_usd(dense, duration + 0.5)
     wide = sum(lo <= g <= hi for g in GRID) >= 3
+    step = float(np.median(sizes[1:] / sizes[:-1]))
     oracle = smooth_oracle(sizes, means, dense, cost, prices)
-    return Truth(label, path, dense, cost, cv, wide, oracle)
+    return Truth(label, path, dense, cost, cv, wide, step, oracle)
 
 
 def smooth_oracle(
@@ -272,7 +281,11 @@ def main() -> None:
                 o = " ".join(f"{r.memory_mb:5d}" for r in ours)
                 worst = max(r.regret for r in ours)
                 print(f"{label[:56]:56} grid {g} | ours {o} worst {worst:6.2%}", flush=True)
-    summarise("wide-range curves (the grid measures 3 or more sizes)", wide)
+    coarse = [row for row in wide if row[0].step >= COARSE_STEP]
+    fine = [row for row in wide if row[0].step < COARSE_STEP]
+    summarise(f"wide-range curves, coarse recordings (step >= {COARSE_STEP}x)", coarse)
+    summarise(f"wide-range curves, fine zoom-in recordings (step < {COARSE_STEP}x)", fine)
+    summarise("wide-range curves, all (the grid measures 3 or more sizes)", wide)
     summarise("narrow zoom-in curves (neighbouring averages differ by noise)", narrow)
     print(f"\n{time.perf_counter() - started:.0f} s")
 

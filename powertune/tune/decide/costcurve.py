@@ -184,9 +184,13 @@ def cost_curve(
         init = inits(m)
         extra = ROUNDING_MS + cold_share * init
         pred = fit_or_none.predict(m)
-        shift = _measured_shift(fit_or_none, warm, m, trim)
+        shift, shift_sd = _measured_shift(fit_or_none, warm, m, trim)
         mean = np.maximum(pred.mean + shift, 0.0)
-        draws = np.maximum(fit_or_none.draws(m) + shift, 0.0)
+        raw = fit_or_none.draws(m)
+        # The shift rests on a few samples per size: its draws carry that doubt, or one noisy
+        # size would look certainly cheaper than its neighbours in every draw.
+        noise = np.random.default_rng(seed + 7919).standard_normal(raw.shape) * shift_sd
+        draws = np.maximum(raw + shift + noise, 0.0)
         cost_draws = prices.invocation_usd(m, draws + extra)
         lo, hi = np.percentile(cost_draws, [2.5, 97.5], axis=0)
         return CostCurve(
@@ -211,18 +215,21 @@ def cost_curve(
 
 def _measured_shift(
     fit: Fit, warm: dict[int, list[float]], grid: np.ndarray, trim: float
-) -> np.ndarray:
-    """How far to move the model's mean towards the measurements, at measured sizes only.
+) -> tuple[np.ndarray, np.ndarray]:
+    """How far to move the model's mean towards the measurements, at measured sizes only, and
+    the standard deviation of that move (ms).
 
     Empirical Bayes: the model's misfit across sizes (relative residual variance beyond the
     sampling noise, ``tau²``) says how much a size's own samples are worth against the curve;
-    each measured size moves by ``w = tau² / (tau² + se²)`` of its residual. A model that fits
-    leaves the curve smooth; one that misfits (a kink, a dip) defers to what was measured.
+    each measured size moves by ``w = tau² / (tau² + se²)`` of its residual, with the posterior
+    spread ``sqrt(w·se²)`` of the size's own mean. A model that fits leaves the curve smooth;
+    one that misfits (a kink, a dip) defers to what was measured, as far as it was measured.
     """
     sizes = [m for m in warm if len(warm[m]) >= 2]
     shift = np.zeros(len(grid))
+    spread = np.zeros(len(grid))
     if len(sizes) < 3:
-        return shift
+        return shift, spread
     loc = np.array([float(trimmed_mean(np.asarray(warm[m]), trim)) for m in sizes])
     pred = fit.mean(np.array(sizes, dtype=float))
     rel = loc / np.maximum(pred, 1e-9) - 1.0
@@ -231,13 +238,14 @@ def _measured_shift(
     se2 = float(np.mean(np.square(cvs))) / n
     tau2 = max(0.0, float(np.mean(rel**2 - se2)))
     if tau2 == 0.0:
-        return shift
+        return shift, spread
     w = tau2 / (tau2 + se2)
-    for m, r, wi, p in zip(sizes, rel, w, pred, strict=True):
+    for m, r, wi, s2, p in zip(sizes, rel, w, se2, pred, strict=True):
         hits = np.nonzero(grid == m)[0]
         if len(hits):
             shift[hits[0]] = wi * r * p
-    return shift
+            spread[hits[0]] = float(np.sqrt(wi * s2)) * p
+    return shift, spread
 
 
 def _measured_curve(

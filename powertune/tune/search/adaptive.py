@@ -13,9 +13,13 @@ Each round:
    (2.5×) apart, which could hide a dip. When the same size has been chosen ``STABLE_ROUNDS``
    rounds running with the coverage met, the search also stops ("stable"): what doubt remains is
    misfit that more samples will not remove. A converged claim also needs ``MIN_AT_CHOICE`` (3) warm
-   samples at the choice (or within 3% of it). For ``cost`` the tie band is judged on the
-   draws (``_robust_tie``): the fastest size within the band of the cheapest in 95% of them
-   (none: the strictly cheapest point), and the claim is "within max(tolerance, band)". When
+   samples at the choice (or within 3% of it). For ``cost`` (``_robust_tie``): the fastest
+   size within the band of the cheapest by the point estimate and not confidently outside it
+   in the draws; the claim is "within band + tolerance" (the band is cost given up for speed
+   on purpose). A converged claim also needs measured neighbours within
+   ``BRACKET_RATIO`` (2x) of the choice on both sides, ``ROUGH_BRACKET_RATIO`` (1.25x) when the
+   saturated model won (no smooth form fits, so the curve between measured sizes is unknown);
+   the search measures between them until it has them. When
    the choice sits at the top of what was measured and the model says the curve still falls
    beyond it, the search doubles the top size, up to the range asked, before it may stop.
 3. Otherwise measure where the draws disagree: ``m*`` itself when nothing near it was measured,
@@ -74,6 +78,8 @@ MAX_GAP_RATIO = 2.5  # converge only when consecutive measured sizes are at most
 MAX_PER_SIZE = 8  # past this, doubt is about the shape, not the noise: measure elsewhere
 MIN_AT_CHOICE = 3  # a converged claim needs this many warm samples at (or within 3% of) it
 STILL_FALLING = 0.03  # the top measured size is this much slower than the top of the range
+BRACKET_RATIO = 2.0  # a converged choice has measured neighbours at most this far on each side
+ROUGH_BRACKET_RATIO = 1.25  # ... and this close when no smooth form fits (the saturated model)
 
 
 def lattice_step(min_mb: int, max_mb: int) -> int:
@@ -171,6 +177,7 @@ class AdaptiveSearch(Search):
         self.history: list[dict[str, Any]] = []
         self._reason: str | None = None
         self._explore: int | None = None
+        self._bracket: int | None = None
         self._near_count = 0
         if confirm < 0:
             raise InputError(f"confirm must be 0 or more invocations, not {confirm}")
@@ -368,11 +375,13 @@ class AdaptiveSearch(Search):
         # Trust a shape only once a size beyond its parameter count has tested it, and only
         # when no stretch wider than MAX_GAP_RATIO between measured sizes could hide a dip.
         self._explore = self._upward(list(warm))
+        self._bracket = self._bracket_size(list(warm))
         enough = (
             len(warm) >= min(self._shape_params() + 1, len(self.grid))
             and len(warm) == len(self._measured)
             and self._gap_size(list(warm), MAX_GAP_RATIO) is None
             and self._explore is None
+            and self._bracket is None
         )
         evidence = near is not None and self._near_count >= min(MIN_AT_CHOICE, MAX_PER_SIZE)
         if ok >= self.confidence and evidence and enough:
@@ -390,30 +399,36 @@ class AdaptiveSearch(Search):
 
     @property
     def claim_bound(self) -> float:
-        """How close to the best a converged choice claims to be (``cost``: to the cheapest)."""
-        return max(self.tolerance, self.tie_band) if self.strategy == "cost" else self.tolerance
+        """How close to the best a converged choice claims to be. For ``cost`` that is the tie
+        band plus the tolerance: the band is cost given up for speed on purpose, the tolerance
+        is the doubt about the figures (a choice picked at +0.9% by the model cannot also claim
+        to be within 1% of the true cheapest)."""
+        return self.tolerance + self.tie_band if self.strategy == "cost" else self.tolerance
 
     def _robust_tie(self, curve: CostCurve, point: Choice) -> Choice:
-        """The tie band judged on the bootstrap draws: among the sizes within the band of each
-        draw's cheapest in at least ``confidence`` of the draws, the fastest (the cheapest of
-        those within ``SPEED_TOLERANCE`` of it). A size only the point estimate puts in the band
-        is not chosen for it; when no size is confidently in the band, the strictly cheapest
-        point stands (a flat stretch only the point estimate sees is no reason to move)."""
+        """The tie band: of the sizes whose point estimate is within the band of the cheapest
+        and which the draws do not confidently put outside it (beyond the band above that
+        draw's cheapest in at least ``confidence`` of the draws), the fastest (the cheapest of
+        those within ``SPEED_TOLERANCE`` of it). The point estimate's cheapest is always in.
+        (Requiring a size to be confidently *inside* the band, as this did before, left the
+        strictly cheapest point whenever the draws were wide: on a flat curve that is whichever
+        size the noise favoured, so five seeds gave five answers.)"""
         assert curve.cost_draws is not None
         c = curve.cost_draws
         share = np.mean(c / c.min(axis=1, keepdims=True) - 1.0 <= self.tie_band, axis=0)
-        pool = np.nonzero(share >= self.confidence)[0]
-        if not len(pool):
-            if point.cheapest_mb is None or point.cheapest_mb == point.memory_mb:
-                return point
-            return choice_at(
-                "cost", curve, curve.index(point.cheapest_mb), percentile=self.percentile
+        cheapest = int(np.argmin(curve.cost))
+        point_loss = curve.cost / curve.cost[cheapest] - 1.0
+        plausible = (share > 1.0 - self.confidence) & (point_loss <= self.tie_band)
+        pool = np.union1d(np.nonzero(plausible)[0], [cheapest]).astype(int)
+        if len(pool) == 1:
+            return (
+                point
+                if point.memory_mb == int(curve.memory_mb[cheapest])
+                else choice_at("cost", curve, cheapest, percentile=self.percentile)
             )
         fast = float(np.min(curve.mean[pool]))
         near = pool[curve.mean[pool] <= fast * (1.0 + SPEED_TOLERANCE)]
         i = int(near[np.argmin(curve.cost[near])])
-        cheapest = int(np.argmin(curve.cost))
-        tied = np.union1d(pool, [cheapest])
         return choice_at(
             "cost",
             curve,
@@ -421,7 +436,7 @@ class AdaptiveSearch(Search):
             percentile=self.percentile,
             tie_band=self.tie_band,
             cheapest=cheapest,
-            reason=tie_reason(curve, i, cheapest, tied),
+            reason=tie_reason(curve, i, cheapest, pool),
         )
 
     def _upward(self, measured: list[int]) -> int | None:
@@ -441,6 +456,28 @@ class AdaptiveSearch(Search):
             return None
         nxt = self.snap(min(self.max_mb, top * 2))
         return nxt if nxt > top else None
+
+    def _bracket_size(self, measured: list[int]) -> int | None:
+        """A size to measure between the choice and a measured neighbour too far away to rule
+        out a dip between them (``BRACKET_RATIO``; ``ROUGH_BRACKET_RATIO`` when the saturated
+        model won: the measurements already bend where no smooth form does, so the curve
+        between them is unknown). None when both neighbours are close enough, or when no
+        candidate size lies between them."""
+        assert self.choice is not None and isinstance(self.fit, Fit)
+        m = self.choice.memory_mb
+        limit = ROUGH_BRACKET_RATIO if self.fit.name == "interpolated" else BRACKET_RATIO
+        below = [x for x in measured if x < m]
+        above = [x for x in measured if x > m]
+        sides = []
+        if below and m / max(below) > limit:
+            sides.append((m / max(below), max(below)))
+        if above and min(above) / m > limit:
+            sides.append((min(above) / m, min(above)))
+        for _, other in sorted(sides, reverse=True):
+            mid = self.snap(float(np.sqrt(m * other)))
+            if mid not in measured and mid != m and min(m, other) < mid < max(m, other):
+                return mid
+        return None
 
     def _shape_params(self) -> int:
         """Parameters of the fitted shape; the saturated model (one per size) counts as the
@@ -531,6 +568,8 @@ class AdaptiveSearch(Search):
         confident = (self.confidence_reached or 0.0) >= self.confidence
         if self._explore is not None:
             add(self._explore, fresh)
+        if self._bracket is not None:
+            add(self._bracket, fresh - 1)
         if near is None:
             add(chosen, fresh)
         elif not confident or counts.get(near, 0) < MIN_AT_CHOICE:
