@@ -1,0 +1,112 @@
+"""Does README's main command give the same recommendation run after run (within the tie band)?
+
+Runs the command (default: README's, ``tune --local examples/functions/cpu_bound --memory
+128..3008``) ``--runs`` times as separate processes, as a user would, and prints each run's
+recommendation, whether it claimed convergence, and how the host looked (load, steal).
+
+"Same within the band" is judged on one common curve: every run's warm samples pooled and
+fitted (the function is the same; each run only saw a noisy part of it). Each run's choice is
+priced on that pooled curve, and the runs agree when those costs are within the tie band (1%)
+of each other. Each run's own 128 MB mean is printed too: on a shared host the whole curve
+moves between runs (CPU frequency, steal, other load), which no stopping rule can see from
+inside one run.
+
+    python benchmarks/readme_stability.py [--runs 3] [--band 0.01] [-- EXTRA TUNE ARGS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from powertune.models.fit import Fit, fit_curve  # noqa: E402
+from powertune.tune.decide.costcurve import cost_curve  # noqa: E402
+from powertune.types import Observations, Sample  # noqa: E402
+from pricing.catalog import load_catalog  # noqa: E402
+
+README_ARGS = ["--local", "examples/functions/cpu_bound", "--memory", "128..3008"]
+
+
+def run_once(out: Path, extra: list[str]) -> tuple[dict, float]:
+    started = time.perf_counter()
+    cmd = [sys.executable, "-m", "cli", "tune", *README_ARGS, *extra, "--json", str(out), "-q"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise SystemExit(f"tune exited {done.returncode}: {done.stderr.strip()[-400:]}")
+    return json.loads(out.read_text()), time.perf_counter() - started
+
+
+def warm_samples(result: dict) -> dict[int, list[float]]:
+    out: dict[int, list[float]] = {}
+    for m in result["functions"][0]["measurements"]:
+        warm = [
+            s["duration_ms"]
+            for s in m.get("samples") or []
+            if s["status"] == "success" and not s["cold"]
+        ]
+        if warm:
+            out[int(m["memory_mb"])] = warm
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--band", type=float, default=0.01)
+    args, extra = parser.parse_known_args()
+    extra = [a for a in extra if a != "--"]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.runs):
+            result, wall = run_once(Path(tmp) / f"run{i}.json", extra)
+            results.append((result, wall))
+    pooled: dict[int, list[float]] = {}
+    for result, _ in results:
+        for m, v in warm_samples(result).items():
+            pooled.setdefault(m, []).extend(v)
+    fit = fit_curve(pooled, seed=0)
+    if not isinstance(fit, Fit):
+        raise SystemExit(f"the pooled samples do not fit: {fit}")
+    obs = Observations()
+    for m, v in pooled.items():
+        for d in v:
+            obs.add(Sample(m, d, int(np.ceil(d))))
+    picks = [int(r["functions"][0]["recommendation"]["memory_mb"]) for r, _ in results]
+    grid = np.unique(np.array([*pooled, *picks], dtype=int))
+    curve = cost_curve(
+        fit, obs, catalog=load_catalog(), region="us-east-1", arch="x86_64", memory_grid=grid
+    )
+    costs = {m: float(curve.cost[curve.index(m)]) for m in picks}
+    cheapest = min(costs.values())
+    print(f"pooled fit: {fit.name} over {sum(map(len, pooled.values()))} warm samples")
+    print(f"{'run':>3} {'rec MB':>7} {'claim':>10} {'pooled cost':>12} {'128 MB ms':>10} "
+          f"{'wall s':>7}  host")
+    for i, (result, wall) in enumerate(results):
+        rec = result["functions"][0]["recommendation"]
+        m = int(rec["memory_mb"])
+        claim = "no claim" if rec.get("warnings") else "converged"
+        own = warm_samples(result).get(128)
+        level = f"{np.mean(own):10.0f}" if own else f"{'-':>10}"
+        local = (result.get("run") or {}).get("local") or {}
+        host = f"load {local.get('load_average')}, steal {local.get('steal')}"
+        print(
+            f"{i + 1:3d} {m:7d} {claim:>10} {costs[m] / cheapest - 1:+11.2%} {level} "
+            f"{wall:7.1f}  {host}"
+        )
+    spread = max(costs.values()) / cheapest - 1
+    verdict = "agree" if spread <= args.band + 1e-12 else "disagree"
+    print(f"runs {verdict} within the {args.band:.0%} band on the pooled curve: spread {spread:.2%}")
+
+
+if __name__ == "__main__":
+    main()
