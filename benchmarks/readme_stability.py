@@ -11,7 +11,7 @@ of each other. Each run's own 128 MB mean is printed too: on a shared host the w
 moves between runs (CPU frequency, steal, other load), which no stopping rule can see from
 inside one run.
 
-    python benchmarks/readme_stability.py [--runs 3] [--band 0.01] [-- EXTRA TUNE ARGS]
+    python benchmarks/readme_stability.py [--runs 3] [--band 0.01] [--verbose] [-- EXTRA TUNE ARGS]
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--band", type=float, default=0.01)
+    parser.add_argument("--verbose", action="store_true", help="the pooled curve, size by size")
     args, extra = parser.parse_known_args()
     extra = [a for a in extra if a != "--"]
     results = []
@@ -89,23 +90,35 @@ def main() -> None:
     costs = {m: float(curve.cost[curve.index(m)]) for m in picks}
     cheapest = min(costs.values())
     print(f"pooled fit: {fit.name} over {sum(map(len, pooled.values()))} warm samples")
-    print(f"{'run':>3} {'rec MB':>7} {'claim':>10} {'pooled cost':>12} {'128 MB ms':>10} "
-          f"{'wall s':>7}  host")
+    if args.verbose:
+        for m in sorted(pooled):
+            i = curve.index(m)
+            print(
+                f"  {m:5d} MB: {len(pooled[m]):3d} warm, mean {np.mean(pooled[m]):8.1f} ms, "
+                f"model {curve.mean[i]:8.1f} ms, cost {curve.cost[i] / curve.cost.min() - 1:+.2%}"
+            )
+    print(
+        f"{'run':>3} {'rec MB':>7} {'stopped':>22} {'pooled cost':>12} {'128 MB ms':>10} "
+        f"{'wall s':>7}  host"
+    )
     for i, (result, wall) in enumerate(results):
         rec = result["functions"][0]["recommendation"]
         m = int(rec["memory_mb"])
-        claim = "no claim" if rec.get("warnings") else "converged"
+        stop = str((result.get("run") or {}).get("stop_reason") or "")
+        claim = stop.split(":")[0].split(" (")[0][:22]
         own = warm_samples(result).get(128)
         level = f"{np.mean(own):10.0f}" if own else f"{'-':>10}"
         local = (result.get("run") or {}).get("local") or {}
         host = f"load {local.get('load_average')}, steal {local.get('steal')}"
         print(
-            f"{i + 1:3d} {m:7d} {claim:>10} {costs[m] / cheapest - 1:+11.2%} {level} "
+            f"{i + 1:3d} {m:7d} {claim:>22} {costs[m] / cheapest - 1:+11.2%} {level} "
             f"{wall:7.1f}  {host}"
         )
     spread = max(costs.values()) / cheapest - 1
     verdict = "agree" if spread <= args.band + 1e-12 else "disagree"
-    print(f"runs {verdict} within the {args.band:.0%} band on the pooled curve: spread {spread:.2%}")
+    print(
+        f"runs {verdict} within the {args.band:.0%} band on the pooled curve: spread {spread:.2%}"
+    )
 
 
 if __name__ == "__main__":
