@@ -371,24 +371,8 @@ class DryRun:
 
 def price_dry_run(ready: Ready) -> DryRun:
     plan, info, search = ready.plan, ready.info, ready.search
-    if isinstance(search, GridSearch):
-        sizes = search.sizes
-        counts = {m: plan.invocations + plan.warmup for m in sizes}
-        description = f"grid search: {len(sizes)} sizes x {plan.invocations} invocations"
-    else:
-        assert isinstance(search, AdaptiveSearch)
-        sizes = list(search.initial)
-        description = (
-            f"adaptive search over {search.min_mb}-{search.max_mb} MB: starts at "
-            f"{', '.join(map(str, sizes))} MB, stops at {search.tolerance:.0%} tolerance "
-            f"({search.confidence:.0%} confidence) or {search.max_invocations} invocations"
-        )
-        if search.confirm:
-            description += f"; then the chosen size is measured up to {search.confirm} invocations"
-        per = search.max_invocations // max(len(sizes), 1)
-        counts = {m: per for m in sizes}
-        # The chosen size is not known yet: price the confirmations at the dearest size.
-        counts[max(sizes)] += search.confirm * (1 + len(search.confirm_sizes))
+    outline = search.outline(plan.warmup)
+    sizes, counts, description = list(outline.counts), outline.counts, outline.description
     timeout_ms = (info.timeout_s or 900) * 1000
     price = Pricer(ready.catalog, info.region, info.architecture, info.ephemeral_mb).invocation
 

@@ -68,7 +68,7 @@ from powertune.tune.plan import (
     DEFAULT_STRATEGY,
     DEFAULT_TOLERANCE,
 )
-from powertune.tune.search.interface import DecideContext, Decision, Search
+from powertune.tune.search.interface import DecideContext, Decision, Outline, Search
 from powertune.types import Batch, Observations
 from pricing.vectorized import UnitPrices
 
@@ -196,6 +196,22 @@ class AdaptiveSearch(Search):
             added = ", ".join(f"{n} at {m} MB" for m, n in self.confirmed.items())
             return f"{self._reason}; then confirmed: {added}"
         return self._reason
+
+    def outline(self, warmup: int) -> Outline:
+        """The first sizes, the stopping rule, and the budget spread over the first sizes (the
+        rest are not known yet); confirmations priced at the dearest of them."""
+        sizes = list(self.initial)
+        description = (
+            f"adaptive search over {self.min_mb}-{self.max_mb} MB: starts at "
+            f"{', '.join(map(str, sizes))} MB, stops at {self.tolerance:.0%} tolerance "
+            f"({self.confidence:.0%} confidence) or {self.max_invocations} invocations"
+        )
+        if self.confirm:
+            description += f"; then the chosen size is measured up to {self.confirm} invocations"
+        per = self.max_invocations // max(len(sizes), 1)
+        counts = {m: per for m in sizes}
+        counts[max(sizes)] += self.confirm * (1 + len(self.confirm_sizes))
+        return Outline(description, counts)
 
     # -- the round ---------------------------------------------------------------------------
 

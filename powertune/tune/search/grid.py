@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from powertune.errors import InputError
-from powertune.tune.search.interface import Search
+from powertune.tune.search.interface import Outline, Search
 from powertune.types import Batch, Observations
 
 MAX_ROUNDS = 3  # top up sizes whose invocations went missing, then give up
@@ -51,3 +51,9 @@ class GridSearch(Search):
 
     def stop_reason(self) -> str | None:
         return self._reason
+
+    def outline(self, warmup: int) -> Outline:
+        return Outline(
+            f"grid search: {len(self.sizes)} sizes x {self.invocations} invocations",
+            {m: self.invocations + warmup for m in self.sizes},
+        )
