@@ -203,8 +203,14 @@ class AdaptiveSearch(Search):
         sizes = list(self.initial)
         description = (
             f"adaptive search over {self.min_mb}-{self.max_mb} MB: starts at "
-            f"{', '.join(map(str, sizes))} MB, stops at {self.tolerance:.0%} tolerance "
-            f"({self.confidence:.0%} confidence) or {self.max_invocations} invocations"
+            f"{', '.join(map(str, sizes))} MB, stops when the choice is within "
+            f"{self.claim_bound:.0%} of the best at {self.confidence:.0%} confidence"
+            + (
+                f" (the {self.tie_band:.0%} tie band + {self.tolerance:.0%} tolerance)"
+                if self.claim_bound != self.tolerance
+                else ""
+            )
+            + f", or at {self.max_invocations} invocations"
         )
         if self.confirm:
             description += f"; then the chosen size is measured up to {self.confirm} invocations"
