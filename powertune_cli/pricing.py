@@ -230,8 +230,9 @@ def show(
         raise InputError("--format markdown needs --coverage")
     regions = cat.regions()
     if region is not None:
-        cat.lambda_region(region)  # raises UnknownPricingKey naming the known regions
-        regions = [region]
+        if region not in all_regions(cat):
+            cat.lambda_region(region)  # raises UnknownPricingKey naming the known regions
+        regions = [region]  # a region with logs or Fargate rates only: Lambda "unknown in" it
     if fmt is CoverageFormat.json:
         raw = cat.to_json()
         wanted = (
@@ -280,19 +281,26 @@ def show(
         table.add_column(column, justify="left" if column in ("region", "arch") else "right")
     for r in regions:
         for a in ARCHITECTURES:
-            duration = cat.lambda_rate(r, a, "duration")
-            requests = cat.lambda_rate(r, a, "requests")
-            pc = _rate_json(cat, r, a, "provisioned_concurrency")
-            table.add_row(
-                r,
-                a,
-                money_str(duration.first) + ("*" if duration.verify else ""),
-                money_str(requests.first * 1_000_000) + ("*" if requests.verify else ""),
-                f"unknown in {r}"
-                if pc is None
-                else pc["tiers"][0]["usd"] + ("*" if pc["verify"] else ""),
-            )
+            cells = []
+            for meter, per in (
+                ("duration", 1),
+                ("requests", 1_000_000),
+                ("provisioned_concurrency", 1),
+            ):
+                rate = _rate_json(cat, r, a, meter)
+                cells.append(
+                    f"unknown in {r}"
+                    if rate is None
+                    else money_str(Decimal(rate["tiers"][0]["usd"]) * per)
+                    + ("*" if rate["verify"] else "")
+                )
+            table.add_row(r, a, *cells)
     Console().print(table)
+    if region is not None and region not in cat.regions():
+        Console().print(
+            f"Lambda prices are unknown in {region}; its Fargate and CloudWatch Logs rates: "
+            "--format json"
+        )
 
 
 # -- estimate ---------------------------------------------------------------------------------

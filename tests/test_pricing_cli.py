@@ -18,6 +18,7 @@ from test_pricing_refresh import ECS_PAGE, LAMBDA_PAGE_1, LAMBDA_PAGE_2, LOGS_PA
 from typer.testing import CliRunner
 
 from powertune_cli.pricing import app
+from pricing.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 D = Decimal
@@ -293,3 +294,22 @@ def test_failed_refresh_leaves_no_file_behind(
     )
     assert "pricing refresh failed" in one_error_line(result, 3)
     assert not out.exists()
+
+
+def test_show_for_a_region_with_logs_rates_only_says_lambda_is_unknown_there() -> None:
+    raw = load_catalog().to_json()
+    logs_only = sorted(set(raw["logs"]["regions"]) - set(load_catalog().regions()))
+    assert logs_only  # regions whose CloudWatch rates are sourced but Lambda's are not
+    region = logs_only[0]
+    table = run("show", "--region", region)
+    assert table.exit_code == 0, table.output
+    assert "unknown in" in table.stdout  # every Lambda cell, wrapped by the table
+    assert f"Lambda prices are unknown in {region}" in " ".join(table.stdout.split())
+    data = json.loads(run("show", "--region", region, "--format", "json").stdout)
+    assert data["lambda"][region]["x86_64"]["duration"] is None  # null, never 0
+    assert data["unknown"][region]["x86_64"]["duration"].startswith(
+        f"Lambda prices unknown in {region}"
+    )
+    assert data["logs"][region]["standard_ingest"]["tiers"][0]["usd"]
+    nowhere = run("show", "--region", "xx-nowhere-1")
+    assert nowhere.exit_code == 2 and "unknown region 'xx-nowhere-1'" in nowhere.stderr
