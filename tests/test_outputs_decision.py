@@ -18,7 +18,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from cli import app
-from powertune.outputs import render_html, render_markdown
+from powertune.outputs import fmt, render_html, render_markdown
 from powertune.outputs.decision import decision_lines, per_million
 from powertune.outputs.html import readable_ticks, runnable_segments
 from powertune.results import Result, load_result
@@ -148,3 +148,26 @@ def test_a_savings_plan_is_named(tmp_path: Path) -> None:
     lines = {line.topic: line.text for line in decision_lines(result.functions[0])}
     assert lines["Savings Plan"].startswith("compute-1yr-no-upfront applied to duration")
     assert "Savings Plan" in render_markdown(result)
+
+
+def test_the_alternatives_say_their_dollars_a_month_when_the_traffic_is_known(
+    flat: Result, tmp_path: Path
+) -> None:
+    rec = flat.functions[0].recommendation
+    assert rec is not None and rec.monthly is not None and rec.alternatives
+    month = rec.monthly.recommended_usd
+    assert month is not None
+    for name, alt in rec.alternatives.items():
+        assert alt.monthly_usd is not None, name
+        if alt.memory_mb != rec.memory_mb:
+            # Priced like the recommendation: its own size and billed time, the same traffic.
+            ratio = (alt.monthly_usd / month) / (
+                alt.cost_per_invocation_usd / rec.cost_per_invocation_usd
+            )
+            assert abs(ratio - 1) < 0.05, (name, ratio)
+            line = next(line for line in decision_lines(flat.functions[0]) if line.topic == name)
+            assert f"{fmt.usd(alt.monthly_usd - month, signed=True)}/month against" in line.text
+    unknown = _tune(tmp_path, "imagefilter", "--replay", str(FLAT), "--memory", "recorded",
+                    "--invocations", "4")  # fmt: skip
+    alts = unknown.functions[0].recommendation.alternatives  # type: ignore[union-attr]
+    assert alts and all(a.monthly_usd is None for a in alts.values())  # unknown, never 0

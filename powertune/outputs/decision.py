@@ -78,6 +78,12 @@ def _alternatives(rec: Recommendation) -> list[DecisionLine]:
         if base is not None and alt.cost_per_invocation_usd is not None:
             delta = (alt.cost_per_invocation_usd - base).scaleb(6)
             diff = f" ({fmt.usd(delta, signed=True)} per 1M against the recommendation)"
+        month = rec.monthly.recommended_usd if rec.monthly is not None else None
+        if alt.monthly_usd is not None and month is not None:
+            diff = (
+                f" ({fmt.usd(alt.monthly_usd)}/month, "
+                f"{fmt.usd(alt.monthly_usd - month, signed=True)}/month against the recommendation)"
+            )
         out.append(
             DecisionLine(
                 name,

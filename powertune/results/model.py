@@ -250,6 +250,8 @@ class Alternative:
     memory_mb: int
     cost_per_invocation_usd: Decimal | None = None
     duration_ms_p95: float | None = None
+    # $/month at the recommendation's traffic, priced like it (tiers, free tier, Savings Plan)
+    monthly_usd: Decimal | None = field(default=None, metadata={"omit_none": True})
 
 
 @dataclass(frozen=True, kw_only=True)

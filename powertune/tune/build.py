@@ -15,6 +15,7 @@ import numpy as np
 from powertune import __version__
 from powertune.models.fit import Fit, FitFailure
 from powertune.recommend.coldstart import ColdStartProfile
+from powertune.recommend.monthly import price_size
 from powertune.recommend.priced import Arm64Twin, price_recommendation
 from powertune.results.model import (
     Alternative,
@@ -234,10 +235,27 @@ def _recommendation(
             percentile=options.percentile,
             tie_band=options.tie_band,
         )
+        other_billed = _expected_billed(curve, other.memory_mb)
+        other_month = (
+            price_size(
+                catalog,
+                region=info.region,
+                arch=info.architecture,
+                memory_mb=other.memory_mb,
+                billed_ms=other_billed,
+                monthly_invocations=traffic.monthly_invocations,
+                free_tier=options.free_tier,
+                savings_plan=options.savings_plan,
+                ephemeral_mb=info.ephemeral_mb,
+            ).total_usd
+            if other_billed is not None
+            else None
+        )
         alternatives[strategy] = Alternative(
             memory_mb=other.memory_mb,
             cost_per_invocation_usd=other.cost_per_invocation,
             duration_ms_p95=round(other.duration_p95, 3),
+            monthly_usd=other_month,
         )
     # One basis: the choice, its $/invocation and $/month come from the curve it was made on;
     # only a current size that curve lacks is priced from the model, and the result says so.
