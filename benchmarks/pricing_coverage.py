@@ -13,6 +13,10 @@ regions and over this catalog's, so a data change can quote its before/after cou
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, as the others
 
 from pricing.catalog import load_catalog
 from pricing.coverage import coverage, coverage_markdown
