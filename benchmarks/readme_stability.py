@@ -12,6 +12,7 @@ moves between runs (CPU frequency, steal, other load), which no stopping rule ca
 inside one run.
 
     python benchmarks/readme_stability.py [--runs 3] [--band 0.01] [--verbose] [-- EXTRA TUNE ARGS]
+    python benchmarks/readme_stability.py --results out1.json out2.json ...
 """
 
 from __future__ import annotations
@@ -64,13 +65,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--band", type=float, default=0.01)
     parser.add_argument("--verbose", action="store_true", help="the pooled curve, size by size")
+    parser.add_argument(
+        "--results", nargs="+", type=Path, help="judge these result files instead of running"
+    )
     args, extra = parser.parse_known_args()
     extra = [a for a in extra if a != "--"]
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i in range(args.runs):
-            result, wall = run_once(Path(tmp) / f"run{i}.json", extra)
-            results.append((result, wall))
+    if args.results:
+        results = [(json.loads(path.read_text()), float("nan")) for path in args.results]
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            for i in range(args.runs):
+                result, wall = run_once(Path(tmp) / f"run{i}.json", extra)
+                results.append((result, wall))
     pooled: dict[int, list[float]] = {}
     for result, _ in results:
         for m, v in warm_samples(result).items():
