@@ -66,9 +66,15 @@ class Observations:
     skipped: dict[int, str] = field(default_factory=dict)
     spend_usd: float = 0.0
     invocations: int = 0
+    # The round each sample was measured in (aligned with ``samples``): the tuner advances
+    # ``current_round`` once per round of batches, so host drift between rounds can be told
+    # from the curve (``powertune.models.drift``).
+    current_round: int = 0
+    rounds: dict[int, list[int]] = field(default_factory=dict)
 
     def add(self, sample: Sample) -> None:
         self.samples.setdefault(sample.memory_mb, []).append(sample)
+        self.rounds.setdefault(sample.memory_mb, []).append(self.current_round)
         self.invocations += 1
 
     def measured_sizes(self) -> list[int]:

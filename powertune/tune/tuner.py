@@ -195,6 +195,7 @@ class Tuner:
             if not batches:
                 outcome.stop_reason = outcome.stop_reason or self.search.stop_reason()
                 return
+            obs.current_round += 1
             # Pipelined: a size's invocations start as soon as it is configured, while the next
             # size is being configured (configuration steps stay one at a time).
             in_flight: dict[Future[Any], tuple[int, Decimal]] = {}

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from powertune.errors import InputError
+from powertune.models.drift import drift_adjusted
 from powertune.models.fit import Fit, FitFailure, fit_curve
 from powertune.tune.decide.costcurve import CostCurve, cost_curve, warm_durations
 from powertune.tune.decide.strategies import (
@@ -178,6 +179,7 @@ class AdaptiveSearch(Search):
         self._reason: str | None = None
         self._explore: int | None = None
         self._bracket: int | None = None
+        self.drift: dict[int, float] = {}  # round -> host speed factor, when drift was found
         self._near_count = 0
         if confirm < 0:
             raise InputError(f"confirm must be 0 or more invocations, not {confirm}")
@@ -192,10 +194,17 @@ class AdaptiveSearch(Search):
         return int(self.grid[int(np.argmin(np.abs(self.grid - memory_mb)))])
 
     def stop_reason(self) -> str | None:
-        if self._reason and self.confirmed:
+        reason = self._reason
+        if reason and self.confirmed:
             added = ", ".join(f"{n} at {m} MB" for m, n in self.confirmed.items())
-            return f"{self._reason}; then confirmed: {added}"
-        return self._reason
+            reason = f"{reason}; then confirmed: {added}"
+        if reason and self.drift:
+            lo, hi = min(self.drift.values()), max(self.drift.values())
+            reason += (
+                f"; the host's speed drifted between rounds (x{lo:.2f} to x{hi:.2f}): "
+                "durations were put back to its average before fitting"
+            )
+        return reason
 
     def outline(self, warmup: int) -> Outline:
         """The first sizes, the stopping rule, and the budget spread over the first sizes (the
@@ -295,7 +304,8 @@ class AdaptiveSearch(Search):
         if isinstance(self.fit, Fit):
             grid = context.display_grid(observations, self.choice.memory_mb)
             kwargs = {**context.curve_kwargs(), "cold_share": self.cold_share}
-            display = cost_curve(self.fit, observations, memory_grid=grid, **kwargs)
+            steady, _ = drift_adjusted(observations)  # the same durations the choice was made on
+            display = cost_curve(self.fit, steady, memory_grid=grid, **kwargs)
         converged = (self._reason or "").startswith("converged")
         return Decision(
             fit=self.fit,
@@ -348,6 +358,9 @@ class AdaptiveSearch(Search):
         return out
 
     def _update(self, observations: Observations) -> None:
+        # Host drift between rounds would land on whichever sizes were measured then: fit and
+        # price durations at the run's average host speed (none on a steady host).
+        observations, self.drift = drift_adjusted(observations)
         warm = self._warm(observations)
         self._measured = [
             m for m in warm_durations(observations) if self.min_mb <= m <= self.max_mb
