@@ -7,7 +7,9 @@ recommendation, whether it claimed convergence, and how the host looked (load, s
 "Same within the band" is judged on one common curve: every run's warm samples pooled and
 fitted (the function is the same; each run only saw a noisy part of it). Each run's choice is
 priced on that pooled curve, and the runs agree when those costs are within the tie band (1%)
-of each other. Each run's own 128 MB mean is printed too: on a shared host the whole curve
+of each other. The same is printed on the pooled best smooth form alone (no saturated model, no
+pull towards each size's own mean), a judge with less noise. Each run's own 128 MB mean is
+printed too: on a shared host the whole curve
 moves between runs (CPU frequency, steal, other load), which no stopping rule can see from
 inside one run.
 
@@ -120,6 +122,20 @@ def main() -> None:
         print(
             f"{i + 1:3d} {m:7d} {claim:>22} {costs[m] / cheapest - 1:+11.2%} {level} "
             f"{wall:7.1f}  {host}"
+        )
+    # A second judge with less noise than the per-size means: the best smooth form alone (no
+    # saturated model, no pull towards each size's own mean), priced the same way.
+    smooth = fit_curve(pooled, seed=0, saturated=False)
+    if isinstance(smooth, Fit):
+        prices = curve.prices
+        form = {
+            m: float(prices.invocation_usd(np.array([m]), smooth.mean([m]) + 0.5)[0]) for m in picks
+        }
+        low = min(form.values())
+        print(
+            f"on the pooled smooth form ({smooth.name}) alone: "
+            + ", ".join(f"{m} MB {form[m] / low - 1:+.2%}" for m in picks)
+            + f"; spread {max(form.values()) / low - 1:.2%}"
         )
     spread = max(costs.values()) / cheapest - 1
     verdict = "agree" if spread <= args.band + 1e-12 else "disagree"
