@@ -254,3 +254,18 @@ def test_fleet_usage_errors_are_one_line(server: LocalLambda, tmp_path: Path) ->
     example = Path(__file__).parent / "golden" / "result-example.json"
     res = CliRunner().invoke(app, ["merge", str(example), str(tmp_path / "missing.json")])
     assert res.exit_code == 3 and "missing.json" in res.output and "Traceback" not in res.output
+
+
+def test_a_fleet_with_an_unknown_profile_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # It was botocore's ProfileNotFound traceback: the fleet built its own session.
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    result = CliRunner().invoke(
+        app, ["tune", "orders", "billing", "--profile", "nosuch", "--region", "us-east-1"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "unknown AWS profile 'nosuch'" in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

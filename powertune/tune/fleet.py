@@ -497,15 +497,14 @@ def tune_selection(
 ) -> Result:
     """`tune` for a fleet: find the functions (``fleet_select.select``), give each its own plan
     (its powertune.toml section over ``flags``), tune them all and clear the journal."""
-    import boto3
-
+    from powertune import awsenv
     from powertune.tune.fleet_select import select, selection_key
     from powertune.tune.plan import parse_money, resolve_plan
 
     hooks = hooks or Hooks()
     if flags.local or flags.replay:
         raise InputError("a fleet tunes deployed functions: --local and --replay take one")
-    session = boto3.Session(profile_name=flags.profile, region_name=flags.region)
+    session = awsenv.session(flags.profile, flags.region)  # an unknown profile is exit 2
     lam = session.client("lambda", endpoint_url=flags.endpoint_url)
     cfn = (
         session.client("cloudformation", endpoint_url=flags.endpoint_url)
