@@ -21,115 +21,14 @@ from typing import Any
 from pricing.catalog import Catalog, default_catalog_path, load_catalog
 from pricing.cost import (
     CENT,
-    Estimate,
     billed_ms_for,
     fargate_cost,
     invocation_cost,
-    managed_instances_cost,
     monthly_lambda_cost,
-    provisioned_month_cost,
-    snapstart_cost,
 )
+from pricing.worked_examples import EXAMPLES
 
 D = Decimal
-
-
-def worked_examples(cat: Catalog) -> list[tuple[str, Estimate, Decimal]]:
-    """(example, our estimate, the page's total) for the Lambda pricing page's examples."""
-    telemetry = monthly_lambda_cost(
-        cat,
-        region="us-east-1",
-        arch="x86_64",
-        memory_mb=1024,
-        billed_ms_avg=D(2000),
-        invocations=7_440_000,
-    )
-    snap = snapstart_cost(
-        cat,
-        region="us-east-1",
-        arch="x86_64",
-        memory_mb=1024,
-        active_hours=D(744),
-        restores=74_400,
-    )
-    mi = {
-        "region": "us-east-1",
-        "instance_type": "m7g.xlarge",
-        "instance_hours": 2000,
-        "requests": 100_000_000,
-    }
-    return [
-        (
-            "on demand 1: mobile backend",
-            monthly_lambda_cost(
-                cat,
-                region="us-east-1",
-                arch="x86_64",
-                memory_mb=1536,
-                billed_ms_avg=D(120),
-                invocations=3_000_000,
-                free_tier=True,
-            ),
-            D("2.73"),
-        ),
-        ("on demand 2: streaming telemetry", telemetry, D("249.49")),
-        (
-            "on demand 3: ML with ephemeral storage",
-            monthly_lambda_cost(
-                cat,
-                region="us-east-1",
-                arch="x86_64",
-                memory_mb=4096,
-                billed_ms_avg=D(280),
-                invocations=6_000_000,
-                ephemeral_mb=2048,
-                free_tier=True,
-            ),
-            D("106.41"),
-        ),
-        (
-            "provisioned concurrency 1: mobile launch",
-            provisioned_month_cost(
-                cat,
-                region="us-east-1",
-                arch="x86_64",
-                memory_mb=1536,
-                concurrency=100,
-                hours=D(8),
-                invocations=3_000_000,
-                billed_ms_avg=D(120),
-                provisioned_invocations=500_000,
-                provisioned_billed_ms=D(100),
-                free_tier=True,
-            ),
-            D("19.96"),
-        ),
-        (
-            "provisioned concurrency 2: Cyber Monday",
-            provisioned_month_cost(
-                cat,
-                region="us-east-1",
-                arch="x86_64",
-                memory_mb=4096,
-                concurrency=7,
-                hours=D(24),
-                invocations=2_000_000,
-                billed_ms_avg=D(280),
-            ),
-            D("32.26"),
-        ),
-        ("SnapStart: streaming telemetry", telemetry + snap, D("263.92")),
-        (
-            "Managed Instances: high-throughput API (plan rate $0.0457/h)",
-            managed_instances_cost(cat, discounted_hourly_usd=D("0.0457"), **mi),  # type: ignore[arg-type]
-            D("160.36"),
-        ),
-        (
-            "Managed Instances: same, 72% off the exact rate",
-            managed_instances_cost(cat, discount_pct=72, **mi),  # type: ignore[arg-type]
-            D("160.36"),
-        ),
-    ]
 
 
 def per_call_us(fn: Callable[[], Any], repeat: int) -> float:
@@ -216,7 +115,7 @@ def main() -> None:
     for name, us in rows:
         print(f"{name:<{width}}  {us:10.1f} us/call")
     print("\nAWS's worked examples (Lambda pricing page, us-east-1):")
-    examples = worked_examples(cat)
+    examples = [(e.name, e.price(cat), e.page_total) for e in EXAMPLES]
     width = max(len(name) for name, _, _ in examples)
     for name, est, page in examples:
         ours = est.rounded_total

@@ -21,11 +21,10 @@ from pricing.cost import (
     Estimate,
     fargate_cost,
     log_cost,
-    managed_instances_cost,
     monthly_lambda_cost,
     provisioned_concurrency_cost,
-    snapstart_cost,
 )
+from pricing.worked_examples import EXAMPLES, worked_example
 
 D = Decimal
 
@@ -42,15 +41,7 @@ def cat() -> Catalog:
 def test_lambda_example_1_mobile_backend(cat: Catalog) -> None:
     """Lambda pricing page, Example 1 "Mobile application backend": 3M requests, 120 ms,
     1536 MB, x86, free tier → compute $2.33 + requests $0.40 = $2.73 per month."""
-    est = monthly_lambda_cost(
-        cat,
-        region="us-east-1",
-        arch="x86_64",
-        memory_mb=1536,
-        billed_ms_avg=D(120),
-        invocations=3_000_000,
-        free_tier=True,
-    )
+    est = worked_example(cat, "on demand 1: mobile backend")
     assert est.item("duration").quantity == D(140_000)
     assert cents(est.item("duration").usd) == D("2.33")
     assert est.item("requests").quantity == D(2_000_000)
@@ -61,14 +52,8 @@ def test_lambda_example_1_mobile_backend(cat: Catalog) -> None:
 def test_lambda_example_2_streaming_telemetry_no_free_tier(cat: Catalog) -> None:
     """Lambda pricing page, Example 2 "Enriching streaming telemetry": 7.44M requests, 2 s,
     1 GB, x86, no free tier → requests $1.49 + compute $248.00 = $249.49."""
-    est = monthly_lambda_cost(
-        cat,
-        region="us-east-1",
-        arch="x86_64",
-        memory_mb=1024,
-        billed_ms_avg=D(2000),
-        invocations=10_000 * 24 * 31,
-    )
+    est = worked_example(cat, "on demand 2: streaming telemetry")
+    assert est.item("requests").quantity == D(10_000 * 24 * 31)
     assert est.item("duration").quantity == D(14_880_000)
     assert cents(est.item("requests").usd) == D("1.49")
     assert cents(est.item("duration").usd) == D("248.00")
@@ -79,16 +64,7 @@ def test_lambda_example_3_ml_with_ephemeral_storage(cat: Catalog) -> None:
     """Lambda pricing page, Example 3 "Performing ML on customer support tickets": 6M requests,
     280 ms, 4096 MB, 2048 MB ephemeral storage, x86, free tier → $105.33 + $1 + $0.08 =
     $106.41."""
-    est = monthly_lambda_cost(
-        cat,
-        region="us-east-1",
-        arch="x86_64",
-        memory_mb=4096,
-        billed_ms_avg=D(280),
-        invocations=6_000_000,
-        ephemeral_mb=2048,
-        free_tier=True,
-    )
+    est = worked_example(cat, "on demand 3: ML with ephemeral storage")
     assert est.item("ephemeral storage").quantity == D(2_520_000)
     assert cents(est.item("duration").usd) == D("105.33")
     assert cents(est.item("requests").usd) == D("1.00")
@@ -171,27 +147,13 @@ def test_snapstart_example_streaming_telemetry(cat: Catalog) -> None:
     """Lambda pricing page, SnapStart example: the telemetry workload (7.44M x 2 s x 1 GB, no
     free tier) plus a version active all month (2,678,400 s → cache $4.03) and 1% restores
     (74,400 GB → $10.40): $1.49 + $248.00 + $14.43 = $263.92."""
-    workload = monthly_lambda_cost(
-        cat,
-        region="us-east-1",
-        arch="x86_64",
-        memory_mb=1024,
-        billed_ms_avg=D(2000),
-        invocations=7_440_000,
-    )
-    snap = snapstart_cost(
-        cat,
-        region="us-east-1",
-        arch="x86_64",
-        memory_mb=1024,
-        active_hours=D(24 * 31),
-        restores=74_400,
-    )
+    total = worked_example(cat, "SnapStart: streaming telemetry")
+    snap = Estimate.of(i for i in total.items if i.name.startswith("snapstart"))
     assert snap.item("snapstart cache").quantity == D(2_678_400)
     assert cents(snap.item("snapstart cache").usd) == D("4.03")
     assert cents(snap.item("snapstart restore").usd) == D("10.40")
     assert cents(snap.total_usd) == D("14.43")
-    assert (workload + snap).rounded_total == D("263.92")
+    assert total.rounded_total == D("263.92")
 
 
 @pytest.mark.parametrize(
@@ -305,13 +267,7 @@ def test_managed_instances_example_high_throughput_api(cat: Catalog) -> None:
     requests → $20; m7g.xlarge ($0.1632/h on demand) for ~2,000 instance-hours under a 3-year
     Compute Savings Plan (72%: the page rounds the rate to $0.0457/h) → $91.40; management fee
     15% of the on-demand price, $0.02448/h → $48.96; total $160.36. No duration charge."""
-    kwargs = {
-        "region": "us-east-1",
-        "instance_type": "m7g.xlarge",
-        "instance_hours": 2000,
-        "requests": 100_000_000,
-    }
-    est = managed_instances_cost(cat, discounted_hourly_usd=D("0.0457"), **kwargs)
+    est = worked_example(cat, "Managed Instances: high-throughput API (plan rate $0.0457/h)")
     assert cents(est.item("requests").usd) == D("20.00")
     assert cents(est.item("EC2 m7g.xlarge (discounted rate)").usd) == D("91.40")
     assert est.item("management fee").rate == D("0.02448")
@@ -319,8 +275,20 @@ def test_managed_instances_example_high_throughput_api(cat: Catalog) -> None:
     assert est.rounded_total == D("160.36")
     assert not any("duration" in i.name for i in est.items)
     # 72% off the exact on-demand rate is $0.045696/h: one cent under the page's rounded rate.
-    exact = managed_instances_cost(cat, discount_pct=72, **kwargs)
+    exact = worked_example(cat, "Managed Instances: same, 72% off the exact rate")
     assert exact.item("EC2 m7g.xlarge (72% discount)").rate == D("0.045696")
     assert exact.rounded_total == D("160.35")
     # The fee is on the on-demand price whatever the discount.
     assert exact.item("management fee").usd == est.item("management fee").usd
+
+
+def test_every_shared_worked_example_reproduces_the_page_total(cat: Catalog) -> None:
+    """The inputs ``benchmarks/pricing_costs.py`` prints (``pricing.worked_examples``), through
+    the functions the CLI calls: Provisioned Concurrency here as one month
+    (``provisioned_month_cost``), not the parts the tests above add up."""
+    for example in EXAMPLES:
+        ours = example.price(cat).rounded_total
+        if "72% off the exact rate" in example.name:
+            assert ours == example.page_total - D("0.01")  # the page rounds the rate first
+        else:
+            assert ours == example.page_total, example.name
