@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from powertune.models.fit import Fit, fit_curve  # noqa: E402
-from powertune.tune.decide.costcurve import cost_curve  # noqa: E402
+from powertune.tune.decide.costcurve import ROUNDING_MS, cost_curve  # noqa: E402
 from powertune.types import Observations, Sample  # noqa: E402
 from pricing.catalog import load_catalog  # noqa: E402
 
@@ -129,7 +129,8 @@ def main() -> None:
     if isinstance(smooth, Fit):
         prices = curve.prices
         form = {
-            m: float(prices.invocation_usd(np.array([m]), smooth.mean([m]) + 0.5)[0]) for m in picks
+            m: float(prices.invocation_usd(np.array([m]), smooth.mean([m]) + ROUNDING_MS)[0])
+            for m in picks
         }
         low = min(form.values())
         print(

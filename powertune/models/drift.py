@@ -41,7 +41,7 @@ def round_factors(observations: Observations) -> dict[int, float]:
     rows = [row for row in rows if (row[0], row[1]) in block]
     sizes = sorted({m for m, _, _ in rows})
     rounds = sorted({r for _, r, _ in rows})
-    if len(rounds) < 2 or len(sizes) < 1:
+    if len(rounds) < 2:
         return {}
     y = np.array([v for *_, v in rows])
     size_ix = {m: i for i, m in enumerate(sizes)}

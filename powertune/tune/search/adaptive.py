@@ -392,7 +392,7 @@ class AdaptiveSearch(Search):
             return
         self._measured_only_plan = False
         if self.strategy == "cost" and self.tie_band > 0:
-            self.choice = self._robust_tie(self.curve, self.choice)
+            self.choice = self._robust_tie(self.curve)
         ok, alt = self._decision(self.curve, self.choice.memory_mb)
         self._alt = alt
         near = self._near_measured(self.choice.memory_mb, list(warm))
@@ -440,7 +440,7 @@ class AdaptiveSearch(Search):
         to be within 1% of the true cheapest)."""
         return self.tolerance + self.tie_band if self.strategy == "cost" else self.tolerance
 
-    def _robust_tie(self, curve: CostCurve, point: Choice) -> Choice:
+    def _robust_tie(self, curve: CostCurve) -> Choice:
         """The tie band: of the sizes whose point estimate is within the band of the cheapest
         and which the draws do not confidently put outside it (beyond the band above that
         draw's cheapest in at least ``confidence`` of the draws), the fastest (the cheapest of
@@ -455,12 +455,6 @@ class AdaptiveSearch(Search):
         point_loss = curve.cost / curve.cost[cheapest] - 1.0
         plausible = (share > 1.0 - self.confidence) & (point_loss <= self.tie_band)
         pool = np.union1d(np.nonzero(plausible)[0], [cheapest]).astype(int)
-        if len(pool) == 1:
-            return (
-                point
-                if point.memory_mb == int(curve.memory_mb[cheapest])
-                else choice_at("cost", curve, cheapest, percentile=self.percentile)
-            )
         fast = float(np.min(curve.mean[pool]))
         near = pool[curve.mean[pool] <= fast * (1.0 + SPEED_TOLERANCE)]
         i = int(near[np.argmin(curve.cost[near])])
