@@ -33,6 +33,7 @@ left out with its reason ("... unknown in REGION"), never priced as 0.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -313,18 +314,16 @@ def _snapstart(
         notes.extend(fees.notes)
     fixed = cache + restores
     total = with_restore(restore) + fixed
+
     # The restore billed ms at which SnapStart costs what INIT costs now (bisection on whole ms;
     # the month is monotonic in it).
+    def dearer(restore_ms: int) -> bool:
+        return with_restore(Decimal(restore_ms)) + fixed >= current
+
     break_even: int | None = None
-    if with_restore(Decimal(0)) + fixed < current:
-        lo, hi = 0, max(1, _ceil(init)) * 4
-        if with_restore(Decimal(hi)) + fixed < current:
-            break_even = hi
-        else:
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                lo, hi = (mid, hi) if with_restore(Decimal(mid)) + fixed < current else (lo, mid)
-            break_even = lo
+    if not dearer(0):
+        top = max(1, _ceil(init)) * 4
+        break_even = top if not dearer(top) else _first_true(0, top, dearer) - 1
     break_even_init = _break_even_init(catalog, profile, monthly, fixed, basis, restore)
     snap_profile = replace(profile, init_avg_ms=restore, init_p99_ms=None, latency_p99_ms=None)
     return SnapStartOption(
@@ -362,10 +361,15 @@ def _break_even_init(
 
     if gain(MAX_INIT_MS) <= 0:
         return None
-    lo, hi = 0, MAX_INIT_MS
+    return _first_true(0, MAX_INIT_MS, lambda init_ms: gain(init_ms) > 0)
+
+
+def _first_true(lo: int, hi: int, ok: Callable[[int], bool]) -> int:
+    """The least integer in (lo, hi] where ``ok`` holds, for ``ok`` monotone (false, then true)
+    and taken as true at ``hi`` (which it never calls): bisection."""
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if gain(mid) > 0 else (mid, hi)
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
     return hi
 
 
@@ -423,11 +427,7 @@ def _provisioned(
             costs[n] = month(n)
         return costs[n][0]
 
-    lo, hi = 1, enough
-    while lo < hi:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if cost(mid + 1) >= cost(mid) else (mid + 1, hi)
-    concurrency = lo
+    concurrency = _first_true(0, enough, lambda n: cost(n + 1) >= cost(n))
     cost(enough)
     total, spill, notes = costs[concurrency]
     notes.append(
