@@ -177,6 +177,19 @@ def test_an_unknown_function_is_one_line_exit_3(server: LocalLambda, tmp_path: P
     assert len(lines) == 1 and "ResourceNotFoundException" in lines[0]
 
 
+def test_an_unknown_profile_is_a_usage_error_exit_2(
+    server: LocalLambda, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It was exit 3, "cannot make a Lambda client": apply built its own session.
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    make_result([cpu_bound("orders", 512, 1024)], tmp_path / "r.json")
+    result = run(server, tmp_path / "r.json", "--profile", "nosuch")
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unknown AWS profile 'nosuch'" in lines[0]
+
+
 # --- the same against moto (a second Lambda implementation, real ARNs and tag rules) -----
 def test_apply_and_rollback_against_moto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import io

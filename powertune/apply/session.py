@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
+from powertune import awsenv
 from powertune.apply.errors import ApplyError
 
 
 def lambda_client(region: str | None, profile: str | None, endpoint_url: str | None) -> Any:
+    """A retrying Lambda client; the session is ``awsenv``'s, as for every other AWS path (an
+    unknown profile is a usage error, exit 2)."""
+    session = awsenv.session(profile, region)
     try:
-        session = boto3.Session(profile_name=profile, region_name=region)
         config = Config(retries={"mode": "standard", "max_attempts": 6}, connect_timeout=10)
         return session.client("lambda", endpoint_url=endpoint_url, config=config)
     except (BotoCoreError, ValueError) as exc:
