@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from powertune.errors import InputError
+from powertune.models.cpu_share import MB_PER_VCPU
 from powertune.models.drift import drift_adjusted
 from powertune.models.fit import Fit, FitFailure, fit_curve
 from powertune.tune.decide.costcurve import CostCurve, cost_curve, warm_durations
@@ -161,9 +162,16 @@ class AdaptiveSearch(Search):
                 raise InputError(f"no candidate size within {self.min_mb}-{self.max_mb} MB")
             self.grid = np.unique(np.array(sizes, dtype=int))
         else:
+            # Whole vCPUs (1,769 MB each) are candidates too: one thread stops speeding up
+            # there, so a cost-flat curve's fastest size is one of them, not a lattice step off.
+            kinks = [round(k * MB_PER_VCPU) for k in range(1, 6)]
             self.grid = np.unique(
                 np.concatenate(
-                    [np.arange(self.min_mb, self.max_mb + 1, self.step), [self.max_mb]]
+                    [
+                        np.arange(self.min_mb, self.max_mb + 1, self.step),
+                        [self.max_mb],
+                        [k for k in kinks if self.min_mb <= k <= self.max_mb],
+                    ]
                 ).astype(int)
             )
         self._exact = lattice is not None  # only the lattice's own sizes count as measured
