@@ -103,13 +103,20 @@ def gate_value(check: str, value: float | None) -> str:
     return usd_per_invocation(Decimal(repr(value)))
 
 
+def basis_words(basis: str) -> str:
+    """ "measured" / "model" (and what follows them) as words: "the measured sizes", "the model"."""
+    head, sep, rest = basis.partition(";")
+    words = {"measured": "the measured sizes", "model": "the model"}.get(head, f"the {head}")
+    return words + sep + rest
+
+
 def recommendation_notes(rec: Recommendation | None) -> list[str]:
     """Why this size (the tie band), what its dollars rest on, and the INIT share priced in."""
     if rec is None:
         return []
     notes = [rec.reason] if rec.reason else []
     if rec.basis:
-        notes.append(f"$/invocation and $/month from the {rec.basis}")
+        notes.append(f"$/invocation and $/month from {basis_words(rec.basis)}")
     if rec.cold_share:
         notes.append(f"{rec.cold_share:.0%} of invocations priced as cold starts (INIT billed)")
     return notes

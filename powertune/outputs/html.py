@@ -121,7 +121,7 @@ def _function_section(fn: FunctionResult, div_id: str) -> str:
     if rec is not None:
         what += (
             f"; recommended <b>{rec.memory_mb} MB</b> ({html.escape(rec.strategy)} strategy, "
-            f"from the {rec.source}): p95 {fmt.ms(rec.duration_ms_p95)} ms, "
+            f"from {fmt.basis_words(rec.source)}): p95 {fmt.ms(rec.duration_ms_p95)} ms, "
             f"{per_million(rec.cost_per_invocation_usd)} invocations"
         )
         if rec.knee_mb:

@@ -31,8 +31,8 @@ from powertune.results.model import (
     Tuning,
     utc_now_iso,
 )
-from powertune.results.stats import mean_ci95, measurement_from_samples, skipped_measurement
-from powertune.tune.decide.costcurve import CostCurve
+from powertune.results.stats import measurement_from_samples, skipped_measurement
+from powertune.tune.decide.costcurve import CostCurve, NothingToPrice, cost_curve
 from powertune.tune.decide.decision import DecideContext, Decision
 from powertune.tune.decide.strategies import DEFAULT_TIE_BAND, STRATEGIES, choose
 from powertune.tune.plan import (
@@ -44,7 +44,6 @@ from powertune.tune.plan import (
 from powertune.tune.search.interface import Search
 from powertune.tune.tuner import TuneOutcome
 from powertune.types import Observations
-from pricing.pricer import Pricer
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,8 @@ def build_result(
     info = outcome.info
     obs = outcome.observations
     sizes = sorted(set(obs.samples) | set(obs.skipped))  # a rejected size has no samples
-    measurements = tuple(_measurement(m, obs, outcome, catalog) for m in sizes)
+    rows = _row_curve(outcome, catalog, options)
+    measurements = tuple(_measurement(m, obs, rows) for m in sizes)
     decision = decide(outcome, search, catalog, options)
     model = _model(decision) if decision is not None else None
     traffic = traffic or TrafficFigures()
@@ -152,29 +152,39 @@ def build_result(
     )
 
 
-def _measurement(
-    memory_mb: int, obs: Observations, outcome: TuneOutcome, catalog: Any
-) -> Measurement:
+def _row_curve(outcome: TuneOutcome, catalog: Any, options: BuildOptions) -> CostCurve | None:
+    """The measured sizes priced from their own samples, as a grid's decision prices them (the
+    run's trimmed mean of what the REPORTs billed, plus the cold-start share's INIT): a row and
+    a choice made on the measurements are one figure. None when nothing succeeded."""
+    info = outcome.info
+    try:
+        return cost_curve(
+            None,
+            outcome.observations,
+            catalog=catalog,
+            region=info.region,
+            arch=info.architecture,
+            cold_share=options.cold_share,
+            trim=options.trim,
+            ephemeral_mb=info.ephemeral_mb,
+            seed=options.seed,
+        )
+    except NothingToPrice:
+        return None
+
+
+def _measurement(memory_mb: int, obs: Observations, rows: CostCurve | None) -> Measurement:
     samples = obs.samples.get(memory_mb, [])
     if memory_mb in obs.skipped:
         return skipped_measurement(memory_mb, obs.skipped[memory_mb], samples)
-    info = outcome.info
-    # The measured price of a warm invocation: cold starts (init billed) are priced apart, by
-    # their share, so a size measured with more cold starts does not look dearer than it is.
-    ok = [s for s in samples if s.ok and s.billed_ms is not None]
-    priced = [s.billed_ms for s in [s for s in ok if not s.cold] or ok if s.billed_ms is not None]
-    pricer = Pricer(catalog, info.region, info.architecture, info.ephemeral_mb)
-    costs = [pricer.invocation(memory_mb, billed) for billed in priced]
-    mean = sum(costs, Decimal(0)) / len(costs) if costs else None
-    ci = mean_ci95([float(c) for c in costs]) if len(costs) >= 2 else None
-    interval = (_usd(ci[0]), _usd(ci[1])) if ci else None
+    cost = interval = None
+    if rows is not None and memory_mb in rows.memory_mb:
+        cost, lo, hi = rows.decimal_cost(memory_mb)
+        priced = sum(1 for s in samples if s.ok)
+        interval = (lo, hi) if priced >= 2 else None
     return measurement_from_samples(
-        memory_mb, samples, cost_per_invocation=mean, cost_ci95=interval
+        memory_mb, samples, cost_per_invocation=cost, cost_ci95=interval
     )
-
-
-def _usd(value: float) -> Decimal:
-    return Decimal(repr(max(value, 0.0))).quantize(Decimal("1e-14"))
 
 
 def _model(decision: Decision) -> Model:
@@ -273,6 +283,12 @@ def _recommendation(
     warnings: list[str] = []
     if decision.evidence:
         warnings.append(decision.evidence)
+    init_priced = float(curve.init_ms[curve.index(choice.memory_mb)]) > 0
+    if curve.cold_share > 0 and not init_priced:
+        warnings.append(
+            f"no INIT was measured (no cold start seen at any size): the {curve.cold_share:.0%} "
+            "cold-start share is priced with 0 ms of INIT; --cold-starts measures it"
+        )
     if choice.strategy == "slo" and choice.slo_met is False:
         warnings.append(
             f"no size meets p{choice.percentile} <= {choice.slo_ms} ms; the fastest is shown"
@@ -343,7 +359,7 @@ def _recommendation(
         reason=choice.reason,
         tie_band=choice.tie_band if choice.cheapest_mb is not None else None,
         basis=basis,
-        cold_share=curve.cold_share,
+        cold_share=curve.cold_share if init_priced else None,
     )
 
 

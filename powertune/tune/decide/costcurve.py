@@ -4,10 +4,12 @@ Expected cost of one invocation at ``m`` MB, priced through ``pricing.cost``:
 
     duration_price(GB-s) × m/1024 × E[billed ms]/1000 + request_price  (+ storage above 512 MB)
 
-with ``E[billed ms] = mean duration + 0.5`` (rounding a continuous duration up to the next 1 ms
-adds half a millisecond on average) plus, on the ``cold_share`` of invocations that start cold,
-the INIT duration at that size (billed since Aug 2025): the mean INIT measured at each size,
-interpolated on log memory between measured sizes and held flat beyond them (``init_curve``).
+with ``E[billed ms] = mean duration + 0.5`` on a model curve (rounding a continuous duration up to
+the next 1 ms adds half a millisecond on average; a measured size bills what its own REPORTs
+billed, so a measured curve and the measurements' rows are one figure) plus, on the
+``cold_share`` of invocations that start cold, the INIT duration at that size (billed since Aug
+2025): the mean INIT measured at each size (warm-ups' included), interpolated on log memory
+between measured sizes and held flat beyond them (``init_curve``).
 Inside the search the two unit prices are converted to float once (speed; the float figures
 leave out ephemeral storage above 512 MB); the figures a result carries are Decimal, computed
 by ``pricing.pricer.Pricer`` (``CostCurve.decimal_cost``, storage included).
@@ -70,6 +72,12 @@ class CostCurve:
     ephemeral_mb: int = 512
     cost_draws: np.ndarray | None = field(default=None, repr=False)
     fit_name: str | None = None
+    # Billed ms above the mean duration at each size (rounding up to 1 ms): ``ROUNDING_MS`` on a
+    # model curve; on a measured curve what the sizes' own REPORTs billed above their durations.
+    rounding_ms: np.ndarray | None = field(default=None, repr=False)
+
+    def rounding(self, i: int) -> float:
+        return ROUNDING_MS if self.rounding_ms is None else float(self.rounding_ms[i])
 
     def index(self, memory_mb: int) -> int:
         hits = np.nonzero(self.memory_mb == memory_mb)[0]
@@ -79,12 +87,12 @@ class CostCurve:
 
     def expected_billed_ms(self, memory_mb: int) -> float:
         i = self.index(memory_mb)
-        return float(self.mean[i]) + ROUNDING_MS + self.cold_share * float(self.init_ms[i])
+        return float(self.mean[i]) + self.rounding(i) + self.cold_share * float(self.init_ms[i])
 
     def decimal_cost(self, memory_mb: int) -> tuple[Decimal, Decimal, Decimal]:
         """(expected, lo, hi) USD per invocation at ``memory_mb``, priced by ``pricing.cost``."""
         i = self.index(memory_mb)
-        extra = ROUNDING_MS + self.cold_share * float(self.init_ms[i])
+        extra = self.rounding(i) + self.cold_share * float(self.init_ms[i])
         pricer = Pricer(self.catalog, self.region, self.arch, self.ephemeral_mb)
         out = []
         for d in (self.mean[i], self.mean_lo[i], self.mean_hi[i]):
@@ -103,17 +111,37 @@ def warm_durations(observations: Observations) -> dict[int, list[float]]:
     return {m: v for m, v in out.items() if v}
 
 
+def warm_billed(observations: Observations) -> dict[int, list[float]]:
+    """The billed ms of the samples ``warm_durations`` keeps, aligned with them (a warm
+    invocation bills its duration rounded up to 1 ms; a cold one, kept only when a size has
+    nothing else, is billed here without its INIT, which ``cold_share`` prices apart)."""
+    out: dict[int, list[float]] = {}
+    for m in observations.measured_sizes():
+        ok = [s for s in observations.samples[m] if s.ok]
+        kept = [s for s in ok if not s.cold] or ok
+        out[m] = [
+            float(s.billed_ms)
+            if s.billed_ms is not None and not s.cold
+            else float(np.ceil(s.duration_ms))
+            for s in kept
+        ]
+    return {m: v for m, v in out.items() if v}
+
+
 def observed_init_ms(observations: Observations) -> float:
-    """Mean INIT duration of the cold starts seen so far (0 when none)."""
+    """Mean INIT duration of the cold starts seen so far, warm-ups' included (0 when none)."""
     inits = [s.init_ms for ss in observations.samples.values() for s in ss if s.init_ms]
+    inits += [i for ii in observations.warmup_inits.values() for i in ii]
     return float(np.mean(inits)) if inits else 0.0
 
 
 def init_by_size(observations: Observations) -> dict[int, float]:
-    """Mean INIT duration (ms) of the successful cold starts at each size that had one."""
+    """Mean INIT duration (ms) of the successful cold starts at each size that had one, the
+    warm-ups' included (their durations are left out, their INIT is a measurement)."""
     out: dict[int, float] = {}
     for m in observations.measured_sizes():
         inits = [s.init_ms for s in observations.samples[m] if s.init_ms and s.ok]
+        inits += observations.warmup_inits.get(m, [])
         if inits:
             out[m] = float(np.mean(inits))
     return out
@@ -210,7 +238,8 @@ def cost_curve(
     if not measured:
         raise NothingToPrice("no successful invocations to price")
     init = inits(np.array(measured, dtype=int))
-    return _measured_curve(warm, trim, prices, init, cold_share, seed, common)
+    billed = warm_billed(observations)
+    return _measured_curve(warm, billed, trim, prices, init, cold_share, seed, common)
 
 
 def _measured_shift(
@@ -250,6 +279,7 @@ def _measured_shift(
 
 def _measured_curve(
     warm: dict[int, list[float]],
+    billed: dict[int, list[float]],
     trim: float,
     prices: UnitPrices,
     init: np.ndarray,
@@ -257,10 +287,21 @@ def _measured_curve(
     seed: int,
     common: dict[str, Any],
 ) -> CostCurve:
-    """Per measured size: trimmed sample mean, bootstrap intervals, empirical percentiles."""
-    extra = ROUNDING_MS + cold_share * init
+    """Per measured size: trimmed sample mean, bootstrap intervals, empirical percentiles; the
+    billed ms above the mean duration is the size's own (trimmed) billed mean's."""
     rng = np.random.default_rng(seed)
     m = np.array(sorted(warm), dtype=int)
+    rounding = np.array(
+        [
+            max(
+                float(trimmed_mean(np.asarray(billed[int(k)]), trim))
+                - float(trimmed_mean(np.asarray(warm[int(k)]), trim)),
+                0.0,
+            )
+            for k in m
+        ]
+    )
+    extra = rounding + cold_share * init
     stats: dict[str, list[float]] = {k: [] for k in ("mean", "lo", "hi")}
     qs: dict[int, list[list[float]]] = {pct: [[], [], []] for pct in (50, 95, 99)}
     for size in m:
@@ -287,5 +328,6 @@ def _measured_curve(
         mean_hi=hi,
         quantiles={pct: tuple(np.array(v) for v in qs[pct]) for pct in qs},  # type: ignore[misc]
         init_ms=init,
+        rounding_ms=rounding,
         **common,
     )
