@@ -71,6 +71,9 @@ class Observations:
     # from the curve (``powertune.models.drift``).
     current_round: int = 0
     rounds: dict[int, list[int]] = field(default_factory=dict)
+    # INIT ms of the warm-ups that started cold, per size: left out of the durations, but an
+    # INIT measured all the same (what a cold-start share prices).
+    warmup_inits: dict[int, list[float]] = field(default_factory=dict)
 
     def add(self, sample: Sample) -> None:
         self.samples.setdefault(sample.memory_mb, []).append(sample)

@@ -4,6 +4,7 @@ basis for the choice and its dollars, and the Search.decide / Target contracts."
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal
 from pathlib import Path
 
@@ -124,7 +125,7 @@ def test_markdown_and_html_show_the_reason_and_the_basis() -> None:
     md, page = render_markdown(result), render_html(result)
     for text in (md, page):
         assert "cost is flat from 128 to 1792 MB" in text
-        assert "$/invocation and $/month from the measured" in text
+        assert "$/invocation and $/month from the measured sizes" in text
 
 
 # -- aws-lambda-power-tuning's balanced score -------------------------------------------------
@@ -191,7 +192,8 @@ def test_init_is_weighted_into_the_curve_by_the_cold_share_per_size() -> None:
     assert choose("cost", warm, tie_band=0).memory_mb == 128
     assert choose("cost", half, tie_band=0).memory_mb == 256
     for m, init in ((128, 2000.0), (256, 900.0)):
-        billed = Decimal(repr(round(60.0 if m == 256 else 100.0, 3))) + Decimal("0.5")
+        # a measured size bills what it billed: a warm 100.0 ms invocation bills 100 ms
+        billed = Decimal(repr(round(60.0 if m == 256 else 100.0, 3)))
         billed += Decimal(repr(0.5 * init))
         want = invocation_cost(CAT, region=REGION, arch=ARCH, memory_mb=m, billed_ms=billed)
         assert half.decimal_cost(m)[0] == want
@@ -230,6 +232,47 @@ def test_cold_starts_flag_prices_every_invocation_with_its_init() -> None:
     assert bad.exit_code == 2
 
 
+def _rec_json(args: list[str]) -> dict:
+    out = runner.invoke(app, [*args, "--json", "-", "-q"])
+    assert out.exit_code == 0, out.output
+    return json.loads(out.stdout[: out.stdout.rindex("}") + 1])["functions"][0]
+
+
+def test_the_warm_ups_init_prices_a_cold_share(tmp_path: Path) -> None:
+    # The warm-up is the only cold start a grid sees: its duration is left out, its INIT is
+    # measured all the same and priced by the cold-start share (it used to be thrown away, so
+    # every share priced the same while the output said INIT was billed).
+    csv = tmp_path / "cold.csv"
+    rows = [f"{m},{d},," for m, d in ((128, 1000), (512, 260)) for _ in range(3)]
+    rows += ["128,1500,300,true", "512,400,200,true"]
+    csv.write_text("memory_mb,duration_ms,init_ms,is_cold\n" + "\n".join(rows) + "\n")
+    common = ["tune", "--replay", str(csv), "--search", "grid", "--memory", "128,512"]
+    cost = {}
+    for share in ("0", "0.5"):
+        fn = _rec_json([*common, "--invocations", "3", "--tie-band", "0", "--cold-share", share])
+        rec = fn["recommendation"]
+        row = next(m for m in fn["measurements"] if m["memory_mb"] == rec["memory_mb"])
+        assert row["cost_per_invocation_usd"] == rec["cost_per_invocation_usd"]
+        cost[share] = (rec["memory_mb"], Decimal(rec["cost_per_invocation_usd"]))
+    assert cost["0"][0] == cost["0.5"][0] == 128
+    # half the invocations bill 128 MB's 300 ms INIT on top of its 1,000 ms
+    for share, billed in (("0", "1000"), ("0.5", "1150")):
+        want = invocation_cost(
+            CAT, region=REGION, arch=ARCH, memory_mb=128, billed_ms=Decimal(billed)
+        )
+        assert cost[share][1] == want
+
+
+def test_a_cold_share_without_any_init_measured_says_so(tmp_path: Path) -> None:
+    csv = tmp_path / "warm.csv"
+    rows = [f"{m},{d}" for m, d in ((128, 1000), (512, 250)) for _ in range(3)]
+    csv.write_text("memory_mb,duration_ms\n" + "\n".join(rows) + "\n")
+    args = ["tune", "--replay", str(csv), "--search", "grid", "--memory", "128,512"]
+    rec = _rec_json([*args, "--invocations", "3", "--cold-share", "0.5"])["recommendation"]
+    assert "cold_share" not in rec  # no INIT priced: not claimed
+    assert any("no INIT was measured" in w for w in rec["warnings"])
+
+
 # -- one basis --------------------------------------------------------------------------------
 
 
@@ -266,6 +309,37 @@ def test_a_measured_choice_is_priced_per_invocation_and_per_month_from_its_measu
     assert rec.monthly.saving_usd >= 0
     per_month = rec.cost_per_invocation_usd * 1_000_000
     assert float(rec.monthly.recommended_usd) == pytest.approx(float(per_month), rel=1e-6)
+
+
+def test_a_measured_choice_and_every_measured_row_are_one_figure() -> None:
+    # The rows and a choice made on the measurements price the same thing: the run's trimmed
+    # mean of what each size's REPORTs billed (not the duration plus an assumed 0.5 ms), so the
+    # recommended size's row and the recommendation agree to the last digit.
+    means = {128: 900.0, 256: 420.0, 512: 190.0, 1024: 110.0, 2048: 100.0}
+    fn = _grid_result(means, current_mb=1024).functions[0]
+    rec = fn.recommendation
+    assert rec is not None and rec.basis == "measured"
+    row = fn.measurement(rec.memory_mb)
+    assert row is not None and row.cost_per_invocation_usd == rec.cost_per_invocation_usd
+    assert rec.monthly is not None and rec.monthly.current_usd is not None
+    current = fn.measurement(1024)
+    assert current is not None and current.cost_per_invocation_usd is not None
+    assert float(rec.monthly.current_usd) == pytest.approx(
+        float(current.cost_per_invocation_usd) * 1_000_000, rel=1e-6
+    )
+
+
+def test_the_strictly_cheapest_is_what_was_billed_not_duration_plus_half_a_ms() -> None:
+    # 999.0 ms bills 999 ms; 124.01 ms bills 125 ms. By billed ms 128 MB is the cheaper (by
+    # 0.1%); by "duration + 0.5 ms" 1024 MB looked cheaper and won a band of 0.
+    obs = Observations()
+    for m, d in ((128, 999.0), (1024, 124.01)):
+        for _ in range(3):
+            obs.add(Sample(m, duration_ms=d, billed_ms=math.ceil(d)))
+    curve = cost_curve(None, obs, catalog=CAT, region=REGION, arch=ARCH)
+    assert curve.cost[curve.index(128)] < curve.cost[curve.index(1024)]
+    assert choose("cost", curve, tie_band=0).memory_mb == 128
+    assert curve.expected_billed_ms(1024) == pytest.approx(125.0)
 
 
 def test_a_current_size_never_measured_is_priced_from_the_model_and_the_result_says_so() -> None:

@@ -301,8 +301,11 @@ class Tuner:
             outcome.billed_gb_s += gb_seconds(memory_mb, sample.billed_ms)
         if not warmup:
             outcome.observations.add(sample)
-        elif sample.billed_ms:
-            self._warmup_billed.setdefault(memory_mb, []).append(sample.billed_ms)
+        else:
+            if sample.billed_ms:
+                self._warmup_billed.setdefault(memory_mb, []).append(sample.billed_ms)
+            if sample.ok and sample.init_ms:
+                outcome.observations.warmup_inits.setdefault(memory_mb, []).append(sample.init_ms)
         self.observer.on_sample(sample, warmup=warmup)
         return sample
 
