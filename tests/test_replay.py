@@ -111,6 +111,11 @@ def test_sizes_outside_the_measured_range_are_refused_unless_extrapolating(tmp_p
         ("memory_mb,duration_ms", ["100,10"], "integer in 128-10240"),
         ("memory_mb,duration_ms,is_cold", ["128,10,maybe"], "is_cold must be true or false"),
         ("memory_mb,duration_ms", [], "has no rows"),
+        (
+            "memory_mb,duration_ms",
+            ["128,0", "128,0"],
+            "bad.csv: line 2: duration_ms must be above 0",
+        ),
     ],
 )
 def test_bad_csv_is_one_clear_input_error(

@@ -103,6 +103,10 @@ def read_replay_csv(path: Path) -> list[ReplayRow]:
     """Parse a replay CSV (see the module docstring); bad input raises ``InputError``."""
     try:
         return _read_replay_csv(path)
+    except InputError as exc:
+        if str(exc).startswith("line "):  # name the file too
+            raise InputError(f"{path}: {exc}") from None
+        raise
     except UnicodeDecodeError:
         raise InputError(f"{path}: not UTF-8 text (a replay CSV was expected)") from None
     except csv.Error as exc:
@@ -125,6 +129,8 @@ def _read_replay_csv(path: Path) -> list[ReplayRow]:
             duration = _num(rec.get("duration_ms"), "duration_ms", line)
             if memory is None or duration is None:
                 raise InputError(f"line {line}: memory_mb and duration_ms are required")
+            if duration <= 0:  # a REPORT's Duration is never 0; a curve through 0 has no shape
+                raise InputError(f"line {line}: duration_ms must be above 0, not {duration:g}")
             if memory != int(memory) or not 128 <= memory <= 10240:
                 raise InputError(f"line {line}: memory_mb must be an integer in 128-10240")
             cold_text = (rec.get("is_cold") or "").strip().lower()
