@@ -80,6 +80,7 @@ def run_search(search: Search, target: ReplayTarget) -> Observations:
         batches = search.next(obs)
         if not batches:
             return obs
+        obs.current_round += 1  # as the tuner does: a round's samples share a batch label
         for b in batches:
             if b.memory_mb not in prepared:
                 target.prepare(b.memory_mb)
