@@ -342,6 +342,14 @@ def test_the_strictly_cheapest_is_what_was_billed_not_duration_plus_half_a_ms() 
     assert curve.expected_billed_ms(1024) == pytest.approx(125.0)
 
 
+def test_a_current_size_outside_the_measured_sizes_says_why_it_is_not_priced() -> None:
+    means = {256: 420.0, 512: 190.0, 1024: 110.0, 2048: 100.0}
+    rec = _grid_result(means, current_mb=128).functions[0].recommendation
+    assert rec is not None and rec.monthly is not None and rec.monthly.current_usd is None
+    assert rec.basis is not None
+    assert "the current 128 MB is outside the measured sizes (256-2048 MB)" in rec.basis
+
+
 def test_a_current_size_never_measured_is_priced_from_the_model_and_the_result_says_so() -> None:
     means = {128: 900.0, 256: 420.0, 512: 190.0, 1024: 110.0, 2048: 100.0}
     result = _grid_result(means, current_mb=768)

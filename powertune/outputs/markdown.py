@@ -95,16 +95,20 @@ def _decision(fn: FunctionResult) -> list[str]:
 def _function_details(fn: FunctionResult) -> list[str]:
     rec = fn.recommendation
     name = " ".join(html.escape(fn.name).split())
-    out = [*_decision(fn), f"<details><summary><code>{name}</code>: measurements</summary>", ""]
+    out = _decision(fn)
     warnings = list(rec.warnings) if rec else []
+    if fn.model is not None and fn.model.status != "fitted":
+        warnings.append(f"model fit failed ({fn.model.failure_reason}): measured sizes only")
+    # Why this size and how sure (the tie band, the basis, the warnings) stay in sight: only
+    # the measurements fold away.
+    notes = [_cell(n) for n in fmt.recommendation_notes(rec)]
+    notes += [f"⚠️ {_cell(w)}" for w in warnings]
+    if notes:
+        out += [*(f"- {n}" for n in notes), ""]
+    out += [f"<details><summary><code>{name}</code>: measurements</summary>", ""]
     if fn.model is not None and fn.model.status == "fitted":
         knee = f", knee at {rec.knee_mb} MB" if rec and rec.knee_mb else ""
         out += [f"Model: {fn.model.name}{knee}", ""]
-    elif fn.model is not None:
-        warnings.append(f"model fit failed ({fn.model.failure_reason}): measured sizes only")
-    notes = fmt.recommendation_notes(rec)
-    if notes:
-        out += [*(f"- {_cell(n)}" for n in notes), ""]
     out += [
         "| MB | invocations | errors | cold | p50 ms | p95 ms | mean 95% CI ms | $/invocation | |",
         "|--:|--:|--:|--:|--:|--:|--:|--:|---|",
@@ -112,9 +116,6 @@ def _function_details(fn: FunctionResult) -> list[str]:
     for m in sorted(fn.measurements, key=lambda m: m.memory_mb):
         row = fmt.measurement_cells(fn, m)
         out.append("| " + " | ".join(_cell(c) for c in row) + " |")
-    if warnings:
-        out.append("")
-        out.extend(f"- ⚠️ {_cell(w)}" for w in warnings)
     out += ["", "</details>"]
     return out
 

@@ -275,6 +275,10 @@ def _recommendation(
         current_billed = _expected_billed(decision.display, info.memory_mb)
         if current_billed is not None:
             basis += f"; the current {info.memory_mb} MB from the model (not measured)"
+    if current_billed is None:
+        lo, hi = int(min(curve.memory_mb)), int(max(curve.memory_mb))
+        where = f"is outside the measured sizes ({lo}-{hi} MB)" if lo != hi else "was not measured"
+        basis += f"; the current {info.memory_mb} MB {where}, so it is not priced"
     recommended_billed = _expected_billed(curve, choice.memory_mb)
     peak_memory = max(
         (m.max_memory_used_mb for m in measurements if m.max_memory_used_mb is not None),

@@ -641,12 +641,14 @@ def _target_spec(flags: TuneFlags, function: str | None) -> TargetSpec:
 def _check(plan: RunPlan) -> None:
     """The checks that need no memory spec (in the order users have seen them)."""
     spec = plan.strategy
-    if spec.name == "slo" and not spec.max_p95_ms:
+    if spec.name == "slo" and spec.max_p95_ms is None:
         raise InputError("--strategy slo needs --max-p95-ms")
+    if spec.max_p95_ms is not None and not spec.max_p95_ms > 0:
+        raise InputError(f"--max-p95-ms must be above 0, not {spec.max_p95_ms:g}")
     if spec.percentile not in (95, 99):
         raise InputError("--percentile must be 95 or 99")
     if not 0 < plan.tolerance < 1 or not 0 < plan.confidence < 1:
-        raise InputError("--tolerance and --confidence must be between 0 and 1")
+        raise InputError("--tolerance and --confidence must be above 0 and below 1")
     if not 0 <= spec.tie_band < 1:
         raise InputError("--tie-band must be at least 0 and below 1")
     if plan.cold_share is not None and not 0 <= plan.cold_share <= 1:

@@ -321,7 +321,10 @@ class AdaptiveSearch(Search):
             choice=self.choice,
             display=display,
             converged=converged,
-            evidence=None if converged else self._evidence_note(observations),
+            # An SLO no size meets is the outcome (the result says so), not a doubt about it.
+            evidence=None
+            if converged or self.choice.slo_met is False
+            else self._evidence_note(observations),
         )
 
     def _evidence_note(self, observations: Observations) -> str:
@@ -344,8 +347,8 @@ class AdaptiveSearch(Search):
         )
         why = self._reason or "stopped early"
         return (
-            f"too little evidence to claim {m} MB is within {self.claim_bound:.0%} of the best "
-            f"({why}): {at}{odds}"
+            f"too little evidence to claim {m} MB is within {self.claim_bound:.0%} of the best: "
+            f"{at}{odds}; the search stopped on {why}"
         )
 
     def finalize(self, observations: Observations) -> Choice:
