@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from pathlib import Path
 
@@ -188,3 +189,25 @@ def test_cgroup_duration_is_never_faster_than_the_share_allows() -> None:
             durations.append(float(DURATION.search(tail.splitlines()[-1]).group(1)))  # type: ignore[union-attr]
         client.close()  # type: ignore[attr-defined]
     assert all(d >= 60 * 1769 / 1024 - 0.5 for d in durations), durations
+
+
+def test_cgroup_mode_places_a_vcpu_or_less_on_one_cpu() -> None:
+    # A quota spread over two CPUs loses part of each period (admission's module doc); an
+    # environment of one vCPU or less runs on one CPU in cgroup mode, a larger one on all.
+    handler = f"{Path(__file__).parent / 'functions' / 'affinity' / 'affinity.py'}:affinity.handler"
+    mode = "cgroup" if _cgroup_possible() else "model"
+    every = sorted(os.sched_getaffinity(0))
+    with LocalLambda(cpu=mode) as server:
+        client = _client(server)
+        seen = {}
+        for memory in (512, 1769, 3008):
+            server.add_function(f"aff-{memory}", handler, MemorySize=memory)
+            for _ in range(2):  # cold, then warm: both placed
+                body = _invoke(client, FunctionName=f"aff-{memory}")["Body"]
+                seen.setdefault(memory, []).append(json.loads(body)["cpus"])
+    for memory, runs in seen.items():
+        for cpus in runs:
+            if mode == "cgroup" and memory <= 1769:
+                assert len(cpus) == 1 and cpus[0] in every, (memory, cpus)
+            else:  # model mode measures CPU time, and a share above one vCPU spans CPUs
+                assert cpus == every, (mode, memory, cpus)

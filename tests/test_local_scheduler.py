@@ -87,3 +87,43 @@ def test_retire_and_close_hand_back_idle_environments() -> None:
     scheduler.close()
     with pytest.raises(Closed):
         scheduler.admit("a", 0.5)
+
+
+# -- placement: one vCPU or less on one CPU (cgroup mode) ------------------------------------
+
+
+def test_shares_of_a_vcpu_or_less_are_placed_on_one_cpu_that_has_room() -> None:
+    scheduler: Scheduler[Env] = Scheduler(2.0, lanes=4, cpus=[0, 1])
+    a = scheduler.admit("a", 0.6)
+    b = scheduler.admit("b", 0.6)
+    assert {a.cpu, b.cpu} == {0, 1}  # 0.6 + 0.6 would overfill one CPU
+    small = scheduler.admit("c", 0.3)  # best fit: beside one of them, not a CPU of its own
+    assert small.cpu in (0, 1)
+    # 0.45 more fits the host's 2 CPUs (1.5 + 0.45) but neither CPU (0.9 and 0.6 there): waits
+    assert scheduler.running_share() == pytest.approx(1.5)
+    order: list[str] = []
+    waiter = _admit_later(scheduler, "d", 0.45, order)
+    _wait_for_waiters(scheduler, 1)
+    assert order == []
+    scheduler.finish(a, None, keep=False)
+    waiter.join(5)
+    assert order == ["d"]
+    for ticket in (b, small):
+        scheduler.finish(ticket, None, keep=False)
+
+
+def test_the_fullest_cpu_that_fits_is_chosen_so_whole_cpus_stay_free() -> None:
+    scheduler: Scheduler[Env] = Scheduler(2.0, lanes=4, cpus=[0, 1])
+    first = scheduler.admit("a", 0.5)
+    second = scheduler.admit("b", 0.4)
+    assert second.cpu == first.cpu  # packed beside it
+    whole = scheduler.admit("c", 1.0)  # a whole vCPU still has a CPU to itself
+    assert whole.cpu is not None and whole.cpu != first.cpu
+    big = Scheduler[Env](2.0, lanes=4, cpus=[0, 1]).admit("d", 1.7)
+    assert big.cpu is None  # above one vCPU: runs across CPUs
+
+
+def test_without_cpus_nothing_is_placed() -> None:
+    scheduler: Scheduler[Env] = Scheduler(2.0, lanes=4)
+    tickets = [scheduler.admit(k, 0.6) for k in "abc"]  # 1.8 of 2 CPUs: all run
+    assert all(t.cpu is None for t in tickets)

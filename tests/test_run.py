@@ -77,7 +77,7 @@ def test_flags_win_over_the_config_file_which_wins_over_the_defaults(tmp_path: P
         (p.TuneFlags(function="fn", local="x"), "name one function"),
         (p.TuneFlags(function="fn", strategy="slo"), "--max-p95-ms"),
         (p.TuneFlags(function="fn", percentile=90), "95 or 99"),
-        (p.TuneFlags(function="fn", tolerance=2.0), "between 0 and 1"),
+        (p.TuneFlags(function="fn", tolerance=2.0), "above 0 and below 1"),
         (p.TuneFlags(function="bad name!"), "not a Lambda function name"),
         (p.TuneFlags(function="fn", memory="recorded"), "needs --replay"),
         (p.TuneFlags(function="fn", search_kind="grid", confirm=3), "adaptive search"),

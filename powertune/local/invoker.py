@@ -12,12 +12,14 @@ invocations with TooManyRequestsException, as Lambda does.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
+import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -64,6 +66,7 @@ class Invoker:
         capacity: float = 1.0,
         lanes: int = 1,
         reserved: Callable[[str], int | None] = lambda name: None,
+        cpus: Sequence[int] = (),
     ) -> None:
         self.cpu = cpu
         self.logs = logs
@@ -76,8 +79,9 @@ class Invoker:
         self._in_flight_by_name: dict[str, int] = {}
         self._closed = False
         self.scheduler: Scheduler[Environment] = Scheduler(
-            capacity, lanes, max_idle=MAX_IDLE_ENVIRONMENTS
+            capacity, lanes, max_idle=MAX_IDLE_ENVIRONMENTS, cpus=cpus
         )
+        self._cpus = frozenset(cpus)
         self.throttles = 0
         self.env_cpu_s = 0.0  # CPU time the environments spent, INIT included
 
@@ -224,6 +228,8 @@ class Invoker:
             cold = env is None
             if env is None:
                 env = self._new_environment(config, region)
+            if self._cpus:
+                pin(env.pid, {ticket.cpu} if ticket.cpu is not None else self._cpus)
             with self._lock:
                 if self._closed:
                     raise ApiError("ServiceException", "The local runtime is shutting down.")
@@ -361,3 +367,16 @@ def _error_payload(outcome: Outcome, request_id: str) -> bytes:
 def _tail(lines: list[tuple[int, str]]) -> str:
     text = "".join(message for _, message in lines).encode()
     return base64.b64encode(text[-TAIL_BYTES:]).decode()
+
+
+def pin(pid: int, cpus: Iterable[int]) -> None:
+    """Every thread of ``pid`` onto ``cpus`` (a thread started by an earlier invocation keeps
+    its own affinity otherwise). Best effort: a thread that just ended is skipped."""
+    wanted = set(cpus)
+    try:
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        tids = [pid]
+    for tid in tids:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(tid, wanted)

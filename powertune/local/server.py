@@ -54,6 +54,17 @@ _CONCURRENCY_PREFIXES = ("/2017-10-31/functions/", "/2019-09-30/functions/")
 _TAGS = "/2017-03-31/tags/"
 
 
+def _placement_cpus(mode: str, count: float) -> list[int]:
+    """The CPUs environments are placed on (``admission``): in cgroup mode, when the CPUs this
+    process has are whole ones it may pin to; none otherwise (model mode measures CPU time, so
+    where it ran does not matter; a fractional cgroup quota has no CPU to pin to)."""
+    getaffinity = getattr(os, "sched_getaffinity", None)
+    if mode != "cgroup" or getaffinity is None:
+        return []
+    cpus = sorted(getaffinity(0))
+    return cpus if len(cpus) == count else []
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stalls
@@ -494,6 +505,7 @@ class LocalLambda:
             capacity=self.host_cpus.count,
             lanes=self.lanes,
             reserved=lambda name: self.registry.reserved_concurrency(name),
+            cpus=_placement_cpus(self._cpu.mode, self.host_cpus.count),
         )
         self.registry = Registry(
             self._workdir / "code",
