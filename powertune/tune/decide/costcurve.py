@@ -128,13 +128,6 @@ def warm_billed(observations: Observations) -> dict[int, list[float]]:
     return {m: v for m, v in out.items() if v}
 
 
-def observed_init_ms(observations: Observations) -> float:
-    """Mean INIT duration of the cold starts seen so far, warm-ups' included (0 when none)."""
-    inits = [s.init_ms for ss in observations.samples.values() for s in ss if s.init_ms]
-    inits += [i for ii in observations.warmup_inits.values() for i in ii]
-    return float(np.mean(inits)) if inits else 0.0
-
-
 def init_by_size(observations: Observations) -> dict[int, float]:
     """Mean INIT duration (ms) of the successful cold starts at each size that had one, the
     warm-ups' included (their durations are left out, their INIT is a measurement)."""
