@@ -32,7 +32,12 @@ from powertune.results.model import (
     utc_now_iso,
 )
 from powertune.results.stats import measurement_from_samples, skipped_measurement
-from powertune.tune.decide.costcurve import CostCurve, NothingToPrice, cost_curve
+from powertune.tune.decide.costcurve import (
+    CostCurve,
+    NothingToPrice,
+    cost_curve,
+    priced_samples,
+)
 from powertune.tune.decide.decision import DecideContext, Decision
 from powertune.tune.decide.strategies import DEFAULT_TIE_BAND, STRATEGIES, choose
 from powertune.tune.plan import (
@@ -180,8 +185,7 @@ def _measurement(memory_mb: int, obs: Observations, rows: CostCurve | None) -> M
     cost = interval = None
     if rows is not None and memory_mb in rows.memory_mb:
         cost, lo, hi = rows.decimal_cost(memory_mb)
-        priced = sum(1 for s in samples if s.ok)
-        interval = (lo, hi) if priced >= 2 else None
+        interval = (lo, hi) if len(priced_samples(samples)) >= 2 else None  # none from one
     return measurement_from_samples(
         memory_mb, samples, cost_per_invocation=cost, cost_ci95=interval
     )

@@ -24,6 +24,7 @@ plus the measured sizes) and carries bootstrap draws of the cost; without one (`
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -32,7 +33,7 @@ import numpy as np
 
 from powertune.errors import PowertuneError
 from powertune.models.fit import Fit, FitFailure, trimmed_mean
-from powertune.types import Observations
+from powertune.types import Observations, Sample
 from pricing.pricer import Pricer
 from pricing.vectorized import UnitPrices
 
@@ -101,13 +102,19 @@ class CostCurve:
         return out[0], out[1], out[2]
 
 
+def priced_samples(samples: list[Sample]) -> list[Sample]:
+    """The samples a size is timed and priced from: its successful warm invocations, or its
+    successful cold ones when it has nothing else (better than nothing)."""
+    ok = [s for s in samples if s.ok]
+    return [s for s in ok if not s.cold] or ok
+
+
 def warm_durations(observations: Observations) -> dict[int, list[float]]:
-    """Successful warm durations per measured size (cold starts and errors left out)."""
-    out: dict[int, list[float]] = {}
-    for m in observations.measured_sizes():
-        ok = [s for s in observations.samples[m] if s.ok]
-        warm = [s.duration_ms for s in ok if not s.cold]
-        out[m] = warm or [s.duration_ms for s in ok]  # only cold samples: better than nothing
+    """Successful warm durations per measured size (``priced_samples``)."""
+    out = {
+        m: [s.duration_ms for s in priced_samples(observations.samples[m])]
+        for m in observations.measured_sizes()
+    }
     return {m: v for m, v in out.items() if v}
 
 
@@ -115,16 +122,15 @@ def warm_billed(observations: Observations) -> dict[int, list[float]]:
     """The billed ms of the samples ``warm_durations`` keeps, aligned with them (a warm
     invocation bills its duration rounded up to 1 ms; a cold one, kept only when a size has
     nothing else, is billed here without its INIT, which ``cold_share`` prices apart)."""
-    out: dict[int, list[float]] = {}
-    for m in observations.measured_sizes():
-        ok = [s for s in observations.samples[m] if s.ok]
-        kept = [s for s in ok if not s.cold] or ok
-        out[m] = [
+    out = {
+        m: [
             float(s.billed_ms)
             if s.billed_ms is not None and not s.cold
-            else float(np.ceil(s.duration_ms))
-            for s in kept
+            else float(math.ceil(s.duration_ms))
+            for s in priced_samples(observations.samples[m])
         ]
+        for m in observations.measured_sizes()
+    }
     return {m: v for m, v in out.items() if v}
 
 
