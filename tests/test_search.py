@@ -251,8 +251,8 @@ def test_confirm_tops_up_the_chosen_and_the_given_sizes_then_refits() -> None:
 def test_whole_vcpus_are_candidate_sizes_unless_a_list_was_given() -> None:
     # One thread stops speeding up at 1769 MB: a cost-flat curve's band ends there, not at
     # 1728 or 1792 (the 64 MB lattice's neighbours).
-    wide = AdaptiveSearch(128, 10240, catalog=load_catalog())
+    wide = AdaptiveSearch(128, 10240, catalog=CAT)
     assert {1769, 3538, 5307, 7076, 8845} <= {int(m) for m in wide.grid}
-    assert 1769 not in AdaptiveSearch(128, 1536, catalog=load_catalog()).grid
-    listed = AdaptiveSearch(128, 3008, catalog=load_catalog(), lattice=[128, 1024, 3008])
+    assert 1769 not in AdaptiveSearch(128, 1536, catalog=CAT).grid
+    listed = AdaptiveSearch(128, 3008, catalog=CAT, lattice=[128, 1024, 3008])
     assert list(listed.grid) == [128, 1024, 3008]
