@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from powertune.errors import InputError, PowertuneError
+from pricing.readfile import FileRefused, ReadFailed, read_bounded_text
 
 MAX_JSON_DEPTH = 200
 MAX_JSON_BYTES = 256 * 1024 * 1024
@@ -129,21 +130,15 @@ def loads(text: str | bytes, what: str, *, max_depth: int = MAX_JSON_DEPTH) -> A
 
 
 def read_text(path: str | Path, what: str, *, max_bytes: int = MAX_JSON_BYTES) -> str:
-    """A UTF-8 text file, at most ``max_bytes``: a binary or huge file is one InputError."""
-    target = Path(path)
+    """A text file (UTF-8, or UTF-16/32 by its byte-order mark) of at most ``max_bytes``, read
+    through ``pricing.readfile``: a FIFO, a device, a huge or binary file is one InputError (a
+    failed read of a regular file a PowertuneError)."""
     try:
-        size = target.stat().st_size
-        if size > max_bytes:
-            raise InputError(f"{what} {target}: larger than {max_bytes // (1024 * 1024)} MB")
-        return target.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{what} {target}: not UTF-8 text") from None
-    except FileNotFoundError:
-        raise InputError(f"no such {what}: {target}") from None
-    except IsADirectoryError:
-        raise InputError(f"{what} {target}: is a directory") from None
-    except OSError as exc:
-        raise InputError(f"{what} {target}: cannot read ({exc.strerror or exc})") from None
+        return read_bounded_text(path, what, max_bytes=max_bytes)
+    except ReadFailed as exc:
+        raise PowertuneError(str(exc)) from None
+    except FileRefused as exc:
+        raise InputError(str(exc)) from None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 import jsonschema
 
 from pricing.errors import PricingError, UnknownPricingKey
+from pricing.readfile import read_bounded_text
 
 CATALOG_ENV = "POWERTUNE_CATALOG"
 """Environment variable naming a catalog file; used when no path is given explicitly."""
@@ -37,6 +38,14 @@ LAMBDA_METERS = (
 )
 FARGATE_OSES = ("linux", "windows")
 REFRESH_HINT = "run `powertune pricing refresh` and pass its file with --catalog"
+
+# Bounds on what a catalog may hold (the packaged one is ~200 KB, at most 4 tiers a rate, rates
+# under $1 a unit): anything far past them is a broken or hostile file, refused before any math.
+MAX_CATALOG_BYTES = 16 << 20
+MAX_CATALOG_NODES = 500_000  # JSON values, counted before the schema walks them
+MAX_TIERS = 64  # the schema's maxItems for a rate's tiers
+MAX_RATE_USD = Decimal(1_000_000)  # per unit; the largest real rate is a few dollars an hour
+MAX_TASK_SIZES = 4096  # Fargate (vCPU, memory) pairs a catalog's ranges may expand to
 
 
 @dataclass(frozen=True)
@@ -381,8 +390,52 @@ def _iter_rates(data: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any
     yield from walk(data, [])
 
 
+def _precheck(data: Mapping[str, Any], origin: str) -> None:
+    """Refuse a catalog too large to validate quickly (the schema walks every value), before
+    the schema does: a count of JSON values and of each rate's tiers, in one bounded walk."""
+    stack: list[tuple[Any, str]] = [(data, "$")]
+    seen = 0
+    while stack:
+        node, path = stack.pop()
+        seen += 1
+        if seen > MAX_CATALOG_NODES:
+            raise PricingError(
+                f"invalid pricing catalog {origin}: more than {MAX_CATALOG_NODES} JSON values"
+            )
+        if isinstance(node, Mapping):
+            tiers = node.get("tiers")
+            if isinstance(tiers, list) and len(tiers) > MAX_TIERS:
+                raise PricingError(
+                    f"invalid pricing catalog {origin}: {path}.tiers: {len(tiers)} tiers, more "
+                    f"than {MAX_TIERS}"
+                )
+            stack.extend((v, f"{path}.{k}") for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node))
+
+
+def _check_task_sizes(data: Mapping[str, Any], origin: str) -> None:
+    """Each memory range steps forward, and all of them expand to a bounded number of sizes."""
+    count = 0
+    for i, entry in enumerate(data["fargate"]["task_sizes"]):
+        mem = entry["memory_gb"]
+        if isinstance(mem, list):
+            count += len(mem)
+            continue
+        low, high, step = Decimal(mem["min"]), Decimal(mem["max"]), Decimal(mem["step"])
+        where = f"invalid pricing catalog {origin}: $.fargate.task_sizes[{i}].memory_gb"
+        if step <= 0:
+            raise PricingError(f"{where}.step: must be above 0")
+        if high < low:
+            raise PricingError(f"{where}.max: below its min")
+        count += int((high - low) / step) + 1
+        if count > MAX_TASK_SIZES:
+            raise PricingError(f"{where}: more than {MAX_TASK_SIZES} task sizes in all")
+
+
 def validate_catalog(data: Mapping[str, Any], origin: str = "<memory>") -> None:
     """Raise PricingError naming the JSON path of the first problem; return None when valid."""
+    _precheck(data, origin)
     validator = jsonschema.Draft202012Validator(_schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
@@ -399,6 +452,11 @@ def validate_catalog(data: Mapping[str, Any], origin: str = "<memory>") -> None:
         tiers = rate["tiers"]
         expected = Decimal(0)
         for i, tier in enumerate(tiers):
+            if Decimal(tier["usd"]) > MAX_RATE_USD:
+                raise PricingError(
+                    f"invalid pricing catalog {origin}: {path}.tiers[{i}].usd: {tier['usd']} is "
+                    f"above {MAX_RATE_USD} USD per unit"
+                )
             begin = Decimal(tier["from"])
             end = None if tier["to"] is None else Decimal(tier["to"])
             last = i == len(tiers) - 1
@@ -413,6 +471,7 @@ def validate_catalog(data: Mapping[str, Any], origin: str = "<memory>") -> None:
                     "is open-ended and every range must be non-empty"
                 )
             expected = end if end is not None else expected
+    _check_task_sizes(data, origin)
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -423,10 +482,7 @@ def default_catalog_path() -> Path:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(path: str, _mtime_ns: int, _size: int) -> Catalog:
-    try:
-        text = Path(path).read_text("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PricingError(f"pricing catalog {path} is not UTF-8 text: {exc.reason}") from None
+    text = read_bounded_text(path, "pricing catalog", max_bytes=MAX_CATALOG_BYTES)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

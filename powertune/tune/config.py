@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from powertune.errors import InputError
+from powertune.validate import read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,6 +36,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 CONFIG_NAMES = ("powertune.toml", ".powertune.toml")
+MAX_CONFIG_BYTES = 1 << 20
 
 
 class ConfigError(InputError):
@@ -140,7 +142,7 @@ def load_config(path: str | Path | None = None) -> Config:
             return Config()
         path = found
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(f"config file not found: {path}")
     data = _read_toml(path)
     if path.name == "pyproject.toml" or ("tool" in data and "powertune" in data["tool"]):
@@ -152,17 +154,17 @@ def load_config(path: str | Path | None = None) -> Config:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    # Read bounded (a FIFO, a device or a huge file is refused, not waited on or read forever).
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        text = read_text(path, "config file", max_bytes=MAX_CONFIG_BYTES)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
     except (ValueError, RecursionError) as exc:  # 4,300+ digit integers, absurd nesting
         raise ConfigError(f"{path}: not usable TOML ({str(exc)[:120]})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def _key(k: str) -> str:
