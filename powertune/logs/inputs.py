@@ -15,18 +15,22 @@ The layouts read (each file's own, whatever its neighbours are):
 Gzip is recognised by its magic bytes, not by the file name. A directory is read recursively, in
 name order. Nothing is read whole: lines come in blocks of about ``BLOCK_BYTES``, events in
 batches of ``BATCH_EVENTS``.
+
+The file is not trusted. It is read with plain bounded reads (never mapped: a file truncated
+while mapped kills the process with SIGBUS), so a file that shrinks while read (logrotate's
+copytruncate) simply ends early. A line longer than ``MAX_LINE_BYTES`` (no Lambda record comes
+near: CloudWatch Logs caps an event at 1 MB) is skipped unread and counted, so memory stays
+bounded whatever the file holds. Text in UTF-16 or UTF-32 (by its byte-order mark, or UTF-16
+told by its NUL bytes) is read as such; other binary content (NUL bytes, an archive format) is
+refused with a message.
 """
 
 from __future__ import annotations
 
-import contextlib
+import codecs
 import gzip
-import io
 import json
-import mmap
-import os
 import re
-import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,12 +39,22 @@ from typing import IO, Any, cast
 
 from powertune.errors import InputError
 from powertune.logs.parse import is_cloudwatch_event
+from pricing.readfile import sniff_encoding
 
 BLOCK_BYTES = 8 << 20
 BATCH_EVENTS = 20_000
+MAX_LINE_BYTES = 1 << 20  # longer lines (or JSON events) are skipped and counted
 _SNIFF_BYTES = 1 << 16
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _BOM = b"\xef\xbb\xbf"
+# Archives and compressions other than gzip (which is read): refused by their magic bytes.
+_ARCHIVES = (
+    (b"PK\x03\x04", "a zip archive"),
+    (b"BZh", "bzip2 data"),
+    (b"\xfd7zXZ\x00", "xz data"),
+    (b"\x28\xb5\x2f\xfd", "zstd data"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+)
 # A line of `aws logs tail --format json` before a pretty-printed message: time, log stream.
 _TAIL_HEADER = re.compile(rb"\d{4}-\d\d-\d\dT\S+ (\S+)")
 _SUFFIXES = (".gz", ".log", ".txt", ".json", ".jsonl", ".ndjson", ".out")
@@ -63,7 +77,7 @@ class Lines:
     """A block of whole lines (ending at a newline, or at the end of the file)."""
 
     data: bytes | memoryview
-    position: int | None = None  # how far into the file this block ends, when known
+    overlong: int = 0  # lines longer than MAX_LINE_BYTES skipped just before this block
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,7 @@ class Events:
 
     messages: list[Message]
     first_line: int  # the number of its first event in the file (from 1)
+    overlong: int = 0  # lines or events longer than MAX_LINE_BYTES skipped before this batch
 
 
 def discover(paths: list[str | Path]) -> list[LogFile]:
@@ -91,6 +106,8 @@ def discover(paths: list[str | Path]) -> list[LogFile]:
                 files.append(LogFile(str(q), q.stat().st_size, function_from_path(q, p)))
         elif p.is_file():
             files.append(LogFile(path, p.stat().st_size, function_from_path(p, None)))
+        elif p.exists():  # a FIFO or device (`<(zcat ...)`): a stream of unknown size
+            files.append(LogFile(path, None, function_from_path(p, None)))
         else:
             raise InputError(f"no such log file: {path}")
     return files
@@ -150,6 +167,12 @@ def open_binary(log: LogFile) -> tuple[IO[bytes], IO[bytes]]:
 def read_units(stream: IO[bytes], name: str) -> Iterator[Lines | Events]:
     """The file's content as blocks of lines or batches of events (see the module docstring)."""
     head = _read(stream, _SNIFF_BYTES, name)
+    codec, skip = sniff_encoding(head)
+    if codec != "utf-8":
+        stream = cast(IO[bytes], _Transcoded(stream, codec, head[skip:], name))
+        head = _read(stream, _SNIFF_BYTES, name)
+    else:
+        _refuse_binary(head, name)
     bom = len(_BOM) if head.startswith(_BOM) else 0  # a byte-order mark is not a record's
     kind = _layout(head[bom:].lstrip(b" \t\r\n"))
     if kind == "document":
@@ -194,89 +217,110 @@ def _layout(head: bytes) -> str:
     return "event-lines" if is_cloudwatch_event(obj) else "lines"
 
 
+def _refuse_binary(head: bytes, name: str) -> None:
+    """Refuse content that is no text log: an archive we do not read, or NUL bytes."""
+    for magic, kind in _ARCHIVES:
+        if head.startswith(magic):
+            raise InputError(f"{name}: {kind}, not a log export (unpack it first)")
+    if b"\0" in head:
+        raise InputError(
+            f"{name}: binary data (NUL bytes), not a text log export in UTF-8, UTF-16 or UTF-32"
+        )
+
+
+class _Transcoded:
+    """A byte stream in UTF-16/32 read as UTF-8, in bounded pieces (malformed units become
+    U+FFFD, as undecodable UTF-8 does elsewhere)."""
+
+    def __init__(self, stream: IO[bytes], codec: str, head: bytes, name: str) -> None:
+        self.stream, self.name = stream, name
+        self.decoder = codecs.getincrementaldecoder(codec)("replace")
+        self.buffer = self.decoder.decode(head).encode("utf-8", "surrogatepass")
+        self.eof = False
+
+    def read(self, size: int) -> bytes:
+        while len(self.buffer) < size and not self.eof:
+            raw = _read(self.stream, max(size, 1 << 16), self.name)
+            self.eof = not raw
+            self.buffer += self.decoder.decode(raw, final=self.eof).encode("utf-8", "replace")
+        out, self.buffer = self.buffer[:size], self.buffer[size:]
+        return out
+
+
 def _blocks(head: bytes, stream: IO[bytes], name: str, skip: int = 0) -> Iterator[Lines]:
-    mapped = _mapped(stream, len(head))
-    if mapped is not None:
-        yield from _mapped_blocks(mapped, skip)
-        return
+    """Blocks of whole lines, each at most MAX_LINE_BYTES long (longer ones are skipped and
+    counted in the next block's ``overlong``); memory stays within a block and a line."""
     pending = head[skip:]
+    skipping = False  # inside an overlong line: dropping bytes up to its newline
+    overlong = 0
     while True:
         block = _read(stream, BLOCK_BYTES, name)
         if not block:
-            if pending:
-                yield Lines(pending)
+            if pending and not skipping:
+                yield Lines(pending, overlong)
+            elif overlong:
+                yield Lines(b"", overlong)
             return
-        cut = block.rfind(b"\n") + 1
-        if not cut:
-            pending += block  # a line longer than a block: keep reading
+        start = 0
+        if skipping:
+            newline = block.find(b"\n")
+            if newline < 0:
+                continue
+            start, skipping = newline + 1, False
+        elif pending:
+            newline = block.find(b"\n", 0, MAX_LINE_BYTES + 1 - len(pending))
+            if newline < 0:
+                if len(pending) + len(block) > MAX_LINE_BYTES:
+                    overlong += 1
+                    pending, skipping = b"", True
+                    start = block.find(b"\n")
+                    if start < 0:
+                        continue
+                    start, skipping = start + 1, False
+                else:
+                    pending += block
+                    continue
+            else:
+                # The line cut at the last block's end, completed.
+                yield Lines(pending + block[: newline + 1], overlong)
+                start, overlong = newline + 1, 0
+            pending = b""
+        cut = block.rfind(b"\n", start) + 1
+        if cut > start:
+            for piece, skipped in _bounded_lines(block, start, cut):
+                yield Lines(piece, overlong + skipped)
+                overlong = 0
+            start = cut
+        rest = len(block) - start
+        if rest > MAX_LINE_BYTES:
+            overlong += 1
+            skipping = True
+        elif rest:
+            pending = block[start:]
+
+
+def _bounded_lines(block: bytes, start: int, cut: int) -> Iterator[tuple[memoryview, int]]:
+    """Views of ``block[start:cut]`` (whole lines) without its lines longer than
+    MAX_LINE_BYTES, each with how many such lines were dropped just before it. Looks one
+    line-bound window at a time (a few searches a block), so normal blocks are one view."""
+    view = memoryview(block)
+    segment = at = start
+    dropped = 0
+    while cut - at > MAX_LINE_BYTES + 1:
+        last = block.rfind(b"\n", at, at + MAX_LINE_BYTES + 1)
+        if last >= 0:
+            at = last + 1  # every line in the window fits
             continue
-        # The line cut at the last block's end, completed, then the rest of this block's whole
-        # lines as a view: no copy of the block.
-        first = block.find(b"\n") + 1
-        if pending:
-            yield Lines(pending + block[:first])
-        else:
-            first = 0
-        if first < cut:
-            yield Lines(memoryview(block)[first:cut])
-        pending = block[cut:]
-
-
-def _mapped(stream: IO[bytes], consumed: int) -> mmap.mmap | None:
-    """The whole file mapped into memory, when the stream is a plain file read from its start:
-    the scanners read the page cache's pages, nothing is copied."""
-    if isinstance(stream, gzip.GzipFile):
-        return None
-    try:
-        fd = stream.fileno()
-        if not stat.S_ISREG(os.fstat(fd).st_mode) or stream.tell() != consumed:
-            return None
-        size = os.fstat(fd).st_size
-        if size == 0:
-            return None
-        return mmap.mmap(fd, size, access=mmap.ACCESS_READ)
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return None
-
-
-def _mapped_blocks(mapped: mmap.mmap, start: int = 0) -> Iterator[Lines]:
-    view = memoryview(mapped)
-    size = len(mapped)
-    while start < size:
-        stop = min(start + BLOCK_BYTES, size)
-        if stop < size:
-            cut = _last_newline(view, start, stop) + 1
-            if cut <= start:  # a line longer than a block
-                cut = mapped.find(b"\n", stop) + 1 or size
-            stop = cut
-        yield Lines(view[start:stop], position=stop)
-        _release(mapped, start, stop)
-        start = stop
-
-
-def _last_newline(view: memoryview, start: int, stop: int) -> int:
-    """The offset of the last newline in ``view[start:stop]`` (-1: none), looking back from
-    ``stop`` a window at a time (mmap.rfind walks the whole range)."""
-    window = 1 << 16
-    high = stop
-    while high > start:
-        low = max(start, high - window)
-        at = bytes(view[low:high]).rfind(b"\n")
-        if at >= 0:
-            return low + at
-        high = low
-    return -1
-
-
-def _release(mapped: mmap.mmap, start: int, stop: int) -> None:
-    """Drop the pages of a block already read from this process's memory (they stay in the
-    page cache), so that the resident size stays one block whatever the file's size."""
-    page = mmap.PAGESIZE
-    low = start // page * page
-    high = stop // page * page
-    if high > low and hasattr(mmap, "MADV_DONTNEED"):
-        with contextlib.suppress(OSError):
-            mapped.madvise(mmap.MADV_DONTNEED, low, high - low)
+        end = block.find(b"\n", at + MAX_LINE_BYTES + 1, cut)  # the overlong line's end
+        if at > segment:
+            yield view[segment:at], dropped
+            dropped = 0
+        dropped += 1
+        segment = at = end + 1
+    if segment < cut:
+        yield view[segment:cut], dropped
+    elif dropped:
+        yield view[cut:cut], dropped
 
 
 def _tail_json(head: bytes, stream: IO[bytes], name: str) -> Iterator[Events]:
@@ -284,36 +328,48 @@ def _tail_json(head: bytes, stream: IO[bytes], name: str) -> Iterator[Events]:
     after a line holding only its timestamp and log stream; other messages stay on one line."""
     batch: list[Message] = []
     block: list[str] | None = None  # the lines of the pretty-printed message being read
+    size = 0  # its characters so far: a message past MAX_LINE_BYTES is dropped
     source: str | None = None
-    number = first = 0
+    number = first = overlong = 0
     for lines in _blocks(head, stream, name):
+        number += lines.overlong
+        overlong += lines.overlong
         for raw in bytes(lines.data).decode("utf-8", errors="replace").splitlines():
             number += 1
             if block is not None and (raw[:1] in (" ", "\t", "{", "}", "[", "]") or not raw):
-                block.append(raw)
+                size += len(raw) + 1
+                if size > MAX_LINE_BYTES:
+                    block, overlong = None, overlong + 1
+                else:
+                    block.append(raw)
                 continue
             if block:
                 batch.append((source, "\n".join(block)))
             block = None
             header = _TAIL_HEADER.fullmatch(raw.rstrip("\r").encode(errors="replace"))
             if header is not None:
-                source, block = header.group(1).decode(errors="replace"), []
+                source, block, size = header.group(1).decode(errors="replace"), [], 0
                 continue
             batch.append((None, raw))
             if len(batch) >= BATCH_EVENTS:
-                yield Events(batch, first + 1)
-                first, batch = number, []
+                yield Events(batch, first + 1, overlong)
+                first, batch, overlong = number, [], 0
     if block:
         batch.append((source, "\n".join(block)))
-    if batch:
-        yield Events(batch, first + 1)
+    if batch or overlong:
+        yield Events(batch, first + 1, overlong)
 
 
 def _event_lines(head: bytes, stream: IO[bytes], name: str) -> Iterator[Events]:
     batch: list[Message] = []
     first = 1
-    number = 0
+    number = overlong = 0
     for lines in _blocks(head, stream, name):
+        if lines.overlong:
+            if not batch:
+                first += lines.overlong
+            number += lines.overlong
+            overlong += lines.overlong
         for raw in bytes(lines.data).decode("utf-8", errors="replace").splitlines():
             number += 1
             obj: Any = None
@@ -327,10 +383,10 @@ def _event_lines(head: bytes, stream: IO[bytes], name: str) -> Iterator[Events]:
             else:
                 batch.append((None, raw))
             if len(batch) >= BATCH_EVENTS:
-                yield Events(batch, first)
-                first, batch = number + 1, []
-    if batch:
-        yield Events(batch, first)
+                yield Events(batch, first, overlong)
+                first, batch, overlong = number + 1, [], 0
+    if batch or overlong:
+        yield Events(batch, first, overlong)
 
 
 def _documents(head: bytes, stream: IO[bytes], name: str) -> Iterator[Events]:
@@ -363,6 +419,11 @@ class _JsonReader:
     def _more(self) -> bool:
         if self.eof:
             return False
+        if len(self.text) - self.pos > MAX_LINE_BYTES:  # one value longer than the bound
+            raise InputError(
+                f"{self.name}: not valid JSON, or a value longer than {MAX_LINE_BYTES >> 20} MB "
+                f"(no CloudWatch Logs event is), near offset {self.pos}"
+            )
         block = _read(self.stream, BLOCK_BYTES, self.name)
         if not block:
             self.eof = True
@@ -458,6 +519,7 @@ def total_size(files: list[LogFile]) -> int | None:
 __all__ = [
     "BATCH_EVENTS",
     "BLOCK_BYTES",
+    "MAX_LINE_BYTES",
     "Events",
     "Lines",
     "LogFile",

@@ -107,6 +107,8 @@ class ParseStats:
     ignored: int = 0
     malformed: int = 0
     examples: list[tuple[int, str, str]] = field(default_factory=list)  # (line no, reason, text)
+    overlong: int = 0  # lines longer than the readers' bound, skipped unread (counted in lines)
+    notes: list[str] = field(default_factory=list)  # what went odd while reading (file shrank)
 
     def skip(self, line_no: int, reason: str, text: str) -> None:
         self.malformed += 1
@@ -116,6 +118,10 @@ class ParseStats:
     def summary(self) -> str:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.records.items())) or "no records"
         text = f"{self.lines} lines: {kinds}; {self.ignored} ignored; {self.malformed} malformed"
+        if self.overlong:
+            text += f"; {self.overlong} overlong lines skipped"
+        for note in self.notes:
+            text += f"\n  {note}"
         for line_no, reason, sample in self.examples:
             text += f"\n  line {line_no}: {reason}: {sample!r}"
         return text

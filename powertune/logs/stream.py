@@ -98,6 +98,8 @@ def read_chunks(
         line = 1
         try:
             for unit in read_units(stream, log.path):
+                stats.lines += unit.overlong
+                stats.overlong += unit.overlong
                 if isinstance(unit, Events):
                     groups: dict[str, list[str]] = defaultdict(list)
                     sources: dict[str, str | None] = {}
@@ -111,10 +113,12 @@ def read_chunks(
                         )
                         yield LogChunk(name, found, sources[name])
                 else:
+                    line += unit.overlong
                     found = scan_buffer(unit.data, stats, engine=engine, first_line=line)
                     line += found.lines
                     yield LogChunk(fallback, found)
-                meter.tick(raw, getattr(unit, "position", None))
+                meter.tick(raw)
+            _note_shrunk(log, raw, stats)
         finally:
             if stream is not raw:
                 stream.close()
@@ -122,6 +126,16 @@ def read_chunks(
                 raw.close()
         meter.file_done(log)
     meter.finish()
+
+
+def _note_shrunk(log: LogFile, raw: object, stats: ParseStats) -> None:
+    """A file that ended before its size at the start (truncated or rotated while read, as
+    logrotate's copytruncate does) is read up to where it ended; the summary says so."""
+    end = file_position(raw)  # type: ignore[arg-type]
+    if log.size is not None and end is not None and end < log.size:
+        stats.notes.append(
+            f"{log.path}: shrank while read ({end} of {log.size} bytes; truncated or rotated?)"
+        )
 
 
 class _Meter:
@@ -156,9 +170,8 @@ class _Meter:
             )
         )
 
-    def tick(self, raw: object, position: int | None = None) -> None:
-        if position is None:
-            position = file_position(raw)  # type: ignore[arg-type]
+    def tick(self, raw: object) -> None:
+        position = file_position(raw)  # type: ignore[arg-type]
         if position is not None:
             self.current = position
         self._report()
