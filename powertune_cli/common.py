@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import io
+import os
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 
 from powertune.errors import PowertuneError
+from powertune.files import check_output_path, open_atomic
 from pricing.errors import PricingError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,7 +44,9 @@ def handle_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            sys.stdout.flush()  # a full disk or closed pipe shows here, not at exit
+            return result
         except (PowertuneError, PricingError) as exc:  # both carry their exit code
             raise fail(str(exc), exc.exit_code) from None
         except FileNotFoundError as exc:
@@ -57,10 +61,31 @@ def handle_errors(func: F) -> F:
             raise fail(f"input is not UTF-8 text ({exc.reason})", EXIT_USAGE) from None
         except BrokenPipeError:
             # stdout closed early (for example piped into `head`): not an error worth a line.
+            _silence_stdout()
             sys.stderr.close()
             raise typer.Exit(0) from None
+        except OSError as exc:
+            if exc.errno not in _WRITE_ERRORS:
+                raise
+            if exc.filename is None:  # standard output (a file's errors name the file)
+                _silence_stdout()
+            where = exc.filename or "standard output"
+            raise fail(f"cannot write {where}: {exc.strerror or exc}", EXIT_TOOL) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+# Errors of a write that failed on the way out (the disk, the device, the pipe), not a bad input.
+_WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EPIPE}
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush of what is
+    still buffered does not fail again (and print its own traceback) after our one line."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def verbosity(quiet: bool, verbose: bool) -> int:
@@ -81,15 +106,20 @@ def output_option() -> Any:
 
 @contextlib.contextmanager
 def write_output(path: str | None) -> Iterator[None]:
-    """Standard output goes to ``path`` (``-`` or None: stays standard output). Written only
-    once the command succeeded, so a failed run leaves no half file."""
+    """Standard output goes to ``path`` (``-`` or None: stays standard output), streamed into a
+    temporary file that replaces ``path`` only once the command succeeded (``open_atomic``), so a
+    failed run leaves no half file and memory does not grow with the output. The path is
+    checked before the command runs."""
     if path is None or path == "-":
         yield
         return
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        yield
-    Path(path).write_text(buffer.getvalue(), encoding="utf-8")
+    check_output_path(path)
+    with open_atomic(path) as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        with contextlib.redirect_stdout(text):
+            yield
+        text.flush()
+        text.detach()  # the handle is open_atomic's to close
 
 
 def writes_output(func: F) -> F:

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from powertune.errors import InputError
-from powertune.files import write_atomic
+from powertune.files import check_output_path, write_atomic
 from powertune_cli.common import handle_errors, output_option, writes_output
 from pricing.catalog import ARCHITECTURES, LAMBDA_METERS, Catalog, load_catalog
 from pricing.cost import (
@@ -660,6 +660,8 @@ def refresh(
     """Rebuild the catalog from the AWS Price List Query API and the Savings Plans API."""
     from pricing.refresh import refresh_catalog  # boto3 clients only when refreshing
 
+    if output is not None:
+        check_output_path(output)  # before the API calls, not after them
     base = catalog_from_option(catalog)
     refreshed = refresh_catalog(
         base,

@@ -6,6 +6,11 @@ region is being priced). Every PriceList entry is a JSON string holding ``produc
 ``beginRange``/``endRange`` ("Inf" for the last tier) and ``pricePerUnit.USD``; tiers are several
 price dimensions of one term. Rates found replace the base catalog's; the rest is kept, and the
 result is validated like any catalog.
+
+Answers are not trusted: every level is checked to be the JSON type the API documents, every
+figure to be a finite decimal within the catalog's bounds (digits and magnitude), each
+paginated listing stops at ``MAX_PAGES`` pages and when a token comes back a second time. What
+does not fit is one PricingError naming it (exit code 3), never a traceback or an endless loop.
 """
 
 from __future__ import annotations
@@ -19,16 +24,19 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-from pricing.catalog import Catalog
+from pricing.catalog import MAX_RATE_USD, MAX_TIERS, Catalog
 from pricing.cost import money_str
-from pricing.errors import PricingError, UnknownPricingKey
+from pricing.errors import PricingError, PricingInputError, UnknownPricingKey
 
 PRICING_REGIONS = ("us-east-1", "eu-central-1", "ap-south-1")
 PRICE_LIST_SOURCE = "aws-price-list-api"
 SAVINGS_PLANS_SOURCE = "aws-savings-plans-api"
 SECONDS_PER_YEAR = 365 * 24 * 3600
+MAX_PAGES = 2000  # of one listing (a region's AWSLambda products are a few pages of 100)
+MAX_DIGITS = 15  # before and after the point: the catalog's decimal bounds
+MAX_RANGE = Decimal(10) ** MAX_DIGITS
 
 # Price List "group" attribute of AWSLambda products → (architecture, catalog meter).
 LAMBDA_GROUPS: dict[str, tuple[str, str]] = {}
@@ -94,14 +102,76 @@ def strip_region_prefix(usage_type: str) -> str:
     return _REGION_PREFIX.sub("", usage_type, count=1)
 
 
-def _decimal(text: Any, what: str) -> Decimal:
+def _decimal(text: Any, what: str, high: Decimal = MAX_RANGE) -> Decimal:
+    """A figure of an answer: a decimal string (or number), finite, in [0, high), with at most
+    MAX_DIGITS digits after the point once trailing zeros are dropped."""
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise PricingError(f"Price List entry has a non-numeric {what}: {_show(text)}")
     try:
-        value = Decimal(str(text))
+        value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise PricingError(f"Price List entry has a non-numeric {what}: {text!r}") from None
-    if not value.is_finite() or value < 0:
-        raise PricingError(f"Price List entry has an invalid {what}: {text!r}")
+        raise PricingError(f"Price List entry has a non-numeric {what}: {_show(text)}") from None
+    if not value.is_finite() or value < 0 or value >= high:
+        raise PricingError(f"Price List entry has an invalid {what}: {_show(text)}")
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MAX_DIGITS:
+        raise PricingError(
+            f"Price List entry has a {what} with more than {MAX_DIGITS} decimals: {_show(text)}"
+        )
     return value
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _object(value: Any, what: str) -> Mapping[str, Any]:
+    """``value`` when it is a JSON object, else a PricingError naming ``what``."""
+    if not isinstance(value, Mapping):
+        raise PricingError(
+            f"unexpected AWS pricing answer: {what} is {type(value).__name__}, not an object"
+        )
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise PricingError(
+            f"unexpected AWS pricing answer: {what} is {type(value).__name__}, not a list"
+        )
+    return value
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise PricingError(
+            f"unexpected AWS pricing answer: {what} is {type(value).__name__}, not a string"
+        )
+    return value
+
+
+def _attributes(entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    product = _object(entry.get("product", {}), "a PriceList item's product")
+    return _object(product.get("attributes", {}), "a PriceList item's product.attributes")
+
+
+def _pages(call: Any, kwargs: dict[str, Any], token_key: str, what: str) -> Iterator[Any]:
+    """Every page of a paginated call; a token seen before or more than MAX_PAGES pages is a
+    PricingError (an answer that would otherwise loop forever)."""
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        page = _object(call(**kwargs), f"a {what} page")
+        yield page
+        token = page.get(token_key)
+        if not token:
+            return
+        token = _text(token, f"a {what} page's {token_key}")
+        if token in seen:
+            raise PricingError(f"{what} returned the same {token_key} twice; stopped")
+        seen.add(token)
+        kwargs[token_key] = token
+    raise PricingError(f"{what} returned more than {MAX_PAGES} pages; stopped")
 
 
 def rate_from_price_list(entry: Mapping[str, Any], unit: str, source: str, as_of: str) -> dict:
@@ -110,19 +180,26 @@ def rate_from_price_list(entry: Mapping[str, Any], unit: str, source: str, as_of
     Several price dimensions are tiers (sorted by beginRange). A leading tier priced at zero is
     a free tier, which the catalog models separately: it is dropped and the ranges shifted.
     """
-    terms = entry.get("terms", {}).get("OnDemand", {})
+    terms = _object(_object(entry.get("terms", {}), "terms").get("OnDemand", {}), "OnDemand")
     if not terms:
-        raise PricingError(
-            f"Price List entry {entry.get('product', {}).get('sku')} has no OnDemand term"
-        )
+        sku = _object(entry.get("product", {}), "product").get("sku")
+        raise PricingError(f"Price List entry {_show(sku)} has no OnDemand term")
     # When AWS lists more than one term, the most recent effective date wins.
-    term = max(terms.values(), key=lambda t: str(t.get("effectiveDate", "")))
+    checked = [_object(t, "an OnDemand term") for t in terms.values()]
+    term = max(checked, key=lambda t: str(t.get("effectiveDate", "")))
     dims = []
-    for dim in term.get("priceDimensions", {}).values():
+    found = _object(term.get("priceDimensions", {}), "priceDimensions")
+    if len(found) > MAX_TIERS:
+        raise PricingError(
+            f"Price List entry has {len(found)} price dimensions (at most {MAX_TIERS})"
+        )
+    for raw in found.values():
+        dim = _object(raw, "a price dimension")
         begin = _decimal(dim.get("beginRange", "0"), "beginRange")
         raw_end = dim.get("endRange", "Inf")
         end = None if raw_end in ("Inf", None) else _decimal(raw_end, "endRange")
-        usd = _decimal(dim.get("pricePerUnit", {}).get("USD"), "USD price")
+        price = _object(dim.get("pricePerUnit", {}), "pricePerUnit")
+        usd = _decimal(price.get("USD"), "USD price", MAX_RATE_USD)
         dims.append((begin, end, usd))
     dims.sort(key=lambda d: d[0])
     if len(dims) > 1 and dims[0][2] == 0 and dims[0][1] is not None:
@@ -172,7 +249,7 @@ class _Clients:
         )
 
 
-def _products(client: Any, service_code: str, region: str) -> Iterator[dict[str, Any]]:
+def _products(client: Any, service_code: str, region: str) -> Iterator[Mapping[str, Any]]:
     """Every PriceList entry of a service in one region, decoded, across pages."""
     kwargs: dict[str, Any] = {
         "ServiceCode": service_code,
@@ -180,28 +257,25 @@ def _products(client: Any, service_code: str, region: str) -> Iterator[dict[str,
         "FormatVersion": "aws_v1",
         "MaxResults": 100,
     }
-    while True:
-        page = client.get_products(**kwargs)
-        for text in page.get("PriceList", []):
+    for page in _pages(client.get_products, kwargs, "NextToken", "the Price List API"):
+        for text in _list(page.get("PriceList", []), "PriceList"):
             try:
                 entry = json.loads(text) if isinstance(text, str) else text
             except json.JSONDecodeError as exc:
                 raise PricingError(f"Price List returned invalid JSON: {exc.msg}") from None
-            attrs = entry.get("product", {}).get("attributes", {})
-            if attrs.get("regionCode", region) == region:
+            except (ValueError, RecursionError):  # huge integers, absurd nesting
+                raise PricingError("Price List returned unusable JSON") from None
+            entry = _object(entry, "a PriceList item")
+            if _attributes(entry).get("regionCode", region) == region:
                 yield entry
-        token = page.get("NextToken")
-        if not token:
-            return
-        kwargs["NextToken"] = token
 
 
 def _refresh_lambda(clients: _Clients, data: dict, region: str, as_of: str) -> int:
     found = 0
     regions = data["lambda"]["regions"]
     for entry in _products(clients.pricing, "AWSLambda", region):
-        group = entry.get("product", {}).get("attributes", {}).get("group", "")
-        if group not in LAMBDA_GROUPS:
+        group = _attributes(entry).get("group", "")
+        if not isinstance(group, str) or group not in LAMBDA_GROUPS:
             continue
         arch, meter = LAMBDA_GROUPS[group]
         rate = rate_from_price_list(entry, LAMBDA_UNITS[meter], PRICE_LIST_SOURCE, as_of)
@@ -214,9 +288,7 @@ def _refresh_fargate(clients: _Clients, data: dict, region: str, as_of: str) -> 
     found = 0
     entry_for_region = data["fargate"]["regions"].setdefault(region, {})
     for entry in _products(clients.pricing, "AmazonECS", region):
-        usage = strip_region_prefix(
-            entry.get("product", {}).get("attributes", {}).get("usagetype", "")
-        )
+        usage = _usage(_attributes(entry).get("usagetype", ""))
         if usage not in FARGATE_USAGE:
             continue
         platform, meter = FARGATE_USAGE[usage]
@@ -238,9 +310,7 @@ def _refresh_fargate(clients: _Clients, data: dict, region: str, as_of: str) -> 
 def _refresh_logs(clients: _Clients, data: dict, region: str, as_of: str) -> int:
     found = 0
     for entry in _products(clients.pricing, "AmazonCloudWatch", region):
-        usage = strip_region_prefix(
-            entry.get("product", {}).get("attributes", {}).get("usagetype", "")
-        )
+        usage = _usage(_attributes(entry).get("usagetype", ""))
         meter = LOGS_USAGE.get(usage)
         if meter is None:
             continue
@@ -250,10 +320,30 @@ def _refresh_logs(clients: _Clients, data: dict, region: str, as_of: str) -> int
     return found
 
 
+def _usage(value: Any) -> str:
+    return strip_region_prefix(value) if isinstance(value, str) else ""
+
+
+def _plan_terms(offering: Mapping[str, Any]) -> tuple[int, str]:
+    """(term in whole years, payment option) of a Savings Plans offering, checked."""
+    duration = offering.get("durationSeconds")
+    if isinstance(duration, bool) or not isinstance(duration, int | str):
+        raise PricingError(
+            f"a savings plan offering without a valid durationSeconds: {_show(duration)}"
+        )
+    seconds = _decimal(duration, "savings plan durationSeconds", Decimal(100 * SECONDS_PER_YEAR))
+    years = round(seconds / SECONDS_PER_YEAR)
+    if years < 1:
+        raise PricingError(f"a savings plan offering of {seconds} s, less than a year")
+    payment = _text(offering.get("paymentOption"), "a savings plan's paymentOption")
+    if not payment.strip() or len(payment) > 64:
+        raise PricingError(f"a savings plan offering with a bad paymentOption: {_show(payment)}")
+    return years, payment
+
+
 def _plan_id(offering: Mapping[str, Any]) -> str:
-    years = round(int(offering["durationSeconds"]) / SECONDS_PER_YEAR)
-    payment = str(offering["paymentOption"]).lower().replace(" ", "-")
-    return f"compute-{years}yr-{payment}"
+    years, payment = _plan_terms(offering)
+    return f"compute-{years}yr-{payment.lower().replace(' ', '-')}"
 
 
 def _refresh_savings_plans(clients: _Clients, data: dict, regions: list[str], as_of: str) -> int:
@@ -264,25 +354,25 @@ def _refresh_savings_plans(clients: _Clients, data: dict, regions: list[str], as
         "filters": [{"name": "region", "values": regions}],
         "maxResults": 1000,
     }
-    while True:
-        page = clients.savingsplans.describe_savings_plans_offering_rates(**kwargs)
-        for result in page.get("searchResults", []):
-            offering = result.get("savingsPlanOffering", {})
-            props = {p.get("name"): p.get("value") for p in result.get("properties", [])}
+    call = clients.savingsplans.describe_savings_plans_offering_rates
+    for page in _pages(call, kwargs, "nextToken", "the Savings Plans API"):
+        for raw in _list(page.get("searchResults", []), "searchResults"):
+            result = _object(raw, "a savings plan offering rate")
+            offering = _object(result.get("savingsPlanOffering", {}), "savingsPlanOffering")
+            props = {
+                _object(p, "a property").get("name"): p.get("value")
+                for p in _list(result.get("properties", []), "properties")
+            }
             region = props.get("region")
             if region not in regions or offering.get("currency", "USD") != "USD":
                 continue
-            usage = strip_region_prefix(result.get("usageType", ""))
+            usage = _usage(result.get("usageType", ""))
+            years, payment = _plan_terms(offering)
             plan = data["savings_plans"].setdefault(
                 _plan_id(offering),
-                {
-                    "term_years": round(int(offering["durationSeconds"]) / SECONDS_PER_YEAR),
-                    "payment_option": offering["paymentOption"],
-                    "lambda": {},
-                    "fargate": {},
-                },
+                {"term_years": years, "payment_option": payment, "lambda": {}, "fargate": {}},
             )
-            usd = money_str(_decimal(result.get("rate"), "savings plan rate"))
+            usd = money_str(_decimal(result.get("rate"), "savings plan rate", MAX_RATE_USD))
             if result.get("productType") == "Lambda" and usage in (
                 "Lambda-GB-Second",
                 "Lambda-GB-Second-ARM",
@@ -297,10 +387,6 @@ def _refresh_savings_plans(clients: _Clients, data: dict, regions: list[str], as
                     rate = _flat(usd, FARGATE_UNITS[meter], as_of)
                     plan["fargate"].setdefault(region, {}).setdefault(platform, {})[meter] = rate
                     found += 1
-        token = page.get("nextToken")
-        if not token:
-            break
-        kwargs["nextToken"] = token
     for plan in data["savings_plans"].values():
         for region_entry in plan["fargate"].values():
             for platform in [p for p, m in region_entry.items() if len(m) < 2]:
@@ -335,15 +421,20 @@ def refresh_catalog(
     An explicit client wins over ``boto3_session``/``boto_config``/``endpoint_url``. AWS errors
     raise PricingError (exit code 3); a region with no Lambda prices raises UnknownPricingKey.
     """
-    clients = _Clients(
-        pricing_client=pricing_client,
-        savingsplans_client=savingsplans_client,
-        boto3_session=boto3_session,
-        boto_config=boto_config,
-        pricing_region=pricing_region,
-        endpoint_url=endpoint_url,
-        savingsplans_endpoint_url=savingsplans_endpoint_url,
-    )
+    try:
+        clients = _Clients(
+            pricing_client=pricing_client,
+            savingsplans_client=savingsplans_client,
+            boto3_session=boto3_session,
+            boto_config=boto_config,
+            pricing_region=pricing_region,
+            endpoint_url=endpoint_url,
+            savingsplans_endpoint_url=savingsplans_endpoint_url,
+        )
+    except ProfileNotFound as exc:
+        raise PricingInputError(f"unknown AWS profile {exc.kwargs.get('profile')!r}") from None
+    except BotoCoreError as exc:  # a malformed AWS config file, a bad endpoint URL
+        raise PricingInputError(f"cannot set up the AWS clients: {exc}") from None
     as_of = (today or date.today()).isoformat()
     data = base.to_json()
     wanted = list(dict.fromkeys(regions or base.regions()))

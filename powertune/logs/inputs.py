@@ -250,11 +250,13 @@ class _Transcoded:
 def _blocks(head: bytes, stream: IO[bytes], name: str, skip: int = 0) -> Iterator[Lines]:
     """Blocks of whole lines, each at most MAX_LINE_BYTES long (longer ones are skipped and
     counted in the next block's ``overlong``); memory stays within a block and a line."""
-    pending = head[skip:]
+    pending = b""
     skipping = False  # inside an overlong line: dropping bytes up to its newline
     overlong = 0
+    queued = head[skip:]  # the sniffed head is the first block
     while True:
-        block = _read(stream, BLOCK_BYTES, name)
+        block = queued or _read(stream, BLOCK_BYTES, name)
+        queued = b""
         if not block:
             if pending and not skipping:
                 yield Lines(pending, overlong)
