@@ -7,6 +7,7 @@ function it belongs to. Memory stays bounded by the block size, whatever the exp
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -114,6 +115,11 @@ def read_chunks(
                         yield LogChunk(name, found, sources[name])
                 else:
                     line += unit.overlong
+                    if _cut_by_shrinking(unit.data, log, raw):
+                        stats.notes.append(
+                            f"{log.path}: its last line, cut when the file shrank, skipped"
+                        )
+                        continue
                     found = scan_buffer(unit.data, stats, engine=engine, first_line=line)
                     line += found.lines
                     yield LogChunk(fallback, found)
@@ -126,6 +132,17 @@ def read_chunks(
                 raw.close()
         meter.file_done(log)
     meter.finish()
+
+
+def _cut_by_shrinking(data: bytes | memoryview, log: LogFile, raw: object) -> bool:
+    """Whether ``data`` is a last line without its newline in a file now smaller than it was:
+    most likely cut by the truncation (a REPORT cut in "Duration: 12.3" would read 12.3 ms)."""
+    if not len(data) or data[-1] in (10, b"\n") or log.size is None:
+        return False
+    try:
+        return os.fstat(raw.fileno()).st_size < log.size  # type: ignore[attr-defined]
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _note_shrunk(log: LogFile, raw: object, stats: ParseStats) -> None:

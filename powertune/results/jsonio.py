@@ -15,7 +15,8 @@ from powertune.files import write_atomic
 from powertune.results.codec import decode, encode
 from powertune.results.errors import InvalidResult
 from powertune.results.model import SCHEMA_VERSION, Result
-from powertune.validate import MAX_JSON_DEPTH, json_depth_ok
+from powertune.validate import MAX_JSON_BYTES, MAX_JSON_DEPTH, json_depth_ok
+from pricing.readfile import FileRefused, read_bounded_text
 
 SCHEMA_FILE = f"schema-v{SCHEMA_VERSION}.json"
 
@@ -105,12 +106,10 @@ def write_result(result: Result, path: str | Path) -> None:
 def load_result(path: str | Path) -> Result:
     """Read and validate a result file; any problem is an InvalidResult (exit code 3)."""
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidResult("no such file", source=source) from None
-    except IsADirectoryError:
-        raise InvalidResult("is a directory", source=source) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidResult(f"cannot read: {exc}", source=source) from None
+    if not Path(path).exists():
+        raise InvalidResult("no such file", source=source)
+    try:  # bounded, regular files only: a FIFO or /dev/zero is refused, not waited on
+        text = read_bounded_text(path, "result file", max_bytes=MAX_JSON_BYTES)
+    except FileRefused as exc:
+        raise InvalidResult(str(exc)) from None
     return loads_result(text, source=source)
