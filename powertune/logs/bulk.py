@@ -73,7 +73,7 @@ if _fastreport is not None and (
     _fastreport = None  # type: ignore[assignment]  # a stale build: rebuild to use it
 
 Engine = Literal["c", "numpy"]
-Buffer = bytes | memoryview  # what the scanners read: bytes, or a view of a mapped file
+Buffer = bytes | memoryview  # what the scanners read: bytes, or a view of a block read
 ENGINES: tuple[Engine, ...] = ("c", "numpy") if _fastreport is not None else ("numpy",)
 ENGINE: Engine = (
     "c"
