@@ -19,6 +19,7 @@ BLUE, ORANGE, GREEN, GREY, RED = "#1f5fa8", "#d9822b", "#1a7f37", "#6e7781", "#c
 BAND_FILL = "rgba(31,95,168,0.15)"
 _W, _LEFT, _RIGHT = 1000, 90, 20
 _PANEL_H, _TITLE_H, _AXIS_H, _GAP = 250, 30, 42, 12
+_CURVE_HOVER_STEP = 5  # SVG units between the curve points that carry a hover value
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,11 @@ def draw_chart(data: ChartData, chart_id: str) -> str:
         body1 += _line(xs, seg.duration, y1, BLUE)
         body1 += _line(xs, seg.duration_p95, y1, ORANGE, dash="2 4")
         body2 += _line(xs, seg.cost, y2, BLUE)
+        last = -math.inf
         for i, mb in enumerate(seg.mb):
+            if xs[i] - last < _CURVE_HOVER_STEP and i != len(seg.mb) - 1:
+                continue  # a 64 MB step is a pixel at the top of a log axis: one value is enough
+            last = xs[i]
             d, c, p95 = seg.duration[i], seg.cost[i], seg.duration_p95[i]
             if d is not None:
                 extra = f", p95 {_ms(p95)}" if p95 is not None else ""
@@ -206,13 +211,14 @@ def draw_chart(data: ChartData, chart_id: str) -> str:
                 text = f"model at {mb} MB: {_usd(c)} per 1M"
                 hover.add(xs[i], y2(c), text + _iv(seg.cost_lo[i], seg.cost_hi[i], usd=True))
     if data.dots:
+        # each dot's duration rides beside its coordinates (data-ms), and the page's script
+        # makes the hover targets from both: a quarter of the bytes of one target per dot
         dots = "".join(f"M{_f(x(at))} {_f(y1(v))}h0" for at, v in data.dots)
+        values = " ".join(_f(v) for _, v in data.dots)
         body1.append(
-            f'<path class="pt-dots" d="{dots}" stroke="{GREY}" stroke-opacity="0.35" '
-            'stroke-width="4" stroke-linecap="round" fill="none"/>'
+            f'<path class="pt-dots" d="{dots}" data-ms="{values}" stroke="{GREY}" '
+            'stroke-opacity="0.35" stroke-width="4" stroke-linecap="round" fill="none"/>'
         )
-        for at, v in data.dots:
-            hover.add(x(at), y1(v), _ms(v))  # one invocation: its duration
     body1 += _markers(data.means, x, y1, BLUE, "diamond", top1)
     for p in data.means:
         text = f"{p.mb} MB measured mean: {_ms(p.value)}{_iv(p.lo, p.hi)}"
@@ -418,7 +424,17 @@ SCRIPT = """
   document.querySelectorAll('.pt-chart').forEach(function (box) {
     var svg = box.querySelector('svg'), tip = box.querySelector('.pt-tip'),
       ring = box.querySelector('.pt-ring'),
-      pts = JSON.parse(box.querySelector('.pt-data').textContent);
+      pts = JSON.parse(box.querySelector('.pt-data').textContent),
+      dots = box.querySelector('.pt-dots');
+    if (dots) {  // "Mx yh0" per dot, its duration in data-ms
+      var xy = dots.getAttribute('d').match(/-?[0-9.]+/g),
+        ms = dots.getAttribute('data-ms').split(' ');
+      for (var k = 0; k < ms.length; k++) {
+        var v = +ms[k], dec = v < 100 ? 1 : 0;
+        pts.push([+xy[3 * k], +xy[3 * k + 1], v.toLocaleString('en-US',
+          {minimumFractionDigits: dec, maximumFractionDigits: dec}) + ' ms']);
+      }
+    }
     function hide() { tip.hidden = true; ring.setAttribute('visibility', 'hidden'); }
     svg.addEventListener('mousemove', function (e) {
       var m = svg.getScreenCTM();
