@@ -149,7 +149,9 @@ def _ms(v: float) -> str:
 
 
 def _usd(v: float) -> str:
-    return f"${v:,.4g}"
+    """Four significant digits, never in exponent form: ``$31.39``, ``$0.2083``, ``$12,345``."""
+    digits = max(0, 3 - math.floor(math.log10(v))) if v > 0 else 0
+    return f"${v:,.{digits}f}"
 
 
 def _iv(lo: float | None, hi: float | None, *, usd: bool = False) -> str:
