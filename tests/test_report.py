@@ -163,3 +163,21 @@ def test_money_and_duration_formatting() -> None:
     assert fmt.usd(Decimal("-3.456")) == "-$3.46"
     assert fmt.usd(Decimal("1234.5"), signed=True) == "+$1,234.50"
     assert fmt.ms(12.345) == "12.3" and fmt.ms(12345.6) == "12,346"
+
+
+def test_a_curve_without_intervals_draws_and_names_no_band(example: Result) -> None:
+    import dataclasses
+
+    comp = example.functions[0]
+    assert comp.model is not None and comp.model.curve
+    bare = tuple(
+        dataclasses.replace(
+            p, duration_lo=None, duration_hi=None, cost_lo_usd=None, cost_hi_usd=None
+        )
+        for p in comp.model.curve
+    )
+    fn = dataclasses.replace(comp, model=dataclasses.replace(comp.model, curve=bare))
+    page = render_html(dataclasses.replace(example, functions=(fn,)))
+    assert "model mean (cpu_share)" in page and 'class="pt-line"' in page
+    assert "model 95% band" not in page and 'class="pt-band"' not in page
+    assert "model 95% band" in render_html(example)

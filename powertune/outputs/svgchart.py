@@ -289,6 +289,12 @@ def _axes(
     return out
 
 
+def _has_band(seg: ModelSegment) -> bool:
+    return all(v is not None for v in (*seg.duration_lo, *seg.duration_hi)) or all(
+        v is not None for v in (*seg.cost_lo, *seg.cost_hi)
+    )
+
+
 def _band(
     xs: list[float], lo: Sequence[float | None], hi: Sequence[float | None], y: _Y
 ) -> list[str]:
@@ -377,10 +383,12 @@ def _legend(data: ChartData) -> str:
 
     line = '<svg width="22" height="10"><path d="M1 5h20" stroke="{}" stroke-width="2"{}/></svg>'
     if data.segments:
-        key(
-            f'<svg width="22" height="10"><rect width="22" height="10" fill="{BAND_FILL}"/></svg>',
-            "model 95% band",
-        )
+        if any(_has_band(s) for s in data.segments):
+            key(
+                f'<svg width="22" height="10"><rect width="22" height="10" fill="{BAND_FILL}"/>'
+                "</svg>",
+                "model 95% band",
+            )
         key(line.format(BLUE, ""), f"model mean ({data.model_name})")
         if any(v is not None for s in data.segments for v in s.duration_p95):
             key(line.format(ORANGE, ' stroke-dasharray="2 4"'), "model p95")
