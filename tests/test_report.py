@@ -181,3 +181,22 @@ def test_a_curve_without_intervals_draws_and_names_no_band(example: Result) -> N
     assert "model mean (cpu_share)" in page and 'class="pt-line"' in page
     assert "model 95% band" not in page and 'class="pt-band"' not in page
     assert "model 95% band" in render_html(example)
+
+
+def test_a_hostile_skip_reason_stays_text_in_the_chart(example: Result) -> None:
+    """A skip reason reaches the legend, a size line's title and the hover data (JSON inside a
+    script element): none of them may close an element or open a tag."""
+    import dataclasses
+
+    orders = example.functions[1]
+    hostile = "</script><img src=x onerror=alert(1)>"
+    fn = dataclasses.replace(
+        orders,
+        measurements=tuple(
+            m if m.measured else dataclasses.replace(m, skip_reason=hostile)
+            for m in orders.measurements
+        ),
+    )
+    page = render_html(dataclasses.replace(example, functions=(fn,)))
+    assert "<img" not in page and page.count("</script>") == 2  # the hover data and the script
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
