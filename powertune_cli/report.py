@@ -29,6 +29,7 @@ from powertune.outputs import (
 )
 from powertune.outputs.power_tuning import power_tuning_url
 from powertune.results import Result, load_result
+from powertune.results.sanity import check_values
 from powertune.tune.config import load_config, parse_percent, parse_usd
 from powertune_cli.common import handle_errors, verbosity
 from powertune_cli.table import gate_notes, gate_renderable, render_table, result_renderable
@@ -44,6 +45,9 @@ class ReportFormat(str, enum.Enum):
 
 
 def render_as(result: Result, form: ReportFormat) -> str:
+    """A result held in memory (tune's), checked as a read one is: an impossible value is exit 3
+    naming the field, never a traceback in a renderer."""
+    check_values(result, "result being rendered")
     return _render(result, form)
 
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+from browser import run
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -70,7 +69,7 @@ def test_arm64_and_the_alternatives_show_in_every_output(flat: Result) -> None:
     for text in (
         render_table(flat),
         render_markdown(flat),
-        render_html(flat, inline_plotlyjs=False),
+        render_html(flat),
     ):
         assert arm in text
         assert "Fargate" in text and "Managed Instances" in text and "speed" in text
@@ -85,7 +84,7 @@ def test_without_traffic_money_reads_per_1m(tmp_path: Path) -> None:
     text = render_markdown(result)
     assert per_million(rec.cost_per_invocation_usd) in text
     assert "--monthly-invocations" in text
-    html = render_html(result, inline_plotlyjs=False)
+    html = render_html(result)
     assert "Cost per 1M invocations" in html and "Cost per invocation (USD)" not in html
 
 
@@ -104,7 +103,7 @@ def test_failed_sizes_are_marked_and_never_drawn_over(oom: Result) -> None:
     segments = runnable_segments(fn, curve)
     assert min(p.memory_mb for seg in segments for p in seg) > max(failed)
     assert sum(len(seg) for seg in segments) == len(fn.model.curve)
-    page = render_html(oom, inline_plotlyjs=False)
+    page = render_html(oom)
     assert page.count('<tr class="failed">') == len(failed)
     assert "failed: " in page and "out of memory" in page
 
@@ -125,16 +124,10 @@ def test_tick_labels_do_not_crowd() -> None:
 
 @pytest.mark.slow
 def test_oom_page_in_chromium(oom: Result, tmp_path: Path) -> None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert browser, "chromium is needed (apt-get install chromium)"
     page, shot = tmp_path / "oom.html", tmp_path / "oom.png"
     page.write_text(render_html(oom), encoding="utf-8")
-    done = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,2200",
-         f"--screenshot={shot}", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    done = run(tmp_path / "profile", "--window-size=1200,2200", f"--screenshot={shot}",
+               page.as_uri())  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=int)
     red = int((np.abs(pixels - np.array((0xCF, 0x22, 0x2E))).max(axis=2) <= 24).sum())

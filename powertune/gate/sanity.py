@@ -1,24 +1,17 @@
-"""What the gate checks before it compares: that a result means something, not only that it
-matches the schema. A forged or broken result (negative or NaN costs, an impossible memory size,
-no functions, no recommendation, a recommendation its own measurements contradict) is an
-InvalidResult (exit 3) naming the field, never a pass.
+"""What the gate checks before it compares: that a result means something (results.sanity, as
+every reading and rendering checks), and what a comparison needs on top: functions, a
+recommendation with a cost and a p95 that its own measurements do not contradict. A forged or
+broken result is an InvalidResult (exit 3) naming the field, never a pass.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from decimal import Decimal
-from typing import Any
 
 from powertune.results.errors import InvalidResult
 from powertune.results.model import FunctionResult, Result
+from powertune.results.sanity import check_values
 
-# Fields that may legitimately be negative: fitted parameters, information criteria, savings.
-_SIGNED = frozenset({"params", "value", "saving_usd", "change"})
-# Free-form sections (estimates of other platforms): only finiteness is checked there.
-_FREE_FORM = frozenset({"arm64", "fargate", "logs", "alternatives"})
-MAX_MEMORY_MB = 10_240
 # How far a recommendation's own figures may stray from the measurement at its size (a model fit
 # smooths noise; a factor of two is no longer smoothing).
 _AGREEMENT = 2.0
@@ -26,7 +19,7 @@ _AGREEMENT = 2.0
 
 def check_result(result: Result, role: str) -> None:
     """Raise InvalidResult if ``result`` (the ``role``: baseline or current) cannot be gated."""
-    _walk(result, role, signed=False)
+    check_values(result, role)
     if not result.functions:
         raise InvalidResult("no functions: nothing to gate", source=role, json_path="$.functions")
     for index, fn in enumerate(result.functions):
@@ -35,38 +28,6 @@ def check_result(result: Result, role: str) -> None:
 
 def _fail(role: str, path: str, message: str) -> InvalidResult:
     return InvalidResult(message, source=role, json_path=path)
-
-
-def _walk(node: Any, role: str, *, signed: bool, path: str = "$", free: bool = False) -> None:
-    """Every number finite; non-negative outside the signed fields; memory sizes positive."""
-    if isinstance(node, bool) or node is None or isinstance(node, str):
-        return
-    if isinstance(node, float | Decimal | int):
-        if isinstance(node, float) and not math.isfinite(node):
-            raise _fail(role, path, f"{node} is not a finite number")
-        if isinstance(node, Decimal) and not node.is_finite():
-            raise _fail(role, path, f"{node} is not a finite amount")
-        if not signed and not free and node < 0:
-            raise _fail(role, path, f"negative value {node}")
-        name = path.rsplit(".", 1)[-1]
-        if name.endswith("memory_mb") and not free and not 0 < node <= MAX_MEMORY_MB:
-            raise _fail(role, path, f"memory size {node} MB is outside 1..{MAX_MEMORY_MB}")
-        return
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        for f in dataclasses.fields(node):
-            _walk(
-                getattr(node, f.name),
-                role,
-                signed=signed or f.name in _SIGNED,
-                path=f"{path}.{f.name}",
-                free=free or f.name in _FREE_FORM,
-            )
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            _walk(value, role, signed=signed, path=f"{path}.{key}", free=free)
-    elif isinstance(node, list | tuple):
-        for index, value in enumerate(node):
-            _walk(value, role, signed=signed, path=f"{path}[{index}]", free=free)
 
 
 def _check_function(fn: FunctionResult, role: str, path: str) -> None:
@@ -78,13 +39,6 @@ def _check_function(fn: FunctionResult, role: str, path: str) -> None:
         raise _fail(role, f"{where}.cost_per_invocation_usd", "null: the gate needs the cost")
     if rec.duration_ms_p95 is None:
         raise _fail(role, f"{where}.duration_ms_p95", "null: the gate needs the p95")
-    for index, m in enumerate(fn.measurements):
-        mpath = f"{path}.measurements[{index}]"
-        if m.errors > m.invocations:
-            raise _fail(role, f"{mpath}.errors", f"{m.errors} errors in {m.invocations} calls")
-        d = m.duration_ms
-        if d is not None and not d.p50 <= d.p95 * (1 + 1e-9) + 1e-9:
-            raise _fail(role, f"{mpath}.duration_ms", f"p50 {d.p50} above p95 {d.p95}")
     at = fn.measurement(rec.memory_mb)
     if at is not None and at.status == "skipped":
         raise _fail(

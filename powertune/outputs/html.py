@@ -1,10 +1,10 @@
-"""A self-contained HTML report: plotly charts with plotly.js inlined, so it opens offline.
+"""A self-contained HTML report: charts drawn as SVG on the server, so it opens offline.
 
-Per function, one figure with duration (top) and cost per invocation (bottom) against memory:
+Per function, one chart with duration (top) and cost per invocation (bottom) against memory:
 every invocation as a faint dot (the spread), the measured mean with its 95% interval and the
-measured p95, the fitted curve with its 95% band, and the current and recommended sizes.
-Plotly because hovering gives exact figures, and the figure is plain JSON in the page, which
-keeps golden-file tests readable; the price is ~4.8 MB of inlined plotly.js per report.
+measured p95, the fitted curve with its 95% band, the current and recommended sizes and every
+failed size. ``chart_data`` selects those figures from the result; ``svgchart`` draws them and
+carries the few lines of JavaScript that show a value on hover.
 """
 
 from __future__ import annotations
@@ -13,23 +13,24 @@ import html
 import math
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
-
-import plotly.graph_objects as go
-import plotly.io as pio
-from plotly.offline import get_plotlyjs
-from plotly.subplots import make_subplots
 
 from powertune.outputs import fmt
 from powertune.outputs.decision import decision_lines, per_million
+from powertune.outputs.svgchart import (
+    CSS,
+    SCRIPT,
+    ChartData,
+    FailedSize,
+    ModelSegment,
+    SizePoint,
+    draw_chart,
+)
 from powertune.results.model import CurvePoint, FunctionResult, Measurement, Result
 
-PLOTLY_START = '<script id="plotly-js">'
 _MAX_DOTS_PER_SIZE = 200  # enough to show the spread; keeps big runs' pages light
-_BLUE, _ORANGE, _GREEN, _GREY = "#1f5fa8", "#d9822b", "#1a7f37", "#6e7781"
-_RED = "#cf222e"
 
-_CSS = """
+_CSS = (
+    """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto;
        max-width: 1100px; color: #1f2328; padding: 0 16px; }
 h1 { font-size: 24px; margin-bottom: 4px; } h2 { font-size: 19px; margin-top: 36px; }
@@ -38,20 +39,19 @@ table { border-collapse: collapse; margin: 12px 0; font-variant-numeric: tabular
 th, td { border-bottom: 1px solid #d0d7de; padding: 5px 10px; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 .saving { color: #1a7f37; font-weight: 600; } .cost-up { color: #cf222e; font-weight: 600; }
-.warn { color: #9a6700; } .pt-chart { height: 640px; }
+.warn { color: #9a6700; }
 tr.failed td { color: #cf222e; } table.decision th { text-align: left; white-space: nowrap;
   vertical-align: top; } table.decision td { text-align: left; } tr.emph th { color: #1a7f37; }
 """
+    + CSS
+)
 
 
-def render_html(result: Result, *, inline_plotlyjs: bool = True) -> str:
-    """The whole page. ``inline_plotlyjs=False`` leaves the bundle out (for golden tests)."""
-    bundle = get_plotlyjs() if inline_plotlyjs else "/* plotly.js */"
+def render_html(result: Result) -> str:
+    """The whole page: one file, nothing fetched when it is opened."""
     body = [
         "<h1>powertune report</h1>",
         f'<p class="meta">{html.escape(_meta(result))}</p>',
-        "<noscript><p>The charts need JavaScript (plotly.js is inlined in this file).</p>"
-        "</noscript>",
         _summary(result),
     ]
     for i, fn in enumerate(result.functions):
@@ -60,9 +60,9 @@ def render_html(result: Result, *, inline_plotlyjs: bool = True) -> str:
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>powertune report · {html.escape(', '.join(f.name for f in result.functions))}"
-        f"</title>\n<style>{_CSS}</style>\n{PLOTLY_START}{bundle}</script>\n</head>\n<body>\n"
+        f"</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         + "\n".join(body)
-        + "\n</body>\n</html>\n"
+        + f"\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
     )
 
 
@@ -139,19 +139,8 @@ def _function_section(fn: FunctionResult, div_id: str) -> str:
     if warnings:
         items = "".join(f'<li class="warn">{html.escape(w)}</li>' for w in warnings)
         lines.append(f"<ul>{items}</ul>")
-    fig = function_figure(fn)
-    post = f"document.getElementById('{div_id}').dataset.rendered = 'yes';"
-    chart = pio.to_html(
-        fig,
-        include_plotlyjs=False,
-        full_html=False,
-        div_id=div_id,
-        post_script=post,
-        config={"displaylogo": False, "responsive": True},
-        default_height="640px",
-    )
     lines.append(_decision_table(fn))
-    lines.append(f'<div class="pt-chart-wrap">{chart}</div>')
+    lines.append(draw_chart(chart_data(fn), div_id))
     lines.append(_size_table(fn))
     lines.append("</section>")
     return "\n".join(lines)
@@ -209,165 +198,56 @@ def _jitter(i: int) -> float:
     return 1.0 + ((i * 37) % 21 - 10) / 400.0
 
 
-def function_figure(fn: FunctionResult) -> go.Figure:
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.09,
-        subplot_titles=(
-            "Duration (ms) against memory",
-            "Cost per 1M invocations (USD) against memory",
-        ),
-    )
+def chart_data(fn: FunctionResult) -> ChartData:
+    """What the chart of ``fn`` shows, read from the result (svgchart draws it): every kept
+    invocation as a dot, the measured mean with its 95% interval and the p95, the measured cost,
+    the fitted curves with their bands where the function can run, and the marked sizes."""
     measured = fn.measured()
     model = fn.model if fn.model is not None and fn.model.status == "fitted" else None
     curve = list(model.curve) if model is not None else []
-    # the fitted curves with their bands, drawn first so points sit on top; only where the
-    # function can run (failed sizes are never drawn over)
-    for k, segment in enumerate(runnable_segments(fn, curve)):
-        _model_traces(fig, segment, (model.name or "") if model else "", first=k == 0)
-    # every invocation: the spread
-    dot_x: list[float] = []
-    dot_y: list[float] = []
+    segments = tuple(
+        ModelSegment(
+            mb=tuple(p.memory_mb for p in seg),
+            duration=tuple(p.duration_ms for p in seg),
+            duration_lo=tuple(p.duration_lo for p in seg),
+            duration_hi=tuple(p.duration_hi for p in seg),
+            duration_p95=tuple(p.duration_p95 for p in seg),
+            cost=tuple(_n(p.cost_per_invocation_usd) for p in seg),
+            cost_lo=tuple(_n(p.cost_lo_usd) for p in seg),
+            cost_hi=tuple(_n(p.cost_hi_usd) for p in seg),
+        )
+        for seg in runnable_segments(fn, curve)
+    )
+    dots: list[tuple[float, float]] = []
     for m in measured:
         ok = [s for s in m.samples if s.ok]
         step = max(1, len(ok) // _MAX_DOTS_PER_SIZE)
-        for i, s in enumerate(ok[::step]):
-            dot_x.append(round(m.memory_mb * _jitter(i), 2))
-            dot_y.append(round(s.duration_ms, 3))
-    if dot_x:
-        fig.add_trace(
-            go.Scatter(
-                x=dot_x,
-                y=dot_y,
-                mode="markers",
-                name="invocations",
-                marker={"size": 4, "color": _GREY, "opacity": 0.35},
-                hoverinfo="y",
-            ),
-            row=1,
-            col=1,
-        )
-    stats = [m for m in measured if m.duration_ms is not None]
-    if stats:
-        durations = [m.duration_ms for m in stats if m.duration_ms is not None]
-        means = [d.mean for d in durations]
-        fig.add_trace(
-            go.Scatter(
-                x=[m.memory_mb for m in stats],
-                y=means,
-                error_y=_errors([d.ci95 for d in durations], means),
-                mode="markers",
-                name="measured mean ± 95% CI",
-                marker={"symbol": "diamond", "size": 10, "color": _BLUE},
-            ),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=[m.memory_mb for m in stats],
-                y=[m.duration_ms.p95 for m in stats],  # type: ignore[union-attr]
-                mode="markers",
-                name="measured p95",
-                marker={"symbol": "triangle-up", "size": 9, "color": _ORANGE},
-            ),
-            row=1,
-            col=1,
-        )
-    priced = [m for m in measured if m.cost_per_invocation_usd is not None]
-    if priced:
-        ys = [_n(m.cost_per_invocation_usd) for m in priced]
-        fig.add_trace(
-            go.Scatter(
-                x=[m.memory_mb for m in priced],
-                y=ys,
-                error_y=_errors([_ni(m.cost_ci95_usd) for m in priced], ys),
-                mode="markers",
-                name="measured cost ± 95% CI",
-                marker={"symbol": "diamond", "size": 10, "color": _BLUE},
-            ),
-            row=2,
-            col=1,
-        )
-    _size_markers(fig, fn)
-    _failed_markers(fig, fn, _panel_tops(fig))
-    marked = _marked_sizes(fn) | {m.memory_mb for m in _failed(fn)}
-    ticks = readable_ticks([m.memory_mb for m in fn.measurements] + sorted(marked), marked)
-    fig.update_xaxes(
-        type="log",
-        tickvals=ticks,
-        ticktext=[str(t) for t in ticks],
-        gridcolor="#eaeef2",
-        title_text=None,
+        dots += [(m.memory_mb * _jitter(i), s.duration_ms) for i, s in enumerate(ok[::step])]
+    stats = [(m.memory_mb, m.duration_ms) for m in measured if m.duration_ms is not None]
+    means = tuple(SizePoint(mb, d.mean, *(d.ci95 if d.ci95 else (None, None))) for mb, d in stats)
+    costs = tuple(
+        SizePoint(m.memory_mb, float(m.cost_per_invocation_usd.scaleb(6)), *_ni(m.cost_ci95_usd))
+        for m in measured
+        if m.cost_per_invocation_usd is not None
     )
-    fig.update_xaxes(title_text="memory (MB)", row=2, col=1)
-    fig.update_yaxes(gridcolor="#eaeef2")
-    fig.update_yaxes(title_text="ms", row=1, col=1)
-    fig.update_yaxes(title_text="USD per 1M", tickformat="$.3~g", row=2, col=1)
-    fig.update_layout(
-        template="none",
-        height=640,
-        margin={"l": 90, "r": 20, "t": 40, "b": 50},
-        legend={"orientation": "h", "y": -0.12},
-        hovermode="closest",
-        font={"family": "system-ui, sans-serif", "size": 12},
+    failed = tuple(
+        FailedSize(m.memory_mb, f"{m.memory_mb} MB ({m.skip_reason or 'errors'})", _is_oom(m))
+        for m in _failed(fn)
     )
-    return fig
-
-
-def _model_traces(fig: go.Figure, curve: list[CurvePoint], name: str, *, first: bool) -> None:
-    xs = [p.memory_mb for p in curve]
-    _band(fig, xs, [p.duration_lo for p in curve], [p.duration_hi for p in curve], 1, _BLUE, first)
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=[p.duration_ms for p in curve],
-            mode="lines",
-            name=f"model mean ({name})",
-            line={"color": _BLUE},
-            legendgroup="model",
-            showlegend=first,
-        ),
-        row=1,
-        col=1,
-    )
-    if any(p.duration_p95 is not None for p in curve):
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=[p.duration_p95 for p in curve],
-                mode="lines",
-                name="model p95",
-                line={"color": _ORANGE, "dash": "dot"},
-                legendgroup="model p95",
-                showlegend=first,
-            ),
-            row=1,
-            col=1,
-        )
-    _band(
-        fig,
-        xs,
-        [_n(p.cost_lo_usd) for p in curve],
-        [_n(p.cost_hi_usd) for p in curve],
-        2,
-        _BLUE,
-        first,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=[_n(p.cost_per_invocation_usd) for p in curve],
-            mode="lines",
-            name="model cost",
-            line={"color": _BLUE},
-            legendgroup="model",
-            showlegend=False,
-        ),
-        row=2,
-        col=1,
+    marked = _marked_sizes(fn) | {f.mb for f in failed}
+    sizes = [m.memory_mb for m in fn.measurements] + sorted(marked)
+    return ChartData(
+        model_name=(model.name or "") if model else "",
+        segments=segments,
+        dots=tuple(dots),
+        means=means,
+        p95s=tuple(SizePoint(mb, d.p95) for mb, d in stats),
+        costs=costs,
+        now_mb=fn.original_memory_mb,
+        recommended_mb=fn.recommendation.memory_mb if fn.recommendation else None,
+        failed=failed,
+        ticks=tuple(readable_ticks(sizes, marked)),
+        sizes=tuple(sizes + [mb for seg in segments for mb in seg.mb]),
     )
 
 
@@ -378,113 +258,13 @@ def _marked_sizes(fn: FunctionResult) -> set[int]:
     return sizes
 
 
-def _size_markers(fig: go.Figure, fn: FunctionResult) -> None:
-    """Current and recommended sizes as vertical lines in both panels (traces, so they follow
-    the log axis and show in the legend)."""
-    lines: list[tuple[int, str, str, str]] = [
-        (fn.original_memory_mb, f"now: {fn.original_memory_mb} MB", _GREY, "dash")
-    ]
-    if fn.recommendation:
-        rec = fn.recommendation.memory_mb
-        lines.append((rec, f"recommended: {rec} MB", _GREEN, "solid"))
-    tops = _panel_tops(fig)
-    for row in (1, 2):
-        fig.update_yaxes(range=[0, tops[row]], row=row, col=1)
-    for mb, label, color, dash in lines:
-        for row in (1, 2):
-            fig.add_trace(
-                go.Scatter(
-                    x=[mb, mb],
-                    y=[0, tops[row]],
-                    mode="lines",
-                    name=label,
-                    line={"color": color, "dash": dash, "width": 2},
-                    legendgroup=label,
-                    showlegend=row == 1,
-                    hoverinfo="name",
-                ),
-                row=row,
-                col=1,
-            )
-
-
-def _panel_tops(fig: go.Figure) -> dict[int, float]:
-    """The top of each panel's view: the highest point, band or curve, with some air. Error bars
-    are left out: a size measured twice has a t interval many times its mean, and letting it set
-    the scale would flatten everything else (the bar runs off the top instead)."""
-    tops = {1: 0.0, 2: 0.0}
-    for trace in fig.data:
-        row = 1 if trace.yaxis in (None, "y") else 2
-        ys = [y for y in (trace.y or ()) if y is not None]
-        if ys:
-            tops[row] = max(tops[row], max(ys))
-    return {k: v * 1.15 if v > 0 else 1.0 for k, v in tops.items()}
-
-
-def _band(
-    fig: go.Figure,
-    xs: list[int],
-    lo: list[Any],
-    hi: list[Any],
-    row: int,
-    color: str,
-    first: bool = True,
-) -> None:
-    if any(v is None for v in lo + hi):
-        return
-    fill = "rgba(31, 95, 168, 0.15)"
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=hi,
-            mode="lines",
-            line={"width": 0, "color": color},
-            showlegend=False,
-            hoverinfo="skip",
-        ),
-        row=row,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=lo,
-            mode="lines",
-            line={"width": 0, "color": color},
-            fill="tonexty",
-            fillcolor=fill,
-            name="model 95% band",
-            legendgroup="band",
-            showlegend=row == 1 and first,
-            hoverinfo="skip",
-        ),
-        row=row,
-        col=1,
-    )
-
-
-def _errors(intervals: list[Any], centers: Sequence[float | None]) -> dict[str, Any]:
-    centers = [0.0 if c is None else c for c in centers]
-    up = [(iv[1] - c) if iv else 0.0 for iv, c in zip(intervals, centers, strict=True)]
-    # durations and costs cannot go below zero, whatever a small-sample t interval says
-    down = [min(c - iv[0], c) if iv else 0.0 for iv, c in zip(intervals, centers, strict=True)]
-    return {
-        "type": "data",
-        "symmetric": False,
-        "array": up,
-        "arrayminus": down,
-        "thickness": 1.5,
-        "width": 4,
-    }
-
-
 def _n(value: Decimal | None) -> float | None:
     """A cost per invocation as the chart shows it: USD per 1M invocations."""
     return None if value is None else float(value.scaleb(6))
 
 
-def _ni(iv: tuple[Decimal, Decimal] | None) -> tuple[float, float] | None:
-    return None if iv is None else (float(iv[0].scaleb(6)), float(iv[1].scaleb(6)))
+def _ni(iv: tuple[Decimal, Decimal] | None) -> tuple[float | None, float | None]:
+    return (None, None) if iv is None else (float(iv[0].scaleb(6)), float(iv[1].scaleb(6)))
 
 
 # -- failed sizes: marked, and never drawn over -------------------------------------------------
@@ -528,45 +308,6 @@ def runnable_segments(fn: FunctionResult, curve: Sequence[CurvePoint]) -> list[l
     if current:
         segments.append(current)
     return segments
-
-
-def _failed_markers(fig: go.Figure, fn: FunctionResult, tops: dict[int, float]) -> None:
-    """Each failed size as a red dotted line in both panels, with a cross at the bottom."""
-    for i, m in enumerate(_failed(fn)):
-        label = f"failed: {m.memory_mb} MB ({m.skip_reason or 'errors'})"
-        for row in (1, 2):
-            fig.add_trace(
-                go.Scatter(
-                    x=[m.memory_mb, m.memory_mb],
-                    y=[0, tops[row]],
-                    mode="lines",
-                    name=label,
-                    line={"color": _RED, "dash": "dot", "width": 2},
-                    legendgroup="failed",
-                    showlegend=row == 1 and i == 0,
-                    hoverinfo="name",
-                ),
-                row=row,
-                col=1,
-            )
-            fig.add_trace(
-                go.Scatter(
-                    x=[m.memory_mb],
-                    y=[tops[row] * 0.03],
-                    mode="markers+text",
-                    text=["OOM" if _is_oom(m) else "failed"] if row == 1 else None,
-                    textposition="top center",
-                    textfont={"color": _RED},
-                    marker={"symbol": "x", "size": 11, "color": _RED},
-                    name=label,
-                    legendgroup="failed",
-                    showlegend=False,
-                    hovertext=label,
-                    hoverinfo="text",
-                ),
-                row=row,
-                col=1,
-            )
 
 
 def readable_ticks(sizes: Sequence[int], keep: set[int], *, max_labels: int = 12) -> list[int]:

@@ -1,4 +1,5 @@
-"""Read, write and validate result JSON: every write and every read is checked by the schema."""
+"""Read, write and validate result JSON: every write and every read is checked by the schema,
+and every read also by what the values mean (results.sanity)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from powertune.files import write_atomic
 from powertune.results.codec import decode, encode
 from powertune.results.errors import InvalidResult
 from powertune.results.model import SCHEMA_VERSION, Result
+from powertune.results.sanity import check_values
 from powertune.validate import MAX_JSON_BYTES, MAX_JSON_DEPTH, json_depth_ok
 from pricing.readfile import FileRefused, read_bounded_text
 
@@ -56,7 +58,8 @@ def result_to_json(result: Result) -> dict[str, Any]:
 
 
 def result_from_json(data: Any, *, source: str | None = None) -> Result:
-    """A Result from parsed JSON, validated first; another major schema version is refused."""
+    """A Result from parsed JSON, validated first (the schema, then what the values mean:
+    results.sanity); another major schema version is refused."""
     if isinstance(data, dict):
         version = data.get("schema_version")
         if isinstance(version, str) and version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
@@ -71,6 +74,7 @@ def result_from_json(data: Any, *, source: str | None = None) -> Result:
         result: Result = decode(data, Result)
     except InvalidResult as exc:
         raise InvalidResult(str(exc), source=source) from None
+    check_values(result, source)
     return result
 
 
