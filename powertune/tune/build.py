@@ -45,6 +45,7 @@ from powertune.tune.plan import (
     DEFAULT_PERCENTILE,
     DEFAULT_STRATEGY,
     DEFAULT_TRIM,
+    SCORING_POWERTUNE,
 )
 from powertune.tune.search.interface import Search
 from powertune.tune.tuner import TuneOutcome
@@ -76,6 +77,7 @@ class BuildOptions:
     memory_range: tuple[int, int] | None = None
     arm64_twin: Arm64Twin | None = None
     tie_band: float = DEFAULT_TIE_BAND  # cost/slo: the fastest within this of the cheapest
+    scoring: str = SCORING_POWERTUNE  # or aws-lambda-power-tuning's own (``strategies``)
 
 
 def decide_context(outcome: TuneOutcome, catalog: Any, options: BuildOptions) -> DecideContext:
@@ -92,6 +94,7 @@ def decide_context(outcome: TuneOutcome, catalog: Any, options: BuildOptions) ->
         max_p95_ms=options.max_p95_ms,
         percentile=options.percentile,
         tie_band=options.tie_band,
+        scoring=options.scoring,
         trim=options.trim,
         cold_share=options.cold_share,
         seed=options.seed,
@@ -248,6 +251,7 @@ def _recommendation(
             max_p95_ms=options.max_p95_ms,
             percentile=options.percentile,
             tie_band=options.tie_band,
+            scoring=options.scoring,
         )
         other_billed = _expected_billed(curve, other.memory_mb)
         other_month = (

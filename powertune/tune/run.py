@@ -341,6 +341,7 @@ def build_options(
     return BuildOptions(
         strategy=spec.name,
         tie_band=spec.tie_band,
+        scoring=spec.scoring,
         cold_share=cold_share,
         balanced_weight=spec.balanced_weight,
         max_p95_ms=spec.max_p95_ms,

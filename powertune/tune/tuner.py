@@ -117,11 +117,7 @@ class Tuner:
         self.settings = settings
         self.catalog = catalog
         self.observer = observer or Observer()
-        self._cycle = (
-            list(range(len(payloads.items)))
-            if payloads.per_invocation
-            else payloads.schedule(sum(payloads.weights))
-        )
+        self._cycle = payloads.cycle()
         self._sent: dict[int, int] = {}
         self._prepared: set[int] = set()
         self._warmup_billed: dict[int, list[int]] = {}  # warm-ups price the batches that follow
