@@ -125,7 +125,7 @@ def build_result(
     obs = outcome.observations
     sizes = sorted(set(obs.samples) | set(obs.skipped))  # a rejected size has no samples
     rows = _row_curve(outcome, catalog, options)
-    measurements = tuple(_measurement(m, obs, rows) for m in sizes)
+    measurements = tuple(_measurement(m, obs, rows, options.trim) for m in sizes)
     decision = decide(outcome, search, catalog, options)
     model = _model(decision) if decision is not None else None
     traffic = traffic or TrafficFigures()
@@ -181,7 +181,9 @@ def _row_curve(outcome: TuneOutcome, catalog: Any, options: BuildOptions) -> Cos
         return None
 
 
-def _measurement(memory_mb: int, obs: Observations, rows: CostCurve | None) -> Measurement:
+def _measurement(
+    memory_mb: int, obs: Observations, rows: CostCurve | None, trim: float
+) -> Measurement:
     samples = obs.samples.get(memory_mb, [])
     if memory_mb in obs.skipped:
         return skipped_measurement(memory_mb, obs.skipped[memory_mb], samples)
@@ -190,7 +192,7 @@ def _measurement(memory_mb: int, obs: Observations, rows: CostCurve | None) -> M
         cost, lo, hi = rows.decimal_cost(memory_mb)
         interval = (lo, hi) if len(priced_samples(samples)) >= 2 else None  # none from one
     return measurement_from_samples(
-        memory_mb, samples, cost_per_invocation=cost, cost_ci95=interval
+        memory_mb, samples, cost_per_invocation=cost, cost_ci95=interval, trim=trim
     )
 
 

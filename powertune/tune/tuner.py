@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -290,6 +290,7 @@ class Tuner:
             self.observer.on_skip(memory_mb, outcome.observations.skipped[memory_mb])
             return None
         sample, throttles = _strip_throttles(result)
+        sample = _mark_allowed(sample, self.settings.allowed_errors)
         outcome.throttles += throttles
         outcome.invocations += 1
         if sample.billed_ms is not None:
@@ -300,8 +301,9 @@ class Tuner:
         else:
             if sample.billed_ms:
                 self._warmup_billed.setdefault(memory_mb, []).append(sample.billed_ms)
-            if sample.ok and sample.init_ms:
-                outcome.observations.warmup_inits.setdefault(memory_mb, []).append(sample.init_ms)
+            startup = sample.startup_billed_ms  # INIT, or a SnapStart restore's billed part
+            if sample.ok and startup:
+                outcome.observations.warmup_inits.setdefault(memory_mb, []).append(startup)
         self.observer.on_sample(sample, warmup=warmup)
         return sample
 
@@ -456,6 +458,19 @@ def skip_reason(samples: list[Sample], allowed_errors: frozenset[str]) -> str | 
         types = ", ".join(sorted({s.error_type or s.status for s in failed}))
         return f"errors: {len(failed)} of {len(samples)} invocations failed ({types})"
     return None
+
+
+def _mark_allowed(sample: Sample, allowed_errors: frozenset[str]) -> Sample:
+    """An error of an allowed type counts as an outcome (timed and priced); running out of
+    memory or time never does."""
+    if (
+        not sample.ok
+        and sample.status == "error"
+        and sample.error_type in allowed_errors
+        and sample.error_type != OUT_OF_MEMORY
+    ):
+        return replace(sample, allowed=True)
+    return sample
 
 
 @dataclass(frozen=True)

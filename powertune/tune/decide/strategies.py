@@ -125,6 +125,13 @@ def power_tuning_index(strategy: str, curve: CostCurve, weight: float) -> int:
     (ties: the faster), ``speed`` the fastest (ties: the cheaper), ``balanced`` the lowest
     ``BALANCED_FORMULA`` (ties: the smaller size, its sort being stable)."""
     cost, duration = power_tuning_figures(curve)
+    return power_tuning_pick(strategy, cost, duration, weight)
+
+
+def power_tuning_pick(strategy: str, cost: np.ndarray, duration: np.ndarray, weight: float) -> int:
+    """Its analyzer's pick among sizes given in ascending order, from its average cost and
+    duration per size (``findCheapest``, ``findFastest``, ``findBalanced``)."""
+    cost, duration = np.asarray(cost, dtype=float), np.asarray(duration, dtype=float)
     if strategy == "cost":
         return int(np.lexsort((duration, cost))[0])
     if strategy == "speed":
