@@ -33,7 +33,7 @@ from powertune.tune import plan as p
 from powertune.tune.decide.costcurve import cost_curve, init_by_size
 from powertune.tune.decide.strategies import choose, power_tuning_pick
 from powertune.tune.targets.aws import _report_in, log_result_lines, sample_from_report
-from powertune.tune.tuner import TuneOutcome, _mark_allowed, skip_reason
+from powertune.tune.tuner import TuneOutcome, _mark_allowed, skip_reason, unsent_payload_notes
 from powertune.types import FunctionInfo, Observations, Sample
 from pricing.catalog import load_catalog
 from pricing.pricer import Pricer
@@ -914,3 +914,16 @@ def test_the_case_count() -> None:
 
 
 COVERED, SAME = 145, 104
+
+
+def test_sizes_that_never_sent_a_payload_are_named() -> None:
+    """The adaptive search's counts per size are its own: after the run, the sizes that never
+    sent some payload are named (issue 28: some payloads never sent, and nothing said so)."""
+    obs = Observations()
+    for k in range(7):
+        obs.add(Sample(memory_mb=128, duration_ms=10.0, billed_ms=10, payload_index=k))
+    for k in range(10):
+        obs.add(Sample(memory_mb=512, duration_ms=5.0, billed_ms=5, payload_index=k))
+    (note,) = unsent_payload_notes(obs, 10)
+    assert "128 MB (3 of 10)" in note and "512 MB" not in note
+    assert unsent_payload_notes(obs, 1) == []

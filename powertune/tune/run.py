@@ -36,7 +36,14 @@ from powertune.tune.targets.localfit import (
     local_record,
     trust_notes,
 )
-from powertune.tune.tuner import Observer, TuneOutcome, Tuner, TuneSettings, require_measured
+from powertune.tune.tuner import (
+    Observer,
+    TuneOutcome,
+    Tuner,
+    TuneSettings,
+    require_measured,
+    unsent_payload_notes,
+)
 from powertune.types import FunctionInfo
 from pricing.catalog import Catalog, load_catalog
 from pricing.pricer import Pricer
@@ -405,6 +412,9 @@ def run(ready: Ready) -> Result:
             observer=observer,
         ).run()
     require_measured(outcome)  # every size failed: exit 3 with the reasons, already restored
+    if plan.adaptive:  # a grid's plan already said so, before anything was invoked
+        for note in unsent_payload_notes(outcome.observations, len(plan.payloads.items)):
+            hooks.note(f"note: {note}")
     traffic = find_traffic(ready)
     options = build_options(plan, ready.sizes, ready.cold_share)
     if plan.compare:

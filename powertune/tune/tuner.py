@@ -445,6 +445,25 @@ class Tuner:
         return self._pricer.invocation(memory_mb, int(billed * 1.5) + 1)
 
 
+def unsent_payload_notes(observations: Observations, payloads: int) -> list[str]:
+    """The measured sizes that never sent some of the payloads (their figures leave those out),
+    in one note; none when every size sent every payload."""
+    if payloads < 2:
+        return []
+    short = []
+    for memory_mb in sorted(observations.samples):
+        sent = {s.payload_index for s in observations.samples[memory_mb]}
+        if len(sent) < payloads:
+            short.append(f"{memory_mb} MB ({payloads - len(sent)} of {payloads})")
+    if not short:
+        return []
+    return [
+        "payloads never measured at some sizes, whose figures leave them out: "
+        + ", ".join(short)
+        + "; more invocations per size (--max-invocations) or fewer payloads send them all"
+    ]
+
+
 def skip_reason(samples: list[Sample], allowed_errors: frozenset[str]) -> str | None:
     """Why a size cannot be used, from its samples (None when it can)."""
     if not samples:
