@@ -913,7 +913,7 @@ def test_the_case_count() -> None:
     assert (covered, same) == (COVERED, SAME)
 
 
-COVERED, SAME = 145, 104
+COVERED, SAME = 151, 104
 
 
 def test_sizes_that_never_sent_a_payload_are_named() -> None:
@@ -927,3 +927,31 @@ def test_sizes_that_never_sent_a_payload_are_named() -> None:
     (note,) = unsent_payload_notes(obs, 10)
     assert "128 MB (3 of 10)" in note and "512 MB" not in note
     assert unsent_payload_notes(obs, 1) == []
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("num", [1, 10, 100])
+def test_executor_invokes_num_times(tmp_path: Path, num: int, parallel: bool) -> None:
+    """lambda › executor › should invoke Lambda 1 / 10 / 100 time(s) (in series, in parallel):
+    DIFFERS (six) on purpose: each size measures exactly ``num`` invocations, as it does, but
+    first makes one warm-up invocation that is not measured (its cold start is priced apart),
+    so ``num + 1`` are invoked per size. Run on a recording (``--replay``)."""
+    from test_tune_baseline import replay_csv
+
+    from powertune.tune.run import tune
+
+    recording = replay_csv(tmp_path / "fn.csv", 1.0)
+    flags = p.TuneFlags(
+        replay=str(recording),
+        search_kind="grid",
+        memory="512",
+        invocations=num,
+        concurrency=None if parallel else 1,
+    )
+    result = tune(p.resolve_plan(flags))
+    (measured,) = result.functions[0].measurements
+    assert measured.invocations == num
+    assert result.tuning is not None and result.tuning.invocations == num + 1
+
+
+cases("lambda › executor: invoke num times", 6, 0)
