@@ -40,14 +40,31 @@ class Sample:
     request_id: str | None = None
     payload_index: int = 0
     log_bytes: int | None = None  # bytes the invocation logged, when known
+    # SnapStart: a restored environment's Restore Duration and Billed Restore Duration (the
+    # latter is part of ``billed_ms``: Billed Duration = ceil(Duration + Billed Restore))
+    restore_ms: float | None = None
+    billed_restore_ms: int | None = None
+    # an error the run was told to accept (--allowed-errors, allowedExceptions): timed and
+    # priced as an outcome of the code being sized, as aws-lambda-power-tuning counts it
+    allowed: bool = False
 
     @property
     def cold(self) -> bool:
-        return self.init_ms is not None
+        return self.init_ms is not None or self.restore_ms is not None
+
+    @property
+    def startup_billed_ms(self) -> float | None:
+        """What starting its environment added to the bill: INIT's duration (billed since Aug
+        2025), or a SnapStart restore's Billed Restore Duration (not its Restore Duration)."""
+        if self.init_ms is not None:
+            return self.init_ms
+        if self.billed_restore_ms is not None:
+            return float(self.billed_restore_ms)
+        return None
 
     @property
     def ok(self) -> bool:
-        return self.status == "success" and self.error_type is None
+        return (self.status == "success" and self.error_type is None) or self.allowed
 
 
 @dataclass(frozen=True)

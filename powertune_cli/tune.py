@@ -46,6 +46,11 @@ class StrategyKind(str, enum.Enum):
     slo = "slo"
 
 
+class ScoringKind(str, enum.Enum):
+    powertune = "powertune"
+    power_tuning = "power-tuning"
+
+
 class CpuKind(str, enum.Enum):
     auto = "auto"
     cgroup = "cgroup"
@@ -152,6 +157,16 @@ TieBand = Annotated[
         "--tie-band",
         help="cost/slo: among sizes within this of the cheapest cost, recommend the fastest "
         f"(default: the tolerance, {p.DEFAULT_TOLERANCE}; 0 = strictly the cheapest).",
+    ),
+]
+Scoring = Annotated[
+    ScoringKind | None,
+    _opt(
+        "--scoring",
+        help="How cost/speed/balanced score measured sizes: powertune (cost with the request "
+        "fee and INIT share) or power-tuning (exactly as aws-lambda-power-tuning: memory x "
+        "billed ms rounded up, no request fee; grid only). Default: power-tuning with "
+        "--from-power-tuning, else powertune.",
     ),
 ]
 ColdShare = Annotated[
@@ -365,6 +380,7 @@ def tune(
     tolerance: Tolerance = None,
     confidence: Confidence = p.DEFAULT_CONFIDENCE,
     tie_band: TieBand = None,
+    scoring: Scoring = None,
     cold_share: ColdShare = None,
     payload: Payload = None,
     payloads: PayloadsFile = None,

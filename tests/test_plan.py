@@ -112,11 +112,14 @@ def test_power_tuning_input_maps_onto_our_options(tmp_path: Path) -> None:
         "balanced",
         0.3,
     )
-    assert (pt.trim, pt.cold_starts) == (0.1, True)
+    # onlyColdStarts: every invocation counts (its executor sets discardTopBottom to 0)
+    assert (pt.trim, pt.cold_starts) == (0.0, True)
     assert pt.payloads.weights == (2, 1)
     assert any("autoOptimize" in note for note in pt.notes)
-    path.write_text(json.dumps({"lambdaARN": "fn", "num": 5}))
+    path.write_text(json.dumps({"lambdaARN": "fn", "num": 5, "powerValues": "ALL"}))
     assert parse_power_tuning_input(str(path)).memory == POWER_TUNING_ALL
+    path.write_text(json.dumps({"lambdaARN": "fn", "num": 5}))  # its deploy-time default
+    assert parse_power_tuning_input(str(path)).memory == [128, 256, 512, 1024, 1536, 3008]
     path.write_text(json.dumps({"lambdaARN": "fn", "num": 5, "preProcessorARN": "arn:x"}))
     with pytest.raises(InputError, match="preProcessorARN"):
         parse_power_tuning_input(str(path))

@@ -133,3 +133,45 @@ def test_power_tuning_url_round_trips(tmp_path: Path) -> None:
     assert len(measured) == 3
     report = runner.invoke(app, ["report", str(out), "--power-tuning-url"])
     assert report.exit_code == 0 and report.output.strip() == f"orders {url}"
+
+
+def test_power_tuning_input_end_to_end_payload_text_and_allowed_exceptions(tmp_path: Path) -> None:
+    """Issue 28, through the CLI on the local runtime: a payload given as JSON text reaches the
+    handler as that JSON (not a string of it), and allowedExceptions keeps a size whose every
+    invocation raises an allowed error measured and priced (as aws-lambda-power-tuning counts
+    it), where before it failed the size."""
+    from powertune.local import LocalLambda
+
+    handler = Path(__file__).parent / "functions" / "flaky"
+    env = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+    with LocalLambda(cpu="model") as server:
+        server.add_function("flaky", str(handler))
+        common = ["--endpoint-url", server.endpoint_url, "--region", "us-east-1", "-q"]
+        text = _input(
+            tmp_path, lambdaARN="flaky", powerValues=[128, 256], num=3, payload='{"fail": false}'
+        )
+        out = tmp_path / "text.json"
+        res = runner.invoke(
+            app, ["tune", "--from-power-tuning", str(text), "--json", str(out), *common], env=env
+        )
+        assert res.exit_code == 0, res.output
+        fn = load_result(out).functions[0]
+        assert all(s.ok and s.error_type is None for m in fn.measurements for s in m.samples)
+        allowed = tmp_path / "allowed.json"
+        allowed.write_text(
+            json.dumps(
+                {"lambdaARN": "flaky", "powerValues": [128, 256], "num": 3, "payload": {},
+                 "allowedExceptions": ["DownstreamTimeout"]}
+            )
+        )  # fmt: skip
+        out = tmp_path / "allowed-out.json"
+        res = runner.invoke(
+            app, ["tune", "--from-power-tuning", str(allowed), "--json", str(out), *common],
+            env=env,
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        fn = load_result(out).functions[0]
+        assert [m.status for m in fn.measurements] == ["measured", "measured"]
+        samples = [s for m in fn.measurements for s in m.samples]
+        assert samples and all(s.error_type == "DownstreamTimeout" and s.allowed for s in samples)
+        assert fn.recommendation is not None

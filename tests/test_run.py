@@ -221,7 +221,10 @@ def test_a_power_tuning_input_becomes_a_grid_plan(tmp_path: Path) -> None:
     assert plan.memory.sizes == (128, 512)
     # a flag on the command line wins over the file (issue 16); the file's weight stays, and
     # aws-lambda-power-tuning answers strictly cheapest: no tie band unless --tie-band
-    assert plan.strategy == p.StrategySpec(name="speed", balanced_weight=0.3, tie_band=0.0)
+    # and scored as it scores (issue 28)
+    assert plan.strategy == p.StrategySpec(
+        name="speed", balanced_weight=0.3, tie_band=0.0, scoring="power-tuning"
+    )
     assert plan.target.function is not None and plan.target.function.endswith(":orders")
     assert plan.payloads.items == (b'{"a":1}',) and plan.sleep_between_ms == 20
     assert plan.concurrency == 1  # parallelInvocation not set: one at a time

@@ -109,6 +109,9 @@ class SampleRecord:
     cold: bool = False
     payload_index: int = 0
     log_bytes: int | None = None
+    restore_ms: float | None = field(default=None, metadata={"omit_none": True})  # SnapStart
+    billed_restore_ms: int | None = field(default=None, metadata={"omit_none": True})
+    allowed: bool | None = field(default=None, metadata={"omit_none": True})  # allowed error
 
     @classmethod
     def from_sample(cls, sample: Sample) -> SampleRecord:
@@ -124,10 +127,14 @@ class SampleRecord:
             payload_index=sample.payload_index,
             request_id=sample.request_id,
             log_bytes=sample.log_bytes,
+            restore_ms=sample.restore_ms,
+            billed_restore_ms=sample.billed_restore_ms,
+            allowed=True if sample.allowed else None,
         )
 
     def to_sample(self, memory_mb: int) -> Sample:
-        """Back to the target interface's Sample (``cold`` follows ``init_ms`` there)."""
+        """Back to the target interface's Sample (``cold`` follows ``init_ms`` and
+        ``restore_ms`` there)."""
         return Sample(
             memory_mb=memory_mb,
             duration_ms=self.duration_ms,
@@ -139,16 +146,22 @@ class SampleRecord:
             request_id=self.request_id,
             payload_index=self.payload_index,
             log_bytes=self.log_bytes,
+            restore_ms=self.restore_ms,
+            billed_restore_ms=self.billed_restore_ms,
+            allowed=bool(self.allowed),
         )
 
     @property
     def ok(self) -> bool:
-        return self.status == "success" and self.error_type is None
+        return (self.status == "success" and self.error_type is None) or bool(self.allowed)
 
 
 @dataclass(frozen=True, kw_only=True)
 class DurationStats:
-    """Duration (ms) of the successful invocations; ``ci95`` is the t-interval of the mean."""
+    """Duration (ms) of the successful invocations; ``mean`` is the run's trimmed mean.
+
+    ``trim`` of the fastest and of the slowest are left out of ``mean`` (nothing when ``trim``
+    is absent); ``ci95`` is the t-interval of that mean, percentiles are over all of them."""
 
     mean: float
     p50: float
@@ -156,6 +169,7 @@ class DurationStats:
     p95: float
     p99: float
     ci95: Interval | None = None
+    trim: float | None = field(default=None, metadata={"omit_none": True})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,6 +2,11 @@
 
 Durations summarise the successful invocations only (an error's duration says little about the
 code path we are sizing); errors and cold starts are counted over all of them.
+
+A size's mean duration and mean billed duration are the run's trimmed means (``trim`` of the
+fastest and of the slowest left out, as aws-lambda-power-tuning's ``discardTopBottom``): the
+figure the table, the JSON and the power-tuning URL report is the one the grid decides and
+prices on (``powertune.models.fit.trimmed_mean``, the same function, on the same samples).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from decimal import Decimal
 import numpy as np
 from scipy import stats as _st
 
+from powertune.models.fit import trimmed_mean
 from powertune.results.model import (
     BilledStats,
     DurationStats,
@@ -48,22 +54,37 @@ def mean_ci95(values: Sequence[float]) -> Interval | None:
     return (max(mean - half, 0.0), mean + half)
 
 
-def duration_stats(values: Sequence[float]) -> DurationStats | None:
+def kept(values: Sequence[float], trim: float) -> list[float]:
+    """The values a ``trim`` trimmed mean averages: sorted, floor(n·trim) dropped at each end."""
+    ordered = sorted(float(v) for v in values)
+    cut = int(np.floor(len(ordered) * trim))
+    return ordered[cut : len(ordered) - cut]
+
+
+def duration_stats(values: Sequence[float], trim: float = 0.0) -> DurationStats | None:
+    """Percentiles of all ``values``; the mean (and its interval) of those a ``trim`` trimmed
+    mean keeps."""
     if not values:
         return None
     arr = np.asarray(values, dtype=float)
     p50, p90, p95, p99 = (float(v) for v in np.percentile(arr, [50, 90, 95, 99]))
     return DurationStats(
-        mean=float(arr.mean()), p50=p50, p90=p90, p95=p95, p99=p99, ci95=mean_ci95(values)
+        mean=float(trimmed_mean(arr, trim)),
+        p50=p50,
+        p90=p90,
+        p95=p95,
+        p99=p99,
+        ci95=mean_ci95(kept(values, trim)),
+        trim=trim if trim > 0 else None,
     )
 
 
-def billed_stats(values: Sequence[float]) -> BilledStats | None:
+def billed_stats(values: Sequence[float], trim: float = 0.0) -> BilledStats | None:
     if not values:
         return None
     arr = np.asarray(values, dtype=float)
     p50, p95 = (float(v) for v in np.percentile(arr, [50, 95]))
-    return BilledStats(mean=float(arr.mean()), p50=p50, p95=p95)
+    return BilledStats(mean=float(trimmed_mean(arr, trim)), p50=p50, p95=p95)
 
 
 def init_stats(values: Sequence[float]) -> InitStats | None:
@@ -79,9 +100,11 @@ def measurement_from_samples(
     cost_per_invocation: Decimal | None = None,
     cost_ci95: MoneyInterval | None = None,
     keep_samples: bool = True,
+    trim: float = 0.0,
 ) -> Measurement:
     """A measured Measurement summarising ``samples`` (target Samples or SampleRecords) at
-    ``memory_mb``. Money is priced by ``pricing/`` and passed in; this only summarises timings."""
+    ``memory_mb``; ``trim`` is the run's (its means are trimmed means). Money is priced by
+    ``pricing/`` and passed in; this only summarises timings."""
     records = as_records(samples)
     ok = [r for r in records if r.ok]
     # Timings of the warm invocations, as the cost and the recommendation are (a cold start's
@@ -94,8 +117,8 @@ def measurement_from_samples(
         invocations=len(records),
         errors=len(records) - len(ok),
         cold_starts=sum(1 for r in records if r.cold),
-        duration_ms=duration_stats([r.duration_ms for r in warm]),
-        billed_ms=billed_stats([r.billed_ms for r in ok if r.billed_ms is not None]),
+        duration_ms=duration_stats([r.duration_ms for r in warm], trim),
+        billed_ms=billed_stats([r.billed_ms for r in ok if r.billed_ms is not None], trim),
         init_ms=init_stats([r.init_ms for r in records if r.init_ms is not None]),
         max_memory_used_mb=max(max_mem) if max_mem else None,
         cost_per_invocation_usd=cost_per_invocation,

@@ -45,6 +45,7 @@ from powertune.tune.plan import (
     DEFAULT_PERCENTILE,
     DEFAULT_STRATEGY,
     DEFAULT_TRIM,
+    SCORING_POWERTUNE,
 )
 from powertune.tune.search.interface import Search
 from powertune.tune.tuner import TuneOutcome
@@ -76,6 +77,7 @@ class BuildOptions:
     memory_range: tuple[int, int] | None = None
     arm64_twin: Arm64Twin | None = None
     tie_band: float = DEFAULT_TIE_BAND  # cost/slo: the fastest within this of the cheapest
+    scoring: str = SCORING_POWERTUNE  # or aws-lambda-power-tuning's own (``strategies``)
 
 
 def decide_context(outcome: TuneOutcome, catalog: Any, options: BuildOptions) -> DecideContext:
@@ -92,6 +94,7 @@ def decide_context(outcome: TuneOutcome, catalog: Any, options: BuildOptions) ->
         max_p95_ms=options.max_p95_ms,
         percentile=options.percentile,
         tie_band=options.tie_band,
+        scoring=options.scoring,
         trim=options.trim,
         cold_share=options.cold_share,
         seed=options.seed,
@@ -122,7 +125,7 @@ def build_result(
     obs = outcome.observations
     sizes = sorted(set(obs.samples) | set(obs.skipped))  # a rejected size has no samples
     rows = _row_curve(outcome, catalog, options)
-    measurements = tuple(_measurement(m, obs, rows) for m in sizes)
+    measurements = tuple(_measurement(m, obs, rows, options.trim) for m in sizes)
     decision = decide(outcome, search, catalog, options)
     model = _model(decision) if decision is not None else None
     traffic = traffic or TrafficFigures()
@@ -178,7 +181,9 @@ def _row_curve(outcome: TuneOutcome, catalog: Any, options: BuildOptions) -> Cos
         return None
 
 
-def _measurement(memory_mb: int, obs: Observations, rows: CostCurve | None) -> Measurement:
+def _measurement(
+    memory_mb: int, obs: Observations, rows: CostCurve | None, trim: float
+) -> Measurement:
     samples = obs.samples.get(memory_mb, [])
     if memory_mb in obs.skipped:
         return skipped_measurement(memory_mb, obs.skipped[memory_mb], samples)
@@ -187,7 +192,7 @@ def _measurement(memory_mb: int, obs: Observations, rows: CostCurve | None) -> M
         cost, lo, hi = rows.decimal_cost(memory_mb)
         interval = (lo, hi) if len(priced_samples(samples)) >= 2 else None  # none from one
     return measurement_from_samples(
-        memory_mb, samples, cost_per_invocation=cost, cost_ci95=interval
+        memory_mb, samples, cost_per_invocation=cost, cost_ci95=interval, trim=trim
     )
 
 
@@ -248,6 +253,7 @@ def _recommendation(
             max_p95_ms=options.max_p95_ms,
             percentile=options.percentile,
             tie_band=options.tie_band,
+            scoring=options.scoring,
         )
         other_billed = _expected_billed(curve, other.memory_mb)
         other_month = (

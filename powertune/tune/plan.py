@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -91,25 +92,39 @@ def _memory_value(text: str) -> int:
 
 @dataclass(frozen=True)
 class Payloads:
-    """The payloads to send, with their weights; ``schedule(n)`` says which one each of ``n``
-    invocations sends."""
+    """The payloads to send, with their weights; ``cycle()`` says which one each invocation at a
+    size sends, in order (it repeats)."""
 
     items: tuple[bytes, ...]
     weights: tuple[int, ...]
     per_invocation: bool = False  # JSONL: one payload per invocation, in order, cycling
+    # aws-lambda-power-tuning's num: each size sends exactly its split of this many invocations
+    # (``power_tuning_counts``: floors, the remainder to the last payload); None: the weights'
+    # sum, split by largest remainder
+    per_size: int | None = None
+
+    def cycle(self) -> list[int]:
+        """The payload index of each invocation at a size, repeating (warm-ups included)."""
+        if self.per_invocation:
+            return list(range(len(self.items)))
+        return self.schedule(self.per_size or sum(self.weights))
 
     def schedule(self, count: int) -> list[int]:
-        """Which payload each of ``count`` invocations sends (weights by largest remainder,
-        interleaved so that a partial batch still sees every payload in proportion)."""
+        """Which payload each of ``count`` invocations sends (weights by largest remainder, or
+        ``power_tuning_counts`` with ``per_size``; interleaved so that a partial batch still sees
+        every payload in proportion)."""
         if self.per_invocation or len(self.items) == 1:
             return [i % len(self.items) for i in range(count)]
         total = sum(self.weights)
-        quotas = [count * w / total for w in self.weights]
-        counts = [math.floor(q) for q in quotas]
-        for i in sorted(range(len(quotas)), key=lambda i: counts[i] - quotas[i])[
-            : count - sum(counts)
-        ]:
-            counts[i] += 1
+        if self.per_size is not None:
+            counts = power_tuning_counts(count, self.weights)
+        else:
+            quotas = [count * w / total for w in self.weights]
+            counts = [math.floor(q) for q in quotas]
+            for i in sorted(range(len(quotas)), key=lambda i: counts[i] - quotas[i])[
+                : count - sum(counts)
+            ]:
+                counts[i] += 1
         # Interleave: at each step send the payload furthest behind its share.
         sent = [0] * len(counts)
         order: list[int] = []
@@ -121,6 +136,13 @@ class Payloads:
             sent[i] += 1
             order.append(i)
         return order
+
+    def never_measured(self, invocations: int, warmup: int) -> list[int]:
+        """The payloads no measured invocation at a size sends, when each size makes ``warmup``
+        discarded invocations and then ``invocations`` measured ones."""
+        cycle = self.cycle()
+        sent = {cycle[k % len(cycle)] for k in range(warmup, warmup + invocations)}
+        return [i for i in range(len(self.items)) if i not in sent]
 
     @property
     def sha256(self) -> str:
@@ -205,11 +227,19 @@ class PowerTuningInput:
     cold_starts: bool
     sleep_ms: int
     dry_run: bool = False
+    allowed_errors: frozenset[str] = frozenset()
     notes: list[str] = field(default_factory=list)
 
 
 _PT_STRATEGIES = {"cost": "cost", "speed": "speed", "balanced": "balanced"}
-_PT_UNSUPPORTED = ("preProcessorARN", "postProcessorARN", "payloadS3")
+# Refused, with why: each changes what is sent in a way powertune cannot reproduce.
+_PT_UNSUPPORTED = {
+    "preProcessorARN": "powertune invokes only the function it tunes; send the pre-processor's "
+    "output as --payloads instead",
+    "postProcessorARN": "powertune invokes only the function it tunes",
+    "payloadS3": "powertune reads no S3 object; download it and pass --payload @FILE "
+    "(or --payloads FILE for a weighted list)",
+}
 # Every key of aws-lambda-power-tuning's input: mapped onto a RunPlan field...
 _PT_MAPPED = (
     "lambdaARN",
@@ -223,6 +253,7 @@ _PT_MAPPED = (
     "sleepBetweenRunsMs",
     "onlyColdStarts",
     "dryRun",
+    "allowedExceptions",
 )
 # ...or read and deliberately ignored, with the reason the one note gives
 _PT_IGNORED = {
@@ -231,66 +262,208 @@ _PT_IGNORED = {
     "disablePayloadLogs": "powertune never logs payloads or outputs",
     "includeOutputResults": "the result JSON holds every size's measurements anyway",
 }
+# aws-lambda-power-tuning's deploy-time default power values (its template's PowerValues).
+POWER_TUNING_DEFAULT = [128, 256, 512, 1024, 1536, 3008]
+PT_MAX_TRIM = 0.4  # its largest discardTopBottom (it clamps; powertune refuses beyond)
+PT_MAX_SLEEP_MS = 900_000  # Lambda's longest timeout: its executor could not sleep longer
 
 
 def parse_power_tuning_input(path: str) -> PowerTuningInput:
-    """Read the JSON that starts an aws-lambda-power-tuning execution."""
+    """Read the JSON that starts an aws-lambda-power-tuning execution (its state machine input,
+    read as its executor, initializer and analyzer read it; README's table lists every key)."""
     text = _read_at("@" + path)
     data = validate.loads(text, path)
     if not isinstance(data, dict) or not isinstance(data.get("lambdaARN"), str):
         raise InputError(f"{path}: an aws-lambda-power-tuning input needs a lambdaARN")
-    for key in _PT_UNSUPPORTED:
+    if not data["lambdaARN"].strip():
+        raise InputError(f"{path}: lambdaARN is empty")
+    for key, why in _PT_UNSUPPORTED.items():
         if data.get(key):
-            raise InputError(f"{path}: {key} is not supported by powertune (yet)")
-    power = data.get("powerValues", "ALL")
-    if power == "ALL":
-        memory = list(POWER_TUNING_ALL)
-    elif isinstance(power, list) and power:
-        memory = sorted({_memory_value(str(v)) for v in power})
-    else:
-        raise InputError(f'{path}: powerValues must be a list of sizes or "ALL"')
-    num = data.get("num")
-    if isinstance(num, bool) or not isinstance(num, int) or num < 1:
-        raise InputError(f"{path}: num must be a whole number >= 1")
-    strategy = _PT_STRATEGIES.get(str(data.get("strategy", DEFAULT_STRATEGY)))
+            raise InputError(f"{path}: {key} is not supported: {why}")
+    strategy = _PT_STRATEGIES.get(str(data.get("strategy") or DEFAULT_STRATEGY))
     if strategy is None:
         known = ", ".join(_PT_STRATEGIES)
         raise InputError(f"{path}: unknown strategy {data.get('strategy')!r} (known: {known})")
-    payload = data.get("payload", {})
-    if (
-        isinstance(payload, list)
-        and payload
-        and all(isinstance(p, dict) and "payload" in p for p in payload)
-    ):
-        weights = []
-        for p in payload:
-            weight = p.get("weight", 1)
-            if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
-                raise InputError(f"{path}: payload weights must be whole numbers >= 1")
-            weights.append(weight)
-        payloads = Payloads(
-            items=tuple(_json_bytes(p["payload"]) for p in payload), weights=tuple(weights)
+    cold_starts = bool(data.get("onlyColdStarts", False))
+    num = _pt_num(data.get("num"), path)
+    payloads, payload_notes = _pt_payloads(data.get("payload"), num, path)
+    trim = _pt_fraction(data, "discardTopBottom", DEFAULT_TRIM, PT_MAX_TRIM, path)
+    parallel = bool(data.get("parallelInvocation"))
+    sleep_ms = _pt_sleep_ms(data.get("sleepBetweenRunsMs"), path)
+    notes = _power_tuning_notes(data) + payload_notes
+    if sleep_ms and parallel:
+        notes.append(
+            "sleepBetweenRunsMs has no effect with parallelInvocation (as in "
+            "aws-lambda-power-tuning): invocations are not spaced"
         )
-    else:
-        payloads = Payloads(items=(_json_bytes(payload),), weights=(1,))
-    notes = _power_tuning_notes(data)
-    trim = DEFAULT_TRIM if data.get("discardTopBottom") is None else float(data["discardTopBottom"])
-    if not 0 <= trim < 0.5:
-        raise InputError(f"{path}: discardTopBottom must be within [0, 0.5)")
     return PowerTuningInput(
         function=data["lambdaARN"],
-        memory=memory,
+        memory=_pt_power_values(data.get("powerValues"), path),
         invocations=num,
         payloads=payloads,
-        concurrency=None if data.get("parallelInvocation") else 1,
+        concurrency=None if parallel else 1,
         strategy=strategy,
-        balanced_weight=float(data.get("balancedWeight", DEFAULT_BALANCED_WEIGHT)),
-        trim=trim,
-        cold_starts=bool(data.get("onlyColdStarts", False)),
-        sleep_ms=int(data.get("sleepBetweenRunsMs", 0) or 0),
+        balanced_weight=_pt_fraction(data, "balancedWeight", DEFAULT_BALANCED_WEIGHT, 1.0, path),
+        # one invocation per fresh version: every one counts, as its executor does
+        trim=0.0 if cold_starts else trim,
+        cold_starts=cold_starts,
+        sleep_ms=0 if parallel else sleep_ms,
         dry_run=data.get("dryRun") is True,
+        allowed_errors=_pt_allowed(data.get("allowedExceptions"), path),
         notes=notes,
     )
+
+
+def _pt_power_values(value: Any, path: str) -> list[int]:
+    """``"ALL"``, a list of sizes, or nothing/an empty list for its deploy-time default."""
+    if value == "ALL":
+        return list(POWER_TUNING_ALL)
+    if value is None or value == []:
+        return list(POWER_TUNING_DEFAULT)
+    if isinstance(value, list) and all(
+        isinstance(v, int | str) and not isinstance(v, bool) for v in value
+    ):
+        return sorted({_memory_value(str(v)) for v in value})
+    raise InputError(f'{path}: powerValues must be a list of sizes or "ALL"')
+
+
+def _pt_num(value: Any, path: str) -> int:
+    """``num``: a whole number, or a string of digits (its executor parses it as an integer)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"{path}: num must be a whole number >= 1, not {value!r}")
+    return value
+
+
+def _pt_fraction(data: dict[str, Any], key: str, default: float, top: float, path: str) -> float:
+    """A number within [0, top]; out of range is refused (the tool clamps it silently)."""
+    value = data.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(f"{path}: {key} must be a number, not {value!r}")
+    if not 0 <= value <= top:
+        raise InputError(f"{path}: {key} must be within [0, {top:g}], not {value:g}")
+    return float(value)
+
+
+def _pt_sleep_ms(value: Any, path: str) -> int:
+    """``sleepBetweenRunsMs`` as its executor reads it: a number (or numeric text) truncated to
+    whole milliseconds; anything that is not a number means no sleep."""
+    if isinstance(value, bool) or value is None:
+        return 0
+    try:
+        ms = float(value.strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        return 0
+    if not math.isfinite(ms) or ms <= 0:
+        return 0
+    if ms > PT_MAX_SLEEP_MS:
+        raise InputError(f"{path}: sleepBetweenRunsMs above {PT_MAX_SLEEP_MS} ms (15 minutes)")
+    return int(ms)
+
+
+def _pt_allowed(value: Any, path: str) -> frozenset[str]:
+    """``allowedExceptions``: the error types that do not fail a size (--allowed-errors)."""
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise InputError(f"{path}: allowedExceptions must be a list of error type names")
+    return frozenset(value)
+
+
+def _pt_payloads(value: Any, num: int, path: str) -> tuple[Payloads, list[str]]:
+    """The payload as its executor sends it: a weighted list split by its own rule
+    (``power_tuning_counts``), anything else one payload (``power_tuning_payload``)."""
+    if _is_weighted(value):
+        weights = _pt_weights([p["weight"] for p in value], path)
+        items = tuple(power_tuning_payload(p["payload"]) for p in value)
+        return Payloads(items=items, weights=weights, per_size=num), []
+    notes = []
+    if isinstance(value, list) and any(
+        isinstance(p, dict) and ("weight" in p or "payload" in p) for p in value
+    ):
+        notes.append(
+            "payload: a list that is not weighted (every item needs a payload and a non-zero "
+            "weight), so the whole list is sent as one payload, as aws-lambda-power-tuning does"
+        )
+    # Its executor reads a missing or empty payload (null, "", 0, false) as null.
+    if not _js_truthy(value):
+        value = None
+    return Payloads(items=(power_tuning_payload(value),), weights=(1,)), notes
+
+
+def power_tuning_payload(value: Any) -> bytes:
+    """One payload as aws-lambda-power-tuning sends it: text that is JSON already as it is
+    (``'{"a": 1}'``, ``'[]'``, ``'null'``), any other text and any other value JSON-encoded."""
+    if isinstance(value, str):
+        try:
+            json.loads(value, parse_constant=_no_constant)
+            return value.encode()
+        except ValueError:
+            pass
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def power_tuning_counts(num: int, weights: tuple[int, ...]) -> list[int]:
+    """How many of ``num`` invocations send each weighted payload, by aws-lambda-power-tuning's
+    rule: floor(weight·num/total) each, the last one taking what is left; a payload that would
+    get none is refused, as it refuses it (every payload is sent at every size)."""
+    if num < len(weights):
+        raise InputError(
+            f"{len(weights)} weighted payloads and num={num}: every payload must be sent at "
+            f"least once per size; raise num (or --invocations) to {len(weights)} or more"
+        )
+    total = sum(weights)
+    counts = [num * w // total for w in weights]
+    if min(counts) < 1:
+        raise InputError(
+            f"num={num} is too small for the payload weights {list(weights)}: a payload would "
+            "never be sent; raise num (or --invocations)"
+        )
+    counts[-1] = num - sum(counts[:-1])
+    return counts
+
+
+def _is_weighted(value: Any) -> bool:
+    """Its rule: a non-empty list whose every item has a (truthy) payload and weight."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(
+            isinstance(p, dict) and _js_truthy(p.get("payload")) and _js_truthy(p.get("weight"))
+            for p in value
+        )
+    )
+
+
+def _pt_weights(raw: list[Any], path: str) -> tuple[int, ...]:
+    """Relative weights (any positive numbers) as the smallest whole numbers in the same
+    proportion: 0.1/0.3/0.6 -> 1/3/6."""
+    if not all(
+        isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) and w > 0
+        for w in raw
+    ):
+        raise InputError(f"{path}: payload weights must be positive numbers")
+    exact = [Fraction(str(w)) for w in raw]
+    scale = math.lcm(*(f.denominator for f in exact))
+    whole = [int(f * scale) for f in exact]
+    common = math.gcd(*whole)
+    return tuple(w // common for w in whole)
+
+
+def _js_truthy(value: Any) -> bool:
+    """JavaScript's truthiness: {} and [] are true; null, "", 0 and false are not."""
+    if isinstance(value, dict | list):
+        return True
+    return bool(value)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _power_tuning_notes(data: dict[str, Any]) -> list[str]:
@@ -328,6 +501,9 @@ DEFAULT_ALIAS_PREFIX = "powertune-"
 DEFAULT_LOCAL_MEMORY_MB = 1024
 DEFAULT_LOCAL_TIMEOUT_S = 60
 DEFAULT_REPLAY_REGION = "us-east-1"
+SCORING_POWERTUNE = "powertune"
+SCORING_POWER_TUNING = "power-tuning"
+SCORINGS = (SCORING_POWERTUNE, SCORING_POWER_TUNING)
 DEFAULT_ARCH = "x86_64"
 TARGET_KINDS = ("aws", "local", "replay")
 CPU_MODES = ("auto", "cgroup", "model")
@@ -343,6 +519,9 @@ class StrategySpec:
     percentile: int = DEFAULT_PERCENTILE
     # cost/slo: recommend the fastest size within this of the cheapest (0: strictly cheapest)
     tie_band: float = DEFAULT_TOLERANCE
+    # how cost, speed and balanced score sizes: powertune's own figures, or exactly as
+    # aws-lambda-power-tuning scores them (the default under --from-power-tuning)
+    scoring: str = SCORING_POWERTUNE
 
 
 @dataclass(frozen=True)
@@ -462,6 +641,7 @@ class TuneFlags:
     extrapolate: bool = False
     arch: str | None = None
     from_power_tuning: str | None = None
+    scoring: str | None = None
     alias_prefix: str | None = None
     compare: str | None = None
     monthly_invocations: int | None = None
@@ -510,6 +690,7 @@ def resolve_plan(flags: TuneFlags, config: Config | None = None) -> RunPlan:
         max_p95_ms=max_p95_ms,
         percentile=percentile,
         tie_band=_or(flags.tie_band, _or(file.tolerance, DEFAULT_TOLERANCE)),
+        scoring=flags.scoring or SCORING_POWERTUNE,
     )
     payload, payloads_file = flags.payload, flags.payloads
     if payload is None and payloads_file is None:
@@ -545,30 +726,11 @@ def resolve_plan(flags: TuneFlags, config: Config | None = None) -> RunPlan:
         pt = parse_power_tuning_input(flags.from_power_tuning)
         function = function or pt.function
         memory = memory or ",".join(map(str, pt.memory))
-        # the flags on the command line win over the input file, which wins over the rest
-        given_payloads = flags.payload is not None or flags.payloads is not None
-        plan = replace(
-            plan,
-            invocations=_or(flags.invocations, pt.invocations),
-            payloads=_payload_set(flags.payload, flags.payloads) if given_payloads else pt.payloads,
-            # aws-lambda-power-tuning's own answer (strictly the cheapest) unless --tie-band
-            strategy=replace(
-                strategy,
-                name=flags.strategy or pt.strategy,
-                balanced_weight=_or(flags.balanced_weight, pt.balanced_weight),
-                tie_band=0.0 if flags.tie_band is None else flags.tie_band,
-            ),
-            cold_starts=plan.cold_starts or pt.cold_starts,
-            search=flags.search_kind or "grid",
-            trim=pt.trim,
-            concurrency=_or(flags.concurrency, _or(pt.concurrency, plan.concurrency)),
-            sleep_between_ms=pt.sleep_ms,
-            dry_run=pt.dry_run,
-            notes=tuple(pt.notes),
-        )
+        plan = _power_tuning_plan(plan, pt, flags)
     else:
         plan = replace(plan, payloads=_payload_set(payload, payloads_file))
     plan = replace(plan, target=_target_spec(flags, function))
+    plan = replace(plan, notes=(*plan.notes, *_unsent_payload_notes(plan)))
     _check(plan)
     _validate_flags(flags)
     return replace(
@@ -579,6 +741,76 @@ def resolve_plan(flags: TuneFlags, config: Config | None = None) -> RunPlan:
             max_invocations=flags.max_invocations,
         ),
     )
+
+
+def _power_tuning_plan(plan: RunPlan, pt: PowerTuningInput, flags: TuneFlags) -> RunPlan:
+    """``plan`` with an aws-lambda-power-tuning input's options: the flags on the command line
+    win over the input file, which wins over the rest."""
+    invocations = _or(flags.invocations, pt.invocations)
+    if flags.payload is not None or flags.payloads is not None:
+        payloads = _payload_set(flags.payload, flags.payloads)
+    elif pt.payloads.per_size is not None:
+        # its split of num: every weighted payload sent at every size, or refused as it refuses
+        power_tuning_counts(invocations, pt.payloads.weights)
+        payloads = replace(pt.payloads, per_size=invocations)
+    else:
+        payloads = pt.payloads
+    concurrency = _or(flags.concurrency, _or(pt.concurrency, plan.concurrency))
+    notes = list(pt.notes)
+    sleep_ms = pt.sleep_ms
+    if sleep_ms and concurrency != 1:
+        notes.append(
+            f"sleepBetweenRunsMs has no effect with --concurrency {concurrency} (invocations in "
+            "parallel, as with parallelInvocation)"
+        )
+        sleep_ms = 0
+    return replace(
+        plan,
+        invocations=invocations,
+        payloads=payloads,
+        # its own answer: strictly the cheapest (no tie band unless --tie-band), scored as it
+        # scores (unless --scoring)
+        strategy=replace(
+            plan.strategy,
+            name=flags.strategy or pt.strategy,
+            balanced_weight=_or(flags.balanced_weight, pt.balanced_weight),
+            tie_band=0.0 if flags.tie_band is None else flags.tie_band,
+            scoring=flags.scoring or _power_tuning_scoring(flags),
+        ),
+        cold_starts=plan.cold_starts or pt.cold_starts,
+        search=flags.search_kind or "grid",
+        trim=pt.trim,
+        concurrency=concurrency,
+        sleep_between_ms=sleep_ms,
+        allowed_errors=plan.allowed_errors if flags.allowed_errors else pt.allowed_errors,
+        dry_run=pt.dry_run,
+        notes=tuple(notes),
+    )
+
+
+def _power_tuning_scoring(flags: TuneFlags) -> str:
+    """Its own scoring, unless the user asked for powertune's: a tie band, or the adaptive
+    search (which scores its model curve, not measured sizes)."""
+    if flags.tie_band or (flags.search_kind or "grid") != "grid":
+        return SCORING_POWERTUNE
+    return SCORING_POWER_TUNING
+
+
+def _unsent_payload_notes(plan: RunPlan) -> list[str]:
+    """A grid whose invocations per size are fewer than its payloads leaves some unsent: say
+    which, before anything is invoked (an adaptive search's counts per size are its own)."""
+    if plan.search != "grid" or len(plan.payloads.items) < 2:
+        return []
+    warmup = 0 if plan.cold_starts else plan.warmup
+    unsent = plan.payloads.never_measured(plan.invocations, warmup)
+    if not unsent:
+        return []
+    listed = ", ".join(str(i + 1) for i in unsent[:10]) + (" ..." if len(unsent) > 10 else "")
+    return [
+        f"{len(unsent)} of {len(plan.payloads.items)} payloads are never measured at any size "
+        f"(payload {listed}): {plan.invocations} invocations per size; raise --invocations to "
+        f"at least {len(plan.payloads.items)}"
+    ]
 
 
 def _validate_flags(flags: TuneFlags) -> None:
@@ -647,6 +879,13 @@ def _check(plan: RunPlan) -> None:
         raise InputError(f"--max-p95-ms must be above 0, not {spec.max_p95_ms:g}")
     if spec.percentile not in (95, 99):
         raise InputError("--percentile must be 95 or 99")
+    if spec.scoring not in SCORINGS:
+        raise InputError(f"--scoring must be one of {', '.join(SCORINGS)}, not {spec.scoring!r}")
+    if spec.scoring == SCORING_POWER_TUNING and plan.search != "grid":
+        raise InputError(
+            "--scoring power-tuning scores measured sizes as aws-lambda-power-tuning does: "
+            "it needs --search grid"
+        )
     if not 0 < plan.tolerance < 1 or not 0 < plan.confidence < 1:
         raise InputError("--tolerance and --confidence must be above 0 and below 1")
     if not 0 <= spec.tie_band < 1:

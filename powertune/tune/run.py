@@ -36,7 +36,14 @@ from powertune.tune.targets.localfit import (
     local_record,
     trust_notes,
 )
-from powertune.tune.tuner import Observer, TuneOutcome, Tuner, TuneSettings, require_measured
+from powertune.tune.tuner import (
+    Observer,
+    TuneOutcome,
+    Tuner,
+    TuneSettings,
+    require_measured,
+    unsent_payload_notes,
+)
 from powertune.types import FunctionInfo
 from pricing.catalog import Catalog, load_catalog
 from pricing.pricer import Pricer
@@ -341,6 +348,7 @@ def build_options(
     return BuildOptions(
         strategy=spec.name,
         tie_band=spec.tie_band,
+        scoring=spec.scoring,
         cold_share=cold_share,
         balanced_weight=spec.balanced_weight,
         max_p95_ms=spec.max_p95_ms,
@@ -404,6 +412,9 @@ def run(ready: Ready) -> Result:
             observer=observer,
         ).run()
     require_measured(outcome)  # every size failed: exit 3 with the reasons, already restored
+    if plan.adaptive:  # a grid's plan already said so, before anything was invoked
+        for note in unsent_payload_notes(outcome.observations, len(plan.payloads.items)):
+            hooks.note(f"note: {note}")
     traffic = find_traffic(ready)
     options = build_options(plan, ready.sizes, ready.cold_share)
     if plan.compare:

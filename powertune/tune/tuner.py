@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -117,11 +117,7 @@ class Tuner:
         self.settings = settings
         self.catalog = catalog
         self.observer = observer or Observer()
-        self._cycle = (
-            list(range(len(payloads.items)))
-            if payloads.per_invocation
-            else payloads.schedule(sum(payloads.weights))
-        )
+        self._cycle = payloads.cycle()
         self._sent: dict[int, int] = {}
         self._prepared: set[int] = set()
         self._warmup_billed: dict[int, list[int]] = {}  # warm-ups price the batches that follow
@@ -294,6 +290,7 @@ class Tuner:
             self.observer.on_skip(memory_mb, outcome.observations.skipped[memory_mb])
             return None
         sample, throttles = _strip_throttles(result)
+        sample = _mark_allowed(sample, self.settings.allowed_errors)
         outcome.throttles += throttles
         outcome.invocations += 1
         if sample.billed_ms is not None:
@@ -304,8 +301,9 @@ class Tuner:
         else:
             if sample.billed_ms:
                 self._warmup_billed.setdefault(memory_mb, []).append(sample.billed_ms)
-            if sample.ok and sample.init_ms:
-                outcome.observations.warmup_inits.setdefault(memory_mb, []).append(sample.init_ms)
+            startup = sample.startup_billed_ms  # INIT, or a SnapStart restore's billed part
+            if sample.ok and startup:
+                outcome.observations.warmup_inits.setdefault(memory_mb, []).append(startup)
         self.observer.on_sample(sample, warmup=warmup)
         return sample
 
@@ -447,6 +445,25 @@ class Tuner:
         return self._pricer.invocation(memory_mb, int(billed * 1.5) + 1)
 
 
+def unsent_payload_notes(observations: Observations, payloads: int) -> list[str]:
+    """The measured sizes that never sent some of the payloads (their figures leave those out),
+    in one note; none when every size sent every payload."""
+    if payloads < 2:
+        return []
+    short = []
+    for memory_mb in sorted(observations.samples):
+        sent = {s.payload_index for s in observations.samples[memory_mb]}
+        if len(sent) < payloads:
+            short.append(f"{memory_mb} MB ({payloads - len(sent)} of {payloads})")
+    if not short:
+        return []
+    return [
+        "payloads never measured at some sizes, whose figures leave them out: "
+        + ", ".join(short)
+        + "; more invocations per size (--max-invocations) or fewer payloads send them all"
+    ]
+
+
 def skip_reason(samples: list[Sample], allowed_errors: frozenset[str]) -> str | None:
     """Why a size cannot be used, from its samples (None when it can)."""
     if not samples:
@@ -460,6 +477,19 @@ def skip_reason(samples: list[Sample], allowed_errors: frozenset[str]) -> str | 
         types = ", ".join(sorted({s.error_type or s.status for s in failed}))
         return f"errors: {len(failed)} of {len(samples)} invocations failed ({types})"
     return None
+
+
+def _mark_allowed(sample: Sample, allowed_errors: frozenset[str]) -> Sample:
+    """An error of an allowed type counts as an outcome (timed and priced); running out of
+    memory or time never does."""
+    if (
+        not sample.ok
+        and sample.status == "error"
+        and sample.error_type in allowed_errors
+        and sample.error_type != OUT_OF_MEMORY
+    ):
+        return replace(sample, allowed=True)
+    return sample
 
 
 @dataclass(frozen=True)

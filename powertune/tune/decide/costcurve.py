@@ -139,7 +139,9 @@ def init_by_size(observations: Observations) -> dict[int, float]:
     warm-ups' included (their durations are left out, their INIT is a measurement)."""
     out: dict[int, float] = {}
     for m in observations.measured_sizes():
-        inits = [s.init_ms for s in observations.samples[m] if s.init_ms and s.ok]
+        # INIT, or a SnapStart restore's Billed Restore Duration (``Sample.startup_billed_ms``)
+        startups = [s.startup_billed_ms for s in observations.samples[m] if s.ok and s.cold]
+        inits = [float(v) for v in startups if v]
         inits += observations.warmup_inits.get(m, [])
         if inits:
             out[m] = float(np.mean(inits))

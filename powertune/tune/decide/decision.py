@@ -14,6 +14,7 @@ from typing import Any
 from powertune.models.fit import Fit, FitFailure, fit_curve
 from powertune.tune.decide.costcurve import CostCurve, cost_curve, default_grid, warm_durations
 from powertune.tune.decide.strategies import DEFAULT_TIE_BAND, Choice, choose
+from powertune.tune.plan import SCORING_POWERTUNE
 from powertune.types import Observations
 
 
@@ -31,6 +32,7 @@ class DecideContext:
     max_p95_ms: float | None = None
     percentile: int = 95
     tie_band: float = DEFAULT_TIE_BAND
+    scoring: str = SCORING_POWERTUNE  # or aws-lambda-power-tuning's own (``strategies``)
     trim: float = 0.2
     cold_share: float = 0.0
     seed: int = 0
@@ -44,6 +46,7 @@ class DecideContext:
             max_p95_ms=self.max_p95_ms,
             percentile=self.percentile,
             tie_band=self.tie_band,
+            scoring=self.scoring,
         )
 
     def curve_kwargs(self) -> dict[str, Any]:

@@ -16,6 +16,12 @@
   meets it, that is an outcome (``slo_met=False``, the size with the lowest percentile
   duration), not an error.
 
+With ``scoring="power-tuning"`` (the default under ``--from-power-tuning``) ``cost``, ``speed`` and
+``balanced`` score the sizes exactly as aws-lambda-power-tuning's analyzer does
+(``power_tuning_index``): its cost per size is memory × the mean billed duration rounded up to
+1 ms (no request fee, no INIT share), ``speed`` is strictly the fastest, ties go its way. The
+choice is then priced as every other (powertune's figures); only which size wins changes.
+
 Every choice reports the knee: the smallest size whose mean duration is within ``KNEE_SHARE``
 (10%) of the fastest on the curve, past which more memory buys little speed.
 """
@@ -29,7 +35,13 @@ import numpy as np
 
 from powertune.errors import InputError
 from powertune.tune.decide.costcurve import CostCurve
-from powertune.tune.plan import DEFAULT_BALANCED_WEIGHT, DEFAULT_PERCENTILE
+from powertune.tune.plan import (
+    DEFAULT_BALANCED_WEIGHT,
+    DEFAULT_PERCENTILE,
+    SCORING_POWER_TUNING,
+    SCORING_POWERTUNE,
+    SCORINGS,
+)
 
 STRATEGIES = ("cost", "speed", "balanced", "slo")
 SPEED_TOLERANCE = 0.01
@@ -92,6 +104,41 @@ def balanced_score(cost: np.ndarray, duration: np.ndarray, weight: float) -> np.
     )
 
 
+def power_tuning_figures(curve: CostCurve) -> tuple[np.ndarray, np.ndarray]:
+    """(cost, duration) per size as aws-lambda-power-tuning's executor computes them: cost is
+    proportional to memory × its mean billed ms rounded up (``computePrice``: no request fee;
+    the constant per-MB price cancels out of every comparison), duration the mean duration.
+    Under cold starts (every invocation cold, its onlyColdStarts) both include INIT, as its
+    averages do; otherwise INIT is left out, as its warm runs leave it."""
+    billed = np.array([float(curve.mean[i]) + curve.rounding(i) for i in range(len(curve.mean))])
+    duration = np.asarray(curve.mean, dtype=float)
+    if curve.cold_share >= 1.0:
+        billed = billed + curve.init_ms
+        duration = duration + curve.init_ms
+    # round first: a trimmed mean of whole billed ms comes back as 13.000000000000002
+    cost = curve.memory_mb.astype(float) * np.ceil(np.round(billed, 6))
+    return cost, duration
+
+
+def power_tuning_index(strategy: str, curve: CostCurve, weight: float) -> int:
+    """The size aws-lambda-power-tuning's analyzer picks on ``curve``: ``cost`` the cheapest
+    (ties: the faster), ``speed`` the fastest (ties: the cheaper), ``balanced`` the lowest
+    ``BALANCED_FORMULA`` (ties: the smaller size, its sort being stable)."""
+    cost, duration = power_tuning_figures(curve)
+    return power_tuning_pick(strategy, cost, duration, weight)
+
+
+def power_tuning_pick(strategy: str, cost: np.ndarray, duration: np.ndarray, weight: float) -> int:
+    """Its analyzer's pick among sizes given in ascending order, from its average cost and
+    duration per size (``findCheapest``, ``findFastest``, ``findBalanced``)."""
+    cost, duration = np.asarray(cost, dtype=float), np.asarray(duration, dtype=float)
+    if strategy == "cost":
+        return int(np.lexsort((duration, cost))[0])
+    if strategy == "speed":
+        return int(np.lexsort((cost, duration))[0])
+    return int(np.argmin(balanced_score(cost, duration, weight)))
+
+
 def fastest_within_band(
     cost: np.ndarray, mean: np.ndarray, pool: np.ndarray, band: float
 ) -> tuple[int, int, np.ndarray]:
@@ -126,6 +173,7 @@ def choose(
     max_p95_ms: float | None = None,
     percentile: int = DEFAULT_PERCENTILE,
     tie_band: float = DEFAULT_TIE_BAND,
+    scoring: str = SCORING_POWERTUNE,
 ) -> Choice:
     """The size ``strategy`` picks on ``curve`` (see the module docstring)."""
     if strategy not in STRATEGIES:
@@ -138,6 +186,11 @@ def choose(
         raise BadStrategyOption(f"percentile must be 95 or 99, not {percentile}")
     if not 0.0 <= tie_band < 1.0:
         raise BadStrategyOption(f"the tie band must be within 0-1, not {tie_band}")
+    if scoring not in SCORINGS:
+        raise BadStrategyOption(f"scoring must be one of {', '.join(SCORINGS)}, not {scoring!r}")
+    if scoring == SCORING_POWER_TUNING and strategy != "slo":
+        i = power_tuning_index(strategy, curve, balanced_weight)
+        return choice_at(strategy, curve, i, percentile=percentile)
     slo_met: bool | None = None
     pct_point = curve.quantiles[percentile][0]
     cheapest: int | None = None

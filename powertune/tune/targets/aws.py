@@ -424,24 +424,12 @@ class AwsLambdaTarget(Target):
                 f"no REPORT record for request {request_id} in the Invoke log tail or in "
                 f"CloudWatch Logs ({self.log_group})"
             )
-        function_error = response.get("FunctionError")
-        status = report.status or ("error" if function_error else "success")
-        if status == "failure":
-            status = "error"
-        error_type = report.error_type
-        if function_error and error_type is None:
-            error_type = _error_type(body) or function_error
-        if function_error and status == "success":
-            status = "error"
-        return Sample(
-            memory_mb=memory_mb,
-            duration_ms=float(report.duration_ms or 0.0),
-            billed_ms=report.billed_ms,
-            init_ms=report.init_ms,
-            max_memory_mb=report.max_memory_mb,
-            status=status,
-            error_type=error_type,
-            request_id=report.request_id or request_id,
+        return sample_from_report(
+            report,
+            memory_mb,
+            function_error=response.get("FunctionError"),
+            body=body,
+            request_id=request_id,
             payload_index=payload_index,
             log_bytes=_log_bytes(lines, report.request_id or request_id),
         )
@@ -509,6 +497,42 @@ class AwsLambdaTarget(Target):
             except BotoCoreError as exc:
                 raise TargetError(f"{what} on {self.name} failed: {exc}") from None
         raise TargetError(f"{what} on {self.name}: an update stayed in progress for too long")
+
+
+def sample_from_report(
+    report: Report,
+    memory_mb: int,
+    *,
+    function_error: str | None = None,
+    body: bytes = b"",
+    request_id: str | None = None,
+    payload_index: int = 0,
+    log_bytes: int | None = None,
+) -> Sample:
+    """An invocation's Sample from its REPORT, read by ``powertune.logs.parse`` (the same reader
+    as ``logs parse``: INIT and SnapStart restore fields included) and Invoke's FunctionError."""
+    status = report.status or ("error" if function_error else "success")
+    if status == "failure":
+        status = "error"
+    error_type = report.error_type
+    if function_error and error_type is None:
+        error_type = _error_type(body) or function_error
+    if function_error and status == "success":
+        status = "error"
+    return Sample(
+        memory_mb=memory_mb,
+        duration_ms=float(report.duration_ms or 0.0),
+        billed_ms=report.billed_ms,
+        init_ms=report.init_ms,
+        max_memory_mb=report.max_memory_mb,
+        status=status,
+        error_type=error_type,
+        request_id=report.request_id or request_id,
+        payload_index=payload_index,
+        log_bytes=log_bytes,
+        restore_ms=report.restore_ms,
+        billed_restore_ms=report.billed_restore_ms,
+    )
 
 
 def _report_in(lines: list[str], request_id: str | None) -> Report | None:
