@@ -41,6 +41,10 @@ _LOG_FORMAT = os.environ.pop("_PT_LOG_FORMAT", "Text")
 # Only the CPU model needs run-queue figures; under a cgroup quota reading them would cost the
 # handler's own CPU share.
 _MEASURE_WAIT = os.environ.pop("_PT_MEASURE_WAIT", "") == "1"
+# An invocation's captured output is kept up to _MAX_LOG characters (the server's memory is
+# bounded by it); a response above _MAX_PAYLOAD bytes is Lambda's Function.ResponseSizeTooLarge.
+_MAX_LOG = int(os.environ.pop("_PT_MAX_LOG", str(4 << 20)))
+_MAX_PAYLOAD = int(os.environ.pop("_PT_MAX_PAYLOAD", str(6 << 20)))
 
 
 def _read_exact(n: int) -> bytes:
@@ -74,6 +78,8 @@ class _Capture(io.TextIOBase):
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self._size = 0
+        self._dropped = 0
         self._lock = threading.Lock()
 
     def writable(self) -> bool:
@@ -81,13 +87,25 @@ class _Capture(io.TextIOBase):
 
     def write(self, text: str) -> int:
         with self._lock:
-            self.parts.append(text)
+            room = _MAX_LOG - self._size
+            if len(text) > room:
+                self._dropped += len(text) - max(room, 0)
+                text = text[: max(room, 0)]
+            if text:
+                self.parts.append(text)
+                self._size += len(text)
         return len(text)
 
     def take(self) -> str:
         with self._lock:
             text = "".join(self.parts)
+            if self._dropped:
+                text += (
+                    f"\n[powertune local: {self._dropped} more characters of output dropped; "
+                    f"an invocation's log is kept up to {_MAX_LOG}]\n"
+                )
             self.parts = []
+            self._size = self._dropped = 0
         return text
 
 
@@ -210,15 +228,23 @@ class _MarshalError(Exception):
     """The handler returned something JSON cannot carry."""
 
 
+class _TooLarge(Exception):
+    """The handler's response is above Lambda's synchronous payload limit."""
+
+
 def _error_body(exc: BaseException) -> dict[str, Any]:
     return {
         "errorMessage": str(exc),
-        "errorType": "Runtime.MarshalError"
-        if isinstance(exc, _MarshalError)
-        else type(exc).__name__,
+        "errorType": _ERROR_TYPES.get(type(exc), type(exc).__name__),
         "requestId": _REQUEST_ID,
         "stackTrace": traceback.format_tb(exc.__traceback__)[1:],
     }
+
+
+_ERROR_TYPES: dict[type[BaseException], str] = {
+    _MarshalError: "Runtime.MarshalError",
+    _TooLarge: "Function.ResponseSizeTooLarge",
+}
 
 
 def _load_handler(capture: _Capture) -> Any:
@@ -302,6 +328,13 @@ def main() -> None:
                 payload = json.dumps(result).encode()
             except (TypeError, ValueError) as exc:
                 raise _MarshalError(f"Unable to marshal response: {exc}") from None
+            if len(payload) > _MAX_PAYLOAD:
+                size = len(payload)
+                del payload, result
+                raise _TooLarge(
+                    f"Response payload size ({size} bytes) exceeded maximum allowed payload "
+                    f"size ({_MAX_PAYLOAD} bytes)."
+                )
         except Exception as exc:
             error = _error_body(exc)
             trace = "".join(traceback.format_exception(exc))

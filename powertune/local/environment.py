@@ -21,10 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from powertune.local.cpu import CpuControl, cgroup_duration_s, model_duration_s
+from powertune.local.limits import MAX_LOG_BYTES, MAX_SYNC_PAYLOAD, REPLY_GRACE_S
 
 WORKER_SCRIPT = Path(__file__).with_name("_worker.py")
 INIT_LIMIT_S = 10.0  # Lambda's INIT phase limit
 POLL_S = 0.005  # how often a running environment's memory is checked
+_FRAME_PREFIX = struct.Struct(">II")  # header length, body length (see _worker.py)
+_PREFIX = _FRAME_PREFIX.size
+# A reply frame's bounds: the worker cuts logs at MAX_LOG_BYTES characters (JSON escaping can
+# make one character six bytes) and refuses payloads above MAX_SYNC_PAYLOAD.
+MAX_REPLY_HEADER = 6 * MAX_LOG_BYTES + (1 << 20)
+MAX_REPLY_BODY = MAX_SYNC_PAYLOAD + (1 << 20)
 _PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV")
 
 
@@ -65,7 +72,6 @@ class Environment:
         self.log_stream = log_stream
         self._cpu = cpu
         self._limit_bytes = memory_mb * 1024 * 1024
-        self._buffer = b""
         self._procs_file = cpu.new_group(memory_mb)
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
@@ -79,6 +85,8 @@ class Environment:
                 "_PT_HANDLER": handler,
                 "_PT_LOG_FORMAT": log_format,
                 "_PT_MEASURE_WAIT": "1" if cpu.mode == "model" else "0",
+                "_PT_MAX_LOG": str(MAX_LOG_BYTES),
+                "_PT_MAX_PAYLOAD": str(MAX_SYNC_PAYLOAD),
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONUNBUFFERED": "1",
             }
@@ -185,39 +193,45 @@ class Environment:
     def _wait_frame(
         self, deadline: float, started: float
     ) -> tuple[dict[str, Any], bytes] | Outcome:
-        """Read one reply frame, or end the environment on OOM, timeout or crash."""
+        """Read one reply frame, or end the environment on OOM, timeout or crash.
+
+        The worker writes its reply only when the handler is done (its own clock measured the
+        duration), so once the first byte is here the deadline no longer applies: the transfer
+        gets REPLY_GRACE_S of its own. The buffer grows in place (linear in the reply's size)."""
+        buffer = bytearray()
+        need = _PREFIX
+        sizes: tuple[int, int] | None = None
+        transfer_deadline: float | None = None
         while True:
-            frame = self._take_frame()
-            if frame is not None:
-                return frame
+            if len(buffer) >= need:
+                if sizes is None:
+                    sizes = _FRAME_PREFIX.unpack(buffer[:_PREFIX])
+                    if sizes[0] > MAX_REPLY_HEADER or sizes[1] > MAX_REPLY_BODY:
+                        self.kill()  # not our worker's frame: someone wrote to its pipe
+                        return self._crashed(started, -signal.SIGKILL)
+                    need = _PREFIX + sizes[0] + sizes[1]
+                    continue
+                header = json.loads(bytes(buffer[_PREFIX : _PREFIX + sizes[0]]))
+                return header, bytes(buffer[_PREFIX + sizes[0] : need])
             now = time.perf_counter()
-            if now >= deadline:
+            limit = deadline if transfer_deadline is None else transfer_deadline
+            if now >= limit:
                 self.kill()
                 return self._timeout(deadline - started, "")
-            ready, _, _ = select.select([self._from_child], [], [], min(POLL_S, deadline - now))
+            ready, _, _ = select.select([self._from_child], [], [], min(POLL_S, limit - now))
             if ready:
-                chunk = os.read(self._from_child, 1 << 20)
+                chunk = os.read(self._from_child, min(need - len(buffer), 1 << 20))
                 if not chunk:
                     code = self._process.wait()
                     self.kill()
                     return self._crashed(started, code)
-                self._buffer += chunk
+                if transfer_deadline is None:
+                    transfer_deadline = time.perf_counter() + REPLY_GRACE_S
+                buffer += chunk
                 continue
             if self._rss_bytes() > self._limit_bytes:
                 self.kill()
                 return self._out_of_memory(started)
-
-    def _take_frame(self) -> tuple[dict[str, Any], bytes] | None:
-        if len(self._buffer) < 8:
-            return None
-        head_len, body_len = struct.unpack(">II", self._buffer[:8])
-        end = 8 + head_len + body_len
-        if len(self._buffer) < end:
-            return None
-        header = json.loads(self._buffer[8 : 8 + head_len])
-        body = self._buffer[8 + head_len : end]
-        self._buffer = self._buffer[end:]
-        return header, body
 
     def _timeout(self, timeout_s: float, logs: str) -> Outcome:
         return Outcome(
