@@ -257,7 +257,7 @@ def _zeros_deflated(megabytes: int) -> bytes:
 
 
 def _code_dirs(server: LocalLambda) -> list[Path]:
-    return list((server._workdir / "code").iterdir())
+    return list(server.code_root.iterdir())
 
 
 def test_a_zip_bomb_is_refused_by_its_headers_and_by_what_it_inflates(server: LocalLambda) -> None:

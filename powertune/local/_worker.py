@@ -18,11 +18,12 @@ import time
 _STARTED = time.perf_counter()
 
 # Join the CPU cgroup first so the INIT phase is throttled like the invocations.
-_CGROUP_PROCS = os.environ.pop("_PT_CGROUP_PROCS", "")
-if _CGROUP_PROCS:
-    with open(_CGROUP_PROCS, "w") as _procs:
+# Every cgroup it is given: CPU quota, and memory limit (which then covers its children too).
+for _group_procs in filter(None, os.environ.pop("_PT_CGROUP_PROCS", "").split(os.pathsep)):
+    with open(_group_procs, "w") as _procs:
         _procs.write(str(os.getpid()))
 
+import contextlib  # noqa: E402
 import importlib  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
@@ -269,6 +270,58 @@ class _InitError(Exception):
         self.error_type = error_type
 
 
+# --- the handler's own processes ----------------------------------------------------------------
+def _descendants() -> list[int]:
+    found, pending = [], [os.getpid()]
+    while pending:
+        parent = pending.pop()
+        try:
+            tids = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children") as children:
+                    pids = [int(p) for p in children.read().split()]
+            except (OSError, ValueError):
+                continue
+            found += pids
+            pending += pids
+    return found
+
+
+def _end_everything() -> None:
+    """End this worker's descendants and its process group, then itself."""
+    for pid in _descendants():
+        with contextlib.suppress(OSError):
+            os.kill(pid, 9)
+    try:
+        os.killpg(0, 9)
+    finally:
+        os._exit(0)
+
+
+def _guard() -> None:
+    """After INIT (so its cost is in no Duration): become the subreaper of the handler's
+    processes (one that double-forks stays in this tree, where the server finds and ends it),
+    and end them all if the server dies without ending this worker (SIGKILL, a crash)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (ImportError, OSError, AttributeError):
+        pass  # not Linux: the process group still covers what stays in it
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                _end_everything()
+
+    threading.Thread(target=watch, name="powertune-parent-watch", daemon=True).start()
+
+
 def main() -> None:
     global _REQUEST_ID
     # The handler's stdout goes to the invocation log; fd 1 itself goes nowhere (C-level prints).
@@ -305,12 +358,13 @@ def main() -> None:
             "wall_s": time.perf_counter() - _STARTED,
         }
     )
+    _guard()
 
     while True:
         try:
             header, body = _receive()
-        except EOFError:
-            return
+        except EOFError:  # the server is gone or ended this environment
+            _end_everything()
         _REQUEST_ID = header["request_id"]
         os.environ["_X_AMZN_TRACE_ID"] = header.get("trace_id", "")
         try:

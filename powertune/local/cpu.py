@@ -35,6 +35,7 @@ from pathlib import Path
 
 from powertune.errors import InputError
 from powertune.local.capacity import available_cpus
+from powertune.local.sandbox import kill_members
 from powertune.models.cpu_share import speedup, vcpu_share
 
 CPU_MODES = ("auto", "cgroup", "model")
@@ -204,6 +205,7 @@ class CpuControl:
         if self._root is None:
             return
         for child in self._root.glob("env-*"):
+            kill_members([child])  # a handler's process that left its worker's tree
             with contextlib.suppress(OSError):
                 child.rmdir()
         with contextlib.suppress(OSError):
@@ -219,6 +221,7 @@ def _remove_stale(base: Path) -> None:
                 continue
             for child in root.iterdir():
                 if child.is_dir():
+                    kill_members([child])  # nothing outlives the runtime that started it
                     with contextlib.suppress(OSError):
                         child.rmdir()
             with contextlib.suppress(OSError):

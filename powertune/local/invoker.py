@@ -31,6 +31,7 @@ from powertune.local.errors import ApiError
 from powertune.local.events import EventPool
 from powertune.local.logstore import LogStore
 from powertune.local.registry import Config, function_arn
+from powertune.local.sandbox import MemoryControl
 from powertune.models.cpu_share import vcpu_share
 
 log = logging.getLogger("powertune.local")
@@ -68,8 +69,10 @@ class Invoker:
         lanes: int = 1,
         reserved: Callable[[str], int | None] = lambda name: None,
         cpus: Sequence[int] = (),
+        memory: MemoryControl | None = None,
     ) -> None:
         self.cpu = cpu
+        self.memory = memory
         self.logs = logs
         self.concurrency = concurrency
         self._region = region_of_env
@@ -128,6 +131,7 @@ class Invoker:
             env_vars=env_vars,
             cpu=self.cpu,
             log_stream=stream,
+            memory=self.memory,
         )
         return env
 

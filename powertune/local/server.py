@@ -7,6 +7,7 @@ bind to loopback unless the network is trusted.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import binascii
 import contextlib
@@ -47,6 +48,7 @@ from powertune.local.limits import (
 from powertune.local.logstore import LogStore
 from powertune.local.packaging import package_function, parse_function_spec
 from powertune.local.registry import Registry, max_items
+from powertune.local.sandbox import MemoryControl
 from powertune.local.tags import TagStore, parse_function_arn
 from powertune.models.cpu_share import MAX_MEMORY_MB
 from powertune.validate import number
@@ -604,12 +606,21 @@ class LocalLambda:
         if environments_per_version is not None and environments_per_version < 1:
             raise InputError("environments_per_version must be at least 1")
         found = available_cpus()
-        self.host_cpus = HostCpus(cpus, f"set to {cpus} CPUs ({found.source})") if cpus else found
+        self.host_cpus = HostCpus(cpus, f"set to {cpus:g} CPUs ({found.source})") if cpus else found
         self.lanes = environments_per_version or max(1, int(self.host_cpus.count + 1e-9))
+        self._stopped = False
+        self._memory: MemoryControl | None = None
+        self._workdir: Path | None = None
         self._cpu = CpuControl(cpu, host_cpus=self.host_cpus.count)
+        try:  # whatever fails from here on, no cgroup or folder is left behind
+            self._memory = MemoryControl()
+            self._workdir = Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-"))
+            self.code_root = self._workdir / "code"  # each deployment package, unpacked
+            self.code_root.mkdir()
+        except BaseException:
+            self._release()
+            raise
         self._meter = ContentionMeter()
-        self._workdir = Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-"))
-        (self._workdir / "code").mkdir()
         self.logs = LogStore()
         self.tags = TagStore()
         self.invoker = Invoker(
@@ -620,9 +631,10 @@ class LocalLambda:
             lanes=self.lanes,
             reserved=lambda name: self.registry.reserved_concurrency(name),
             cpus=_placement_cpus(self._cpu.mode, self.host_cpus.count),
+            memory=self._memory,
         )
         self.registry = Registry(
-            self._workdir / "code",
+            self.code_root,
             update_seconds=update_seconds,
             on_retire=self.invoker.retire,
             max_memory_mb=max_memory_mb,
@@ -639,6 +651,11 @@ class LocalLambda:
     def cpu_reason(self) -> str:
         """Why that mode (the cgroup used, or why none could be)."""
         return self._cpu.reason
+
+    @property
+    def memory_reason(self) -> str:
+        """How an environment's memory limit covers its processes (a cgroup, or polling)."""
+        return self._memory.reason if self._memory is not None else "not started"
 
     def runtime_info(self) -> RuntimeInfo:
         """CPU mode, available CPUs and the contention seen since the runtime started."""
@@ -675,6 +692,9 @@ class LocalLambda:
 
     def start(self) -> str:
         """Create the configured functions, start serving; returns the endpoint URL."""
+        if self._stopped:
+            raise RuntimeError("a stopped local runtime cannot start again")
+        atexit.register(self.stop)  # an exit that skips stop() still ends workers and cgroups
         for spec in self._specs:
             self._create(spec.name, spec.path, spec.handler, {})
         family_host = self.host
@@ -703,7 +723,12 @@ class LocalLambda:
         return self.endpoint_url
 
     def stop(self) -> None:
-        """Stop serving, end every worker process, remove cgroups and the code directory."""
+        """Stop serving, end every worker process (and theirs), remove cgroups and the code
+        directory. Safe to call more than once, and from any exit path."""
+        if self._stopped:
+            return
+        self._stopped = True
+        atexit.unregister(self.stop)
         try:
             if self._httpd is not None:
                 self._httpd.shutdown()
@@ -713,7 +738,16 @@ class LocalLambda:
             try:
                 self.invoker.close()
             finally:
-                self._cpu.close()
+                self._release()
+
+    def _release(self) -> None:
+        """Remove the cgroups and the code directory (the workers must be gone)."""
+        try:
+            if self._memory is not None:
+                self._memory.close()
+        finally:
+            self._cpu.close()
+            if self._workdir is not None:
                 shutil.rmtree(self._workdir, ignore_errors=True)
 
     def __enter__(self) -> LocalLambda:
