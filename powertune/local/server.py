@@ -606,7 +606,7 @@ class LocalLambda:
         if environments_per_version is not None and environments_per_version < 1:
             raise InputError("environments_per_version must be at least 1")
         found = available_cpus()
-        self.host_cpus = HostCpus(cpus, f"set to {cpus:g} CPUs ({found.source})") if cpus else found
+        self.host_cpus = HostCpus(cpus, f"set to {cpus} CPUs ({found.source})") if cpus else found
         self.lanes = environments_per_version or max(1, int(self.host_cpus.count + 1e-9))
         self._stopped = False
         self._memory: MemoryControl | None = None
