@@ -229,3 +229,49 @@ def test_bad_cpus_is_one_line_and_exit_2(value: str) -> None:
     assert outcome.exit_code == 2, (value, outcome.stderr, outcome.exception)
     assert len(outcome.stderr.strip().splitlines()) == 1, outcome.stderr
     assert outcome.stderr.startswith("powertune: error: ") and "--cpus" in outcome.stderr
+
+
+TUNED = """
+import subprocess
+import sys
+
+
+def handler(event, context):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    with open(event["pids"], "a") as pids:
+        pids.write(f"{child.pid}\\n")
+    return {"child": child.pid}
+"""
+
+
+def test_tune_local_ends_the_handlers_processes(tmp_path: Path) -> None:
+    (tmp_path / "spawner.py").write_text(TUNED)
+    pid_file = tmp_path / "pids"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "tune",
+            "--local",
+            str(tmp_path / "spawner.py"),
+            "--search",
+            "grid",
+            "--memory",
+            "512",
+            "--invocations",
+            "2",
+            "--cpu",
+            "model",
+            "--payload",
+            json.dumps({"pids": str(pid_file)}),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    pids = [int(line) for line in pid_file.read_text().split()]
+    assert len(pids) >= 2
+    assert _gone(pids), [p for p in pids if _alive(p)]
