@@ -272,6 +272,7 @@ class _InitError(Exception):
 
 # --- the handler's own processes ----------------------------------------------------------------
 def _descendants() -> list[int]:
+    # sandbox.descendants, written again: this script imports nothing of powertune.
     found, pending = [], [os.getpid()]
     while pending:
         parent = pending.pop()

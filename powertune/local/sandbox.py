@@ -138,7 +138,7 @@ class MemoryControl:
         self._version = 0
         self.reason = "no writable memory cgroup: the process tree's memory is polled"
         for hierarchy in _memory_hierarchies():
-            _remove_stale(hierarchy.base)
+            remove_stale_groups(hierarchy.base)
             root = hierarchy.base / f"powertune-local-{os.getpid()}-{next(_COUNTER)}"
             try:
                 if hierarchy.version == 2:
@@ -224,8 +224,8 @@ def _write_limit(group: Path, version: int, limit: int) -> None:
             (group / "memory.swap.max").write_text("0")
 
 
-def _remove_stale(base: Path) -> None:
-    """Remove the memory cgroups of local runtimes that died without cleaning up (their
+def remove_stale_groups(base: Path) -> None:
+    """Remove the cgroups (CPU or memory) of local runtimes that died without cleaning up (their
     leftover processes are killed first: nothing should outlive the runtime that started it)."""
     with contextlib.suppress(OSError):
         for root in base.glob("powertune-local-*-*"):
