@@ -73,15 +73,18 @@ def serve(
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
-    try:
+    previous = {}
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None and signal.getsignal(signum) != signal.SIG_IGN:  # nohup: ignore
+            previous[signum] = signal.signal(signum, on_signal)
+    try:  # every way out (a failed start, Ctrl-C, a signal) ends workers, cgroups and folders
         try:
             server.start()
         except OSError as exc:
-            server.stop()
             raise PowertuneError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
         _say(f"listening on {server.endpoint_url}")
         _say(f"cpu mode: {server.cpu_mode} ({server.cpu_reason})")
+        _say(f"memory: {server.memory_reason}")
         _say(
             f"{server.host_cpus.count:g} CPUs ({server.host_cpus.source}): invocations beyond "
             f"their CPU shares wait, unbilled; {server.lanes} environments per version"
@@ -94,6 +97,9 @@ def serve(
         except KeyboardInterrupt:
             pass
         _say("stopping")
-        server.stop()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        try:
+            server.stop()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)

@@ -21,7 +21,8 @@ INVOKE = "/2015-03-31/functions/fn/invocations"
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalLambda]:
-    monkeypatch.setattr(server_module._Handler, "timeout", 0.5)
+    monkeypatch.setattr(server_module._Handler, "idle_timeout_s", 0.5)
+    monkeypatch.setattr(server_module._Handler, "request_deadline_s", 1.0)
     monkeypatch.setattr(server_module, "MAX_CONNECTIONS", 4)
     with LocalLambda(cpu="model") as running:
         running.add_function("fn", str(HANDLER), MemorySize=128, Timeout=30)

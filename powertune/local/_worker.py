@@ -18,11 +18,12 @@ import time
 _STARTED = time.perf_counter()
 
 # Join the CPU cgroup first so the INIT phase is throttled like the invocations.
-_CGROUP_PROCS = os.environ.pop("_PT_CGROUP_PROCS", "")
-if _CGROUP_PROCS:
-    with open(_CGROUP_PROCS, "w") as _procs:
+# Every cgroup it is given: CPU quota, and memory limit (which then covers its children too).
+for _group_procs in filter(None, os.environ.pop("_PT_CGROUP_PROCS", "").split(os.pathsep)):
+    with open(_group_procs, "w") as _procs:
         _procs.write(str(os.getpid()))
 
+import contextlib  # noqa: E402
 import importlib  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
@@ -41,6 +42,10 @@ _LOG_FORMAT = os.environ.pop("_PT_LOG_FORMAT", "Text")
 # Only the CPU model needs run-queue figures; under a cgroup quota reading them would cost the
 # handler's own CPU share.
 _MEASURE_WAIT = os.environ.pop("_PT_MEASURE_WAIT", "") == "1"
+# An invocation's captured output is kept up to _MAX_LOG characters (the server's memory is
+# bounded by it); a response above _MAX_PAYLOAD bytes is Lambda's Function.ResponseSizeTooLarge.
+_MAX_LOG = int(os.environ.pop("_PT_MAX_LOG", str(4 << 20)))
+_MAX_PAYLOAD = int(os.environ.pop("_PT_MAX_PAYLOAD", str(6 << 20)))
 
 
 def _read_exact(n: int) -> bytes:
@@ -74,6 +79,8 @@ class _Capture(io.TextIOBase):
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self._size = 0
+        self._dropped = 0
         self._lock = threading.Lock()
 
     def writable(self) -> bool:
@@ -81,13 +88,25 @@ class _Capture(io.TextIOBase):
 
     def write(self, text: str) -> int:
         with self._lock:
-            self.parts.append(text)
+            room = _MAX_LOG - self._size
+            if len(text) > room:
+                self._dropped += len(text) - max(room, 0)
+                text = text[: max(room, 0)]
+            if text:
+                self.parts.append(text)
+                self._size += len(text)
         return len(text)
 
     def take(self) -> str:
         with self._lock:
             text = "".join(self.parts)
+            if self._dropped:
+                text += (
+                    f"\n[powertune local: {self._dropped} more characters of output dropped; "
+                    f"an invocation's log is kept up to {_MAX_LOG}]\n"
+                )
             self.parts = []
+            self._size = self._dropped = 0
         return text
 
 
@@ -210,15 +229,23 @@ class _MarshalError(Exception):
     """The handler returned something JSON cannot carry."""
 
 
+class _TooLarge(Exception):
+    """The handler's response is above Lambda's synchronous payload limit."""
+
+
 def _error_body(exc: BaseException) -> dict[str, Any]:
     return {
         "errorMessage": str(exc),
-        "errorType": "Runtime.MarshalError"
-        if isinstance(exc, _MarshalError)
-        else type(exc).__name__,
+        "errorType": _ERROR_TYPES.get(type(exc), type(exc).__name__),
         "requestId": _REQUEST_ID,
         "stackTrace": traceback.format_tb(exc.__traceback__)[1:],
     }
+
+
+_ERROR_TYPES: dict[type[BaseException], str] = {
+    _MarshalError: "Runtime.MarshalError",
+    _TooLarge: "Function.ResponseSizeTooLarge",
+}
 
 
 def _load_handler(capture: _Capture) -> Any:
@@ -241,6 +268,59 @@ class _InitError(Exception):
     def __init__(self, error_type: str, message: str) -> None:
         super().__init__(message)
         self.error_type = error_type
+
+
+# --- the handler's own processes ----------------------------------------------------------------
+def _descendants() -> list[int]:
+    # sandbox.descendants, written again: this script imports nothing of powertune.
+    found, pending = [], [os.getpid()]
+    while pending:
+        parent = pending.pop()
+        try:
+            tids = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children") as children:
+                    pids = [int(p) for p in children.read().split()]
+            except (OSError, ValueError):
+                continue
+            found += pids
+            pending += pids
+    return found
+
+
+def _end_everything() -> None:
+    """End this worker's descendants and its process group, then itself."""
+    for pid in _descendants():
+        with contextlib.suppress(OSError):
+            os.kill(pid, 9)
+    try:
+        os.killpg(0, 9)
+    finally:
+        os._exit(0)
+
+
+def _guard() -> None:
+    """After INIT (so its cost is in no Duration): become the subreaper of the handler's
+    processes (one that double-forks stays in this tree, where the server finds and ends it),
+    and end them all if the server dies without ending this worker (SIGKILL, a crash)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (ImportError, OSError, AttributeError):
+        pass  # not Linux: the process group still covers what stays in it
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                _end_everything()
+
+    threading.Thread(target=watch, name="powertune-parent-watch", daemon=True).start()
 
 
 def main() -> None:
@@ -279,12 +359,13 @@ def main() -> None:
             "wall_s": time.perf_counter() - _STARTED,
         }
     )
+    _guard()
 
     while True:
         try:
             header, body = _receive()
-        except EOFError:
-            return
+        except EOFError:  # the server is gone or ended this environment
+            _end_everything()
         _REQUEST_ID = header["request_id"]
         os.environ["_X_AMZN_TRACE_ID"] = header.get("trace_id", "")
         try:
@@ -302,6 +383,13 @@ def main() -> None:
                 payload = json.dumps(result).encode()
             except (TypeError, ValueError) as exc:
                 raise _MarshalError(f"Unable to marshal response: {exc}") from None
+            if len(payload) > _MAX_PAYLOAD:
+                size = len(payload)
+                del payload, result
+                raise _TooLarge(
+                    f"Response payload size ({size} bytes) exceeded maximum allowed payload "
+                    f"size ({_MAX_PAYLOAD} bytes)."
+                )
         except Exception as exc:
             error = _error_body(exc)
             trace = "".join(traceback.format_exception(exc))

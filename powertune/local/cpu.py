@@ -35,6 +35,7 @@ from pathlib import Path
 
 from powertune.errors import InputError
 from powertune.local.capacity import available_cpus
+from powertune.local.sandbox import kill_members, remove_stale_groups
 from powertune.models.cpu_share import speedup, vcpu_share
 
 CPU_MODES = ("auto", "cgroup", "model")
@@ -161,7 +162,7 @@ class CpuControl:
     def _make_root() -> tuple[Path | None, int, str]:
         reasons = []
         for hierarchy in _find_hierarchies():
-            _remove_stale(hierarchy.base)
+            remove_stale_groups(hierarchy.base)
             root = hierarchy.base / f"powertune-local-{os.getpid()}-{next(_COUNTER)}"
             try:
                 if hierarchy.version == 2:
@@ -204,25 +205,11 @@ class CpuControl:
         if self._root is None:
             return
         for child in self._root.glob("env-*"):
+            kill_members([child])  # a handler's process that left its worker's tree
             with contextlib.suppress(OSError):
                 child.rmdir()
         with contextlib.suppress(OSError):
             self._root.rmdir()
-
-
-def _remove_stale(base: Path) -> None:
-    """Remove the empty cgroups of local runtimes that died without cleaning up."""
-    with contextlib.suppress(OSError):
-        for root in base.glob("powertune-local-*-*"):
-            pid = root.name.split("-")[2]
-            if not pid.isdigit() or Path(f"/proc/{pid}").exists():
-                continue
-            for child in root.iterdir():
-                if child.is_dir():
-                    with contextlib.suppress(OSError):
-                        child.rmdir()
-            with contextlib.suppress(OSError):
-                root.rmdir()
 
 
 def _raise_weight(group: Path, version: int) -> None:

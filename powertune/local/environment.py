@@ -21,10 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from powertune.local.cpu import CpuControl, cgroup_duration_s, model_duration_s
+from powertune.local.limits import MAX_LOG_BYTES, MAX_SYNC_PAYLOAD, REPLY_GRACE_S
+from powertune.local.sandbox import MemoryControl, kill_members, kill_tree, tree_rss_bytes
 
 WORKER_SCRIPT = Path(__file__).with_name("_worker.py")
 INIT_LIMIT_S = 10.0  # Lambda's INIT phase limit
 POLL_S = 0.005  # how often a running environment's memory is checked
+TREE_POLLS = 10  # without a memory cgroup, its children's memory is added every 10th poll
+_FRAME_PREFIX = struct.Struct(">II")  # header length, body length (see _worker.py)
+_PREFIX = _FRAME_PREFIX.size
+# A reply frame's bounds: the worker cuts logs at MAX_LOG_BYTES characters (JSON escaping can
+# make one character six bytes) and refuses payloads above MAX_SYNC_PAYLOAD.
+MAX_REPLY_HEADER = 6 * MAX_LOG_BYTES + (1 << 20)
+MAX_REPLY_BODY = MAX_SYNC_PAYLOAD + (1 << 20)
 _PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV")
 
 
@@ -60,13 +69,30 @@ class Environment:
         env_vars: dict[str, str],
         cpu: CpuControl,
         log_stream: str,
+        memory: MemoryControl | None = None,
     ) -> None:
         self.memory_mb = memory_mb
         self.log_stream = log_stream
         self._cpu = cpu
+        self._memory = memory
         self._limit_bytes = memory_mb * 1024 * 1024
-        self._buffer = b""
-        self._procs_file = cpu.new_group(memory_mb)
+        self._procs_file: Path | None = None
+        self._memory_group: Path | None = None
+        self.alive = False
+        try:
+            self._procs_file = cpu.new_group(memory_mb)
+            self._memory_group = memory.new_group(memory_mb) if memory is not None else None
+            self._start(code_dir, handler, log_format, env_vars)
+        except BaseException:
+            for fd in (getattr(self, "_to_child", -1), getattr(self, "_from_child", -1)):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            self._remove_groups()  # a failed start leaves no cgroup or pipe behind
+            raise
+
+    def _start(
+        self, code_dir: Path, handler: str, log_format: str, env_vars: dict[str, str]
+    ) -> None:
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
         environ = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
@@ -78,13 +104,16 @@ class Environment:
                 "_PT_CODE_DIR": str(code_dir),
                 "_PT_HANDLER": handler,
                 "_PT_LOG_FORMAT": log_format,
-                "_PT_MEASURE_WAIT": "1" if cpu.mode == "model" else "0",
+                "_PT_MEASURE_WAIT": "1" if self._cpu.mode == "model" else "0",
+                "_PT_MAX_LOG": str(MAX_LOG_BYTES),
+                "_PT_MAX_PAYLOAD": str(MAX_SYNC_PAYLOAD),
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        if self._procs_file is not None:
-            environ["_PT_CGROUP_PROCS"] = str(self._procs_file)
+        joins = [str(group / "cgroup.procs") for group in self._groups()]
+        if joins:
+            environ["_PT_CGROUP_PROCS"] = os.pathsep.join(joins)
         self._spawned = time.perf_counter()
         try:
             self._process = subprocess.Popen(
@@ -101,6 +130,25 @@ class Environment:
             os.close(from_child_w)
         self.pid = self._process.pid
         self.alive = True
+
+    def _groups(self) -> list[Path]:
+        """The cgroup directories this environment's processes live in."""
+        groups = [self._memory_group] if self._memory_group is not None else []
+        if self._procs_file is not None:
+            groups.append(self._procs_file.parent)
+        return groups
+
+    def _remove_groups(self) -> None:
+        self._cpu.remove_group(self._procs_file)
+        if self._memory is not None:
+            self._memory.remove_group(self._memory_group)
+
+    def _oom_killed(self, before: int) -> bool:
+        """Whether the kernel killed one of its processes for memory since ``before``."""
+        return self._memory is not None and self._memory.oom_kills(self._memory_group) > before
+
+    def _oom_count(self) -> int:
+        return 0 if self._memory is None else self._memory.oom_kills(self._memory_group)
 
     # --- phases ----------------------------------------------------------------------------
     def init(self) -> Outcome:
@@ -185,39 +233,57 @@ class Environment:
     def _wait_frame(
         self, deadline: float, started: float
     ) -> tuple[dict[str, Any], bytes] | Outcome:
-        """Read one reply frame, or end the environment on OOM, timeout or crash."""
+        """Read one reply frame, or end the environment on OOM, timeout or crash.
+
+        The worker writes its reply only when the handler is done (its own clock measured the
+        duration), so once the first byte is here the deadline no longer applies: the transfer
+        gets REPLY_GRACE_S of its own. The buffer grows in place (linear in the reply's size)."""
+        buffer = bytearray()
+        need = _PREFIX
+        sizes: tuple[int, int] | None = None
+        transfer_deadline: float | None = None
+        ooms = self._oom_count()
+        polls = 0
         while True:
-            frame = self._take_frame()
-            if frame is not None:
-                return frame
+            if len(buffer) >= need:
+                if sizes is None:
+                    sizes = _FRAME_PREFIX.unpack(buffer[:_PREFIX])
+                    if sizes[0] > MAX_REPLY_HEADER or sizes[1] > MAX_REPLY_BODY:
+                        self.kill()  # not our worker's frame: someone wrote to its pipe
+                        return self._crashed(started, -signal.SIGKILL)
+                    need = _PREFIX + sizes[0] + sizes[1]
+                    continue
+                if self._oom_killed(ooms):  # a child of the handler went over: Lambda's sandbox
+                    self.kill()  # would have held them all to the limit
+                    return self._out_of_memory(started)
+                header = json.loads(bytes(buffer[_PREFIX : _PREFIX + sizes[0]]))
+                return header, bytes(buffer[_PREFIX + sizes[0] : need])
             now = time.perf_counter()
-            if now >= deadline:
+            limit = deadline if transfer_deadline is None else transfer_deadline
+            if now >= limit:
                 self.kill()
                 return self._timeout(deadline - started, "")
-            ready, _, _ = select.select([self._from_child], [], [], min(POLL_S, deadline - now))
+            ready, _, _ = select.select([self._from_child], [], [], min(POLL_S, limit - now))
             if ready:
-                chunk = os.read(self._from_child, 1 << 20)
+                chunk = os.read(self._from_child, min(need - len(buffer), 1 << 20))
                 if not chunk:
                     code = self._process.wait()
                     self.kill()
+                    if self._oom_killed(ooms):
+                        return self._out_of_memory(started)
                     return self._crashed(started, code)
-                self._buffer += chunk
+                if transfer_deadline is None:
+                    transfer_deadline = time.perf_counter() + REPLY_GRACE_S
+                buffer += chunk
                 continue
-            if self._rss_bytes() > self._limit_bytes:
+            polls += 1
+            if self._rss_bytes() > self._limit_bytes or (
+                polls % TREE_POLLS == 0
+                and (self._memory is None or not self._memory.enforced)
+                and tree_rss_bytes(self.pid) > self._limit_bytes
+            ):
                 self.kill()
                 return self._out_of_memory(started)
-
-    def _take_frame(self) -> tuple[dict[str, Any], bytes] | None:
-        if len(self._buffer) < 8:
-            return None
-        head_len, body_len = struct.unpack(">II", self._buffer[:8])
-        end = 8 + head_len + body_len
-        if len(self._buffer) < end:
-            return None
-        header = json.loads(self._buffer[8 : 8 + head_len])
-        body = self._buffer[8 + head_len : end]
-        self._buffer = self._buffer[end:]
-        return header, body
 
     def _timeout(self, timeout_s: float, logs: str) -> Outcome:
         return Outcome(
@@ -293,6 +359,7 @@ class Environment:
         if not self.alive:
             return
         self.alive = False
+        kill_tree(self.pid, self._groups())  # its children too, wherever they went
         with contextlib.suppress(OSError):
             self._process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -300,4 +367,5 @@ class Environment:
         for fd in (self._to_child, self._from_child):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        self._cpu.remove_group(self._procs_file)
+        kill_members(self._groups())  # one that forked while the tree was killed
+        self._remove_groups()

@@ -11,6 +11,8 @@ _STATUS = {
     "ResourceConflictException": 409,
     "TooManyRequestsException": 429,
     "RequestTooLargeException": 413,
+    "RequestEntityTooLargeException": 413,
+    "RequestTimeoutException": 408,
     "ServiceException": 500,
 }
 

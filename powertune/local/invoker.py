@@ -28,8 +28,10 @@ from powertune.local.admission import Closed, Scheduler, Ticket
 from powertune.local.cpu import CpuControl
 from powertune.local.environment import Environment, Outcome
 from powertune.local.errors import ApiError
+from powertune.local.events import EventPool
 from powertune.local.logstore import LogStore
 from powertune.local.registry import Config, function_arn
+from powertune.local.sandbox import MemoryControl
 from powertune.models.cpu_share import vcpu_share
 
 log = logging.getLogger("powertune.local")
@@ -67,8 +69,10 @@ class Invoker:
         lanes: int = 1,
         reserved: Callable[[str], int | None] = lambda name: None,
         cpus: Sequence[int] = (),
+        memory: MemoryControl | None = None,
     ) -> None:
         self.cpu = cpu
+        self.memory = memory
         self.logs = logs
         self.concurrency = concurrency
         self._region = region_of_env
@@ -83,6 +87,7 @@ class Invoker:
         )
         self._cpus = frozenset(cpus)
         self.throttles = 0
+        self.events = EventPool()
         self.env_cpu_s = 0.0  # CPU time the environments spent, INIT included
 
     # --- environments ----------------------------------------------------------------------
@@ -126,6 +131,7 @@ class Invoker:
             env_vars=env_vars,
             cpu=self.cpu,
             log_stream=stream,
+            memory=self.memory,
         )
         return env
 
@@ -176,22 +182,33 @@ class Invoker:
             self._release_slot(config.name)
 
     def invoke_async(self, config: Config, payload: bytes, region: str) -> str:
-        """Event invocation: accepted now, run in the background (errors only reach the logs).
-        Lambda queues events past a function's concurrency instead of throttling them; so do we."""
+        """Event invocation: queued now, run by the event pool (errors only reach the logs).
+        Lambda queues events past a function's concurrency instead of throttling them; so do we,
+        up to the queue's bound (``events``), past which the caller is throttled."""
         request_id = str(uuid.uuid4())
-        self._acquire_slot(config.name, throttle=False)
 
         def run() -> None:
             try:
+                self._acquire_slot(config.name, throttle=False)
+            except ApiError:
+                return  # shutting down: Lambda would retry an event later, there is no later
+            try:
                 self._run(config, payload, region, None, request_id)
             except ApiError:
-                pass  # shutting down: Lambda would retry an event later, there is no later here
+                pass  # shutting down, as above
             except Exception:
                 log.exception("event invocation %s of %s failed", request_id, config.name)
             finally:
                 self._release_slot(config.name)
 
-        threading.Thread(target=run, name=f"event-{request_id}", daemon=True).start()
+        if not self.events.submit(run, len(payload)):
+            with self._lock:
+                self.throttles += 1
+            raise ApiError(
+                "TooManyRequestsException",
+                "Rate Exceeded: too many Event invocations are waiting.",
+                reason="ConcurrentInvocationLimitExceeded",
+            )
         return request_id
 
     def _admit(self, config: Config) -> Ticket[Environment]:
@@ -335,8 +352,11 @@ class Invoker:
         with self._lock:
             self._closed = True
             busy = list(self._busy)
-        for env in self.scheduler.close() + busy:
-            env.kill()
+        try:
+            for env in self.scheduler.close() + busy:
+                env.kill()
+        finally:
+            self.events.close()
 
     def environment_count(self) -> int:
         return self.scheduler.environment_count()

@@ -9,22 +9,24 @@ or a publish is refused with ResourceConflictException, as on Lambda.
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
 import hashlib
-import io
 import re
+import shutil
 import sys
 import threading
 import time
 import uuid
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from powertune.local import unzip
 from powertune.local.errors import ApiError, invalid, not_found
+from powertune.local.limits import MAX_LIST_ITEMS, MAX_ZIPPED_BYTES
 from powertune.models.cpu_share import MAX_MEMORY_MB, MIN_MEMORY_MB
 
 ACCOUNT = "123456789012"
@@ -198,20 +200,26 @@ class Registry:
             return config
 
     def _store_code(self, zip_bytes: bytes) -> tuple[Path, str, int]:
+        if len(zip_bytes) > MAX_ZIPPED_BYTES:
+            raise ApiError(
+                "RequestEntityTooLargeException",
+                f"Zipped size must be smaller than {MAX_ZIPPED_BYTES} bytes",
+                413,
+            )
         digest = hashlib.sha256(zip_bytes)
         target = self._code_root / digest.hexdigest()
         if not target.exists():
+            staging = self._code_root / f".{uuid.uuid4().hex}"
+            unzip.extract(zip_bytes, staging)
             try:
-                with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
-                    staging = self._code_root / f".{uuid.uuid4().hex}"
-                    archive.extractall(staging)
                 staging.rename(target)
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise invalid(f"Could not unzip uploaded file. {exc}") from exc
+            except OSError:  # the same code, unpacked at the same time by another call
+                shutil.rmtree(staging, ignore_errors=True)
         return target, base64.b64encode(digest.digest()).decode(), len(zip_bytes)
 
     # --- functions -------------------------------------------------------------------------
     def create_function(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        _check_types(body)
         name = body.get("FunctionName", "")
         if not FUNCTION_NAME.match(name):
             raise invalid(f"Invalid function name: {name!r} (1-64 letters, digits, - or _)")
@@ -223,9 +231,9 @@ class Registry:
         if not body.get("Handler"):
             raise invalid("Handler is required for Zip functions.")
         code = body.get("Code") or {}
-        if "ZipFile" not in code:
+        if not isinstance(code, dict) or "ZipFile" not in code:
             raise invalid("Code.ZipFile is required by the local runtime.")
-        zip_bytes = base64.b64decode(code["ZipFile"])
+        zip_bytes = _blob(code["ZipFile"], "Code.ZipFile")
         code_dir, sha, size = self._store_code(zip_bytes)
         settings = _settings(body, defaults=None, name=name, max_memory_mb=self._max_memory_mb)
         config = _new_config(name, runtime, body, code_dir, sha, size, settings)
@@ -314,6 +322,7 @@ class Registry:
 
     def update_configuration(self, raw_name: str, body: dict[str, Any], region: str) -> dict:
         name, _ = split_name(raw_name)
+        _check_types(body)
         with self._lock:
             function = self._function(name, region)
             current = function.latest
@@ -478,6 +487,74 @@ class Registry:
                 if version is None or a.version == version
             ]
         return _page(items, "Aliases", marker, max_items)
+
+
+# The JSON type of each request field the registry reads (a wrong one is a 400, as on Lambda).
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "FunctionName": str,
+    "Runtime": str,
+    "Handler": str,
+    "Role": str,
+    "Description": str,
+    "Code": dict,
+    "Environment": dict,
+    "LoggingConfig": dict,
+    "EphemeralStorage": dict,
+    "Architectures": list,
+    "Tags": dict,
+    "Publish": bool,
+    "MemorySize": int,
+    "Timeout": int,
+}
+
+
+def _check_types(body: dict[str, Any]) -> None:
+    """Refuse a request whose fields have the wrong JSON type before any of them is used."""
+    for key, kind in _FIELD_TYPES.items():
+        value = body.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise ApiError(
+                "InvalidRequestContentException",
+                f"Could not parse request body into json: {key} has the wrong type",
+            )
+    for key in ("Environment", "LoggingConfig"):
+        inner = body.get(key) or {}
+        values = inner.get("Variables") if key == "Environment" else inner
+        if values is not None and (
+            not isinstance(values, dict)
+            or not all(isinstance(v, str | None) for v in values.values())
+        ):
+            raise ApiError(
+                "InvalidRequestContentException",
+                f"Could not parse request body into json: {key} has the wrong type",
+            )
+    architectures = body.get("Architectures") or []
+    if not all(a in ("x86_64", "arm64") for a in architectures) or len(architectures) > 1:
+        raise invalid(f"Architectures must be one of x86_64 or arm64, not {architectures}")
+
+
+def _blob(value: Any, what: str) -> bytes:
+    """A base64 blob field, decoded strictly (a bad one is a 400, never a 500)."""
+    if not isinstance(value, str):
+        raise ApiError("InvalidRequestContentException", f"{what} must be a base64 string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ApiError(
+            "InvalidRequestContentException", f"Could not parse {what} as base64: {exc}"
+        ) from None
+
+
+def max_items(raw: str | None) -> int | None:
+    """A list call's MaxItems query parameter (1-10,000), None when absent."""
+    if raw is None:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST_ITEMS:
+        raise invalid(
+            f"1 validation error detected: Value '{raw}' at 'maxItems' failed to satisfy "
+            f"constraint: Member must have value between 1 and {MAX_LIST_ITEMS}"
+        )
+    return int(raw)
 
 
 def _in_progress(region: str, name: str) -> ApiError:

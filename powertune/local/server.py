@@ -7,8 +7,11 @@ bind to loopback unless the network is trusted.
 
 from __future__ import annotations
 
+import atexit
 import base64
+import binascii
 import contextlib
+import io
 import json
 import logging
 import os
@@ -17,6 +20,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,18 +35,26 @@ from powertune.local.contention import RUNTIME_PATH, ContentionMeter, RuntimeInf
 from powertune.local.cpu import CpuControl
 from powertune.local.errors import ApiError
 from powertune.local.invoker import Invoker
+from powertune.local.limits import (
+    IDLE_TIMEOUT_S,
+    MAX_API_BODY,
+    MAX_ASYNC_PAYLOAD,
+    MAX_CLIENT_CONTEXT,
+    MAX_CPUS,
+    MAX_SYNC_PAYLOAD,
+    REQUEST_DEADLINE_S,
+    SEND_DEADLINE_S,
+)
 from powertune.local.logstore import LogStore
 from powertune.local.packaging import package_function, parse_function_spec
-from powertune.local.registry import Registry
+from powertune.local.registry import Registry, max_items
+from powertune.local.sandbox import MemoryControl
 from powertune.local.tags import TagStore, parse_function_arn
 from powertune.models.cpu_share import MAX_MEMORY_MB
+from powertune.validate import number
 
 log = logging.getLogger("powertune.local")
 
-MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # 6 MB: Lambda's RequestResponse limit, request and response
-MAX_ASYNC_PAYLOAD = 1024 * 1024  # 1 MB: Event invocations
-MAX_API_BODY = 70 * 1024 * 1024  # CreateFunction carries a zip of up to 50 MB, base64-encoded
-READ_TIMEOUT_S = 30.0  # a client that stops sending mid-request loses its connection
 MAX_CONNECTIONS = 256  # connection threads at once; more are answered 503 at once
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _WORKDIR_PREFIX = "powertune-local-"
@@ -65,10 +77,49 @@ def _placement_cpus(mode: str, count: float) -> list[int]:
     return cpus if len(cpus) == count else []
 
 
+_MALFORMED = re.compile(r"[0-9]{1,12}")  # ASCII digits only: int() also takes "١٢" and "1_0"
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A connection's reads, bounded per request rather than per read: a request must arrive
+    whole within REQUEST_DEADLINE_S of its first byte (one byte every few seconds no longer
+    holds a thread forever); between requests a keep-alive connection may idle IDLE_TIMEOUT_S."""
+
+    def __init__(self, sock: socket.socket, request_s: float, idle_s: float) -> None:
+        self._sock = sock
+        self._request_s = request_s
+        self._idle_s = idle_s
+        self.deadline: float | None = None  # None: no request started yet
+        self.expired = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.deadline is None:
+            self._sock.settimeout(self._idle_s)
+        else:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self.expired = True
+                raise TimeoutError("request deadline passed")
+            self._sock.settimeout(left)
+        try:
+            count = self._sock.recv_into(buffer)
+        except TimeoutError:
+            self.expired = self.deadline is not None
+            raise
+        if count and self.deadline is None:
+            self.deadline = time.monotonic() + self._request_s
+        return count
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stalls
-    timeout = READ_TIMEOUT_S  # per connection: a half-open client cannot hold a thread forever
+    timeout = None  # reads are bounded by _DeadlineReader, writes by SEND_DEADLINE_S
+    request_deadline_s = REQUEST_DEADLINE_S
+    idle_timeout_s = IDLE_TIMEOUT_S
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -76,8 +127,34 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.rfile.close()  # the plain reader: replaced by one with a whole-request deadline
+        self._reader = _DeadlineReader(
+            self.connection, self.request_deadline_s, self.idle_timeout_s
+        )
+        self.rfile = io.BufferedReader(self._reader)
         with self.server.connections_lock:
             self.server.connections.add(self.connection)
+
+    def handle_one_request(self) -> None:
+        self._reader.deadline = None
+        self._reader.expired = False
+        super().handle_one_request()  # a read timeout there closes the connection
+        if self._reader.expired:
+            self.close_connection = True
+            self._late()
+
+    def _late(self) -> None:
+        """Answer a request that did not arrive in time (best effort: the client may be gone)."""
+        error = ApiError("RequestTimeoutException", "The request did not arrive in time.", 408)
+        body = json.dumps(error.lambda_body()).encode()
+        head = (
+            "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nx-amzn-errortype: {error.code}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        with contextlib.suppress(OSError):
+            self.connection.settimeout(1.0)
+            self.connection.sendall(head.encode() + body)
 
     def finish(self) -> None:
         with self.server.connections_lock:
@@ -100,12 +177,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self) -> bytes | None:
         """The request body, its length checked before a byte of it is read; None when the
         request was refused (413, 400) and the connection is to be closed."""
-        raw = self.headers.get("Content-Length")
-        if self.headers.get("Transfer-Encoding") and raw is None:
-            self._refuse(411, "InvalidRequestContentException", "Content-Length is required")
+        given = self.headers.get_all("Content-Length") or []
+        if self.headers.get("Transfer-Encoding"):
+            if given:  # both: which one frames the body is ambiguous (request smuggling)
+                self._refuse(
+                    400, "InvalidRequestContentException", "Transfer-Encoding with Content-Length"
+                )
+            else:
+                self._refuse(411, "InvalidRequestContentException", "Content-Length is required")
             return None
-        text = (raw or "0").strip()
-        if not text.isdigit() or len(text) > 12:
+        texts = {text.strip() for text in given} or {"0"}
+        text = texts.pop()
+        if texts or not _MALFORMED.fullmatch(text):
             self._refuse(400, "InvalidRequestContentException", "malformed Content-Length")
             return None
         length = int(text)
@@ -115,10 +198,15 @@ class _Handler(BaseHTTPRequestHandler):
             code = "RequestTooLargeException" if invoke else "InvalidRequestContentException"
             self._refuse(413, code, f"Request must be smaller than {limit} bytes")
             return None
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        if len(body) != length:  # the client closed before sending all it announced
+            self.close_connection = True
+            return None
+        return body
 
     def _refuse(self, status: int, code: str, message: str) -> None:
         self.close_connection = True  # the unread body must not be taken for the next request
+        self._reader.deadline = None  # nothing more is read from this connection
         error = ApiError(code, message, status)
         headers = {"x-amzn-errortype": code, "Connection": "close"}
         self._send_json(status, error.lambda_body(), headers)
@@ -160,6 +248,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type: str = "application/json",
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        self.connection.settimeout(SEND_DEADLINE_S)  # whole sendall calls, not each chunk
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -219,7 +308,9 @@ class _Handler(BaseHTTPRequestHandler):
                 data = json.loads(body or b"{}")
             except ValueError as exc:
                 raise ApiError("InvalidRequestContentException", f"bad JSON: {exc}") from exc
-            return data if isinstance(data, dict) else {}
+            if not isinstance(data, dict):
+                raise ApiError("InvalidRequestContentException", "the body must be a JSON object")
+            return data
 
         if parts.path.startswith(_TAGS):
             self._tags(method, unquote(parts.path[len(_TAGS) :]), parts.query, json_body)
@@ -238,9 +329,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(201, created)
                 return
             if method == "GET":
-                max_items = int(query["MaxItems"]) if "MaxItems" in query else None
                 self._send_json(
-                    200, registry.list_functions(region, query.get("Marker"), max_items)
+                    200,
+                    registry.list_functions(
+                        region, query.get("Marker"), max_items(query.get("MaxItems"))
+                    ),
                 )
                 return
             raise ApiError("UnknownOperationException", f"no route for {method} {parts.path}", 404)
@@ -263,18 +356,23 @@ class _Handler(BaseHTTPRequestHandler):
         elif route == ("POST", "versions", 1):
             self._send_json(201, registry.publish_version(name, json_body(), region))
         elif route == ("GET", "versions", 1):
-            max_items = int(query["MaxItems"]) if "MaxItems" in query else None
             self._send_json(
-                200, registry.list_versions(name, region, query.get("Marker"), max_items)
+                200,
+                registry.list_versions(
+                    name, region, query.get("Marker"), max_items(query.get("MaxItems"))
+                ),
             )
         elif route == ("POST", "aliases", 1):
             self._send_json(201, registry.create_alias(name, json_body(), region))
         elif route == ("GET", "aliases", 1):
-            max_items = int(query["MaxItems"]) if "MaxItems" in query else None
             self._send_json(
                 200,
                 registry.list_aliases(
-                    name, region, query.get("FunctionVersion"), query.get("Marker"), max_items
+                    name,
+                    region,
+                    query.get("FunctionVersion"),
+                    query.get("Marker"),
+                    max_items(query.get("MaxItems")),
                 ),
             )
         elif route == ("GET", "aliases", 2):
@@ -346,6 +444,7 @@ class _Handler(BaseHTTPRequestHandler):
                 f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
             )
         config = local.registry.resolve(name, qualifier, region)
+        client_context = _client_context(self.headers.get("X-Amz-Client-Context"))
         if body:
             try:
                 json.loads(body)
@@ -362,9 +461,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"X-Amz-Executed-Version": config.version, "x-amzn-RequestId": request_id}
             self._send(202, b"", headers=headers)
             return
-        result = local.invoker.invoke(
-            config, body, region, self.headers.get("X-Amz-Client-Context"), qualifier
-        )
+        result = local.invoker.invoke(config, body, region, client_context, qualifier)
         payload = result.payload
         headers = {
             "X-Amz-Executed-Version": result.executed_version,
@@ -385,6 +482,25 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("X-Amz-Log-Type") == "Tail":
             headers["X-Amz-Log-Result"] = result.log_tail
         self._send(200, payload, headers=headers)
+
+
+def _client_context(raw: str | None) -> str | None:
+    """X-Amz-Client-Context: base64 of a JSON object, at most 3,583 bytes (as Lambda checks)."""
+    if raw is None:
+        return None
+    message = "Client context must be a valid Base64-encoded JSON object."
+    if len(raw) > MAX_CLIENT_CONTEXT:
+        raise ApiError(
+            "InvalidParameterValueException",
+            f"Client context must be smaller than {MAX_CLIENT_CONTEXT} bytes",
+        )
+    try:
+        decoded = json.loads(base64.b64decode(raw, validate=True))
+    except (ValueError, binascii.Error):
+        raise ApiError("InvalidRequestContentException", message) from None
+    if not isinstance(decoded, dict):
+        raise ApiError("InvalidRequestContentException", message)
+    return raw
 
 
 def _remove_stale_workdirs() -> None:
@@ -485,17 +601,26 @@ class LocalLambda:
             )
         self._specs = [parse_function_spec(n, t) for n, t in (functions or {}).items()]
         _remove_stale_workdirs()
-        if cpus is not None and not cpus > 0:
-            raise InputError(f"cpus must be positive, not {cpus}")
+        if cpus is not None:
+            cpus = number(cpus, "--cpus", low=0.0, low_open=True, high=MAX_CPUS)
         if environments_per_version is not None and environments_per_version < 1:
             raise InputError("environments_per_version must be at least 1")
         found = available_cpus()
         self.host_cpus = HostCpus(cpus, f"set to {cpus} CPUs ({found.source})") if cpus else found
         self.lanes = environments_per_version or max(1, int(self.host_cpus.count + 1e-9))
+        self._stopped = False
+        self._memory: MemoryControl | None = None
+        self._workdir: Path | None = None
         self._cpu = CpuControl(cpu, host_cpus=self.host_cpus.count)
+        try:  # whatever fails from here on, no cgroup or folder is left behind
+            self._memory = MemoryControl()
+            self._workdir = Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-"))
+            self.code_root = self._workdir / "code"  # each deployment package, unpacked
+            self.code_root.mkdir()
+        except BaseException:
+            self._release()
+            raise
         self._meter = ContentionMeter()
-        self._workdir = Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-"))
-        (self._workdir / "code").mkdir()
         self.logs = LogStore()
         self.tags = TagStore()
         self.invoker = Invoker(
@@ -506,9 +631,10 @@ class LocalLambda:
             lanes=self.lanes,
             reserved=lambda name: self.registry.reserved_concurrency(name),
             cpus=_placement_cpus(self._cpu.mode, self.host_cpus.count),
+            memory=self._memory,
         )
         self.registry = Registry(
-            self._workdir / "code",
+            self.code_root,
             update_seconds=update_seconds,
             on_retire=self.invoker.retire,
             max_memory_mb=max_memory_mb,
@@ -525,6 +651,11 @@ class LocalLambda:
     def cpu_reason(self) -> str:
         """Why that mode (the cgroup used, or why none could be)."""
         return self._cpu.reason
+
+    @property
+    def memory_reason(self) -> str:
+        """How an environment's memory limit covers its processes (a cgroup, or polling)."""
+        return self._memory.reason if self._memory is not None else "not started"
 
     def runtime_info(self) -> RuntimeInfo:
         """CPU mode, available CPUs and the contention seen since the runtime started."""
@@ -561,6 +692,9 @@ class LocalLambda:
 
     def start(self) -> str:
         """Create the configured functions, start serving; returns the endpoint URL."""
+        if self._stopped:
+            raise RuntimeError("a stopped local runtime cannot start again")
+        atexit.register(self.stop)  # an exit that skips stop() still ends workers and cgroups
         for spec in self._specs:
             self._create(spec.name, spec.path, spec.handler, {})
         family_host = self.host
@@ -589,7 +723,12 @@ class LocalLambda:
         return self.endpoint_url
 
     def stop(self) -> None:
-        """Stop serving, end every worker process, remove cgroups and the code directory."""
+        """Stop serving, end every worker process (and theirs), remove cgroups and the code
+        directory. Safe to call more than once, and from any exit path."""
+        if self._stopped:
+            return
+        self._stopped = True
+        atexit.unregister(self.stop)
         try:
             if self._httpd is not None:
                 self._httpd.shutdown()
@@ -599,7 +738,16 @@ class LocalLambda:
             try:
                 self.invoker.close()
             finally:
-                self._cpu.close()
+                self._release()
+
+    def _release(self) -> None:
+        """Remove the cgroups and the code directory (the workers must be gone)."""
+        try:
+            if self._memory is not None:
+                self._memory.close()
+        finally:
+            self._cpu.close()
+            if self._workdir is not None:
                 shutil.rmtree(self._workdir, ignore_errors=True)
 
     def __enter__(self) -> LocalLambda:
