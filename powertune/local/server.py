@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from powertune.errors import InputError
@@ -36,6 +36,9 @@ from powertune.local.packaging import package_function, parse_function_spec
 from powertune.local.registry import Registry
 from powertune.local.tags import TagStore, parse_function_arn
 from powertune.models.cpu_share import MAX_MEMORY_MB
+
+if TYPE_CHECKING:
+    from powertune.local.template import TemplateFunction
 
 log = logging.getLogger("powertune.local")
 
@@ -549,6 +552,18 @@ class LocalLambda:
         """Create ``name`` from ``path[:handler]``; ``settings`` are CreateFunction fields."""
         spec = parse_function_spec(name, target)
         return self._create(spec.name, spec.path, spec.handler, settings)
+
+    def add_template_function(self, function: TemplateFunction) -> dict[str, Any]:
+        """Create a template's function under its physical name; it also answers to its logical
+        ID. One the local runtime cannot run is an InputError naming the reason."""
+        if function.reason is not None or function.code_path is None:
+            raise InputError(f"{function.logical_id}: not runnable locally: {function.reason}")
+        assert function.handler is not None
+        created = self._create(
+            function.name, function.code_path, function.handler, function.create_settings()
+        )
+        self.registry.add_name(function.logical_id, function.name)
+        return created
 
     def _create(self, name: str, path: Path, handler: str, settings: dict[str, Any]) -> dict:
         body = {
