@@ -107,8 +107,7 @@ def main() -> None:
              "--json", "before.json", *budget], work)  # fmt: skip
     # 4. the recommendation into the template: the diff, then the edit
     run(["powertune", "apply", "before.json", "--template", "template.yaml"], work)
-    run(["powertune", "apply", "before.json", "--template", "template.yaml", "--write",
-         "--force"], work)  # fmt: skip
+    run(["powertune", "apply", "before.json", "--template", "template.yaml", "--write"], work)
     # 5. deploy the new sizes (here: serve the edited template) and measure again
     with Serve(work, args.port) as url:
         run(["powertune", "tune", "--endpoint-url", url, "--from-analysis", "analysis.json",

@@ -422,6 +422,8 @@ def _code(
 ) -> tuple[Path | None, str | None]:
     """The function's code folder (or file), or why the local runtime has none."""
     raw = props.get("CodeUri") if is_sam else props.get("Code")
+    if props.get("PackageType") == "Image" or "ImageUri" in props:
+        return None, "a container image (the local runtime runs Zip packages)"
     if raw is None and is_sam and "InlineCode" in props:
         return None, "InlineCode (give the code a CodeUri folder to run it locally)"
     if isinstance(raw, Mapping) and not set(raw) & {"Ref", "Fn::Sub", "Fn::Join"}:
