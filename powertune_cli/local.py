@@ -105,7 +105,7 @@ def serve(
     previous = signal.signal(signal.SIGTERM, on_signal)
     try:
         try:
-            lines = [_create(server, found) for found in template_functions]
+            lines = [_create(server, found, stack_name) for found in template_functions]
             server.start()
         except OSError as exc:
             server.stop()
@@ -135,12 +135,12 @@ def serve(
         signal.signal(signal.SIGTERM, previous)
 
 
-def _create(server: LocalLambda, found: TemplateFunction) -> str:
+def _create(server: LocalLambda, found: TemplateFunction, stack_name: str | None) -> str:
     """Create one template function; the line that says what it is (or why it is not run)."""
     if not found.runnable:
         return f"function {found.name} ({found.logical_id}): not runnable locally: {found.reason}"
     try:
-        server.add_template_function(found)
+        server.add_template_function(found, stack_name)
     except OSError as exc:
         raise InputError(f"{found.logical_id}: cannot read {found.code_path}: {exc}") from exc
     except ApiError as exc:

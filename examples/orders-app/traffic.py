@@ -17,9 +17,10 @@ import argparse
 import json
 import math
 import random
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ORDERS_PER_YEAR = 3_800_000
 LOCATIONS = 60
@@ -63,7 +64,7 @@ def day_of_traffic(scale: float) -> list[str]:
     return calls
 
 
-def _client(service: str, endpoint_url: str):  # noqa: ANN202
+def _client(service: str, endpoint_url: str) -> Any:
     import boto3
 
     return boto3.client(

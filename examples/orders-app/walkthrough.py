@@ -25,8 +25,8 @@ STACK = "orders"
 _LISTENING = re.compile(r"listening on (http://\S+)")
 
 
-def say(command: list[str]) -> None:
-    print(f"\n$ {shlex.join(command)}", flush=True)
+def say(command: list[str], background: bool = False) -> None:
+    print(f"\n$ {shlex.join(command)}{' &' if background else ''}", flush=True)
 
 
 def run(command: list[str], cwd: Path, ok: tuple[int, ...] = (0,)) -> int:
@@ -49,7 +49,7 @@ class Serve:
         self.log = workdir / "serve.log"
 
     def __enter__(self) -> str:
-        say([*self.command, "&"])
+        say(self.command, background=True)
         self.out = self.log.open("w")
         self.process = subprocess.Popen(
             self.command, cwd=self.workdir, stderr=self.out, stdout=self.out
@@ -73,6 +73,26 @@ class Serve:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.out.close()
+
+
+def check_restored(url: str, template: Path) -> None:
+    """Every function back as the template has it: its size, and no tuning alias or version."""
+    import boto3
+
+    from powertune.local.template import load_template
+
+    client = boto3.client("lambda", endpoint_url=url)
+    for function in load_template(template, stack_name=STACK):
+        config = client.get_function_configuration(FunctionName=function.name)
+        aliases = client.list_aliases(FunctionName=function.name)["Aliases"]
+        versions = client.list_versions_by_function(FunctionName=function.name)["Versions"]
+        left = [a["Name"] for a in aliases] + [v["Version"] for v in versions[1:]]
+        if config["MemorySize"] != function.memory_mb or left:
+            sys.exit(
+                f"walkthrough: {function.name} is not as it was: {config['MemorySize']} MB "
+                f"(template: {function.memory_mb} MB), left behind: {left or 'nothing'}"
+            )
+    print(f"# restored: every function of {template.name} at its size, no alias or version left")
 
 
 def main() -> None:
@@ -105,6 +125,7 @@ def main() -> None:
         # 3. tune the functions the analysis ranks (traffic and payloads: powertune.toml)
         run(["powertune", "tune", "--endpoint-url", url, "--from-analysis", "analysis.json",
              "--json", "before.json", *budget], work)  # fmt: skip
+        check_restored(url, work / "template.yaml")
     # 4. the recommendation into the template: the diff, then the edit
     run(["powertune", "apply", "before.json", "--template", "template.yaml"], work)
     run(["powertune", "apply", "before.json", "--template", "template.yaml", "--write"], work)
@@ -116,7 +137,7 @@ def main() -> None:
     run(["powertune", "gate", "--baseline", "before.json", "--current", "after.json",
          "--verbose"], work)  # fmt: skip
     # 7. the table: each function's size now and recommended, $/month, the total saving
-    run(["powertune", "report", "before.json", "--format", "markdown", "--summary"], work)
+    run(["powertune", "report", "before.json", "--summary"], work)
 
 
 if __name__ == "__main__":
