@@ -22,7 +22,9 @@ from powertune.results import load_result
 from powertune.results.ranking import fleet_total
 
 APP = Path(__file__).resolve().parents[1] / "examples" / "orders-app"
-_MONEY_ROW = re.compile(r"^\s*(\S+)\s+(?:\d+\s+\d+\s+[\d,]+\s+)?\$([\d.,]+)\s+\$([\d.,]+)\s+\$([\d.,]+)")
+_MONEY_ROW = re.compile(
+    r"^\s*(\S+)\s+(?:\d+\s+\d+\s+[\d,]+\s+)?\$([\d.,]+)\s+\$([\d.,]+)\s+\$([\d.,]+)"
+)
 
 
 @pytest.mark.slow
@@ -62,7 +64,9 @@ def test_the_walkthrough_runs_end_to_end(tmp_path: Path) -> None:
     ]
     assert changed, "apply --write changed nothing"
     assert all(re.fullmatch(r"\s+MemorySize: \d+", line) for line in changed), changed
-    applied = {f.name: f.memory_mb for f in load_template(work / "template.yaml", stack_name="orders")}
+    applied = {
+        f.name: f.memory_mb for f in load_template(work / "template.yaml", stack_name="orders")
+    }
     for fn in before.functions:
         assert fn.recommendation is not None
         assert applied[fn.name] == fn.recommendation.memory_mb
