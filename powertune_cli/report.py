@@ -32,7 +32,13 @@ from powertune.results import Result, load_result
 from powertune.results.sanity import check_values
 from powertune.tune.config import load_config, parse_percent, parse_usd
 from powertune_cli.common import handle_errors, verbosity
-from powertune_cli.table import gate_notes, gate_renderable, render_table, result_renderable
+from powertune_cli.table import (
+    gate_notes,
+    gate_renderable,
+    render_table,
+    result_renderable,
+    summary_renderable,
+)
 
 T = TypeVar("T")
 
@@ -129,11 +135,21 @@ def register(app: typer.Typer) -> None:
             "--power-tuning-url",
             help="Print an aws-lambda-power-tuning visualisation URL per function instead.",
         ),
+        summary: bool = typer.Option(
+            False,
+            "--summary",
+            help="Only the monthly cost table (each function now and recommended, the total).",
+        ),
     ) -> None:
         """Render a result file: terminal table, markdown, self-contained HTML page or JSON."""
         result = _load(result_file)
         if power_tuning_url:
             print_power_tuning_urls(result)
+            return
+        if summary:
+            if form is not ReportFormat.table:
+                raise InputError("--summary is the terminal table's (--format table)")
+            console().print(summary_renderable(result))
             return
         if output is None and form is ReportFormat.table:
             console().print(result_renderable(result))

@@ -13,7 +13,7 @@ from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
 from powertune.outputs.decision import decision_lines
 from powertune.results.model import FunctionResult, Result
-from powertune.results.ranking import worst_first
+from powertune.results.ranking import fleet_total, worst_first
 
 _STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
 
@@ -107,6 +107,11 @@ def _function_table(fn: FunctionResult) -> Table:
     return table
 
 
+def summary_renderable(result: Result) -> RenderableType:
+    """The monthly cost table alone (with its total for a fleet)."""
+    return _summary_table(result)
+
+
 def _summary_table(result: Result) -> Table:
     table = Table(title="Monthly cost", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for name in ("function", "now MB", "rec MB", "invocations/mo", "now $/mo", "rec $/mo"):
@@ -125,6 +130,20 @@ def _summary_table(result: Result) -> Table:
             fmt.usd(mo.recommended_usd) if mo else fmt.UNKNOWN,
             fmt.usd(mo.saving_usd) if mo else fmt.UNKNOWN,
             fmt.saving_pct(rec),
+        )
+    total = fleet_total(result)
+    if total is not None and len(result.functions) > 1:
+        left_out = f" ({len(total.unknown)} unknown, left out)" if total.unknown else ""
+        table.add_section()
+        table.add_row(
+            Text(f"total{left_out}", style="bold"),
+            "",
+            "",
+            "",
+            fmt.usd(total.current_usd),
+            fmt.usd(total.recommended_usd),
+            Text(fmt.usd(total.saving_usd), style="bold"),
+            fmt.fraction_pct(total.saving_fraction),
         )
     return table
 

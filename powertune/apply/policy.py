@@ -89,11 +89,16 @@ def describe_confidence(fn: FunctionResult, result: Result) -> str:
     basis = f"{rec.source}" if rec else "none"
     measured = fn.measurement(rec.memory_mb) if rec else None
     n = measured.invocations if measured and measured.measured else 0
-    if run.tolerance is not None and run.confidence is not None:
+    # the function's own evidence: a fleet's Run carries the first function's stop reason only
+    short = next((w for w in (rec.warnings if rec else ()) if w.startswith("too little")), None)
+    if short is not None:
+        claim = short.split(":", 1)[0]
+    elif run.tolerance is not None and run.confidence is not None:
         claim = f"within {run.tolerance * 100:g}% at {run.confidence * 100:g}%"
     else:
         claim = f"{run.search} search"
-    reason = f" ({run.stop_reason})" if run.stop_reason else ""
+    own_run = len(result.functions) == 1 and short is None
+    reason = f" ({run.stop_reason})" if run.stop_reason and own_run else ""
     return f"{claim}{reason}, {basis} basis, {n} invocations at {rec.memory_mb if rec else '?'} MB"
 
 

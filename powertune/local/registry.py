@@ -174,8 +174,23 @@ class Registry:
         self._on_retire = on_retire  # (name, version or None for all): end its environments
         self._lock = threading.RLock()
         self._functions: dict[str, Function] = {}
+        # other names a function answers to (a template's logical IDs, as `sam local` does)
+        self._other_names: dict[str, str] = {}
 
     # --- helpers ---------------------------------------------------------------------------
+    def add_name(self, other: str, name: str) -> None:
+        """Let function ``name`` also answer to ``other`` (a template's logical ID)."""
+        if not FUNCTION_NAME.match(other):
+            raise invalid(f"Invalid function name: {other!r} (1-64 letters, digits, - or _)")
+        with self._lock:
+            if other != name and other not in self._functions:
+                self._other_names[other] = name
+
+    def _split(self, raw_name: str) -> tuple[str, str | None]:
+        """``split_name``, with another name the function answers to turned into its own."""
+        name, qualifier = split_name(raw_name)
+        return self._other_names.get(name, name), qualifier
+
     def _function(self, name: str, region: str) -> Function:
         function = self._functions.get(name)
         if function is None:
@@ -184,7 +199,7 @@ class Registry:
 
     def resolve(self, raw_name: str, qualifier: str | None, region: str) -> Config:
         """The configuration an invocation of ``name[:qualifier]`` runs."""
-        name, inline = split_name(raw_name)
+        name, inline = self._split(raw_name)
         qualifier = qualifier or inline or LATEST
         with self._lock:
             function = self._function(name, region)
@@ -251,7 +266,7 @@ class Registry:
             return config.to_api(region, "Successful")
 
     def get_configuration(self, raw_name: str, qualifier: str | None, region: str) -> dict:
-        name, inline = split_name(raw_name)
+        name, inline = self._split(raw_name)
         qualifier = qualifier or inline
         with self._lock:
             function = self._function(name, region)
@@ -275,7 +290,7 @@ class Registry:
             "Code": {"RepositoryType": "S3", "Location": code_url},
             "Tags": {},  # the server fills in the function's tags (local/tags.py)
         }
-        reserved = self.reserved_concurrency(split_name(raw_name)[0])
+        reserved = self.reserved_concurrency(self._split(raw_name)[0])
         if reserved is not None:
             found["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
         return found
@@ -288,7 +303,7 @@ class Registry:
 
     def put_concurrency(self, raw_name: str, value: Any, region: str) -> dict[str, Any]:
         """PutFunctionConcurrency (``value`` None: DeleteFunctionConcurrency)."""
-        name, _ = split_name(raw_name)
+        name, _ = self._split(raw_name)
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RESERVED
         ):
@@ -302,7 +317,7 @@ class Registry:
         return {} if value is None else {"ReservedConcurrentExecutions": value}
 
     def get_concurrency(self, raw_name: str, region: str) -> dict[str, Any]:
-        name, _ = split_name(raw_name)
+        name, _ = self._split(raw_name)
         with self._lock:
             reserved = self._function(name, region).reserved
         return {} if reserved is None else {"ReservedConcurrentExecutions": reserved}
@@ -321,7 +336,7 @@ class Registry:
             return None if function is None else function.latest.code_dir
 
     def update_configuration(self, raw_name: str, body: dict[str, Any], region: str) -> dict:
-        name, _ = split_name(raw_name)
+        name, _ = self._split(raw_name)
         _check_types(body)
         with self._lock:
             function = self._function(name, region)
@@ -348,12 +363,13 @@ class Registry:
             return changed.to_api(region, function.update_status())
 
     def delete_function(self, raw_name: str, qualifier: str | None, region: str) -> None:
-        name, inline = split_name(raw_name)
+        name, inline = self._split(raw_name)
         qualifier = qualifier or inline
         with self._lock:
             function = self._function(name, region)
             if qualifier is None:
                 del self._functions[name]
+                self._other_names = {k: v for k, v in self._other_names.items() if v != name}
                 self._on_retire(name, None)
                 return
             if qualifier == LATEST:
@@ -373,7 +389,7 @@ class Registry:
 
     # --- versions --------------------------------------------------------------------------
     def publish_version(self, raw_name: str, body: dict[str, Any], region: str) -> dict:
-        name, _ = split_name(raw_name)
+        name, _ = self._split(raw_name)
         with self._lock:
             function = self._function(name, region)
             if function.update_status() == "InProgress":
@@ -403,7 +419,7 @@ class Registry:
     def list_versions(
         self, raw_name: str, region: str, marker: str | None, max_items: int | None
     ) -> dict[str, Any]:
-        name, _ = split_name(raw_name)
+        name, _ = self._split(raw_name)
         with self._lock:
             function = self._function(name, region)
             items = [function.latest.to_api(region, function.update_status())]
@@ -415,7 +431,7 @@ class Registry:
 
     # --- aliases ---------------------------------------------------------------------------
     def create_alias(self, raw_name: str, body: dict[str, Any], region: str) -> dict:
-        name, _ = split_name(raw_name)
+        name, _ = self._split(raw_name)
         alias_name = body.get("Name", "")
         if not ALIAS_NAME.match(alias_name):
             raise invalid(f"Invalid alias name: {alias_name!r}")
@@ -446,13 +462,13 @@ class Registry:
         return alias
 
     def get_alias(self, raw_name: str, alias_name: str, region: str) -> dict:
-        name, _ = split_name(raw_name)
+        name, _ = self._split(raw_name)
         with self._lock:
             function = self._function(name, region)
             return self._alias(function, alias_name, region).to_api(region, name)
 
     def update_alias(self, raw_name: str, alias_name: str, body: dict, region: str) -> dict:
-        name, _ = split_name(raw_name)
+        name, _ = self._split(raw_name)
         with self._lock:
             function = self._function(name, region)
             alias = self._alias(function, alias_name, region)
@@ -464,7 +480,7 @@ class Registry:
             return alias.to_api(region, name)
 
     def delete_alias(self, raw_name: str, alias_name: str, region: str) -> None:
-        name, _ = split_name(raw_name)
+        name, _ = self._split(raw_name)
         with self._lock:
             function = self._function(name, region)
             self._alias(function, alias_name, region)
@@ -478,7 +494,7 @@ class Registry:
         marker: str | None,
         max_items: int | None,
     ) -> dict[str, Any]:
-        name, _ = split_name(raw_name)
+        name, _ = self._split(raw_name)
         with self._lock:
             function = self._function(name, region)
             items = [

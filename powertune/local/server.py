@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from powertune.errors import InputError
@@ -49,9 +49,13 @@ from powertune.local.logstore import LogStore
 from powertune.local.packaging import package_function, parse_function_spec
 from powertune.local.registry import Registry, max_items
 from powertune.local.sandbox import MemoryControl
+from powertune.local.stacks import StackStore
 from powertune.local.tags import TagStore, parse_function_arn
 from powertune.models.cpu_share import MAX_MEMORY_MB
 from powertune.validate import number
+
+if TYPE_CHECKING:
+    from powertune.local.template import TemplateFunction
 
 log = logging.getLogger("powertune.local")
 
@@ -224,6 +228,10 @@ class _Handler(BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target", "")
         if method == "POST" and target.startswith("Logs_20140328."):
             self._logs(target.split(".", 1)[1], body)
+            return
+        if method == "POST" and self.path in ("/", "") and b"Action=" in body:
+            status, answer = self.server.local.stacks.handle(body)  # CloudFormation's query API
+            self._send(status, answer, "text/xml")
             return
         try:
             self._lambda(method, body)
@@ -623,6 +631,7 @@ class LocalLambda:
         self._meter = ContentionMeter()
         self.logs = LogStore()
         self.tags = TagStore()
+        self.stacks = StackStore()
         self.invoker = Invoker(
             self._cpu,
             self.logs,
@@ -680,6 +689,23 @@ class LocalLambda:
         """Create ``name`` from ``path[:handler]``; ``settings`` are CreateFunction fields."""
         spec = parse_function_spec(name, target)
         return self._create(spec.name, spec.path, spec.handler, settings)
+
+    def add_template_function(
+        self, function: TemplateFunction, stack_name: str | None = None
+    ) -> dict[str, Any]:
+        """Create a template's function under its physical name; it also answers to its logical
+        ID, and with ``stack_name`` is listed in that stack (CloudFormation's
+        ListStackResources). One the local runtime cannot run is an InputError with the reason."""
+        if function.reason is not None or function.code_path is None:
+            raise InputError(f"{function.logical_id}: not runnable locally: {function.reason}")
+        assert function.handler is not None
+        created = self._create(
+            function.name, function.code_path, function.handler, function.create_settings()
+        )
+        self.registry.add_name(function.logical_id, function.name)
+        if stack_name is not None:
+            self.stacks.add(stack_name, [(function.logical_id, function.name)])
+        return created
 
     def _create(self, name: str, path: Path, handler: str, settings: dict[str, Any]) -> dict:
         body = {

@@ -59,7 +59,12 @@ def saving_pct(rec: Recommendation | None) -> str:
     cur, saving = rec.monthly.current_usd, rec.monthly.saving_usd
     if cur is None or saving is None or cur == 0:
         return UNKNOWN
-    return f"{float(saving / cur) * 100:.0f}%"
+    return fraction_pct(saving / cur)
+
+
+def fraction_pct(value: Decimal | None) -> str:
+    """0.35 as "35%" (unknown as the unknown mark)."""
+    return UNKNOWN if value is None else f"{float(value) * 100:.0f}%"
 
 
 def measurement_cells(fn: FunctionResult, m: Measurement) -> list[str]:

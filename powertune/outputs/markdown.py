@@ -13,7 +13,7 @@ from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
 from powertune.outputs.decision import decision_lines
 from powertune.results.model import FunctionResult, Result
-from powertune.results.ranking import worst_first
+from powertune.results.ranking import fleet_total, worst_first
 
 GATE_MARKER = "<!-- powertune-gate -->"
 REPORT_MARKER = "<!-- powertune-report -->"
@@ -71,6 +71,14 @@ def render_markdown(result: Result) -> str:
                 )
             )
             + " |"
+        )
+    total = fleet_total(result)
+    if total is not None and len(result.functions) > 1:
+        left_out = f" ({len(total.unknown)} unknown, left out)" if total.unknown else ""
+        lines.append(
+            f"| **total**{left_out} | | | | | {fmt.usd(total.current_usd)} | "
+            f"{fmt.usd(total.recommended_usd)} | **{fmt.usd(total.saving_usd)}** "
+            f"({fmt.fraction_pct(total.saving_fraction)}) |"
         )
     for failed in result.failed or ():
         restored = "restored" if failed.restored else "**not restored**: run `powertune cleanup`"

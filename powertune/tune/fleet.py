@@ -28,6 +28,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import NoRegionError
+
 from powertune.errors import InputError, PowertuneError
 from powertune.results.model import FailedFunction, FunctionResult, Result, Tuning
 from powertune.tune.plan import DEFAULT_CONCURRENCY, RunPlan
@@ -505,12 +507,17 @@ def tune_selection(
     if flags.local or flags.replay:
         raise InputError("a fleet tunes deployed functions: --local and --replay take one")
     session = awsenv.session(flags.profile, flags.region)  # an unknown profile is exit 2
-    lam = session.client("lambda", endpoint_url=flags.endpoint_url)
-    cfn = (
-        session.client("cloudformation", endpoint_url=flags.endpoint_url)
-        if selection.stack
-        else None
-    )
+    try:
+        lam = session.client("lambda", endpoint_url=flags.endpoint_url)
+        cfn = (
+            session.client("cloudformation", endpoint_url=flags.endpoint_url)
+            if selection.stack
+            else None
+        )
+    except NoRegionError:
+        raise InputError(
+            "no AWS region: pass --region, or set AWS_REGION or a profile's region"
+        ) from None
     names = select(selection, lam, cfn)
     hooks.note(f"fleet: {len(names)} functions")
 
