@@ -76,7 +76,7 @@ def handle_errors(func: F) -> F:
 
 
 # Errors of a write that failed on the way out (the disk, the device, the pipe), not a bad input.
-_WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EPIPE}
+_WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EPIPE}
 
 
 def _silence_stdout() -> None:

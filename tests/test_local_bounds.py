@@ -39,6 +39,9 @@ def sleeper(event, context):
 def big_response(event, context):
     return "x" * event["bytes"]
 
+def shout(event, context):
+    raise ValueError("z" * (20 << 20))
+
 def chatty(event, context):
     line = "y" * 1023
     for _ in range(event["kb"]):
@@ -59,7 +62,7 @@ def server(monkeypatch: pytest.MonkeyPatch, code: Path) -> Iterator[LocalLambda]
     monkeypatch.setattr(server_module._Handler, "idle_timeout_s", 2.0)
     monkeypatch.setattr(server_module._Handler, "request_deadline_s", 1.0)
     with LocalLambda(cpu="model", cpus=2) as running:
-        for name in ("sleeper", "big_response", "chatty"):
+        for name in ("sleeper", "big_response", "chatty", "shout"):
             running.add_function(name, f"{code}:h.{name}", MemorySize=1024, Timeout=10)
         yield running
 
@@ -365,3 +368,15 @@ def test_60_mb_of_printed_output_is_cut_not_a_timeout(server: LocalLambda) -> No
     tail = base64.b64decode(answer["LogResult"]).decode()
     assert "Status: timeout" not in tail and "REPORT RequestId" in tail
     assert "characters of output dropped" in tail
+
+
+def test_a_20_mb_exception_message_is_cut_and_the_environment_lives(server: LocalLambda) -> None:
+    client = _client(server)
+    for _ in range(2):
+        answer = client.invoke(FunctionName="shout", Payload=b"{}")
+        body = json.loads(answer["Payload"].read())
+        assert answer["FunctionError"] == "Unhandled"
+        assert body["errorType"] == "ValueError"
+        assert 0 < len(body["errorMessage"]) <= 256 * 1024
+    # a handler's exception keeps its environment warm (as on Lambda): one cold start, not two
+    assert server.runtime_info().cold_starts == 1

@@ -46,6 +46,7 @@ _MEASURE_WAIT = os.environ.pop("_PT_MEASURE_WAIT", "") == "1"
 # bounded by it); a response above _MAX_PAYLOAD bytes is Lambda's Function.ResponseSizeTooLarge.
 _MAX_LOG = int(os.environ.pop("_PT_MAX_LOG", str(4 << 20)))
 _MAX_PAYLOAD = int(os.environ.pop("_PT_MAX_PAYLOAD", str(6 << 20)))
+_MAX_ERROR = 256 * 1024  # characters of an exception's message kept in the error response
 
 
 def _read_exact(n: int) -> bytes:
@@ -235,7 +236,7 @@ class _TooLarge(Exception):
 
 def _error_body(exc: BaseException) -> dict[str, Any]:
     return {
-        "errorMessage": str(exc),
+        "errorMessage": str(exc)[:_MAX_ERROR],  # a huge message must not overflow the reply
         "errorType": _ERROR_TYPES.get(type(exc), type(exc).__name__),
         "requestId": _REQUEST_ID,
         "stackTrace": traceback.format_tb(exc.__traceback__)[1:],
