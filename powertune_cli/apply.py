@@ -14,7 +14,6 @@ from typing import Any
 import typer
 
 from powertune.apply import plan_templates, targets_from_result
-from powertune.apply.live import LiveApplier
 from powertune.apply.match import parse_map
 from powertune.apply.targets import Target
 from powertune.errors import InputError
@@ -159,6 +158,7 @@ def _live(
     profile: str | None,
     endpoint_url: str | None,
 ) -> None:
+    from powertune.apply.live import LiveApplier  # botocore: --function only
     from powertune.apply.session import lambda_client
 
     recorded = {f.get("name"): f for f in raw.get("functions", []) if isinstance(f, dict)}

@@ -9,7 +9,7 @@ import typer
 
 from powertune.results import load_result
 from powertune.results.jsonio import dumps_result, write_result
-from powertune.tune.fleet import merge_parts
+from powertune.tune.fleet_merge import merge_parts
 from powertune_cli.common import handle_errors
 
 

@@ -10,28 +10,22 @@ import enum
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.console import Console
 
 from powertune.errors import InputError
 from powertune.files import write_atomic
-from powertune.gate.compare import Verdict, compare_to_baseline_file, thresholds_from
-from powertune.gate.verdict_json import dumps_verdict
-from powertune.outputs import (
-    fmt,
-    render_gate_markdown,
-    render_html,
-    render_json,
-    render_junit,
-    render_markdown,
-)
+from powertune.outputs import fmt, render_gate_markdown, render_json, render_junit, render_markdown
 from powertune.outputs.power_tuning import power_tuning_url
 from powertune.results import Result, load_result
 from powertune.tune.config import load_config, parse_percent, parse_usd
 from powertune_cli.common import handle_errors, verbosity
 from powertune_cli.table import gate_notes, gate_renderable, render_table, result_renderable
+
+if TYPE_CHECKING:
+    from powertune.gate.compare import Verdict
 
 T = TypeVar("T")
 
@@ -52,10 +46,13 @@ def write_text(path: str, text: str) -> None:
 
 
 def _render(result: Result, form: ReportFormat) -> str:
+    if form is ReportFormat.html:
+        from powertune.outputs.html import render_html  # plotly: only the page loads it
+
+        return render_html(result)
     renderers = {
         ReportFormat.table: render_table,
         ReportFormat.markdown: render_markdown,
-        ReportFormat.html: render_html,
         ReportFormat.json: render_json,
     }
     return renderers[form](result)
@@ -86,6 +83,8 @@ def emit_verdict(
 
     A clean pass is one line (README: quiet otherwise); warnings add their lines; a failure,
     or ``-v``, prints the whole table. ``-q`` prints nothing on a pass."""
+    from powertune.gate.verdict_json import dumps_verdict  # jsonschema: a gate's output only
+
     # a file written to stdout (`--json -`) keeps stdout to itself: the verdict goes to stderr
     to_stdout = any(str(p) == "-" for p in (junit, markdown, json_out) if p is not None)
     out = Console(stderr=True, width=140) if to_stdout else console()
@@ -182,6 +181,8 @@ def register(app: typer.Typer) -> None:
         traffic is known). Exit 0 pass (warnings allowed), 1 regression, 2 usage error (a
         missing file; the first run: --baseline-optional), 3 unreadable or invalid result file.
         """
+        from powertune.gate.compare import compare_to_baseline_file, thresholds_from  # numpy
+
         settings = load_config(config).gate
         thresholds = thresholds_from(
             settings,

@@ -11,7 +11,7 @@ import enum
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
@@ -20,9 +20,6 @@ from powertune.results import Result, write_result
 from powertune.results.jsonio import dumps_result
 from powertune.tune import plan as p
 from powertune.tune.config import Config, load_config
-from powertune.tune.fleet import check_failures, tune_selection
-from powertune.tune.fleet_select import Selection, parse_shard, parse_tag
-from powertune.tune.run import DryRun, Hooks, prepare, price_dry_run, run
 from powertune_cli.common import (
     ENDPOINT_HELP,
     MONITORING_ENDPOINT_HELP,
@@ -31,7 +28,9 @@ from powertune_cli.common import (
     handle_errors,
     verbosity,
 )
-from powertune_cli.progress import ProgressObserver, err
+
+if TYPE_CHECKING:
+    from powertune.tune.run import DryRun
 
 
 class SearchKind(str, enum.Enum):
@@ -421,6 +420,13 @@ def tune(
 ) -> None:
     """Measure a function (or a fleet) across memory sizes, fit duration against memory, and
     recommend."""
+    # the pipeline (numpy, scipy, boto3, the local runtime) loads when a run starts, not for help
+    from powertune.tune.fleet import tune_selection
+    from powertune.tune.fleet_merge import check_failures
+    from powertune.tune.fleet_select import Selection, parse_shard, parse_tag
+    from powertune.tune.run import Hooks, prepare, price_dry_run, run
+    from powertune_cli.progress import ProgressObserver
+
     level = verbosity(quiet, verbose)
     config = load_config(config_path)
     names = tuple(functions or ())
@@ -537,6 +543,8 @@ def _gate(
 def _say(level: int) -> Callable[[str], None]:
     """Notes on stderr, unless --quiet; warnings even then (they change how to read the run)."""
 
+    from powertune_cli.progress import err  # the progress bar's console: lines stay above it
+
     def say(text: str) -> None:
         if level >= 0 or text.startswith("warning:"):
             err.print(text, highlight=False)
@@ -565,6 +573,7 @@ def _emit_as(
 
 
 def _emit(result: Result, json_out: str | None, level: int = 0) -> None:
+    from powertune_cli.progress import err
     from powertune_cli.table import render_table
 
     if json_out == "-":
