@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from powertune.errors import InputError, PowertuneError
+from powertune.files import make_dir
 from powertune.results.model import FailedFunction, FunctionResult, Result
 from powertune.tune.fleet_merge import (  # one Result for many functions
     combine,
@@ -37,6 +38,7 @@ from powertune.tune.fleet_merge import (  # one Result for many functions
 from powertune.tune.plan import DEFAULT_CONCURRENCY, RunPlan
 from powertune.tune.run import Hooks, Ready, prepare, run
 from powertune.tune.targets.interface import Target
+from powertune.tune.targets.journal import STATE_DIR_SOURCE
 from powertune.types import FunctionInfo, Sample
 
 # The share of the account's unreserved concurrency, and of a function's reserved concurrency,
@@ -334,7 +336,8 @@ def _resume(options: FleetOptions, names: list[str], hooks: Hooks) -> dict[str, 
     path = options.journal
     if path is None:
         return {}
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # an unusable one (under a regular file, no permission): one line, exit 3
+    make_dir(path.parent, what=f"the state directory ({STATE_DIR_SOURCE})")
     if not options.resume:
         if path.exists() and path.stat().st_size:
             hooks.note(
