@@ -94,7 +94,8 @@ def _grouped_help(part: typer.Typer) -> typer.Typer:
     click's plain layout as the root does (typer's own default would draw rich boxes)."""
     part.rich_markup_mode = None
     for info in part.registered_commands:
-        info.cls = info.cls or PanelHelp
+        if info.cls in (None, typer.core.TyperCommand):  # (typer fills in its default)
+            info.cls = PanelHelp
     for group in part.registered_groups:
         if group.typer_instance is not None:
             _grouped_help(group.typer_instance)

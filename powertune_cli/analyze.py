@@ -5,17 +5,12 @@ from __future__ import annotations
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import boto3
 import typer
-from botocore.exceptions import BotoCoreError
 from rich.console import Console
 from rich.table import Table
 
-from powertune import awsenv
-from powertune.analyze.account import AccountAnalyzer
-from powertune.analyze.from_logs import analyze_files
-from powertune.analyze.report import Analysis, to_json, validate, write_html, write_json
 from powertune.collectors.account.insights import (
     ACCOUNT_CONCURRENT_QUERIES,
     DEFAULT_CONCURRENT_QUERIES,
@@ -32,6 +27,11 @@ from powertune_cli.common import (
 from powertune_cli.pricing import catalog_from_option, catalog_option
 from powertune_cli.read_progress import progress_for
 
+if TYPE_CHECKING:
+    import boto3
+
+    from powertune.analyze.report import Analysis
+
 HELP = (
     "Rank every function's findings by the dollars a month at stake, without invoking any.\n\n"
     "Over- and under-provisioned memory, timeouts, arm64, log retention and class, Savings Plan "
@@ -44,7 +44,11 @@ HELP = (
 
 def register(app: typer.Typer) -> None:
     """Add the `analyze` command to the top-level app."""
-    app.command("analyze", help=HELP)(analyze)
+    app.command(
+        "analyze",
+        help=HELP,
+        epilog="Example: powertune analyze --region eu-west-1 --days 14 --json analysis.json",
+    )(analyze)
 
 
 def _usd(value: Decimal | None) -> str:
@@ -83,6 +87,8 @@ def print_table(analysis: Analysis, top: int, console: Console) -> None:
 
 
 def _session(profile: str | None, region: str | None) -> boto3.session.Session:
+    from powertune import awsenv
+
     session = awsenv.session(profile, region)
     if not session.region_name:
         raise InputError("no AWS region: pass --region, or set AWS_REGION or a profile's region")
@@ -138,6 +144,13 @@ def analyze(
     catalog_path: str | None = catalog_option(),
 ) -> None:
     """The `analyze` command (help text: HELP)."""
+    # the analysis (boto3, numpy) loads when it runs, not for --help
+    from botocore.exceptions import BotoCoreError
+
+    from powertune.analyze.account import AccountAnalyzer
+    from powertune.analyze.from_logs import analyze_files
+    from powertune.analyze.report import to_json, validate, write_html, write_json
+
     if not 1 <= max_queries <= ACCOUNT_CONCURRENT_QUERIES:
         raise InputError(f"--max-queries must be 1..{ACCOUNT_CONCURRENT_QUERIES}")
     if top < 1:

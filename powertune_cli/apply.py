@@ -47,7 +47,11 @@ thresholds of powertune.toml or unconfirmed by the measurements) are applied unl
 
 
 def register(app: typer.Typer) -> None:
-    app.command("apply", help=_HELP)(apply)
+    app.command(
+        "apply",
+        help=_HELP,
+        epilog="Example: powertune apply result.json --template template.yaml --write",
+    )(apply)
 
 
 def _params(items: list[str]) -> dict[str, str]:

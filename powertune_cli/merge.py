@@ -14,7 +14,9 @@ from powertune_cli.common import handle_errors
 
 
 def register(app: typer.Typer) -> None:
-    app.command("merge")(merge)
+    app.command("merge", epilog="Example: powertune merge part1.json part2.json -o fleet.json")(
+        merge
+    )
 
 
 @handle_errors

@@ -199,7 +199,7 @@ def _group(cell: Cell) -> str:
     return "managed inst"
 
 
-@app.command("show")
+@app.command("show", epilog="Example: powertune pricing show --region eu-west-1")
 @handle_errors
 @writes_output
 def show(
@@ -304,7 +304,11 @@ def show(
 
 
 # -- estimate ---------------------------------------------------------------------------------
-@app.command("estimate")
+@app.command(
+    "estimate",
+    epilog="Example: powertune pricing estimate --memory 1024 --duration-ms 120 "
+    "--invocations 5000000",
+)
 @handle_errors
 @writes_output
 def estimate(
@@ -500,7 +504,11 @@ def _with_snapstart(
 
 
 # -- managed instances ------------------------------------------------------------------------
-@app.command("managed-instances")
+@app.command(
+    "managed-instances",
+    epilog="Example: powertune pricing managed-instances --instance-type m7g.xlarge "
+    "--instance-hours 730 --requests 10000000",
+)
 @handle_errors
 @writes_output
 def managed_instances(
@@ -569,7 +577,10 @@ def managed_instances(
 
 
 # -- fargate ----------------------------------------------------------------------------------
-@app.command("fargate")
+@app.command(
+    "fargate",
+    epilog="Example: powertune pricing fargate --vcpu 1 --memory-gb 2 --hours 730",
+)
 @handle_errors
 @writes_output
 def fargate(
@@ -633,7 +644,9 @@ def fargate(
 
 
 # -- refresh ----------------------------------------------------------------------------------
-@app.command("refresh")
+@app.command(
+    "refresh", epilog="Example: powertune pricing refresh --region eu-west-1 --output catalog.json"
+)
 @handle_errors
 def refresh(
     regions: list[str] | None = typer.Option(

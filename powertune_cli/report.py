@@ -109,7 +109,9 @@ def print_power_tuning_urls(result: Result) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("report")
+    @app.command(
+        "report", epilog="Example: powertune report result.json --format markdown -o report.md"
+    )
     @handle_errors
     def report(
         result_file: Path = typer.Argument(..., help="A result JSON written by `tune --json`."),
@@ -135,7 +137,11 @@ def register(app: typer.Typer) -> None:
             return
         _write(output or Path("-"), _render(result, form))
 
-    @app.command("gate")
+    @app.command(
+        "gate",
+        epilog="Example: powertune gate --baseline baseline.json --current result.json "
+        "--junit gate.xml",
+    )
     @handle_errors
     def gate(
         baseline: Path = typer.Option(..., "--baseline", help="The committed baseline result."),

@@ -54,12 +54,44 @@ class CpuKind(str, enum.Enum):
 def register(app: typer.Typer) -> None:
     from powertune_cli.cleanup import cleanup_command
 
-    app.command("tune")(tune)
-    app.command("cleanup")(cleanup_command)
+    app.command(
+        "tune",
+        epilog="Example: powertune tune my-function --memory 256,512,1024 --json result.json",
+    )(tune)
+    app.command("cleanup", epilog="Example: powertune cleanup my-function --region eu-west-1")(
+        cleanup_command
+    )
+
+
+# `tune --help` in sections by purpose; a section shows where its first option is in the
+# signature below (search and strategy first, the fleet last). --config and --help stay on top.
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "Search": (
+        "--memory", "--invocations", "--search", "--tolerance", "--confidence", "--warmup",
+        "--cold-starts", "--allowed-errors", "--concurrency", "--seed",
+    ),
+    "Strategy": ("--strategy", "--balanced-weight", "--max-p95-ms", "--percentile", "--tie-band",
+                 "--cold-share"),
+    "Payloads": ("--payload", "--payloads"),
+    "Spend limits": ("--max-spend", "--max-invocations", "--confirm"),
+    "AWS": ("--region", "--profile", "--endpoint-url", "--monitoring-endpoint-url",
+            "--alias-prefix", "--compare"),
+    "Local runtime": ("--local", "--local-memory", "--local-timeout", "--cpu"),
+    "Replay and imports": ("--replay", "--extrapolate", "--arch", "--from-power-tuning"),
+    "Pricing and traffic": ("--monthly-invocations", "--days", "--free-tier/--no-free-tier",
+                            "--savings-plan", "--catalog"),
+    "Output": ("--json", "--format", "--output", "--dry-run", "--power-tuning-url", "--quiet",
+               "--verbose"),
+    "Gate (with --baseline)": ("--baseline", "--max-cost-increase", "--max-p95-increase",
+                               "--max-monthly-increase", "--junit", "--markdown",
+                               "--baseline-optional", "--gate-json"),
+    "Fleet": ("--prefix", "--tag", "--stack", "--from-analysis", "--top", "--shard", "--resume"),
+}  # fmt: skip
+_SECTION_OF = {name: title for title, names in _SECTIONS.items() for name in names}
 
 
 def _opt(*names: str, help: str | None = None, **kw: Any) -> Any:
-    return typer.Option(*names, help=help, **kw)
+    return typer.Option(*names, help=help, rich_help_panel=_SECTION_OF.get(names[0]), **kw)
 
 
 # The flags, one line each in the signature below; None means "not given" (powertune.toml, then
