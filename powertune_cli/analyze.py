@@ -103,43 +103,67 @@ def analyze(
         help="Functions to analyse (default: every function of the region). With --from-logs: "
         "the log files.",
     ),
-    prefix: str | None = typer.Option(None, "--prefix", help="Only functions named PREFIX*."),
+    prefix: str | None = typer.Option(
+        None, "--prefix", help="Only functions named PREFIX*.", rich_help_panel="Which functions"
+    ),
     tag: list[str] = typer.Option(
         [],
         "--tag",
         metavar="K=V",
         help="Only functions with this tag (repeatable: all must match).",
+        rich_help_panel="Which functions",
     ),
     days: int = typer.Option(
         14,
         "--days",
         help="The window: the last DAYS days (or the span the log files cover, with --from-logs).",
+        rich_help_panel="Which functions",
     ),
-    region: str | None = typer.Option(None, "--region", help=REGION_HELP),
-    profile: str | None = typer.Option(None, "--profile", help=PROFILE_HELP),
-    endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
+    region: str | None = typer.Option(None, "--region", help=REGION_HELP, rich_help_panel="AWS"),
+    profile: str | None = typer.Option(None, "--profile", help=PROFILE_HELP, rich_help_panel="AWS"),
+    endpoint_url: str | None = typer.Option(
+        None, "--endpoint-url", help=ENDPOINT_HELP, rich_help_panel="AWS"
+    ),
     monitoring_endpoint_url: str | None = typer.Option(
-        None, "--monitoring-endpoint-url", help=MONITORING_ENDPOINT_HELP
+        None, "--monitoring-endpoint-url", help=MONITORING_ENDPOINT_HELP, rich_help_panel="AWS"
     ),
-    json_path: Path | None = typer.Option(None, "--json", metavar="FILE", help="Write JSON."),
-    html_path: Path | None = typer.Option(None, "--html", metavar="FILE", help="Write HTML."),
+    json_path: Path | None = typer.Option(
+        None, "--json", metavar="FILE", help="Write JSON.", rich_help_panel="Output"
+    ),
+    html_path: Path | None = typer.Option(
+        None, "--html", metavar="FILE", help="Write HTML.", rich_help_panel="Output"
+    ),
     from_logs: bool = typer.Option(
-        False, "--from-logs", help="Read exported log files (the arguments) instead of AWS."
+        False,
+        "--from-logs",
+        help="Read exported log files (the arguments) instead of AWS.",
+        rich_help_panel="From log files (no AWS)",
     ),
     function: str | None = typer.Option(
-        None, "--function", help="With --from-logs: every record belongs to this function."
+        None,
+        "--function",
+        help="With --from-logs: every record belongs to this function.",
+        rich_help_panel="From log files (no AWS)",
     ),
     arch: str = typer.Option(
-        "x86_64", "--arch", help="With --from-logs: the functions' architecture."
+        "x86_64",
+        "--arch",
+        help="With --from-logs: the functions' architecture.",
+        rich_help_panel="From log files (no AWS)",
     ),
     max_queries: int = typer.Option(
         DEFAULT_CONCURRENT_QUERIES,
         "--max-queries",
         help=f"Logs Insights queries at once (account quota: {ACCOUNT_CONCURRENT_QUERIES}).",
+        rich_help_panel="AWS",
     ),
-    top: int = typer.Option(30, "--top", help="Rows in the table."),
+    top: int = typer.Option(30, "--top", help="Rows in the table.", rich_help_panel="Output"),
     verbose: bool = typer.Option(
-        False, "--verbose", "-v", help="With --from-logs: show read progress on stderr always."
+        False,
+        "--verbose",
+        "-v",
+        help="With --from-logs: show read progress on stderr always.",
+        rich_help_panel="Output",
     ),
     catalog_path: str | None = catalog_option(),
 ) -> None:

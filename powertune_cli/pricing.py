@@ -335,39 +335,61 @@ def estimate(
         help="A Compute Savings Plan id, e.g. "
         "compute-1yr-no-upfront (see `pricing show --format json`).",
     ),
-    log_gb: str | None = typer.Option(None, "--log-gb", help="Log GB ingested per month."),
+    log_gb: str | None = typer.Option(
+        None, "--log-gb", help="Log GB ingested per month.", rich_help_panel="Logs"
+    ),
     log_retention_months: int | None = typer.Option(
-        None, "--log-retention-months", min=1, help="Log retention (default: never expire)."
+        None,
+        "--log-retention-months",
+        min=1,
+        help="Log retention (default: never expire).",
+        rich_help_panel="Logs",
     ),
     provisioned_concurrency: int | None = typer.Option(
-        None, "--provisioned-concurrency", min=1, help="Provisioned concurrency configured."
+        None,
+        "--provisioned-concurrency",
+        min=1,
+        help="Provisioned concurrency configured.",
+        rich_help_panel="Provisioned concurrency",
     ),
     provisioned_hours: str | None = typer.Option(
-        None, "--provisioned-hours", help="Hours a month it is configured (5-minute steps)."
+        None,
+        "--provisioned-hours",
+        help="Hours a month it is configured (5-minute steps).",
+        rich_help_panel="Provisioned concurrency",
     ),
     provisioned_invocations: str | None = typer.Option(
         None,
         "--provisioned-invocations",
         help="Of --invocations, those served by provisioned concurrency (default: all).",
+        rich_help_panel="Provisioned concurrency",
     ),
     provisioned_duration_ms: str | None = typer.Option(
         None,
         "--provisioned-duration-ms",
         help="Average billed ms of those (default: --duration-ms).",
+        rich_help_panel="Provisioned concurrency",
     ),
-    snapstart: bool = typer.Option(False, "--snapstart", help="Add SnapStart cache + restores."),
+    snapstart: bool = typer.Option(
+        False, "--snapstart", help="Add SnapStart cache + restores.", rich_help_panel="SnapStart"
+    ),
     snapstart_active_hours: str | None = typer.Option(
         None,
         "--snapstart-active-hours",
         help="Hours the SnapStart version is active this month (3-hour minimum).",
+        rich_help_panel="SnapStart",
     ),
     restore_rate: str | None = typer.Option(
-        None, "--restore-rate", help="Share of invocations restored from the snapshot (0-1)."
+        None,
+        "--restore-rate",
+        help="Share of invocations restored from the snapshot (0-1).",
+        rich_help_panel="SnapStart",
     ),
     runtime: str | None = typer.Option(
         None,
         "--runtime",
         help="Runtime id (python3.12, java21, dotnet8): Java managed runtimes pay no SnapStart.",
+        rich_help_panel="SnapStart",
     ),
     fmt: OutputFormat = typer.Option(
         OutputFormat.table, "--format", "-f", help="Output format: table or json."

@@ -147,37 +147,61 @@ def register(app: typer.Typer) -> None:
         baseline: Path = typer.Option(..., "--baseline", help="The committed baseline result."),
         current: Path = typer.Option(..., "--current", help="The result of this change."),
         max_cost_increase: str | None = typer.Option(
-            None, help="Allowed cost-per-invocation increase, e.g. 5% (default 5%)."
+            None,
+            help="Allowed cost-per-invocation increase, e.g. 5% (default 5%).",
+            rich_help_panel="Thresholds",
         ),
         max_p95_increase: str | None = typer.Option(
-            None, help="Allowed p95 duration increase, e.g. 10% (default 10%)."
+            None,
+            help="Allowed p95 duration increase, e.g. 10% (default 10%).",
+            rich_help_panel="Thresholds",
         ),
         max_monthly_increase: str | None = typer.Option(
-            None, help="Allowed monthly cost increase in USD (default: not checked)."
+            None,
+            help="Allowed monthly cost increase in USD (default: not checked).",
+            rich_help_panel="Thresholds",
         ),
         config: Path | None = typer.Option(
-            None, "--config", help="powertune.toml or pyproject.toml (default: found from cwd)."
+            None,
+            "--config",
+            help="powertune.toml or pyproject.toml (default: found from cwd).",
+            rich_help_panel="Thresholds",
         ),
-        junit: Path | None = typer.Option(None, "--junit", help="Write JUnit XML here."),
+        junit: Path | None = typer.Option(
+            None, "--junit", help="Write JUnit XML here.", rich_help_panel="Output"
+        ),
         markdown: Path | None = typer.Option(
-            None, "--markdown", help="Write PR-comment markdown here (carries a hidden marker)."
+            None,
+            "--markdown",
+            help="Write PR-comment markdown here (carries a hidden marker).",
+            rich_help_panel="Output",
         ),
         allow_missing: bool = typer.Option(
             False,
             "--allow-missing",
             help="A baseline function missing from the current result warns (default: fails).",
+            rich_help_panel="Thresholds",
         ),
         json_out: Path | None = typer.Option(
-            None, "--json", help="Write the verdict JSON here (- for stdout; verdict schema v1)."
+            None,
+            "--json",
+            help="Write the verdict JSON here (- for stdout; verdict schema v1).",
+            rich_help_panel="Output",
         ),
         baseline_optional: bool = typer.Option(
             False,
             "--baseline-optional",
             help="First run: a missing baseline passes with a note instead of exit 2.",
         ),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on a pass."),
+        quiet: bool = typer.Option(
+            False, "--quiet", "-q", help="Print nothing on a pass.", rich_help_panel="Output"
+        ),
         verbose: bool = typer.Option(
-            False, "--verbose", "-v", help="Print the whole verdict table, even on a pass."
+            False,
+            "--verbose",
+            "-v",
+            help="Print the whole verdict table, even on a pass.",
+            rich_help_panel="Output",
         ),
     ) -> None:
         """Compare a result with a baseline: pass, warn or fail per function and check.
