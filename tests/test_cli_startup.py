@@ -351,3 +351,26 @@ def test_a_state_directory_under_a_regular_file_is_one_clear_error(
         journal.state_subdir("fleet")
     monkeypatch.setenv("POWERTUNE_STATE_DIR", str(tmp_path / "fine"))
     assert journal.state_subdir("fleet").is_dir()
+
+
+def test_a_fleet_run_with_an_unusable_state_directory_stops_before_any_function(
+    tmp_path: Path,
+) -> None:
+    from powertune.tune.fleet import FleetOptions, tune_fleet
+    from powertune.tune.plan import TuneFlags, resolve_plan
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    planned: list[str] = []
+
+    def plan_for(name: str) -> object:
+        planned.append(name)
+        flags = TuneFlags(
+            function=name, endpoint_url="http://127.0.0.1:9", search_kind="grid", memory="256"
+        )
+        return resolve_plan(flags)
+
+    options = FleetOptions(concurrency=1, journal=blocker / "fleet" / "run.jsonl")
+    with pytest.raises(WriteFailed, match=r"cannot use the state directory .*a-file/fleet"):
+        tune_fleet(["fn-a", "fn-b"], plan_for, options)  # type: ignore[arg-type]
+    assert planned == ["fn-a", "fn-b"]  # planned (checked), never run: nothing to restore
