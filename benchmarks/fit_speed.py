@@ -18,7 +18,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from powertune.models import FORMS, fit_curve  # noqa: E402
+from powertune.models.fit import fit_curve  # noqa: E402
+from powertune.models.forms import FORMS  # noqa: E402
 from powertune.tune.targets.replay import read_replay_csv  # noqa: E402
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from powertune.gate.compare import compare
-from powertune.outputs import render_html, render_markdown
+from powertune.outputs import render_markdown
+from powertune.outputs.html import render_html
 from powertune.results import (
     CurvePoint,
     FunctionResult,

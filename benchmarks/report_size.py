@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from report_gate import big_result
 
-from powertune.outputs import render_html
+from powertune.outputs.html import render_html
 
 
 def page_bytes(functions: int, per_size: int) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 import boto3
-from botocore.exceptions import ProfileNotFound
+from botocore.exceptions import ConfigParseError, ProfileNotFound
 
 from powertune.errors import InputError
 
@@ -30,10 +30,27 @@ def resolve_region(region: str | None) -> str | None:
 
 
 def session(profile: str | None = None, region: str | None = None) -> boto3.Session:
-    """A boto3 session for ``profile`` in ``region`` (resolved as the AWS CLI does)."""
+    """A boto3 session for ``profile`` in ``region`` (resolved as the AWS CLI does). The config
+    and credentials files are read now: an unknown profile or a file that does not parse is
+    bad input (exit 2) here, not a traceback from the first client."""
+    named = profile or env_profile()
     try:
-        return boto3.Session(profile_name=profile, region_name=resolve_region(region))
+        made = boto3.Session(profile_name=profile, region_name=resolve_region(region))
+        _ = made.available_profiles  # parses ~/.aws/config and ~/.aws/credentials now
     except ProfileNotFound:
         raise InputError(
-            f"unknown AWS profile {profile!r}: not in ~/.aws/config or ~/.aws/credentials"
+            f"unknown AWS profile {named!r}: not in ~/.aws/config or ~/.aws/credentials"
         ) from None
+    except ConfigParseError as exc:
+        raise InputError(f"the AWS configuration does not parse: {exc}") from None
+    return made
+
+
+def env_profile() -> str | None:
+    """The profile the environment names, in botocore's order: ``AWS_DEFAULT_PROFILE``, else
+    ``AWS_PROFILE``."""
+    for name in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None

@@ -58,6 +58,17 @@ def check_output_path(path: str | Path) -> Path:
     return target
 
 
+def make_dir(path: str | Path, *, what: str, mode: int = 0o700) -> Path:
+    """``path`` made with its parents (``mode`` for new ones) if missing. A path under a regular
+    file, no permission or a read-only disk is WriteFailed naming ``what`` (exit 3)."""
+    directory = Path(path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=mode)
+    except OSError as exc:
+        raise WriteFailed(f"cannot use {what} {directory}: {exc.strerror or exc}") from None
+    return directory
+
+
 def write_atomic(path: str | Path, data: str | bytes, *, mode: int | None = None) -> Path:
     """Write ``data`` to ``path`` atomically. ``mode`` sets the new file's permissions (the
     default keeps an existing file's, else 0o666 less the umask, as ``open`` would)."""

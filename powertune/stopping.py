@@ -10,6 +10,7 @@ first signal's number, as shells report a process killed by it.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -99,3 +100,24 @@ def deferred(say: Callable[[str], None]) -> Iterator[None]:
             signal.signal(number, old)
     if seen:
         raise Stopped(seen[0])  # the user asked to stop; the restore finished first
+
+
+def _exit_now(signum: int, frame: Any) -> None:
+    first = _first is None
+    _note(signum)
+    if first:  # nothing said so far: the one line
+        with contextlib.suppress(OSError):
+            os.write(2, f"powertune: interrupted ({name(signum)})\n".encode())
+    os._exit(exit_code())
+
+
+def leave() -> None:
+    """The command is done (or stopping): another stop signal ends the process at once, with
+    no traceback from half-finished clean-up code (a second Ctrl-C while the first unwinds)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in STOP_SIGNALS:
+        with contextlib.suppress(ValueError, OSError):
+            if signal.getsignal(signum) == signal.SIG_IGN:
+                continue
+            signal.signal(signum, _exit_now)

@@ -5,17 +5,12 @@ from __future__ import annotations
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import boto3
 import typer
-from botocore.exceptions import BotoCoreError
 from rich.console import Console
 from rich.table import Table
 
-from powertune import awsenv
-from powertune.analyze.account import AccountAnalyzer
-from powertune.analyze.from_logs import analyze_files
-from powertune.analyze.report import Analysis, to_json, validate, write_html, write_json
 from powertune.collectors.account.insights import (
     ACCOUNT_CONCURRENT_QUERIES,
     DEFAULT_CONCURRENT_QUERIES,
@@ -32,6 +27,11 @@ from powertune_cli.common import (
 from powertune_cli.pricing import catalog_from_option, catalog_option
 from powertune_cli.read_progress import progress_for
 
+if TYPE_CHECKING:
+    import boto3
+
+    from powertune.analyze.report import Analysis
+
 HELP = (
     "Rank every function's findings by the dollars a month at stake, without invoking any.\n\n"
     "Over- and under-provisioned memory, timeouts, arm64, log retention and class, Savings Plan "
@@ -44,7 +44,11 @@ HELP = (
 
 def register(app: typer.Typer) -> None:
     """Add the `analyze` command to the top-level app."""
-    app.command("analyze", help=HELP)(analyze)
+    app.command(
+        "analyze",
+        help=HELP,
+        epilog="Example: powertune analyze --region eu-west-1 --days 14 --json analysis.json",
+    )(analyze)
 
 
 def _usd(value: Decimal | None) -> str:
@@ -83,6 +87,8 @@ def print_table(analysis: Analysis, top: int, console: Console) -> None:
 
 
 def _session(profile: str | None, region: str | None) -> boto3.session.Session:
+    from powertune import awsenv
+
     session = awsenv.session(profile, region)
     if not session.region_name:
         raise InputError("no AWS region: pass --region, or set AWS_REGION or a profile's region")
@@ -97,47 +103,78 @@ def analyze(
         help="Functions to analyse (default: every function of the region). With --from-logs: "
         "the log files.",
     ),
-    prefix: str | None = typer.Option(None, "--prefix", help="Only functions named PREFIX*."),
+    prefix: str | None = typer.Option(
+        None, "--prefix", help="Only functions named PREFIX*.", rich_help_panel="Which functions"
+    ),
     tag: list[str] = typer.Option(
         [],
         "--tag",
         metavar="K=V",
         help="Only functions with this tag (repeatable: all must match).",
+        rich_help_panel="Which functions",
     ),
     days: int = typer.Option(
         14,
         "--days",
         help="The window: the last DAYS days (or the span the log files cover, with --from-logs).",
+        rich_help_panel="Which functions",
     ),
-    region: str | None = typer.Option(None, "--region", help=REGION_HELP),
-    profile: str | None = typer.Option(None, "--profile", help=PROFILE_HELP),
-    endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
+    region: str | None = typer.Option(None, "--region", help=REGION_HELP, rich_help_panel="AWS"),
+    profile: str | None = typer.Option(None, "--profile", help=PROFILE_HELP, rich_help_panel="AWS"),
+    endpoint_url: str | None = typer.Option(
+        None, "--endpoint-url", help=ENDPOINT_HELP, rich_help_panel="AWS"
+    ),
     monitoring_endpoint_url: str | None = typer.Option(
-        None, "--monitoring-endpoint-url", help=MONITORING_ENDPOINT_HELP
+        None, "--monitoring-endpoint-url", help=MONITORING_ENDPOINT_HELP, rich_help_panel="AWS"
     ),
-    json_path: Path | None = typer.Option(None, "--json", metavar="FILE", help="Write JSON."),
-    html_path: Path | None = typer.Option(None, "--html", metavar="FILE", help="Write HTML."),
+    json_path: Path | None = typer.Option(
+        None, "--json", metavar="FILE", help="Write JSON.", rich_help_panel="Output"
+    ),
+    html_path: Path | None = typer.Option(
+        None, "--html", metavar="FILE", help="Write HTML.", rich_help_panel="Output"
+    ),
     from_logs: bool = typer.Option(
-        False, "--from-logs", help="Read exported log files (the arguments) instead of AWS."
+        False,
+        "--from-logs",
+        help="Read exported log files (the arguments) instead of AWS.",
+        rich_help_panel="From log files (no AWS)",
     ),
     function: str | None = typer.Option(
-        None, "--function", help="With --from-logs: every record belongs to this function."
+        None,
+        "--function",
+        help="With --from-logs: every record belongs to this function.",
+        rich_help_panel="From log files (no AWS)",
     ),
     arch: str = typer.Option(
-        "x86_64", "--arch", help="With --from-logs: the functions' architecture."
+        "x86_64",
+        "--arch",
+        help="With --from-logs: the functions' architecture.",
+        rich_help_panel="From log files (no AWS)",
     ),
     max_queries: int = typer.Option(
         DEFAULT_CONCURRENT_QUERIES,
         "--max-queries",
         help=f"Logs Insights queries at once (account quota: {ACCOUNT_CONCURRENT_QUERIES}).",
+        rich_help_panel="AWS",
     ),
-    top: int = typer.Option(30, "--top", help="Rows in the table."),
+    top: int = typer.Option(30, "--top", help="Rows in the table.", rich_help_panel="Output"),
     verbose: bool = typer.Option(
-        False, "--verbose", "-v", help="With --from-logs: show read progress on stderr always."
+        False,
+        "--verbose",
+        "-v",
+        help="With --from-logs: show read progress on stderr always.",
+        rich_help_panel="Output",
     ),
     catalog_path: str | None = catalog_option(),
 ) -> None:
     """The `analyze` command (help text: HELP)."""
+    # the analysis (boto3, numpy) loads when it runs, not for --help
+    from botocore.exceptions import BotoCoreError
+
+    from powertune.analyze.account import AccountAnalyzer
+    from powertune.analyze.from_logs import analyze_files
+    from powertune.analyze.report import to_json, validate, write_html, write_json
+
     if not 1 <= max_queries <= ACCOUNT_CONCURRENT_QUERIES:
         raise InputError(f"--max-queries must be 1..{ACCOUNT_CONCURRENT_QUERIES}")
     if top < 1:

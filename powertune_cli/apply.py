@@ -14,7 +14,6 @@ from typing import Any
 import typer
 
 from powertune.apply import plan_templates, targets_from_result
-from powertune.apply.live import LiveApplier
 from powertune.apply.match import parse_map
 from powertune.apply.targets import Target
 from powertune.errors import InputError
@@ -48,7 +47,11 @@ thresholds of powertune.toml or unconfirmed by the measurements) are applied unl
 
 
 def register(app: typer.Typer) -> None:
-    app.command("apply", help=_HELP)(apply)
+    app.command(
+        "apply",
+        help=_HELP,
+        epilog="Example: powertune apply result.json --template template.yaml --write",
+    )(apply)
 
 
 def _params(items: list[str]) -> dict[str, str]:
@@ -69,36 +72,56 @@ def _say(line: str) -> None:
 def apply(
     result_path: Path = typer.Argument(..., metavar="RESULT.json", help="A tuning result."),
     template: list[Path] = typer.Option(
-        [], "--template", "-t", help="A template, code file or directory to update (repeatable)."
+        [],
+        "--template",
+        "-t",
+        help="A template, code file or directory to update (repeatable).",
+        rich_help_panel="Templates",
     ),
     function: bool = typer.Option(
-        False, "--function", "--to-function", help="Set the live functions' memory instead."
+        False,
+        "--function",
+        "--to-function",
+        help="Set the live functions' memory instead.",
+        rich_help_panel="Live functions",
     ),
     write: bool = typer.Option(
         False, "--write", help="Make the changes (files, or functions with --function)."
     ),
     rollback: bool = typer.Option(
-        False, "--rollback", help="With --function: put back the memory a previous apply changed."
+        False,
+        "--rollback",
+        help="With --function: put back the memory a previous apply changed.",
+        rich_help_panel="Live functions",
     ),
     force: bool = typer.Option(False, "--force", help="Apply even what the gate would refuse."),
     mapping: list[str] = typer.Option(
-        [], "--map", help="NAME=ID: the result's function NAME is template resource ID."
+        [],
+        "--map",
+        help="NAME=ID: the result's function NAME is template resource ID.",
+        rich_help_panel="Templates",
     ),
     param: list[str] = typer.Option(
         [],
         "--param",
         help="NAME=VALUE for name resolution: a template parameter, AWS::StackName, "
         "opt:stage, var.env (repeatable).",
+        rich_help_panel="Templates",
     ),
     record_dir: Path = typer.Option(
-        Path(".powertune/applied"), "--record-dir", help="Where rollback records are kept."
+        Path(".powertune/applied"),
+        "--record-dir",
+        help="Where rollback records are kept.",
+        rich_help_panel="Live functions",
     ),
     config_path: Path | None = typer.Option(
         None, "--config", help="powertune.toml (its gate thresholds)."
     ),
-    region: str | None = typer.Option(None, "--region", help=REGION_HELP),
-    profile: str | None = typer.Option(None, "--profile", help=PROFILE_HELP),
-    endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
+    region: str | None = typer.Option(None, "--region", help=REGION_HELP, rich_help_panel="AWS"),
+    profile: str | None = typer.Option(None, "--profile", help=PROFILE_HELP, rich_help_panel="AWS"),
+    endpoint_url: str | None = typer.Option(
+        None, "--endpoint-url", help=ENDPOINT_HELP, rich_help_panel="AWS"
+    ),
 ) -> None:
     if not template and not function:
         raise InputError("nothing to apply to: give --template FILE or --function")
@@ -159,6 +182,7 @@ def _live(
     profile: str | None,
     endpoint_url: str | None,
 ) -> None:
+    from powertune.apply.live import LiveApplier  # botocore: --function only
     from powertune.apply.session import lambda_client
 
     recorded = {f.get("name"): f for f in raw.get("functions", []) if isinstance(f, dict)}

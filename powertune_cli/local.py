@@ -30,7 +30,7 @@ def _say(message: str) -> None:
     print(f"powertune local: {message}", file=sys.stderr, flush=True)
 
 
-@app.command("serve")
+@app.command("serve", epilog="Example: powertune local serve -f orders=./handler.py --port 9001")
 @handle_errors
 def serve(
     host: str = typer.Option(

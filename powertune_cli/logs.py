@@ -29,7 +29,7 @@ def _logs() -> None:
     """Read Lambda platform log records."""
 
 
-@app.command("parse")
+@app.command("parse", epilog="Example: powertune logs parse exported-logs/ --format table")
 @handle_errors
 @writes_output
 def parse(

@@ -9,12 +9,14 @@ import typer
 
 from powertune.results import load_result
 from powertune.results.jsonio import dumps_result, write_result
-from powertune.tune.fleet import merge_parts
+from powertune.tune.fleet_merge import merge_parts
 from powertune_cli.common import handle_errors
 
 
 def register(app: typer.Typer) -> None:
-    app.command("merge")(merge)
+    app.command("merge", epilog="Example: powertune merge part1.json part2.json -o fleet.json")(
+        merge
+    )
 
 
 @handle_errors

@@ -199,7 +199,7 @@ def _group(cell: Cell) -> str:
     return "managed inst"
 
 
-@app.command("show")
+@app.command("show", epilog="Example: powertune pricing show --region eu-west-1")
 @handle_errors
 @writes_output
 def show(
@@ -304,7 +304,11 @@ def show(
 
 
 # -- estimate ---------------------------------------------------------------------------------
-@app.command("estimate")
+@app.command(
+    "estimate",
+    epilog="Example: powertune pricing estimate --memory 1024 --duration-ms 120 "
+    "--invocations 5000000",
+)
 @handle_errors
 @writes_output
 def estimate(
@@ -331,39 +335,61 @@ def estimate(
         help="A Compute Savings Plan id, e.g. "
         "compute-1yr-no-upfront (see `pricing show --format json`).",
     ),
-    log_gb: str | None = typer.Option(None, "--log-gb", help="Log GB ingested per month."),
+    log_gb: str | None = typer.Option(
+        None, "--log-gb", help="Log GB ingested per month.", rich_help_panel="Logs"
+    ),
     log_retention_months: int | None = typer.Option(
-        None, "--log-retention-months", min=1, help="Log retention (default: never expire)."
+        None,
+        "--log-retention-months",
+        min=1,
+        help="Log retention (default: never expire).",
+        rich_help_panel="Logs",
     ),
     provisioned_concurrency: int | None = typer.Option(
-        None, "--provisioned-concurrency", min=1, help="Provisioned concurrency configured."
+        None,
+        "--provisioned-concurrency",
+        min=1,
+        help="Provisioned concurrency configured.",
+        rich_help_panel="Provisioned concurrency",
     ),
     provisioned_hours: str | None = typer.Option(
-        None, "--provisioned-hours", help="Hours a month it is configured (5-minute steps)."
+        None,
+        "--provisioned-hours",
+        help="Hours a month it is configured (5-minute steps).",
+        rich_help_panel="Provisioned concurrency",
     ),
     provisioned_invocations: str | None = typer.Option(
         None,
         "--provisioned-invocations",
         help="Of --invocations, those served by provisioned concurrency (default: all).",
+        rich_help_panel="Provisioned concurrency",
     ),
     provisioned_duration_ms: str | None = typer.Option(
         None,
         "--provisioned-duration-ms",
         help="Average billed ms of those (default: --duration-ms).",
+        rich_help_panel="Provisioned concurrency",
     ),
-    snapstart: bool = typer.Option(False, "--snapstart", help="Add SnapStart cache + restores."),
+    snapstart: bool = typer.Option(
+        False, "--snapstart", help="Add SnapStart cache + restores.", rich_help_panel="SnapStart"
+    ),
     snapstart_active_hours: str | None = typer.Option(
         None,
         "--snapstart-active-hours",
         help="Hours the SnapStart version is active this month (3-hour minimum).",
+        rich_help_panel="SnapStart",
     ),
     restore_rate: str | None = typer.Option(
-        None, "--restore-rate", help="Share of invocations restored from the snapshot (0-1)."
+        None,
+        "--restore-rate",
+        help="Share of invocations restored from the snapshot (0-1).",
+        rich_help_panel="SnapStart",
     ),
     runtime: str | None = typer.Option(
         None,
         "--runtime",
         help="Runtime id (python3.12, java21, dotnet8): Java managed runtimes pay no SnapStart.",
+        rich_help_panel="SnapStart",
     ),
     fmt: OutputFormat = typer.Option(
         OutputFormat.table, "--format", "-f", help="Output format: table or json."
@@ -500,7 +526,11 @@ def _with_snapstart(
 
 
 # -- managed instances ------------------------------------------------------------------------
-@app.command("managed-instances")
+@app.command(
+    "managed-instances",
+    epilog="Example: powertune pricing managed-instances --instance-type m7g.xlarge "
+    "--instance-hours 730 --requests 10000000",
+)
 @handle_errors
 @writes_output
 def managed_instances(
@@ -569,7 +599,10 @@ def managed_instances(
 
 
 # -- fargate ----------------------------------------------------------------------------------
-@app.command("fargate")
+@app.command(
+    "fargate",
+    epilog="Example: powertune pricing fargate --vcpu 1 --memory-gb 2 --hours 730",
+)
 @handle_errors
 @writes_output
 def fargate(
@@ -633,7 +666,9 @@ def fargate(
 
 
 # -- refresh ----------------------------------------------------------------------------------
-@app.command("refresh")
+@app.command(
+    "refresh", epilog="Example: powertune pricing refresh --region eu-west-1 --output catalog.json"
+)
 @handle_errors
 def refresh(
     regions: list[str] | None = typer.Option(

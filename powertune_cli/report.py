@@ -10,23 +10,14 @@ import enum
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.console import Console
 
 from powertune.errors import InputError
 from powertune.files import write_atomic
-from powertune.gate.compare import Verdict, compare_to_baseline_file, thresholds_from
-from powertune.gate.verdict_json import dumps_verdict
-from powertune.outputs import (
-    fmt,
-    render_gate_markdown,
-    render_html,
-    render_json,
-    render_junit,
-    render_markdown,
-)
+from powertune.outputs import fmt, render_gate_markdown, render_json, render_junit, render_markdown
 from powertune.outputs.power_tuning import power_tuning_url
 from powertune.results import Result, load_result
 from powertune.results.sanity import check_values
@@ -39,6 +30,9 @@ from powertune_cli.table import (
     result_renderable,
     summary_renderable,
 )
+
+if TYPE_CHECKING:
+    from powertune.gate.compare import Verdict
 
 T = TypeVar("T")
 
@@ -62,10 +56,13 @@ def write_text(path: str, text: str) -> None:
 
 
 def _render(result: Result, form: ReportFormat) -> str:
+    if form is ReportFormat.html:
+        from powertune.outputs.html import render_html  # only the page loads its chart code
+
+        return render_html(result)
     renderers = {
         ReportFormat.table: render_table,
         ReportFormat.markdown: render_markdown,
-        ReportFormat.html: render_html,
         ReportFormat.json: render_json,
     }
     return renderers[form](result)
@@ -96,6 +93,8 @@ def emit_verdict(
 
     A clean pass is one line (README: quiet otherwise); warnings add their lines; a failure,
     or ``-v``, prints the whole table. ``-q`` prints nothing on a pass."""
+    from powertune.gate.verdict_json import dumps_verdict  # jsonschema: a gate's output only
+
     # a file written to stdout (`--json -`) keeps stdout to itself: the verdict goes to stderr
     to_stdout = any(str(p) == "-" for p in (junit, markdown, json_out) if p is not None)
     out = Console(stderr=True, width=140) if to_stdout else console()
@@ -120,7 +119,9 @@ def print_power_tuning_urls(result: Result) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("report")
+    @app.command(
+        "report", epilog="Example: powertune report result.json --format markdown -o report.md"
+    )
     @handle_errors
     def report(
         result_file: Path = typer.Argument(..., help="A result JSON written by `tune --json`."),
@@ -156,43 +157,71 @@ def register(app: typer.Typer) -> None:
             return
         _write(output or Path("-"), _render(result, form))
 
-    @app.command("gate")
+    @app.command(
+        "gate",
+        epilog="Example: powertune gate --baseline baseline.json --current result.json "
+        "--junit gate.xml",
+    )
     @handle_errors
     def gate(
         baseline: Path = typer.Option(..., "--baseline", help="The committed baseline result."),
         current: Path = typer.Option(..., "--current", help="The result of this change."),
         max_cost_increase: str | None = typer.Option(
-            None, help="Allowed cost-per-invocation increase, e.g. 5% (default 5%)."
+            None,
+            help="Allowed cost-per-invocation increase, e.g. 5% (default 5%).",
+            rich_help_panel="Thresholds",
         ),
         max_p95_increase: str | None = typer.Option(
-            None, help="Allowed p95 duration increase, e.g. 10% (default 10%)."
+            None,
+            help="Allowed p95 duration increase, e.g. 10% (default 10%).",
+            rich_help_panel="Thresholds",
         ),
         max_monthly_increase: str | None = typer.Option(
-            None, help="Allowed monthly cost increase in USD (default: not checked)."
+            None,
+            help="Allowed monthly cost increase in USD (default: not checked).",
+            rich_help_panel="Thresholds",
         ),
         config: Path | None = typer.Option(
-            None, "--config", help="powertune.toml or pyproject.toml (default: found from cwd)."
+            None,
+            "--config",
+            help="powertune.toml or pyproject.toml (default: found from cwd).",
+            rich_help_panel="Thresholds",
         ),
-        junit: Path | None = typer.Option(None, "--junit", help="Write JUnit XML here."),
+        junit: Path | None = typer.Option(
+            None, "--junit", help="Write JUnit XML here.", rich_help_panel="Output"
+        ),
         markdown: Path | None = typer.Option(
-            None, "--markdown", help="Write PR-comment markdown here (carries a hidden marker)."
+            None,
+            "--markdown",
+            help="Write PR-comment markdown here (carries a hidden marker).",
+            rich_help_panel="Output",
         ),
         allow_missing: bool = typer.Option(
             False,
             "--allow-missing",
             help="A baseline function missing from the current result warns (default: fails).",
+            rich_help_panel="Thresholds",
         ),
         json_out: Path | None = typer.Option(
-            None, "--json", help="Write the verdict JSON here (- for stdout; verdict schema v1)."
+            None,
+            "--json",
+            help="Write the verdict JSON here (- for stdout; verdict schema v1).",
+            rich_help_panel="Output",
         ),
         baseline_optional: bool = typer.Option(
             False,
             "--baseline-optional",
             help="First run: a missing baseline passes with a note instead of exit 2.",
         ),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on a pass."),
+        quiet: bool = typer.Option(
+            False, "--quiet", "-q", help="Print nothing on a pass.", rich_help_panel="Output"
+        ),
         verbose: bool = typer.Option(
-            False, "--verbose", "-v", help="Print the whole verdict table, even on a pass."
+            False,
+            "--verbose",
+            "-v",
+            help="Print the whole verdict table, even on a pass.",
+            rich_help_panel="Output",
         ),
     ) -> None:
         """Compare a result with a baseline: pass, warn or fail per function and check.
@@ -202,6 +231,8 @@ def register(app: typer.Typer) -> None:
         traffic is known). Exit 0 pass (warnings allowed), 1 regression, 2 usage error (a
         missing file; the first run: --baseline-optional), 3 unreadable or invalid result file.
         """
+        from powertune.gate.compare import compare_to_baseline_file, thresholds_from  # numpy
+
         settings = load_config(config).gate
         thresholds = thresholds_from(
             settings,

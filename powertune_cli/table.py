@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
 from powertune.outputs.decision import decision_lines
 from powertune.results.model import FunctionResult, Result
 from powertune.results.ranking import fleet_total, worst_first
+
+if TYPE_CHECKING:
+    from powertune.gate.compare import Verdict
 
 _STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
 

@@ -11,7 +11,7 @@ import enum
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
@@ -20,9 +20,6 @@ from powertune.results import Result, write_result
 from powertune.results.jsonio import dumps_result
 from powertune.tune import plan as p
 from powertune.tune.config import Config, load_config
-from powertune.tune.fleet import check_failures, tune_selection
-from powertune.tune.fleet_select import Selection, parse_shard, parse_tag
-from powertune.tune.run import DryRun, Hooks, prepare, price_dry_run, run
 from powertune_cli.common import (
     ENDPOINT_HELP,
     MONITORING_ENDPOINT_HELP,
@@ -31,7 +28,9 @@ from powertune_cli.common import (
     handle_errors,
     verbosity,
 )
-from powertune_cli.progress import ProgressObserver, err
+
+if TYPE_CHECKING:
+    from powertune.tune.run import DryRun
 
 
 class SearchKind(str, enum.Enum):
@@ -60,12 +59,44 @@ class CpuKind(str, enum.Enum):
 def register(app: typer.Typer) -> None:
     from powertune_cli.cleanup import cleanup_command
 
-    app.command("tune")(tune)
-    app.command("cleanup")(cleanup_command)
+    app.command(
+        "tune",
+        epilog="Example: powertune tune my-function --memory 256,512,1024 --json result.json",
+    )(tune)
+    app.command("cleanup", epilog="Example: powertune cleanup my-function --region eu-west-1")(
+        cleanup_command
+    )
+
+
+# `tune --help` in sections by purpose; a section shows where its first option is in the
+# signature below (search and strategy first, the fleet last). --config and --help stay on top.
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "Search": (
+        "--memory", "--invocations", "--search", "--tolerance", "--confidence", "--warmup",
+        "--cold-starts", "--allowed-errors", "--concurrency", "--seed",
+    ),
+    "Strategy": ("--strategy", "--balanced-weight", "--max-p95-ms", "--percentile", "--tie-band",
+                 "--cold-share"),
+    "Payloads": ("--payload", "--payloads"),
+    "Spend limits": ("--max-spend", "--max-invocations", "--confirm"),
+    "AWS": ("--region", "--profile", "--endpoint-url", "--monitoring-endpoint-url",
+            "--alias-prefix", "--compare"),
+    "Local runtime": ("--local", "--local-memory", "--local-timeout", "--cpu"),
+    "Replay and imports": ("--replay", "--extrapolate", "--arch", "--from-power-tuning"),
+    "Pricing and traffic": ("--monthly-invocations", "--days", "--free-tier/--no-free-tier",
+                            "--savings-plan", "--catalog"),
+    "Output": ("--json", "--format", "--output", "--dry-run", "--power-tuning-url", "--quiet",
+               "--verbose"),
+    "Gate (with --baseline)": ("--baseline", "--max-cost-increase", "--max-p95-increase",
+                               "--max-monthly-increase", "--junit", "--markdown",
+                               "--baseline-optional", "--gate-json"),
+    "Fleet": ("--prefix", "--tag", "--stack", "--from-analysis", "--top", "--shard", "--resume"),
+}  # fmt: skip
+_SECTION_OF = {name: title for title, names in _SECTIONS.items() for name in names}
 
 
 def _opt(*names: str, help: str | None = None, **kw: Any) -> Any:
-    return typer.Option(*names, help=help, **kw)
+    return typer.Option(*names, help=help, rich_help_panel=_SECTION_OF.get(names[0]), **kw)
 
 
 # The flags, one line each in the signature below; None means "not given" (powertune.toml, then
@@ -437,6 +468,13 @@ def tune(
 ) -> None:
     """Measure a function (or a fleet) across memory sizes, fit duration against memory, and
     recommend."""
+    # the pipeline (numpy, scipy, boto3, the local runtime) loads when a run starts, not for help
+    from powertune.tune.fleet import tune_selection
+    from powertune.tune.fleet_merge import check_failures
+    from powertune.tune.fleet_select import Selection, parse_shard, parse_tag
+    from powertune.tune.run import Hooks, prepare, price_dry_run, run
+    from powertune_cli.progress import ProgressObserver
+
     level = verbosity(quiet, verbose)
     config = load_config(config_path)
     names = tuple(functions or ())
@@ -553,6 +591,8 @@ def _gate(
 def _say(level: int) -> Callable[[str], None]:
     """Notes on stderr, unless --quiet; warnings even then (they change how to read the run)."""
 
+    from powertune_cli.progress import err  # the progress bar's console: lines stay above it
+
     def say(text: str) -> None:
         if level >= 0 or text.startswith("warning:"):
             err.print(text, highlight=False)
@@ -581,6 +621,7 @@ def _emit_as(
 
 
 def _emit(result: Result, json_out: str | None, level: int = 0) -> None:
+    from powertune_cli.progress import err
     from powertune_cli.table import render_table
 
     if json_out == "-":

@@ -27,8 +27,9 @@ def _commands() -> Iterator[tuple[str, Any]]:
 
     def walk(cmd: Any, path: str) -> Iterator[tuple[str, Any]]:
         yield path, cmd
-        for name, sub in getattr(cmd, "commands", {}).items():
-            yield from walk(sub, f"{path} {name}".strip())
+        # list_commands/get_command: the root builds its commands on first use
+        for name in cmd.list_commands(None) if hasattr(cmd, "list_commands") else []:
+            yield from walk(cmd.get_command(None, name), f"{path} {name}".strip())
 
     yield from walk(root, "")
 

@@ -41,6 +41,7 @@ TUNE_STAGES = (
     "powertune.tune.tuner",
     "powertune.tune.build",
     "powertune.tune.run",
+    "powertune.tune.fleet_merge",  # many results as one (plain data: `merge` loads no pipeline)
     "powertune.tune.fleet_select",  # which functions a fleet run tunes
     "powertune.tune.fleet",  # many runs at once
 )

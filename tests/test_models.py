@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from powertune.models import FORMS, Fit, FitFailure, fit_curve
+from powertune.models.fit import Fit, FitFailure, fit_curve
+from powertune.models.forms import FORMS
 
 SIZES = [128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144, 8192, 10240]
 

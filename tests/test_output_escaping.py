@@ -6,7 +6,8 @@ import dataclasses
 from pathlib import Path
 
 from powertune.gate.compare import Thresholds, compare
-from powertune.outputs import render_gate_markdown, render_html, render_markdown
+from powertune.outputs import render_gate_markdown, render_markdown
+from powertune.outputs.html import render_html
 from powertune.results import load_result
 
 GOLDEN = Path(__file__).parent / "golden" / "result-example.json"

@@ -17,9 +17,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from cli import app
-from powertune.outputs import fmt, render_html, render_markdown
+from powertune.outputs import fmt, render_markdown
 from powertune.outputs.decision import decision_lines, per_million
-from powertune.outputs.html import readable_ticks, runnable_segments
+from powertune.outputs.html import readable_ticks, render_html, runnable_segments
 from powertune.results import Result, load_result
 from powertune_cli.table import render_table
 

@@ -14,7 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from powertune.outputs import render_html, render_markdown
+from powertune.outputs import render_markdown
+from powertune.outputs.html import render_html
 from powertune.results import Result, load_result
 from powertune.results.stats import skipped_measurement
 from powertune_cli.table import render_table

@@ -17,7 +17,7 @@ import pytest
 from browser import run
 from PIL import Image
 
-from powertune.outputs import render_html
+from powertune.outputs.html import render_html
 from powertune.results import load_result
 
 EXAMPLE = Path(__file__).parent / "golden" / "result-example.json"

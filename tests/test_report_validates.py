@@ -17,7 +17,8 @@ from test_gate_forged import FORGERIES, Doc
 from typer.testing import CliRunner
 
 from cli import app
-from powertune.outputs import render_html, render_markdown
+from powertune.outputs import render_markdown
+from powertune.outputs.html import render_html
 from powertune.results import InvalidResult, loads_result
 from powertune_cli.table import render_table
 

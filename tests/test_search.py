@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from powertune.errors import InputError
-from powertune.models import FORMS
+from powertune.models.forms import FORMS
 from powertune.tune.decide.strategies import UnknownStrategy
 from powertune.tune.search.adaptive import AdaptiveSearch, lattice_step
 from powertune.tune.search.grid import GridSearch

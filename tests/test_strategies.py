@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from powertune.errors import InputError
-from powertune.models import fit_curve
+from powertune.models.fit import fit_curve
 from powertune.tune.decide.costcurve import cost_curve
 from powertune.tune.decide.strategies import BadStrategyOption, UnknownStrategy, choose, knee
 from powertune.types import Observations, Sample

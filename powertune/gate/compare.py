@@ -21,7 +21,6 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import numpy as np
-from scipy import stats
 
 from powertune.errors import InputError
 from powertune.gate.sanity import check_result
@@ -492,7 +491,11 @@ def welch_evidence(
         interval = (ratio - 1.0, ratio - 1.0)
     else:
         df = (vb + vc) ** 2 / (vb**2 / (len(b) - 1) + vc**2 / (len(c) - 1))
-        t = float(stats.t.ppf(0.5 + confidence / 2.0, df))
+        # Student's t quantile (scipy.stats.t.ppf's own routine; scipy.special loads in a tenth
+        # of the time scipy.stats takes, and only a gate or an apply needs it)
+        from scipy.special import stdtrit
+
+        t = float(stdtrit(df, 0.5 + confidence / 2.0))
         interval = (ratio * float(np.exp(-t * se)) - 1.0, ratio * float(np.exp(t * se)) - 1.0)
     return Evidence(
         memory_mb=size,

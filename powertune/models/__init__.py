@@ -1,6 +1,6 @@
-"""Duration-versus-memory models: ``fit_curve`` returns a ``Fit`` (or a ``FitFailure``)."""
+"""Duration-versus-memory models: ``fit.fit_curve`` returns a ``Fit`` (or a ``FitFailure``) over
+the candidate ``forms.FORMS``; ``cpu_share`` is the memory-to-CPU rule.
 
-from powertune.models.fit import Fit, FitFailure, Prediction, fit_curve, trimmed_mean
-from powertune.models.forms import FORMS, Form
-
-__all__ = ["FORMS", "Fit", "FitFailure", "Form", "Prediction", "fit_curve", "trimmed_mean"]
+Nothing is imported here: the fit needs scipy, and what only reads the size limits
+(``cpu_share``) must not load it.
+"""

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from powertune.gate.compare import Evidence, Verdict
 from powertune.results.model import FunctionResult, Measurement, Recommendation
+
+if TYPE_CHECKING:  # the gate's types only; its numeric code is not needed to render
+    from powertune.gate.compare import Evidence, Verdict
 
 UNKNOWN = "—"
 

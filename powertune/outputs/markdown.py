@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 
-from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
 from powertune.outputs.decision import decision_lines
 from powertune.results.model import FunctionResult, Result
 from powertune.results.ranking import fleet_total, worst_first
+
+if TYPE_CHECKING:  # the gate's types only; its numeric code is not needed to render
+    from powertune.gate.compare import Verdict
 
 GATE_MARKER = "<!-- powertune-gate -->"
 REPORT_MARKER = "<!-- powertune-report -->"

@@ -1,4 +1,5 @@
-"""The tuning Result: frozen dataclasses, their JSON (schema v1) and the statistics behind them.
+"""The tuning Result: frozen dataclasses and their JSON (schema v1); the statistics behind them
+are in ``powertune.results.stats`` (numpy and scipy: imported by what computes them, only).
 
 from powertune.results import Measurement, Result, load_result, write_result
 """
@@ -41,14 +42,6 @@ from powertune.results.model import (
     Tuning,
     utc_now_iso,
 )
-from powertune.results.stats import (
-    as_records,
-    duration_stats,
-    mean_ci95,
-    measurement_from_samples,
-    percentile,
-    skipped_measurement,
-)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -76,18 +69,12 @@ __all__ = [
     "Run",
     "SampleRecord",
     "Tuning",
-    "as_records",
     "dumps_result",
-    "duration_stats",
     "load_result",
     "load_schema",
     "loads_result",
-    "mean_ci95",
-    "measurement_from_samples",
-    "percentile",
     "result_from_json",
     "result_to_json",
-    "skipped_measurement",
     "utc_now_iso",
     "validate_json",
     "write_result",

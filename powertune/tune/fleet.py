@@ -31,10 +31,16 @@ from typing import Any
 from botocore.exceptions import NoRegionError
 
 from powertune.errors import InputError, PowertuneError
-from powertune.results.model import FailedFunction, FunctionResult, Result, Tuning
+from powertune.files import make_dir
+from powertune.results.model import FailedFunction, FunctionResult, Result
+from powertune.tune.fleet_merge import (  # one Result for many functions
+    combine,
+    merge_parts,
+)
 from powertune.tune.plan import DEFAULT_CONCURRENCY, RunPlan
 from powertune.tune.run import Hooks, Ready, prepare, run
 from powertune.tune.targets.interface import Target
+from powertune.tune.targets.journal import STATE_DIR_SOURCE
 from powertune.types import FunctionInfo, Sample
 
 # The share of the account's unreserved concurrency, and of a function's reserved concurrency,
@@ -302,111 +308,6 @@ def _one_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:300]
 
 
-# -- one Result for many functions ----------------------------------------------------------------
-
-
-def combine(
-    parts: list[Result],
-    *,
-    failed: list[FailedFunction] | None = None,
-    wall_s: float | None = None,
-    order: list[str] | None = None,
-) -> Result:
-    """One Result holding every part's functions: the run and pricing of the first part, the
-    tuning figures summed (wall time: the fleet's own when given)."""
-    if not parts and not failed:
-        raise InputError("nothing to combine: no function was tuned")
-    failures = tuple(failed or ())
-    if not parts:
-        raise FleetFailed(failures)
-    first = parts[0]
-    functions = [f for part in parts for f in part.functions]
-    rank = {n: i for i, n in enumerate(order or [])}
-    functions.sort(key=lambda f: (rank.get(f.name, len(rank)), f.name))
-    spends = [p.tuning.spend_usd for p in parts]
-    tuning = Tuning(
-        invocations=sum(p.tuning.invocations for p in parts),
-        billed_gb_s=sum(p.tuning.billed_gb_s for p in parts),
-        spend_usd=None
-        if any(s is None for s in spends)
-        else sum((s for s in spends if s is not None), Decimal(0)),
-        wall_s=wall_s if wall_s is not None else sum(p.tuning.wall_s for p in parts),
-    )
-    previous = tuple(f for p in parts for f in (p.failed or ()))
-    all_failed = previous + failures
-    return dataclasses.replace(
-        first, functions=tuple(functions), tuning=tuning, failed=all_failed or None
-    )
-
-
-class SomeFailed(PowertuneError):
-    """The fleet's result is written, but some functions could not be tuned (exit code 3)."""
-
-
-def check_failures(result: Result) -> None:
-    """Raise SomeFailed naming the functions that failed, after the result is out."""
-    if not result.failed:
-        return
-    names = ", ".join(f.name for f in result.failed[:5])
-    more = f" and {len(result.failed) - 5} more" if len(result.failed) > 5 else ""
-    unrestored = [f.name for f in result.failed if not f.restored]
-    tail = f"; NOT restored: {', '.join(unrestored)} (run powertune cleanup)" if unrestored else ""
-    raise SomeFailed(
-        f"{len(result.failed)} of {len(result.failed) + len(result.functions)} functions "
-        f"failed ({names}{more}); see the result's failed list{tail}"
-    )
-
-
-class FleetFailed(PowertuneError):
-    """No function of the fleet could be tuned (exit code 3); each one's reason is given."""
-
-    def __init__(self, failed: tuple[FailedFunction, ...]) -> None:
-        reasons = "; ".join(f"{f.name}: {f.reason}" for f in failed[:5])
-        more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
-        super().__init__(f"no function could be tuned: {reasons}{more}")
-        self.failed = failed
-
-
-def merge_parts(parts: list[tuple[str, Result]]) -> Result:
-    """Shards of one fleet run joined: the same pricing catalog and region, search and strategy,
-    and no function in two parts (a part twice, or parts of different runs, is refused)."""
-    if not parts:
-        raise InputError("merge: name the result files to join")
-    source0, first = parts[0]
-    seen: dict[str, str] = {}
-    for source, part in parts:
-        for what, mine, theirs in (
-            (
-                "schema_version",
-                part.schema_version.split(".")[0],
-                first.schema_version.split(".")[0],
-            ),
-            ("pricing catalog", part.pricing.catalog_version, first.pricing.catalog_version),
-            ("pricing region", part.pricing.region, first.pricing.region),
-            ("search", part.run.search, first.run.search),
-            ("strategy", part.run.strategy, first.run.strategy),
-            ("target", part.run.target, first.run.target),
-        ):
-            if mine != theirs:
-                raise InputError(
-                    f"merge: {source} has {what} {mine!r} but {source0} has {theirs!r}: "
-                    "not parts of one run"
-                )
-        names = [f.name for f in part.functions] + [f.name for f in part.failed or ()]
-        for name in names:
-            if name in seen:
-                raise InputError(f"merge: {name} is in both {seen[name]} and {source}")
-            seen[name] = source
-    results = [r for _s, r in parts]
-    merged = combine(
-        [r for r in results if r.functions] or results[:1],
-        wall_s=max(r.tuning.wall_s for r in results),
-    )
-    failed = tuple(f for r in results for f in (r.failed or ()))
-    functions = tuple(sorted(merged.functions, key=lambda f: f.name))
-    return dataclasses.replace(merged, functions=functions, failed=failed or None)
-
-
 # -- the journal of finished functions ------------------------------------------------------------
 
 
@@ -437,7 +338,8 @@ def _resume(options: FleetOptions, names: list[str], hooks: Hooks) -> dict[str, 
     path = options.journal
     if path is None:
         return {}
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # an unusable one (under a regular file, no permission): one line, exit 3
+    make_dir(path.parent, what=f"the state directory ({STATE_DIR_SOURCE})")
     if not options.resume:
         if path.exists() and path.stat().st_size:
             hooks.note(

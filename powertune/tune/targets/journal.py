@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from powertune.files import write_atomic
+from powertune.files import make_dir, write_atomic
 
 TAG_KEY = "powertune:journal"
 TAG_VALUE_MAX = 256
@@ -127,6 +127,18 @@ def state_dir() -> Path:
     return Path(base) / "powertune"
 
 
+# where the state directory comes from, for messages about it
+STATE_DIR_SOURCE = (
+    "$POWERTUNE_STATE_DIR, else $XDG_STATE_HOME/powertune, else ~/.local/state/powertune"
+)
+
+
+def state_subdir(name: str) -> Path:
+    """``state_dir() / name``, made (mode 0700) if missing: an unusable state directory (under
+    a regular file, no permission) is one line naming it (exit 3), never a traceback."""
+    return make_dir(state_dir() / name, what=f"the state directory ({STATE_DIR_SOURCE})")
+
+
 def _journal_dir() -> Path:
     return state_dir() / "journal"
 
@@ -138,8 +150,7 @@ def _local_path(journal: Journal) -> Path:
 
 def write_local(journal: Journal) -> Path:
     """Write the local copy (atomically, readable by this user only)."""
-    directory = _journal_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    state_subdir("journal")
     return write_atomic(
         _local_path(journal), json.dumps(asdict(journal), indent=2) + "\n", mode=0o600
     )

@@ -262,7 +262,7 @@ class ReplayTarget(Target):
 
     def _extrapolated(self, m: np.ndarray) -> np.ndarray:
         if self._fit is None:
-            from powertune.models import fit_curve
+            from powertune.models.fit import fit_curve
 
             self._fit = fit_curve(
                 {int(s): list(self._warm[int(s)]) for s in self.sizes},
