@@ -70,6 +70,12 @@ def result_from_json(data: Any, *, source: str | None = None) -> Result:
         result: Result = decode(data, Result)
     except InvalidResult as exc:
         raise InvalidResult(str(exc), source=source) from None
+    twins = result.duplicate_functions()
+    if twins:
+        pairs = "; ".join(f"{a} and {b}" for a, b in twins[:5])
+        raise InvalidResult(
+            f"the same function is in the result more than once: {pairs}", source=source
+        )
     return result
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from powertune import identity
 from powertune.types import Sample
 
 SCHEMA_VERSION = "1"
@@ -524,3 +525,22 @@ class Result:
 
     def function(self, name: str) -> FunctionResult | None:
         return next((f for f in self.functions if f.name == name), None)
+
+    def duplicate_names(self) -> list[str]:
+        """Names given to more than one function (tuned or failed), in the order met."""
+        seen: set[str] = set()
+        twice: list[str] = []
+        for name in [f.name for f in self.functions] + [f.name for f in self.failed or ()]:
+            if name in seen and name not in twice:
+                twice.append(name)
+            seen.add(name)
+        return twice
+
+    def duplicate_functions(self) -> list[tuple[str, str]]:
+        """Pairs of entries naming one function (``powertune.identity``: the same name, and the
+        same account and region where both say), as JSON paths."""
+        entries = [
+            (f"$.functions[{i}] ({f.name})", identity.of(f.name, f.arn, f.region))
+            for i, f in enumerate(self.functions)
+        ]
+        return identity.duplicates(entries)
