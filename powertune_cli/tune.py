@@ -21,7 +21,7 @@ from powertune.results.jsonio import dumps_result
 from powertune.tune import plan as p
 from powertune.tune.config import Config, load_config
 from powertune.tune.fleet import check_failures, tune_selection
-from powertune.tune.fleet_select import Selection, parse_shard, parse_tag
+from powertune.tune.fleet_select import Selection, parse_run_id, parse_shard, parse_tag
 from powertune.tune.run import DryRun, Hooks, prepare, price_dry_run, run
 from powertune_cli.common import (
     ENDPOINT_HELP,
@@ -85,6 +85,14 @@ FromAnalysis = Annotated[
 Top = Annotated[int | None, _opt("--top", min=1, help="With --from-analysis: the first N.")]
 Shard = Annotated[
     str | None, _opt("--shard", help="Fleet: tune the K-th of N shares, K/N (join with merge).")
+]
+RunId = Annotated[
+    str | None,
+    _opt(
+        "--run-id",
+        help="Fleet: the run's id in the result, the same on every shard (default: a digest of "
+        "the selection and settings; a CI run number keeps repeated runs apart for merge).",
+    ),
 ]
 Resume = Annotated[
     bool, _opt("--resume", help="Fleet: continue an interrupted run; finished functions stay.")
@@ -417,6 +425,7 @@ def tune(
     from_analysis: FromAnalysis = None,
     top: Top = None,
     shard: Shard = None,
+    run_id: RunId = None,
     resume: Resume = False,
 ) -> None:
     """Measure a function (or a fleet) across memory sizes, fit duration against memory, and
@@ -443,6 +452,7 @@ def tune(
         from_analysis=from_analysis,
         top=top,
         shard=parse_shard(shard),
+        run_id=parse_run_id(run_id),
     )
     if selection.is_fleet or resume:
         if dry_run:

@@ -38,6 +38,7 @@ from powertune.results.model import (
     Result,
     Run,
     SampleRecord,
+    Shard,
     Tuning,
     utc_now_iso,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "Result",
     "Run",
     "SampleRecord",
+    "Shard",
     "Tuning",
     "as_records",
     "dumps_result",

@@ -509,6 +509,16 @@ class Tuning:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Shard:
+    """Which share of a sharded fleet run a result holds: the ``index``-th of ``count``, out of
+    ``selected`` functions in the whole run (what ``merge`` checks the parts against)."""
+
+    index: int
+    count: int
+    selected: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Result:
     """A tuning run's result: the document `report` renders and `gate` compares."""
 
@@ -522,6 +532,10 @@ class Result:
     functions: tuple[FunctionResult, ...]
     tuning: Tuning
     failed: tuple[FailedFunction, ...] | None = field(default=None, metadata={"omit_none": True})
+    # the fleet run this result belongs to (every shard of one run carries the same id);
+    # None in files written before run ids: unknown
+    run_id: str | None = field(default=None, metadata={"omit_none": True})
+    shard: Shard | None = field(default=None, metadata={"omit_none": True})
 
     def function(self, name: str) -> FunctionResult | None:
         return next((f for f in self.functions if f.name == name), None)

@@ -28,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from powertune import identity
 from powertune.errors import InputError, PowertuneError
 from powertune.results.model import FailedFunction, FunctionResult, Result, Tuning
 from powertune.tune.plan import DEFAULT_CONCURRENCY, RunPlan
@@ -195,6 +196,10 @@ def tune_fleet(
 ) -> Result:
     """Tune every function of ``names``; one Result holds them all (failures in ``failed``)."""
     hooks = hooks or Hooks()
+    region = getattr(getattr(lambda_client, "meta", None), "region_name", None)
+    names, twins = identity.unique(names, account=None, region=region)  # each function once
+    for first, again in twins:
+        hooks.note(f"note: {again} is the same function as {first}: tuned once")
     plans = {name: plan_for(name) for name in names}  # every plan checked before anything runs
     done = _resume(options, names, hooks)
     todo = [n for n in names if n not in done]
@@ -365,11 +370,15 @@ class FleetFailed(PowertuneError):
         self.failed = failed
 
 
-def merge_parts(parts: list[tuple[str, Result]]) -> Result:
-    """Shards of one fleet run joined: the same pricing catalog and region, search and strategy,
-    and no function in two parts (a part twice, or parts of different runs, is refused)."""
+def merge_parts(
+    parts: list[tuple[str, Result]], note: Callable[[str], None] | None = None
+) -> Result:
+    """Shards of one fleet run joined: the same run id (``check_one_run``), pricing catalog and
+    region, search and strategy, and no function in two parts (a part twice, or parts of
+    different runs, is refused)."""
     if not parts:
         raise InputError("merge: name the result files to join")
+    run_id = check_one_run(parts, note or (lambda text: None))
     source0, first = parts[0]
     seen: dict[str, str] = {}
     for source, part in parts:
@@ -402,7 +411,66 @@ def merge_parts(parts: list[tuple[str, Result]]) -> Result:
     )
     failed = tuple(f for r in results for f in (r.failed or ()))
     functions = tuple(sorted(merged.functions, key=lambda f: f.name))
-    return dataclasses.replace(merged, functions=functions, failed=failed or None)
+    return dataclasses.replace(
+        merged, functions=functions, failed=failed or None, run_id=run_id, shard=None
+    )
+
+
+def check_one_run(parts: list[tuple[str, Result]], note: Callable[[str], None]) -> str | None:
+    """The parts' common run id, once they are proven the shards of one run: one id, one N,
+    each shard once, and every function of the run present (a shard that selected nothing
+    writes no file). Parts written before run ids cannot be checked: a note says so."""
+    unknown = [source for source, part in parts if part.run_id is None]
+    known = {part.run_id: source for source, part in parts if part.run_id is not None}
+    if len(known) > 1:
+        (a, a_src), (b, b_src) = list(known.items())[:2]
+        raise InputError(
+            f"merge: {a_src} is of run {a} but {b_src} of run {b}: not parts of one run"
+        )
+    if unknown:
+        note(
+            f"note: merge: {', '.join(unknown[:3])} carr{'ies' if len(unknown) == 1 else 'y'} "
+            "no run id (written before run ids): cannot check that the parts are one run's or "
+            "that no shard is missing"
+        )
+        return next(iter(known), None)
+    run_id = next(iter(known))
+    sharded = [(source, part.shard) for source, part in parts if part.shard is not None]
+    if not sharded:
+        return run_id
+    if len(sharded) != len(parts):
+        plain = next(source for source, part in parts if part.shard is None)
+        raise InputError(f"merge: {plain} is not a shard (no --shard) but {sharded[0][0]} is")
+    first_src, first = sharded[0]
+    seen: dict[int, str] = {}
+    for source, shard in sharded:
+        if (shard.count, shard.selected) != (first.count, first.selected):
+            raise InputError(
+                f"merge: {source} is shard {shard.index}/{shard.count} of {shard.selected} "
+                f"functions but {first_src} is {first.index}/{first.count} of {first.selected}: "
+                "not parts of one run"
+            )
+        if shard.index in seen:
+            raise InputError(
+                f"merge: shard {shard.index}/{shard.count} is given twice ({seen[shard.index]} "
+                f"and {source})"
+            )
+        seen[shard.index] = source
+    present = sum(len(part.functions) + len(part.failed or ()) for _s, part in parts)
+    missing = [k for k in range(1, first.count + 1) if k not in seen]
+    if present != first.selected and not missing:
+        raise InputError(
+            f"merge: the parts hold {present} functions but their run selected {first.selected}: "
+            "not parts of one run"
+        )
+    if present != first.selected:
+        shown = ", ".join(f"{k}/{first.count}" for k in missing[:10])
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        raise InputError(
+            f"merge: the parts hold {present} of the run's {first.selected} functions: "
+            f"shard(s) {shown}{more} missing"
+        )
+    return run_id
 
 
 # -- the journal of finished functions ------------------------------------------------------------
@@ -498,7 +566,8 @@ def tune_selection(
     """`tune` for a fleet: find the functions (``fleet_select.select``), give each its own plan
     (its powertune.toml section over ``flags``), tune them all and clear the journal."""
     from powertune import awsenv
-    from powertune.tune.fleet_select import select, selection_key
+    from powertune.results.model import Shard
+    from powertune.tune.fleet_select import run_key, select_all, selection_key, shard_selection
     from powertune.tune.plan import parse_money, resolve_plan
 
     hooks = hooks or Hooks()
@@ -511,8 +580,13 @@ def tune_selection(
         if selection.stack
         else None
     )
-    names = select(selection, lam, cfn)
+    everything = select_all(selection, lam, cfn, hooks.note)
+    names = shard_selection(everything, selection)
     hooks.note(f"fleet: {len(names)} functions")
+    run_id = selection.run_id or run_key(everything, dataclasses.asdict(flags))
+    shard = None
+    if selection.shard is not None:
+        shard = Shard(index=selection.shard[0], count=selection.shard[1], selected=len(everything))
 
     def plan_for(name: str) -> RunPlan:
         return resolve_plan(dataclasses.replace(flags, function=name), config)
@@ -527,4 +601,4 @@ def tune_selection(
     )
     result = tune_fleet(names, plan_for, options, hooks, lambda_client=lam)
     finish_journal(options)
-    return result
+    return dataclasses.replace(result, run_id=run_id, shard=shard)
