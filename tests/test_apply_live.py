@@ -515,3 +515,87 @@ def test_sigterm_during_the_update_waits_for_the_record(
     back = run(server, tmp_path / "r.json", "--rollback", "--write")
     assert back.exit_code == 0, back.output
     assert memory(client, "termed") == 512 and not _records(tmp_path)
+
+
+def test_moto_a_result_for_another_account_changes_nothing_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto answers GetFunctionConfiguration for another account's ARN with the local function
+    # of that name, as the probe found: the identity check is what refuses it.
+    import io
+    import zipfile
+
+    from moto import mock_aws
+
+    from powertune.apply.live import LiveApplier
+    from powertune.apply.targets import targets_from_result
+    from powertune.results.jsonio import load_result
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    with mock_aws():
+        role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+        lam = boto3.client("lambda", region_name="us-east-1")
+        lam.create_function(
+            FunctionName="orders",
+            Runtime="python3.12",
+            Role=role["Role"]["Arn"],
+            Handler="app.handler",
+            Code={"ZipFile": buffer.getvalue()},
+            MemorySize=1024,
+        )
+        foreign = "arn:aws:lambda:us-east-1:999999999999:function:orders"
+        fn = Fn("orders", 1024, 2048, {1024: 400.0, 2048: 200.0}, foreign)
+        make_result([fn], tmp_path / "r.json")
+        targets, _ = targets_from_result(load_result(tmp_path / "r.json"))
+        applier = LiveApplier(lam, tmp_path / "records", wait={"Delay": 0.1, "MaxAttempts": 20})
+        step = applier.plan(targets[0])
+        assert step.action == "error" and "999999999999" in step.message
+        back, record = applier.plan_rollback(targets[0])
+        assert back.action == "error" and record is None
+        assert lam.get_function_configuration(FunctionName="orders")["MemorySize"] == 1024
+        assert not (tmp_path / "records").exists()
+
+
+def test_a_rare_aws_error_on_the_update_is_exit_3_and_leaves_no_record(tmp_path: Path) -> None:
+    from botocore.stub import Stubber
+
+    from powertune.apply.errors import ApplyError
+    from powertune.apply.live import LiveApplier
+    from powertune.apply.targets import targets_from_result
+    from powertune.results.jsonio import load_result
+
+    arn = ARN.format("stubbed")
+    make_result([cpu_bound("stubbed", 512, 1024)], tmp_path / "r.json")
+    target = targets_from_result(load_result(tmp_path / "r.json"))[0][0]
+    lam = boto3.client(
+        "lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    config = {
+        "FunctionName": "stubbed",
+        "FunctionArn": arn,
+        "MemorySize": 512,
+        "RevisionId": "r1",
+        "CodeSha256": "c1",
+        "State": "Active",
+        "LastUpdateStatus": "Successful",
+    }
+    applier = LiveApplier(lam, tmp_path / "records", wait={"Delay": 1, "MaxAttempts": 2})
+    with Stubber(lam) as stub:
+        for _ in range(2):  # plan, then the check under the lock: a wait and a read each
+            stub.add_response("get_function", {"Configuration": config})
+            stub.add_response("get_function_configuration", config)
+        stub.add_client_error(
+            "update_function_configuration",
+            service_error_code="ServiceException",
+            service_message="internal",
+            http_status_code=500,
+        )
+        step = applier.plan(target)
+        assert step.action == "update"
+        with pytest.raises(ApplyError) as failed:
+            applier.apply(step)
+    assert "ServiceException" in str(failed.value) and failed.value.exit_code == 3
+    assert not list((tmp_path / "records").glob("*.json"))
