@@ -599,3 +599,16 @@ def test_a_rare_aws_error_on_the_update_is_exit_3_and_leaves_no_record(tmp_path:
             applier.apply(step)
     assert "ServiceException" in str(failed.value) and failed.value.exit_code == 3
     assert not list((tmp_path / "records").glob("*.json"))
+
+
+@pytest.mark.parametrize("text", ["[default\nregion=us-east-1\n", "[profile x]\n  = y\n=\n"])
+def test_a_malformed_aws_config_is_one_line_exit_2(
+    server: LocalLambda, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    (tmp_path / "config").write_text(text)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    make_result([cpu_bound("orders", 512, 1024)], tmp_path / "r.json")
+    result = run(server, tmp_path / "r.json", "--write")
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot read the AWS configuration" in lines[0]

@@ -148,7 +148,7 @@ class LiveApplier:
             raise ApplyError(
                 f"{target.function_id}: Lambda gave no function ARN ({arn!r})"
             ) from None
-        wanted = identity.of(target.name, target.arn, target.region)
+        wanted = target.function_identity
         if not wanted.same(found):
             raise ApplyError(
                 f"{target.function_id}: the result is for {wanted.describe()}, but this account "
