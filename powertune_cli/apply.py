@@ -172,7 +172,7 @@ def _live(
             clients[where] = lambda_client(where, profile, endpoint_url)
         applier = LiveApplier(clients[where], record_dir)
         if rollback:
-            step, record = applier.plan_rollback(target)
+            step, record = applier.plan_rollback(target, clean=write)
         else:
             step, record = applier.plan(target, recorded.get(target.name)), None
         planned.append((applier, step, record))

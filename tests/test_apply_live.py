@@ -466,6 +466,9 @@ def test_a_stop_before_the_update_leaves_nothing_that_blocks(
         client.meta.events.unregister(event, killed)
     assert memory(client, "stopped") == 512 and TAG not in tags(client, "stopped")
     assert [r["state"] for r in _records(tmp_path)] == ["pending"]
+    preview = run(server, tmp_path / "r.json", "--rollback")  # a dry run removes nothing
+    assert preview.exit_code == 0 and "would remove" in preview.stderr, preview.output
+    assert [r["state"] for r in _records(tmp_path)] == ["pending"]
     back = run(server, tmp_path / "r.json", "--rollback", "--write")
     assert back.exit_code == 0, back.output  # the never-applied record is recognised, removed
     assert "never happened" in back.stderr and not _records(tmp_path)

@@ -270,7 +270,11 @@ class LiveApplier:
         return record
 
     # --- rollback ------------------------------------------------------------------------
-    def plan_rollback(self, target: Target) -> tuple[LiveStep, Record | None]:
+    def plan_rollback(
+        self, target: Target, *, clean: bool = False
+    ) -> tuple[LiveStep, Record | None]:
+        """What a rollback would do; ``clean`` (with --write) removes a record of an apply that
+        was stopped before its update (it changed nothing)."""
         function = target.function_id
         try:
             state = self.state(target)
@@ -282,12 +286,17 @@ class LiveApplier:
             return LiveStep(target, function, current, action, message, state)
 
         tag_value = self._tag(state.arn)
-        local = self.store.read(state.arn)
+        try:
+            local = self.store.read(state.arn)
+        except NotApplied as exc:
+            return step("refuse", str(exc)), None
         if local is not None and local.state == "pending":
             if (current, state.revision) == (local.previous_mb, local.revision_before):
-                self.store.remove(local)  # stopped before its update: it never changed anything
+                if clean:  # stopped before its update: it never changed anything
+                    self.store.remove(local)
+                verb = "removed" if clean else "would remove"
+                self.notes.append(f"{function}: {verb} a record of an apply that never happened")
                 local = None
-                self.notes.append(f"{function}: removed a record of an apply that never happened")
             else:
                 return step(
                     "refuse",
