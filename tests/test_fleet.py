@@ -119,6 +119,12 @@ def test_merge_refuses_parts_of_different_runs(server: LocalLambda, tmp_path: Pa
     assert _tune(server, "fleet-1", "--strategy", "speed", "--json", str(b)).exit_code == 0
     res = CliRunner().invoke(app, ["merge", str(a), str(b)])
     assert res.exit_code == 2 and "strategy" in res.output and "not parts of one run" in res.output
+    # the same settings, another run: each single run has its own id
+    c = tmp_path / "c.json"
+    assert _tune(server, "fleet-1", "--json", str(c)).exit_code == 0
+    assert json.loads(a.read_text())["run_id"] != json.loads(c.read_text())["run_id"]
+    res = CliRunner().invoke(app, ["merge", str(a), str(c)])
+    assert res.exit_code == 2 and "not parts of one run" in res.output and "of run" in res.output
 
 
 def test_resume_keeps_the_finished_functions(server: LocalLambda, tmp_path: Path) -> None:

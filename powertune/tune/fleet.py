@@ -378,7 +378,6 @@ def merge_parts(
     different runs, is refused)."""
     if not parts:
         raise InputError("merge: name the result files to join")
-    run_id = check_one_run(parts, note or (lambda text: None))
     source0, first = parts[0]
     seen: dict[str, str] = {}
     for source, part in parts:
@@ -399,6 +398,8 @@ def merge_parts(
                     f"merge: {source} has {what} {mine!r} but {source0} has {theirs!r}: "
                     "not parts of one run"
                 )
+    run_id = check_one_run(parts, note or (lambda text: None))
+    for source, part in parts:
         names = [f.name for f in part.functions] + [f.name for f in part.failed or ()]
         for name in names:
             if name in seen:
