@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from powertune.apply import plan_templates, targets_from_result
+from powertune.apply.errors import ApplyError, NotApplied
 from powertune.apply.match import parse_map
 from powertune.apply.targets import Target
 from powertune.errors import InputError
@@ -22,10 +23,8 @@ from powertune.results.jsonio import load_result
 from powertune.tune.config import load_config
 from powertune_cli.common import (
     ENDPOINT_HELP,
-    EXIT_TOOL,
     PROFILE_HELP,
     REGION_HELP,
-    fail,
     handle_errors,
 )
 
@@ -182,34 +181,83 @@ def _live(
     profile: str | None,
     endpoint_url: str | None,
 ) -> None:
-    from powertune.apply.live import LiveApplier  # botocore: --function only
+    """Every target checked first (nothing is written while one is wrong), then each changed;
+    a refusal is exit 4 once the others are done."""
+    from powertune.apply.live import LiveApplier, LiveStep  # botocore: --function only
+    from powertune.apply.record import Record
     from powertune.apply.session import lambda_client
 
     recorded = {f.get("name"): f for f in raw.get("functions", []) if isinstance(f, dict)}
-    refused = 0
+    clients: dict[str, Any] = {}
+    planned: list[tuple[LiveApplier, LiveStep, Record | None]] = []
     for target in targets:
-        client = lambda_client(region or target.region, profile, endpoint_url)
-        applier = LiveApplier(client, record_dir)
+        where = region or target.region
+        if where not in clients:
+            clients[where] = lambda_client(where, profile, endpoint_url)
+        applier = LiveApplier(clients[where], record_dir)
         if rollback:
-            step, record = applier.plan_rollback(target)
-            if step.action == "update" and record is not None and write:
-                applier.rollback(step, record)
-                _say(f"rolled back: {step.describe()}")
-            else:
-                verb = {"update": "would roll back", "refuse": "refused"}.get(step.action, "skip")
-                _say(f"{verb}: {step.describe()}")
-                refused += step.action == "refuse"
-            continue
-        step = applier.plan(target, recorded.get(target.name))
-        if step.action == "update" and write:
-            record = applier.apply(step)
-            _say(f"changed: {step.describe()} (rollback: --rollback; record {record.tag_value()})")
-        elif step.action == "update":
-            _say(f"would change: {step.describe()}")
+            step, record = applier.plan_rollback(target, clean=write)
         else:
-            _say(f"{'refused' if step.action == 'refuse' else 'unchanged'}: {step.describe()}")
-            refused += step.action == "refuse" and target.verdict.accepted
+            step, record = applier.plan(target, recorded.get(target.name)), None
+        planned.append((applier, step, record))
+    errors = [] if rollback else _unusable_sizes(raw)
+    errors += [step.describe() for _a, step, _r in planned if step.action == "error"]
+    if len(errors) == 1:
+        raise ApplyError(f"{errors[0]}; nothing was changed")
+    for line in errors:
+        _say(f"error: {line}")
+    if errors:
+        what = "rolled back" if rollback else "applied"
+        message = f"{len(errors)} functions cannot be {what} (see above): nothing was changed"
+        raise ApplyError(message)
+    refused = 0
+    for applier, step, record in planned:
+        try:
+            refused += _live_step(applier, step, record, write, rollback)
+        except NotApplied as exc:
+            _say(f"refused: {exc}")
+            refused += 1
+        for note in applier.notes:
+            _say(f"note: {note}")
+        applier.notes.clear()
     if not write:
         _say("dry run: run with --write to change the functions")
     if refused:
-        raise fail(f"{refused} function(s) refused: see above", EXIT_TOOL)
+        raise NotApplied(f"{refused} function(s) refused: see above")
+
+
+def _unusable_sizes(raw: dict[str, Any]) -> list[str]:
+    """Recommendations Lambda would refuse (outside 128..10240 MB): the result is wrong, and no
+    function of it is changed."""
+    from powertune.apply.targets import MAX_MB, MIN_MB
+
+    out = []
+    for fn in raw.get("functions", []):
+        rec = fn.get("recommendation") if isinstance(fn, dict) else None
+        size = rec.get("memory_mb") if isinstance(rec, dict) else None
+        if isinstance(size, int) and not MIN_MB <= size <= MAX_MB:
+            out.append(
+                f"{fn.get('name')}: recommended {size} MB is outside Lambda's {MIN_MB}..{MAX_MB} MB"
+            )
+    return out
+
+
+def _live_step(applier: Any, step: Any, record: Any, write: bool, rollback: bool) -> int:
+    """One function's change (or preview); 1 when it was refused."""
+    if rollback:
+        if step.action == "update" and record is not None and write:
+            applier.rollback(step, record)
+            _say(f"rolled back: {step.describe()}")
+            return 0
+        verb = {"update": "would roll back", "refuse": "refused"}.get(step.action, "skip")
+        _say(f"{verb}: {step.describe()}")
+        return int(step.action == "refuse")
+    if step.action == "update" and write:
+        record = applier.apply(step)
+        _say(f"changed: {step.describe()} (rollback: --rollback; record {record.tag_value()})")
+    elif step.action == "update":
+        _say(f"would change: {step.describe()}")
+    else:
+        _say(f"{'refused' if step.action == 'refuse' else 'unchanged'}: {step.describe()}")
+        return int(step.action == "refuse" and step.target.verdict.accepted)
+    return 0

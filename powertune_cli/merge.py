@@ -27,7 +27,10 @@ def merge(
     ] = None,
 ) -> None:
     """Join the results of a sharded fleet run (`tune --shard K/N`) into one result."""
-    merged = merge_parts([(path, load_result(path)) for path in parts])
+    merged = merge_parts(
+        [(path, load_result(path)) for path in parts],
+        note=lambda text: print(text, file=sys.stderr),
+    )
     if output:
         write_result(merged, output)
         return

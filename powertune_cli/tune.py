@@ -122,6 +122,14 @@ Top = Annotated[int | None, _opt("--top", min=1, help="With --from-analysis: the
 Shard = Annotated[
     str | None, _opt("--shard", help="Fleet: tune the K-th of N shares, K/N (join with merge).")
 ]
+RunId = Annotated[
+    str | None,
+    _opt(
+        "--run-id",
+        help="Fleet: the run's id in the result, the same on every shard (default: a digest of "
+        "the selection and settings; a CI run number keeps repeated runs apart for merge).",
+    ),
+]
 Resume = Annotated[
     bool, _opt("--resume", help="Fleet: continue an interrupted run; finished functions stay.")
 ]
@@ -464,6 +472,7 @@ def tune(
     from_analysis: FromAnalysis = None,
     top: Top = None,
     shard: Shard = None,
+    run_id: RunId = None,
     resume: Resume = False,
 ) -> None:
     """Measure a function (or a fleet) across memory sizes, fit duration against memory, and
@@ -471,7 +480,7 @@ def tune(
     # the pipeline (numpy, scipy, boto3, the local runtime) loads when a run starts, not for help
     from powertune.tune.fleet import tune_selection
     from powertune.tune.fleet_merge import check_failures
-    from powertune.tune.fleet_select import Selection, parse_shard, parse_tag
+    from powertune.tune.fleet_select import Selection, parse_run_id, parse_shard, parse_tag
     from powertune.tune.run import Hooks, prepare, price_dry_run, run
     from powertune_cli.progress import ProgressObserver
 
@@ -497,6 +506,7 @@ def tune(
         from_analysis=from_analysis,
         top=top,
         shard=parse_shard(shard),
+        run_id=parse_run_id(run_id),
     )
     if selection.is_fleet or resume:
         if dry_run:

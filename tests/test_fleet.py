@@ -102,7 +102,15 @@ def test_shards_join_back_into_the_unsharded_set(server: LocalLambda, tmp_path: 
     names = sorted(f["name"] for f in json.loads(merged.stdout)["functions"])
     assert names == [f"fleet-{i}" for i in range(6)]
     again = CliRunner().invoke(app, ["merge", parts[0], parts[0]])
-    assert again.exit_code == 2 and "is in both" in again.output
+    assert again.exit_code == 2 and "is given twice" in again.output
+    ids = {json.loads(Path(p).read_text())["run_id"] for p in parts}
+    assert len(ids) == 1  # every shard computed the same run id on its own
+    assert json.loads(merged.stdout)["run_id"] in ids and "shard" not in json.loads(merged.stdout)
+    if len(parts) > 1:  # a shard left out is refused, naming it
+        short = CliRunner().invoke(app, ["merge", *parts[1:]])
+        assert short.exit_code == 2 and "missing" in short.output, short.output
+        k = json.loads(Path(parts[0]).read_text())["shard"]["index"]
+        assert f"shard(s) {k}/3" in short.output
 
 
 def test_merge_refuses_parts_of_different_runs(server: LocalLambda, tmp_path: Path) -> None:
@@ -111,6 +119,12 @@ def test_merge_refuses_parts_of_different_runs(server: LocalLambda, tmp_path: Pa
     assert _tune(server, "fleet-1", "--strategy", "speed", "--json", str(b)).exit_code == 0
     res = CliRunner().invoke(app, ["merge", str(a), str(b)])
     assert res.exit_code == 2 and "strategy" in res.output and "not parts of one run" in res.output
+    # the same settings, another run: each single run has its own id
+    c = tmp_path / "c.json"
+    assert _tune(server, "fleet-1", "--json", str(c)).exit_code == 0
+    assert json.loads(a.read_text())["run_id"] != json.loads(c.read_text())["run_id"]
+    res = CliRunner().invoke(app, ["merge", str(a), str(c)])
+    assert res.exit_code == 2 and "not parts of one run" in res.output and "of run" in res.output
 
 
 def test_resume_keeps_the_finished_functions(server: LocalLambda, tmp_path: Path) -> None:
@@ -269,3 +283,93 @@ def test_a_fleet_with_an_unknown_profile_is_one_line_and_exit_2(
     assert "unknown AWS profile 'nosuch'" in result.output
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# --- one function, one identity; shards of one run (issue 27) ----------------------------------
+ACCOUNT_ARN = "arn:aws:lambda:us-east-1:123456789012:function:{}"
+
+
+def test_a_function_named_by_name_arn_and_alias_is_selected_once(server: LocalLambda) -> None:
+    lam = _client(server)
+    forms = ["fleet-2", ACCOUNT_ARN.format("fleet-2"), ACCOUNT_ARN.format("fleet-2") + ":live",
+             "fleet-2:live", "123456789012:function:fleet-2", "fleet-3"]  # fmt: skip
+    notes: list[str] = []
+    chosen = select(Selection(names=tuple(forms)), lam, note=notes.append)
+    assert len(chosen) == 2 and sum("fleet-2" in c for c in chosen) == 1
+    assert len(notes) == 4 and all("tuned once" in n for n in notes)
+    # another region's or account's function of the same name is another function
+    other = ["fleet-2", "arn:aws:lambda:eu-west-1:123456789012:function:fleet-2",
+             "arn:aws:lambda:us-east-1:999999999999:function:fleet-2"]  # fmt: skip
+    assert len(select(Selection(names=tuple(other)), lam)) == 3
+
+
+def test_name_and_arn_of_one_function_are_tuned_once(server: LocalLambda, tmp_path: Path) -> None:
+    out = tmp_path / "fleet.json"
+    res = _tune(server, "fleet-4", ACCOUNT_ARN.format("fleet-4"), "--json", str(out))
+    assert res.exit_code == 0, res.output
+    result = load_result(out)
+    assert [f.name for f in result.functions] == ["fleet-4"]
+    # one run's measurements: 2 invocations at each of the two sizes, never two runs mixed
+    assert [m.invocations for m in result.functions[0].measurements] == [2, 2]
+    assert "is the same function as" in " ".join(res.output.split())
+
+
+def _part(tmp_path: Path, name: str, run_id: str | None, shard: tuple[int, int, int] | None,
+          keep: int) -> str:  # fmt: skip
+    data = json.loads((Path(__file__).parent / "golden" / "result-example.json").read_text())
+    data["functions"] = [data["functions"][keep]]
+    if run_id is not None:
+        data["run_id"] = run_id
+    if shard is not None:
+        data["shard"] = {"index": shard[0], "count": shard[1], "selected": shard[2]}
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "message"),
+    [
+        (("run-1", (1, 2, 2)), ("run-2", (2, 2, 2)), "not parts of one run"),  # two runs
+        (("run-1", (1, 2, 2)), ("run-1", (1, 2, 2)), "shard 1/2 is given twice"),
+        (("run-1", (1, 2, 2)), ("run-1", (2, 3, 2)), "not parts of one run"),  # other N
+        (("run-1", (1, 2, 2)), ("run-1", None), "is not a shard"),
+        (("run-1", (1, 3, 3)), ("run-1", (2, 3, 3)), "shard(s) 3/3 missing"),
+        (("run-1", (1, 2, 5)), ("run-1", (2, 2, 5)), "their run selected 5"),
+    ],
+)
+def test_merge_refuses_parts_that_are_not_one_runs_shards(
+    tmp_path: Path, a: tuple[Any, Any], b: tuple[Any, Any], message: str
+) -> None:
+    parts = [_part(tmp_path, "a.json", *a, keep=0), _part(tmp_path, "b.json", *b, keep=1)]
+    res = CliRunner().invoke(app, ["merge", *parts])
+    assert res.exit_code == 2, res.output
+    assert message in res.output and "Traceback" not in res.output
+    assert res.output.count("powertune: error:") == 1
+
+
+def test_merge_of_files_without_run_ids_says_it_cannot_check(tmp_path: Path) -> None:
+    old = [_part(tmp_path, f"{k}.json", None, None, keep=k) for k in (0, 1)]
+    res = CliRunner().invoke(app, ["merge", *old])
+    assert res.exit_code == 0, res.output
+    assert "no run id" in res.stderr and "cannot check" in res.stderr
+    assert len(json.loads(res.stdout)["functions"]) == 2
+    whole = [_part(tmp_path, f"s{k}.json", "run-9", (k + 1, 2, 2), keep=k) for k in (0, 1)]
+    res = CliRunner().invoke(app, ["merge", *whole])
+    assert res.exit_code == 0 and json.loads(res.stdout)["run_id"] == "run-9", res.output
+    assert not res.stderr
+
+
+def test_shards_with_different_run_ids_are_refused(server: LocalLambda, tmp_path: Path) -> None:
+    parts = []
+    for k, run_id in ((1, "ci-101"), (2, "ci-102")):
+        out = tmp_path / f"part{k}.json"
+        res = _tune(server, "fleet-0", "fleet-1", "fleet-2", "fleet-3", "fleet-4", "fleet-5",
+                    "--shard", f"{k}/2", "--run-id", run_id, "--json", str(out))  # fmt: skip
+        assert res.exit_code == 0, res.output
+        parts.append(str(out))
+        assert json.loads(out.read_text())["shard"] == {"index": k, "count": 2, "selected": 6}
+    res = CliRunner().invoke(app, ["merge", *parts])
+    assert res.exit_code == 2 and "not parts of one run" in res.output, res.output
+    bad = _tune(server, "fleet-0", "fleet-1", "--run-id", "no spaces")
+    assert bad.exit_code == 2 and "--run-id" in bad.output

@@ -397,3 +397,29 @@ def test_schema_version_region_and_target_mismatches_are_warnings() -> None:
     assert "schema version differs: baseline 1.1, current 1" in joined
     assert "pricing region differs" in joined and "target differs" in joined
     assert verdict.status == "warn" and verdict.exit_code == 0
+
+
+@pytest.mark.parametrize("role", ["baseline", "current"])
+@pytest.mark.parametrize("other_region", [False, True])
+def test_cli_a_result_with_a_function_name_twice_exits_3_naming_it(
+    tmp_path: Path, role: str, other_region: bool
+) -> None:
+    # The same function twice, or one name in two regions: the gate matches by name, so which
+    # entry to compare is ambiguous either way.
+    twice = build_result(3, names=("orders", "billing", "orders"))
+    if other_region:
+        last = twice.functions[2]
+        moved = dataclasses.replace(
+            last, region="eu-west-1", arn=(last.arn or "").replace("us-east-1", "eu-west-1")
+        )
+        twice = dataclasses.replace(twice, functions=(*twice.functions[:2], moved))
+    pair = (twice, build_result(4)) if role == "baseline" else (build_result(4), twice)
+    code, out = _gate(tmp_path, *_files(tmp_path, *pair))
+    assert code == 3, out
+    assert "orders" in out and "more than once" in out and "Traceback" not in out
+    assert not (tmp_path / "gate.xml").exists()
+    if role == "current":  # a first run (no baseline) refuses it too
+        args = ["gate", "--baseline", str(tmp_path / "none.json")]
+        args += ["--current", str(tmp_path / "cur.json"), "--baseline-optional"]
+        first = runner.invoke(app, args)
+        assert first.exit_code == 3 and "more than once" in first.output

@@ -73,6 +73,8 @@ def _maximal_result() -> Result:
         schema_version="1",
         generated_at="2026-11-27T10:00:00Z",
         pricing=dataclasses.replace(r.pricing, currency="USD"),
+        # one function once: a result naming it twice is refused
+        functions=tuple(dataclasses.replace(f, name=f"fn{i}") for i, f in enumerate(r.functions)),
     )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from powertune import identity
 from powertune.apply.policy import Verdict, judge
 from powertune.gate.compare import Thresholds
+from powertune.identity import FunctionId
 from powertune.results.model import FunctionResult, Result
 
 MIN_MB, MAX_MB = 128, 10240
@@ -28,28 +30,23 @@ class Target:
         return self.verdict.accepted or self.forced
 
     @property
+    def function_identity(self) -> FunctionId:
+        """The function (``powertune.identity``: its ARN's account, region and name)."""
+        return identity.of(self.name, self.arn, self.region)
+
+    @property
     def physical_name(self) -> str:
         """The function's name (from the ARN when the result names it by ARN)."""
-        source = self.arn or self.name
-        if source.startswith("arn:"):
-            parts = source.split(":")
-            return parts[6] if len(parts) > 6 else source
-        return source.split(":")[0]
+        return self.function_identity.name
 
     @property
     def function_id(self) -> str:
         """What the Lambda API is called with: the ARN (or name) without a version or alias."""
-        source = self.arn or self.name
-        if source.startswith("arn:"):
-            return ":".join(source.split(":")[:7])
-        return source.split(":")[0]
+        return self.function_identity.arn or self.function_identity.name
 
     @property
     def account(self) -> str | None:
-        if self.arn and self.arn.startswith("arn:"):
-            parts = self.arn.split(":")
-            return parts[4] if len(parts) > 4 and parts[4] else None
-        return None
+        return self.function_identity.account
 
     def label(self) -> str:
         """What to print beside a change: the size, confidence, tie-band reason, the gate."""

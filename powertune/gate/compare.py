@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from powertune.errors import InputError
-from powertune.gate.sanity import check_result
+from powertune.gate.sanity import check_result, check_unique_names
 from powertune.results.errors import InvalidResult
 from powertune.results.jsonio import load_result
 from powertune.results.model import FunctionResult, Measurement, Result
@@ -216,6 +216,7 @@ def first_run_verdict(
     current: Result, baseline_path: str, thresholds: Thresholds | None = None
 ) -> Verdict:
     """The verdict of a run with no baseline yet: pass, every function new, one note."""
+    check_unique_names(current, "current")
     note = (
         f"no baseline at {baseline_path}: first run, nothing to compare; commit this run's "
         f"result as the baseline ({regenerate_command(current, baseline_path)})"

@@ -22,8 +22,22 @@ def check_result(result: Result, role: str) -> None:
     check_values(result, role)
     if not result.functions:
         raise InvalidResult("no functions: nothing to gate", source=role, json_path="$.functions")
+    check_unique_names(result, role)
     for index, fn in enumerate(result.functions):
         _check_function(fn, role, f"$.functions[{index}]")
+
+
+def check_unique_names(result: Result, role: str) -> None:
+    """The gate matches functions by name: a name twice (even in two regions) is ambiguous."""
+    twice = result.duplicate_names()
+    if twice:
+        names = ", ".join(twice[:5]) + (f" and {len(twice) - 5} more" if len(twice) > 5 else "")
+        raise InvalidResult(
+            f"function names appear more than once ({names}): the gate matches functions by "
+            "name; tune each function once",
+            source=role,
+            json_path="$.functions",
+        )
 
 
 def _fail(role: str, path: str, message: str) -> InvalidResult:

@@ -39,6 +39,7 @@ from powertune.results.model import (
     Result,
     Run,
     SampleRecord,
+    Shard,
     Tuning,
     utc_now_iso,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "Result",
     "Run",
     "SampleRecord",
+    "Shard",
     "Tuning",
     "dumps_result",
     "load_result",

@@ -75,6 +75,12 @@ def result_from_json(data: Any, *, source: str | None = None) -> Result:
     except InvalidResult as exc:
         raise InvalidResult(str(exc), source=source) from None
     check_values(result, source)
+    twins = result.duplicate_functions()
+    if twins:
+        pairs = "; ".join(f"{a} and {b}" for a, b in twins[:5])
+        raise InvalidResult(
+            f"the same function is in the result more than once: {pairs}", source=source
+        )
     return result
 
 

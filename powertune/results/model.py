@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from powertune import identity
 from powertune.types import Sample
 
 SCHEMA_VERSION = "1"
@@ -522,6 +523,16 @@ class Tuning:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Shard:
+    """Which share of a sharded fleet run a result holds: the ``index``-th of ``count``, out of
+    ``selected`` functions in the whole run (what ``merge`` checks the parts against)."""
+
+    index: int
+    count: int
+    selected: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Result:
     """A tuning run's result: the document `report` renders and `gate` compares."""
 
@@ -535,6 +546,29 @@ class Result:
     functions: tuple[FunctionResult, ...]
     tuning: Tuning
     failed: tuple[FailedFunction, ...] | None = field(default=None, metadata={"omit_none": True})
+    # the fleet run this result belongs to (every shard of one run carries the same id);
+    # None in files written before run ids: unknown
+    run_id: str | None = field(default=None, metadata={"omit_none": True})
+    shard: Shard | None = field(default=None, metadata={"omit_none": True})
 
     def function(self, name: str) -> FunctionResult | None:
         return next((f for f in self.functions if f.name == name), None)
+
+    def duplicate_names(self) -> list[str]:
+        """Names given to more than one function (tuned or failed), in the order met."""
+        seen: set[str] = set()
+        twice: list[str] = []
+        for name in [f.name for f in self.functions] + [f.name for f in self.failed or ()]:
+            if name in seen and name not in twice:
+                twice.append(name)
+            seen.add(name)
+        return twice
+
+    def duplicate_functions(self) -> list[tuple[str, str]]:
+        """Pairs of entries naming one function (``powertune.identity``: the same name, and the
+        same account and region where both say), as JSON paths."""
+        entries = [
+            (f"$.functions[{i}] ({f.name})", identity.of(f.name, f.arn, f.region))
+            for i, f in enumerate(self.functions)
+        ]
+        return identity.duplicates(entries)

@@ -6,6 +6,7 @@ Every price comes from ``pricing/`` (directly or through ``costing`` and ``recom
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -146,6 +147,7 @@ def build_result(
         recommendation=recommendation,
     )
     return Result(
+        run_id=uuid.uuid4().hex,  # a fleet gives every function and shard its own run's id
         tool_version=__version__,
         generated_at=utc_now_iso(),
         pricing=Pricing(catalog_version=catalog.version, region=info.region),

@@ -30,6 +30,7 @@ from typing import Any
 
 from botocore.exceptions import NoRegionError
 
+from powertune import identity
 from powertune.errors import InputError, PowertuneError
 from powertune.files import make_dir
 from powertune.results.model import FailedFunction, FunctionResult, Result
@@ -203,6 +204,10 @@ def tune_fleet(
 ) -> Result:
     """Tune every function of ``names``; one Result holds them all (failures in ``failed``)."""
     hooks = hooks or Hooks()
+    region = getattr(getattr(lambda_client, "meta", None), "region_name", None)
+    names, twins = identity.unique(names, account=None, region=region)  # each function once
+    for first, again in twins:
+        hooks.note(f"note: {again} is the same function as {first}: tuned once")
     plans = {name: plan_for(name) for name in names}  # every plan checked before anything runs
     done = _resume(options, names, hooks)
     todo = [n for n in names if n not in done]
@@ -402,7 +407,8 @@ def tune_selection(
     """`tune` for a fleet: find the functions (``fleet_select.select``), give each its own plan
     (its powertune.toml section over ``flags``), tune them all and clear the journal."""
     from powertune import awsenv
-    from powertune.tune.fleet_select import select, selection_key
+    from powertune.results.model import Shard
+    from powertune.tune.fleet_select import run_key, select_all, selection_key, shard_selection
     from powertune.tune.plan import parse_money, resolve_plan
 
     hooks = hooks or Hooks()
@@ -420,8 +426,13 @@ def tune_selection(
         raise InputError(
             "no AWS region: pass --region, or set AWS_REGION or a profile's region"
         ) from None
-    names = select(selection, lam, cfn)
+    everything = select_all(selection, lam, cfn, hooks.note)
+    names = shard_selection(everything, selection)
     hooks.note(f"fleet: {len(names)} functions")
+    run_id = selection.run_id or run_key(everything, dataclasses.asdict(flags))
+    shard = None
+    if selection.shard is not None:
+        shard = Shard(index=selection.shard[0], count=selection.shard[1], selected=len(everything))
 
     def plan_for(name: str) -> RunPlan:
         return resolve_plan(dataclasses.replace(flags, function=name), config)
@@ -436,4 +447,4 @@ def tune_selection(
     )
     result = tune_fleet(names, plan_for, options, hooks, lambda_client=lam)
     finish_journal(options)
-    return result
+    return dataclasses.replace(result, run_id=run_id, shard=shard)

@@ -9,6 +9,7 @@ pipeline (numpy, scipy, boto3) that ``powertune.tune.fleet`` runs.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from decimal import Decimal
 
 from powertune.errors import InputError, PowertuneError
@@ -77,9 +78,12 @@ class FleetFailed(PowertuneError):
         self.failed = failed
 
 
-def merge_parts(parts: list[tuple[str, Result]]) -> Result:
-    """Shards of one fleet run joined: the same pricing catalog and region, search and strategy,
-    and no function in two parts (a part twice, or parts of different runs, is refused)."""
+def merge_parts(
+    parts: list[tuple[str, Result]], note: Callable[[str], None] | None = None
+) -> Result:
+    """Shards of one fleet run joined: the same run id (``check_one_run``), pricing catalog and
+    region, search and strategy, and no function in two parts (a part twice, or parts of
+    different runs, is refused)."""
     if not parts:
         raise InputError("merge: name the result files to join")
     source0, first = parts[0]
@@ -102,6 +106,8 @@ def merge_parts(parts: list[tuple[str, Result]]) -> Result:
                     f"merge: {source} has {what} {mine!r} but {source0} has {theirs!r}: "
                     "not parts of one run"
                 )
+    run_id = check_one_run(parts, note or (lambda text: None))
+    for source, part in parts:
         names = [f.name for f in part.functions] + [f.name for f in part.failed or ()]
         for name in names:
             if name in seen:
@@ -114,4 +120,63 @@ def merge_parts(parts: list[tuple[str, Result]]) -> Result:
     )
     failed = tuple(f for r in results for f in (r.failed or ()))
     functions = tuple(sorted(merged.functions, key=lambda f: f.name))
-    return dataclasses.replace(merged, functions=functions, failed=failed or None)
+    return dataclasses.replace(
+        merged, functions=functions, failed=failed or None, run_id=run_id, shard=None
+    )
+
+
+def check_one_run(parts: list[tuple[str, Result]], note: Callable[[str], None]) -> str | None:
+    """The parts' common run id, once they are proven the shards of one run: one id, one N,
+    each shard once, and every function of the run present (a shard that selected nothing
+    writes no file). Parts written before run ids cannot be checked: a note says so."""
+    unknown = [source for source, part in parts if part.run_id is None]
+    known = {part.run_id: source for source, part in parts if part.run_id is not None}
+    if len(known) > 1:
+        (a, a_src), (b, b_src) = list(known.items())[:2]
+        raise InputError(
+            f"merge: {a_src} is of run {a} but {b_src} of run {b}: not parts of one run"
+        )
+    if unknown:
+        note(
+            f"note: merge: {', '.join(unknown[:3])} carr{'ies' if len(unknown) == 1 else 'y'} "
+            "no run id (written before run ids): cannot check that the parts are one run's or "
+            "that no shard is missing"
+        )
+        return next(iter(known), None)
+    run_id = next(iter(known))
+    sharded = [(source, part.shard) for source, part in parts if part.shard is not None]
+    if not sharded:
+        return run_id
+    if len(sharded) != len(parts):
+        plain = next(source for source, part in parts if part.shard is None)
+        raise InputError(f"merge: {plain} is not a shard (no --shard) but {sharded[0][0]} is")
+    first_src, first = sharded[0]
+    seen: dict[int, str] = {}
+    for source, shard in sharded:
+        if (shard.count, shard.selected) != (first.count, first.selected):
+            raise InputError(
+                f"merge: {source} is shard {shard.index}/{shard.count} of {shard.selected} "
+                f"functions but {first_src} is {first.index}/{first.count} of {first.selected}: "
+                "not parts of one run"
+            )
+        if shard.index in seen:
+            raise InputError(
+                f"merge: shard {shard.index}/{shard.count} is given twice ({seen[shard.index]} "
+                f"and {source})"
+            )
+        seen[shard.index] = source
+    present = sum(len(part.functions) + len(part.failed or ()) for _s, part in parts)
+    missing = [k for k in range(1, first.count + 1) if k not in seen]
+    if present != first.selected and not missing:
+        raise InputError(
+            f"merge: the parts hold {present} functions but their run selected {first.selected}: "
+            "not parts of one run"
+        )
+    if present != first.selected:
+        shown = ", ".join(f"{k}/{first.count}" for k in missing[:10])
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        raise InputError(
+            f"merge: the parts hold {present} of the run's {first.selected} functions: "
+            f"shard(s) {shown}{more} missing"
+        )
+    return run_id

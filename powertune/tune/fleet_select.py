@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from powertune import identity
 from powertune.errors import InputError, PowertuneError
 
 
@@ -31,6 +34,7 @@ class Selection:
     from_analysis: str | None = None
     top: int | None = None
     shard: tuple[int, int] | None = None  # (K, N): the K-th of N shares, 1-based
+    run_id: str | None = None  # names the run its shards belong to (default: ``run_key``)
 
     @property
     def is_fleet(self) -> bool:
@@ -59,6 +63,15 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     return share, count
 
 
+def parse_run_id(text: str | None) -> str | None:
+    """``--run-id``: 1-128 letters, digits and ``._:-`` (a CI run number, a date)."""
+    if text is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9._:-]{1,128}", text):
+        raise InputError(f"--run-id: 1-128 letters, digits, '.', '_', ':' or '-', got {text!r}")
+    return text
+
+
 def shard_of(name: str, count: int) -> int:
     """The 1-based shard a function belongs to: a stable hash of its name (not Python's
     randomised hash), so every machine of a matrix agrees without talking to the others."""
@@ -67,14 +80,68 @@ def shard_of(name: str, count: int) -> int:
 
 
 def in_shard(names: list[str], shard: tuple[int, int] | None) -> list[str]:
+    """The names of the shard: by the function's name, however it was given (name or ARN)."""
     if shard is None:
         return names
     share, count = shard
-    return [n for n in names if shard_of(n, count) == share]
+    return [n for n in names if shard_of(identity.parse(n).name, count) == share]
 
 
-def select(selection: Selection, lambda_client: Any, cfn_client: Any | None = None) -> list[str]:
-    """The selection's function names, sorted and without duplicates, then its shard."""
+def one_each(
+    names: list[str], lambda_client: Any, note: Callable[[str], None] | None = None
+) -> list[str]:
+    """``names`` with every function once (``powertune.identity``): a name, its ARN (with or
+    without a version or alias) and ``name:alias`` are one function, tuned once. A bare name is
+    the caller's account and the client's region; the account is asked of Lambda only when an
+    ARN shares a bare name's name."""
+    refs = {n: identity.parse(n) for n in names}  # a malformed name is a usage error here
+    region = getattr(getattr(lambda_client, "meta", None), "region_name", None)
+    account = None
+    with_account = {r.name for r in refs.values() if r.account}
+    bare = [n for n, r in refs.items() if r.account is None and r.name in with_account]
+    if bare:
+        try:
+            config = _call(
+                "GetFunctionConfiguration", lambda_client.get_function_configuration,
+                FunctionName=bare[0],
+            )  # fmt: skip
+            found = identity.from_arn(str(config.get("FunctionArn", "")))
+            account, region = found.account, found.region or region
+        except PowertuneError:
+            pass  # unknown: a bare name then matches an ARN of its name in its region
+    kept, dropped = identity.unique(names, account=account, region=region)
+    for first, again in dropped:
+        if note is not None:
+            note(f"note: {again} is the same function as {first}: tuned once")
+    return kept
+
+
+def select(
+    selection: Selection,
+    lambda_client: Any,
+    cfn_client: Any | None = None,
+    note: Callable[[str], None] | None = None,
+) -> list[str]:
+    """The selection's functions, sorted and each once (``one_each``), then its shard."""
+    return shard_selection(select_all(selection, lambda_client, cfn_client, note), selection)
+
+
+def shard_selection(names: list[str], selection: Selection) -> list[str]:
+    """The shard's share of the whole selection (an empty share is a usage error)."""
+    mine = in_shard(names, selection.shard)
+    if not mine and selection.shard:
+        k, n = selection.shard
+        raise InputError(f"shard {k}/{n} holds none of the {len(names)} selected functions")
+    return mine
+
+
+def select_all(
+    selection: Selection,
+    lambda_client: Any,
+    cfn_client: Any | None = None,
+    note: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Every function of the selection, sorted and each once, before sharding."""
     found: set[str] = set(selection.names)
     listed: list[dict[str, Any]] | None = None
     if selection.prefix is not None or (selection.tags and not _named(selection)):
@@ -91,14 +158,10 @@ def select(selection: Selection, lambda_client: Any, cfn_client: Any | None = No
         found |= set(top_of_analysis(selection.from_analysis, selection.top))
     if selection.tags:
         found = {n for n in found if _has_tags(lambda_client, n, selection.tags, listed)}
-    names = sorted(found)
+    names = one_each(sorted(found), lambda_client, note) if found else []
     if not names:
         raise InputError("no function matches the selection (names, --prefix, --tag, --stack)")
-    mine = in_shard(names, selection.shard)
-    if not mine and selection.shard:
-        k, n = selection.shard
-        raise InputError(f"shard {k}/{n} holds none of the {len(names)} selected functions")
-    return mine
+    return names
 
 
 def _named(selection: Selection) -> bool:
@@ -206,3 +269,15 @@ def selection_key(names: list[str], extra: dict[str, Any]) -> str:
     """A short digest naming one fleet run (its functions and settings) for its journal."""
     text = json.dumps({"names": names, **extra}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# Flags that differ between the machines of one sharded run without changing what is measured.
+_NOT_THE_RUN = ("function", "baseline", "profile")
+
+
+def run_key(names: list[str], flags: dict[str, Any]) -> str:
+    """The run id every shard of one run computes alike, without talking to the others: a
+    digest of the whole selection (before sharding) and the run's settings. A run repeated with
+    the same settings gets the same id; ``--run-id`` names runs apart (a CI run number)."""
+    settings = {k: v for k, v in flags.items() if k not in _NOT_THE_RUN}
+    return "sel-" + selection_key(names, {"flags": settings})

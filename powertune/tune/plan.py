@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
@@ -13,53 +12,21 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from powertune import validate
+from powertune import identity, validate
 from powertune.errors import InputError
+from powertune.identity import FunctionRef as FunctionRef  # re-exported: plan's callers
 from powertune.models.cpu_share import MAX_MEMORY_MB, MIN_MEMORY_MB
 from powertune.tune.config import Config
 
 # aws-lambda-power-tuning's "ALL" power values: its own list of every 64 MB step from 128 MB.
 POWER_TUNING_ALL = [128 + 64 * i for i in range((3008 - 128) // 64 + 1)]
 REFERENCE_GRID = [128, 256, 512, 1024, 1536, 3008]
-_FUNCTION_ARN = re.compile(
-    r"^arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:"
-    r"(?P<name>[A-Za-z0-9_-]{1,64})(?::(?P<qualifier>[A-Za-z0-9$_-]+))?$"
-)
-_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-@dataclass(frozen=True)
-class FunctionRef:
-    """A function named by name or ARN; a qualified ARN tunes its function (qualifier dropped)."""
-
-    name: str
-    region: str | None = None
-    account: str | None = None
-    qualifier: str | None = None
-
-    @property
-    def arn(self) -> str | None:
-        if self.region and self.account:
-            return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.name}"
-        return None
 
 
 def parse_function(value: str) -> FunctionRef:
-    match = _FUNCTION_ARN.match(value)
-    if match:
-        return FunctionRef(
-            name=match["name"],
-            region=match["region"],
-            account=match["account"],
-            qualifier=match["qualifier"],
-        )
-    if _FUNCTION_NAME.match(value):
-        return FunctionRef(name=value)
-    raise InputError(
-        f"not a Lambda function name or ARN: {value!r} "
-        "(names: 1-64 letters, digits, '-' or '_'; "
-        "ARNs: arn:aws:lambda:REGION:ACCOUNT:function:NAME)"
-    )
+    """A function named by name or ARN (``powertune.identity``); a qualified ARN tunes its
+    function (qualifier dropped)."""
+    return identity.parse(value)
 
 
 def parse_memory(spec: str, step: int = 64) -> list[int]:
