@@ -277,6 +277,8 @@ def _planner(
             )
         serverless = str(resource["Type"]).startswith("AWS::Serverless")
         inherited = globals_fn.get("MemorySize") if serverless else None
+        if _ignores_globals(resource, "MemorySize"):
+            inherited = None  # IgnoreGlobals: the function has the 128 MB default, not Globals'
         note = (
             f"inherited Globals.Function.MemorySize {inherited}: set on the function, "
             "Globals unchanged"
@@ -301,6 +303,14 @@ def _planner(
         )
 
     return plan
+
+
+def _ignores_globals(resource: Mapping[str, Any], key: str) -> bool:
+    """``IgnoreGlobals: '*'`` or a list naming ``key`` on the resource (SAM, 2023)."""
+    ignored = resource.get("IgnoreGlobals")
+    if isinstance(ignored, str):
+        return ignored.strip() in ("*", key)
+    return isinstance(ignored, list) and key in ignored
 
 
 def added_line(lines: Lines, edit: Edit) -> int:

@@ -53,7 +53,7 @@ from powertune.apply.tfeval import (
 )
 
 DEFAULT_MB = 128  # the provider's (and terraform-aws-modules/lambda's) default
-_NEIGHBOURS = ("timeout", "runtime", "handler", "function_name")
+_NEIGHBOURS = ("timeout", "runtime", "handler")  # else after the last attribute
 _AUTO = re.compile(r"^(terraform\.tfvars|.*\.auto\.tfvars)$")
 MB = "{mb}"  # where a message or an edit takes the recommended size
 MAX_DEPLOYMENTS = 500  # per block: beyond it, a for_each is left to the user
@@ -457,7 +457,9 @@ class _Planner:
                 "to size them apart give each instance its own value, e.g. a map keyed like the "
                 f"for_each: memory_size = lookup(var.memory_sizes, each.key, {DEFAULT_MB})"
             )
-        elif "count" in attrs and len({self.deployments[i].where for i in missing}) > 0:
+        elif "count" in attrs and any(
+            self.deployments[i].where != self.block.address for i in missing
+        ):
             how = (
                 "to size them apart give each instance its own value, e.g. a list indexed like "
                 "the count: memory_size = var.memory_sizes[count.index]"
