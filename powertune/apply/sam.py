@@ -285,6 +285,8 @@ def _planner(
             if inherited is not None
             else f"CloudFormation default {DEFAULT_MB} MB: set on the function"
         )
+        if _ignores_globals(resource, "MemorySize"):
+            note = f"IgnoreGlobals: the default {DEFAULT_MB} MB, not Globals: set on the function"
         if merged:
             note = "inherited through a YAML merge key (<<): set on the function, anchor unchanged"
         added = loc.insert(props_path, "MemorySize", mb)
