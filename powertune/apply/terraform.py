@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,9 @@ import hcl2
 from lark import Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
+from powertune.apply.deploy import MB, Deployment, GroupPlanner, Source
 from powertune.apply.errors import TemplateError
-from powertune.apply.match import Outcome, Parts, Site, parts_pattern, parts_text
+from powertune.apply.match import Parts, Site, parts_pattern, parts_text
 from powertune.apply.plan import Edit
 from powertune.apply.text import Lines
 from powertune.apply.tfeval import (
@@ -55,7 +55,6 @@ from powertune.apply.tfeval import (
 DEFAULT_MB = 128  # the provider's (and terraform-aws-modules/lambda's) default
 _NEIGHBOURS = ("timeout", "runtime", "handler")  # else after the last attribute
 _AUTO = re.compile(r"^(terraform\.tfvars|.*\.auto\.tfvars)$")
-MB = "{mb}"  # where a message or an edit takes the recommended size
 MAX_DEPLOYMENTS = 500  # per block: beyond it, a for_each is left to the user
 
 
@@ -277,36 +276,6 @@ def _at_most_one(node: Any) -> bool:
     return len(values) == 2 and set(values) <= {"0", "1"}
 
 
-@dataclass
-class Deployment:
-    where: str  # the block's address with its instance: aws_lambda_function.w["a"]
-    env: str  # the environment / module call it is deployed through ("" for the only one)
-    scope: Scope
-    name: str | None
-    pattern: re.Pattern[str] | None
-
-    def fits(self, wanted: str) -> bool:
-        return self.name == wanted or bool(self.pattern and self.pattern.fullmatch(wanted))
-
-    def describe(self) -> str:
-        shown = self.name or (self.pattern.pattern if self.pattern else "?")
-        return f"{shown} ({', '.join(x for x in (self.where, self.env) if x)})"
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a deployment's memory is written (or would be added): deployments with the same
-    ``key`` change together."""
-
-    key: tuple[Any, ...]
-    edit: Edit
-    path: Path
-    line: int
-    old: int | None
-    note: str
-    what: str  # for messages: "memory_size (main.tf:12)", "dev.tfvars: memory"
-
-
 def scan(
     files: Sequence[tuple[Path, str]],
     params: Mapping[str, str],
@@ -358,131 +327,49 @@ def _deployments(config: Config, module: Module, block: Block) -> list[Deploymen
                 parts = config.eval.parts(block.attrs["function_name"].expr, inner)
             exact = parts_text(parts)
             pattern = parts_pattern(parts) if exact is None else None
-            out.append(Deployment(block.address + instance, env, inner, exact, pattern))
+            out.append(Deployment(block.address + instance, env, exact, pattern, inner))
             if len(out) > MAX_DEPLOYMENTS:
                 return out
     return out
 
 
-class _Planner:
+class _Planner(GroupPlanner):
     """Plans one block for the result functions matched to it, deployment by deployment."""
 
+    hint = "--tfvars FILE, --param var.NAME=VALUE or --param terraform.workspace=NAME"
+
     def __init__(self, config: Config, block: Block, deployments: list[Deployment]) -> None:
+        super().__init__(block.address, block.line, deployments)
         self.config = config
         self.block = block
-        self.deployments = deployments
 
-    def plan_one(self, mb: int) -> Outcome:
-        return self.plan([("", mb)])[0]
-
-    def plan(self, requests: Sequence[tuple[str, int]]) -> list[Outcome]:
-        """One outcome per (function name, size) matched to this block, decided together: a
-        value several deployments share changes only when all of them ask for the same size."""
-        sources = [self.source(d) for d in self.deployments]
-        by_request: list[list[int]] = []
-        for name, _ in requests:
-            fit = [i for i, d in enumerate(self.deployments) if name and d.fits(name)]
-            by_request.append(fit or list(range(len(self.deployments))))
-        return [
-            self._outcome(name, mb, matched, requests, sources)
-            for (name, mb), matched in zip(requests, by_request, strict=True)
-        ]
-
-    def _outcome(
-        self,
-        name: str,
-        mb: int,
-        matched: list[int],
-        requests: Sequence[tuple[str, int]],
-        sources: list[Source | str],
-    ) -> Outcome:
-        mine = [sources[i] for i in matched]
-        refused = next((s for s in mine if isinstance(s, str)), None)
-        if refused is not None:
-            return Outcome(line=self._memory_line(), suggestion=refused.replace(MB, str(mb)))
-        if len({s.key for s in mine if isinstance(s, Source)}) > 1:
-            envs = ", ".join(self.deployments[i].describe() for i in matched)
-            return Outcome(
-                line=self.block.line,
-                suggestion=f"{name or 'the function'} fits {len(matched)} deployments of this "
-                f"block, each with its own memory setting ({envs}): say which with --tfvars "
-                "FILE, --param var.NAME=VALUE or --param terraform.workspace=NAME",
-            )
-        source = mine[0]
-        assert isinstance(source, Source)
-        shared = [i for i, s in enumerate(sources) if isinstance(s, Source) and s.key == source.key]
-        missing = [i for i in shared if not self._covered(i, mb, requests)]
-        if missing:
-            return Outcome(
-                line=source.line,
-                path=source.path,
-                suggestion=self._shared(source, mb, missing, requests),
-            )
-        wheres = {self.deployments[i].where for i in matched}
-        where = wheres.pop() if len(wheres) == 1 else self.block.address
-        return Outcome(
-            [Edit(source.edit.start, source.edit.end, source.edit.new.replace(MB, str(mb)))],
-            old=source.old,
-            line=source.line,
-            note=source.note,
-            path=source.path,
-            inherited=DEFAULT_MB if source.old is None else None,
-            where=where if where != self.block.address else None,
-        )
-
-    def _covered(self, i: int, mb: int, requests: Sequence[tuple[str, int]]) -> bool:
-        """Deployment i is in the result with size ``mb`` (the only deployment of a block is
-        covered by whatever was matched to the block, --map included)."""
-        alone = len(self.deployments) == 1
-        return any(
-            size == mb and (alone or bool(name and self.deployments[i].fits(name)))
-            for name, size in requests
-        )
-
-    def _shared(
-        self, source: Source, mb: int, missing: list[int], requests: Sequence[tuple[str, int]]
-    ) -> str:
-        others: dict[str, list[str]] = {}  # one entry per function, with its environments
-        for i in missing:
-            d = self.deployments[i]
-            got = next((m for n, m in requests if n and d.fits(n)), None)
-            state = "not in the result" if got is None else f"recommended {got} MB"
-            shown = d.name or (d.pattern.pattern if d.pattern else "?")
-            envs = others.setdefault(f"{shown} ({d.where}{{envs}}) {state}", [])
-            envs += [d.env] if d.env else []
-        listed = [k.replace("{envs}", f", {', '.join(v)}" if v else "") for k, v in others.items()]
+    def how(self, missing: list[Deployment]) -> str:
         attrs = self.block.attrs
         if "for_each" in attrs:
-            how = (
+            return (
                 "to size them apart give each instance its own value, e.g. a map keyed like the "
                 f"for_each: memory_size = lookup(var.memory_sizes, each.key, {DEFAULT_MB})"
             )
-        elif "count" in attrs and any(
-            self.deployments[i].where != self.block.address for i in missing
-        ):
-            how = (
+        if "count" in attrs and any(d.where != self.block.address for d in missing):
+            return (
                 "to size them apart give each instance its own value, e.g. a list indexed like "
                 "the count: memory_size = var.memory_sizes[count.index]"
             )
-        elif any(self.deployments[i].env.startswith("module.") for i in missing):
-            how = "to size them apart set memory_size in each module call"
-        else:
-            how = (
-                "to size environments apart set memory_size = var.memory_size and give it a "
-                "value in each environment's tfvars"
-            )
+        if any(d.env.startswith("module.") for d in missing):
+            return "to size them apart set memory_size in each module call"
         return (
-            f"{source.what} also sets {'; '.join(listed)}: not changed ({mb} MB would apply "
-            f"to all of them); {how}"
+            "to size environments apart set memory_size = var.memory_size and give it a "
+            "value in each environment's tfvars"
         )
 
-    def _memory_line(self) -> int:
+    def memory_line(self) -> int:
         attr = self.block.attrs.get("memory_size")
         return attr.line if attr is not None else self.block.line
 
     # --- where one deployment's memory is written ----------------------------------------
     def source(self, d: Deployment) -> Source | str:
         """The Source, or a message with {mb} for the size (what to do by hand)."""
+        assert isinstance(d.scope, Scope)
         if d.where.endswith("[?]"):
             what = "for_each" if "for_each" in self.block.attrs else "count"
             return (
@@ -559,6 +446,7 @@ class _Planner:
             None,
             f"default {DEFAULT_MB} MB: set on the function",
             f"a new memory_size in {self.block.address}",
+            inherited=DEFAULT_MB,
         )
 
 
