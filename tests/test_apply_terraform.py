@@ -146,6 +146,11 @@ def test_a_literal_every_environment_shares_changes_only_when_all_agree(tmp_path
         tmp_path, files, [flat("orders-dev", 1024, 512), flat("orders-prod", 1024, 512)]
     )
     assert edited(plan) == {"main.tf": main.replace("= 1024", "= 512")}
+    # --tfvars says the result is dev's; prod.tfvars is still there, and shares the literal.
+    plan = plan_for(
+        tmp_path, files, [flat("orders-dev", 1024, 512)], tfvars=[tmp_path / "envs" / "dev.tfvars"]
+    )
+    assert not plan.files and "prod.tfvars" in plan.suggestions[0]
 
 
 # --- workspaces --------------------------------------------------------------------------
@@ -420,3 +425,66 @@ def test_a_module_default_every_caller_shares_is_refused_and_points_at_the_calle
     )
     plan = plan_for(tmp_path, files, [flat("orders", 2048, 1024)])
     assert edited(plan) == {"main.tf": files["main.tf"].replace("2048", "1024")}
+
+
+# --- serverless.yml stages ---------------------------------------------------------------
+SLS_PARAMS = """service: shop
+provider:
+  name: aws
+  stage: ${opt:stage, 'dev'}
+params:
+  default:
+    memory: 512
+  prod:
+    memory: 2048 # Black Friday
+functions:
+  api:
+    handler: api.run
+    memorySize: ${param:memory}
+  report:
+    handler: report.run
+    memorySize: ${self:custom.reportMemory.${sls:stage}}
+  ping:
+    handler: ping.run
+    memorySize: 256
+custom:
+  reportMemory:
+    dev: 1024
+    prod: 3008
+"""
+
+
+def test_serverless_params_per_stage_edit_that_stage_only(tmp_path: Path) -> None:
+    plan = plan_for(
+        tmp_path,
+        {"serverless.yml": SLS_PARAMS},
+        [flat("shop-prod-api", 2048, 1024), flat("shop-prod-report", 3008, 1536)],
+    )
+    expected = SLS_PARAMS.replace("memory: 2048", "memory: 1024").replace(
+        "prod: 3008", "prod: 1536"
+    )
+    assert edited(plan) == {"serverless.yml": expected}
+    # dev has no params entry of its own: its value is params.default, which only dev uses.
+    plan = plan_for(tmp_path, {"serverless.yml": SLS_PARAMS}, [flat("shop-dev-api", 512, 256)])
+    assert edited(plan) == {"serverless.yml": SLS_PARAMS.replace("memory: 512", "memory: 256")}
+
+
+def test_serverless_a_literal_every_stage_shares_needs_every_stage(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, {"serverless.yml": SLS_PARAMS}, [flat("shop-dev-ping", 256, 128)])
+    assert not plan.files
+    (line,) = plan.suggestions
+    assert "shop-prod-ping (ping, stage prod) not in the result" in line
+    assert "${param:memory}" in line
+    # Naming the stage says where the result was measured; prod still shares the literal.
+    plan = plan_for(
+        tmp_path,
+        {"serverless.yml": SLS_PARAMS},
+        [flat("shop-dev-ping", 256, 128)],
+        params={"opt:stage": "dev"},
+    )
+    assert not plan.files and "stage prod" in plan.suggestions[0]
+    both = [flat("shop-dev-ping", 256, 128), flat("shop-prod-ping", 256, 128)]
+    plan = plan_for(tmp_path, {"serverless.yml": SLS_PARAMS}, both)
+    assert edited(plan) == {
+        "serverless.yml": SLS_PARAMS.replace("memorySize: 256", "memorySize: 128")
+    }

@@ -28,8 +28,13 @@ class Deployment:
     name: str | None
     pattern: re.Pattern[str] | None
     scope: Any = None  # the format's view of the variables in this deployment
+    # The environment the result was measured in (--tfvars, --param opt:stage) is this one's;
+    # True for all when none is named. A deployment not chosen is never the result's function.
+    chosen: bool = True
 
     def fits(self, wanted: str) -> bool:
+        if not self.chosen:
+            return False
         return self.name == wanted or bool(self.pattern and self.pattern.fullmatch(wanted))
 
     def describe(self) -> str:
@@ -84,7 +89,8 @@ class GroupPlanner(ABC):
         by_request: list[list[int]] = []
         for name, _ in requests:
             fit = [i for i, d in enumerate(self.deployments) if name and d.fits(name)]
-            by_request.append(fit or list(range(len(self.deployments))))
+            chosen = [i for i, d in enumerate(self.deployments) if d.chosen]
+            by_request.append(fit or chosen or list(range(len(self.deployments))))
         return [
             self._outcome(name, mb, matched, requests, sources)
             for (name, mb), matched in zip(requests, by_request, strict=True)
@@ -133,9 +139,11 @@ class GroupPlanner(ABC):
         )
 
     def _covered(self, i: int, mb: int, requests: Sequence[tuple[str, int]]) -> bool:
-        """Deployment i is in the result with size ``mb`` (the only deployment of a block is
-        covered by whatever was matched to the block, --map included)."""
-        alone = len(self.deployments) == 1
+        """Deployment i is in the result with size ``mb`` (the only deployment of a definition,
+        or the only one in the chosen environment, is covered by whatever was matched to the
+        definition, --map included)."""
+        chosen = [d for d in self.deployments if d.chosen]
+        alone = len(chosen) == 1 and self.deployments[i].chosen
         return any(
             size == mb and (alone or bool(name and self.deployments[i].fits(name)))
             for name, size in requests

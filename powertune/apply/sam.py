@@ -68,7 +68,11 @@ class _Locator(Protocol):
     def own(self, path: tuple[str, ...], key: str) -> bool: ...
     def key_line(self, path: tuple[str, ...]) -> int: ...
     def insert(
-        self, props_path: tuple[str, ...], key: str, value: int, neighbours: tuple[str, ...] = ...
+        self,
+        props_path: tuple[str, ...],
+        key: str,
+        value: int | str,
+        neighbours: tuple[str, ...] = ...,
     ) -> Edit | str: ...
 
 
@@ -101,7 +105,7 @@ class YamlLocator:
         self,
         props_path: tuple[str, ...],
         key: str,
-        value: int,
+        value: int | str,
         neighbours: tuple[str, ...] = _NEIGHBOURS,
     ) -> Edit | str:
         props = self._node(props_path)
@@ -159,7 +163,7 @@ class _JsonLocator:
         self,
         props_path: tuple[str, ...],
         key: str,
-        value: int,
+        value: int | str,
         neighbours: tuple[str, ...] = _NEIGHBOURS,
     ) -> Edit | str:
         props = self._node(props_path)

@@ -205,18 +205,27 @@ class Config:
 
     # --- environments and deployments ----------------------------------------------------
     def envs(self, module: Module) -> list[Env]:
+        """One environment per -var-file (the one --tfvars names is chosen, the others still
+        count: a value they share is theirs too), each with every workspace the module names."""
         base = tuple(module.base)
+        given = {p.resolve() for p, _ in self.given}
+        others = [(p, v) for p, v in module.var_files if p.resolve() not in given]
+        envs = [Env(p.name, (*base, (p, v)), chosen=not self.given) for p, v in others]
         if self.given:
-            envs = [Env(", ".join(p.name for p, _ in self.given), base + tuple(self.given))]
-        elif module.var_files:
-            envs = [Env(p.name, (*base, (p, v))) for p, v in module.var_files]
-        else:
-            envs = [Env("", base)]
-        if module.uses_workspace and module.workspaces and "terraform.workspace" not in self.params:
+            envs.insert(0, Env(", ".join(p.name for p, _ in self.given), base + tuple(self.given)))
+        envs = envs or [Env("", base)]
+        wanted = self.params.get("terraform.workspace")
+        names = sorted(module.workspaces | ({wanted} if wanted else set()))
+        if module.uses_workspace and names:
             envs = [
-                Env(", ".join(x for x in (e.label, f"workspace {w}") if x), e.files, w)
+                Env(
+                    ", ".join(x for x in (e.label, f"workspace {w}") if x),
+                    e.files,
+                    w,
+                    e.chosen and (wanted is None or w == wanted),
+                )
                 for e in envs
-                for w in sorted(module.workspaces)
+                for w in names
             ]
         return envs
 
@@ -327,7 +336,8 @@ def _deployments(config: Config, module: Module, block: Block) -> list[Deploymen
                 parts = config.eval.parts(block.attrs["function_name"].expr, inner)
             exact = parts_text(parts)
             pattern = parts_pattern(parts) if exact is None else None
-            out.append(Deployment(block.address + instance, env, exact, pattern, inner))
+            where = block.address + instance
+            out.append(Deployment(where, env, exact, pattern, inner, inner.env.chosen))
             if len(out) > MAX_DEPLOYMENTS:
                 return out
     return out

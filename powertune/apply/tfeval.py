@@ -143,6 +143,7 @@ class Env:
     label: str
     files: tuple[tuple[Path, Mapping[str, Attr]], ...] = ()
     workspace: Any = UNK
+    chosen: bool = True  # the result was measured here (all are, unless one is named)
 
 
 @dataclass(frozen=True)
@@ -233,8 +234,7 @@ class Evaluator:
                     trail.append(Step("each", "value", None, "for_each"))
                 return scope.each_value if scope.each_value is not None else Py(UNK)
         if base == "terraform" and name == "workspace":
-            given = self.params.get("terraform.workspace")
-            return Py(given if given is not None else scope.env.workspace)
+            return Py(scope.env.workspace)
         base_node = node.children[0]
         return self._element(base_node, name, scope, trail)
 
