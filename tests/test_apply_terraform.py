@@ -417,7 +417,7 @@ def test_a_module_default_every_caller_shares_is_refused_and_points_at_the_calle
     plan = plan_for(tmp_path, files, [flat("orders", 1024, 512)])
     assert not plan.files
     (line,) = plan.suggestions
-    assert "billing (aws_lambda_function.this, module.billing)" in line
+    assert "billing (aws_lambda_function.this, module.billing at main.tf:7)" in line
     assert "set memory_size in each module call" in line
     # A caller that sets its own size is changed there, not in the module.
     files["main.tf"] = caller("orders", "billing").replace(
@@ -488,3 +488,20 @@ def test_serverless_a_literal_every_stage_shares_needs_every_stage(tmp_path: Pat
     assert edited(plan) == {
         "serverless.yml": SLS_PARAMS.replace("memorySize: 256", "memorySize: 128")
     }
+
+
+def test_a_module_default_without_its_callers_is_refused(tmp_path: Path) -> None:
+    files = {
+        "modules/fn/main.tf": MODULE_MAIN,
+        "modules/fn/variables.tf": MODULE_VARS,
+    }
+    plan = plan_for(
+        tmp_path, files, [flat("orders", 1024, 512)], params={"var.function_name": "orders"}
+    )
+    assert not plan.files
+    (line,) = plan.suggestions
+    assert (
+        "the default of a shared module" in line
+        and "where this function's module is called" in line
+    )
+    assert "memory_size = 512" in line

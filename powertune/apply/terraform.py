@@ -238,7 +238,8 @@ class Config:
         for caller_module, block in module.callers:
             for where, outer in self.scopes(caller_module, depth + 1):
                 for instance, inner in self.instances(block, outer):
-                    text = " ".join(x for x in (f"{block.address}{instance}", where) if x)
+                    call = f"{block.address}{instance} at {block.path.name}:{block.line}"
+                    text = ", ".join(x for x in (call, where) if x)
                     out.append((text, Scope(module, outer.env, (block, inner))))
         return out
 
@@ -424,6 +425,20 @@ class _Planner(GroupPlanner):
                     f"memory_size = {_chain(trail)} (used {uses} times): set this function's "
                     f"memory_size = {{mb}} or change {step.name} by hand"
                 )
+        last = next((s for s in reversed(trail) if s.kind == "var"), None)
+        if (
+            last is not None
+            and last.where == "default"
+            and last.module is not None
+            and not last.module.callers
+            and "modules" in last.module.directory.parts
+        ):
+            return (
+                f"memory_size = var.{last.name}, the default of a shared module "
+                f"({last.module.directory}): every caller of the module gets it; set "
+                f"memory_size = {{mb}} where this function's module is called (pass the "
+                "calling files too, to have it done)"
+            )
         if literal is None:
             return (
                 f"memory_size = {_chain(trail)} (not a plain number): set this function's "
