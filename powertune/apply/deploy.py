@@ -19,6 +19,11 @@ from powertune.apply.match import Outcome
 from powertune.apply.plan import Edit
 
 MB = "{mb}"  # where a message or an edit takes the recommended size
+SHOWN = 4  # deployments named in a message; the rest are counted
+
+
+def _more(items: list[str]) -> str:
+    return f" and {len(items) - SHOWN} more" if len(items) > SHOWN else ""
 
 
 @dataclass
@@ -37,9 +42,17 @@ class Deployment:
             return False
         return self.name == wanted or bool(self.pattern and self.pattern.fullmatch(wanted))
 
+    @property
+    def shown(self) -> str:
+        """The name, or its pattern with ``*`` for the parts not known here."""
+        if self.name:
+            return self.name
+        if self.pattern is None:
+            return "(name not known)"
+        return re.sub(r"\\(.)", r"\1", self.pattern.pattern.replace(".+?", "*"))
+
     def describe(self) -> str:
-        shown = self.name or (self.pattern.pattern if self.pattern else "?")
-        return f"{shown} ({', '.join(x for x in (self.where, self.env) if x)})"
+        return f"{self.shown} ({', '.join(x for x in (self.where, self.env) if x)})"
 
 
 @dataclass(frozen=True)
@@ -157,10 +170,14 @@ class GroupPlanner(ABC):
             d = self.deployments[i]
             got = next((m for n, m in requests if n and d.fits(n)), None)
             state = "not in the result" if got is None else f"recommended {got} MB"
-            shown = d.name or (d.pattern.pattern if d.pattern else "?")
-            envs = others.setdefault(f"{shown} ({d.where}{{envs}}) {state}", [])
+            envs = others.setdefault(f"{d.shown} ({d.where}{{envs}}) {state}", [])
             envs += [d.env] if d.env else []
-        listed = [k.replace("{envs}", f", {', '.join(v)}" if v else "") for k, v in others.items()]
+        listed = [
+            k.replace("{envs}", f", {', '.join(v[:SHOWN])}{_more(v)}" if v else "")
+            for k, v in others.items()
+        ]
+        if len(listed) > SHOWN:
+            listed = [*listed[:SHOWN], f"{len(listed) - SHOWN} more"]
         how = self.how([self.deployments[i] for i in missing])
         return (
             f"{source.what} also sets {'; '.join(listed)}: not changed ({mb} MB would apply "

@@ -31,7 +31,7 @@ from lark.exceptions import LarkError, UnexpectedInput
 from powertune.apply.deploy import MB, Deployment, GroupPlanner, Source
 from powertune.apply.errors import TemplateError
 from powertune.apply.match import Parts, Site, parts_pattern, parts_text
-from powertune.apply.plan import Edit
+from powertune.apply.plan import Edit, display
 from powertune.apply.text import Lines
 from powertune.apply.tfeval import (
     UNK,
@@ -238,7 +238,7 @@ class Config:
         for caller_module, block in module.callers:
             for where, outer in self.scopes(caller_module, depth + 1):
                 for instance, inner in self.instances(block, outer):
-                    call = f"{block.address}{instance} at {block.path.name}:{block.line}"
+                    call = f"{block.address}{instance} at {display(block.path)}:{block.line}"
                     text = ", ".join(x for x in (call, where) if x)
                     out.append((text, Scope(module, outer.env, (block, inner))))
         return out
@@ -277,13 +277,18 @@ class Config:
 
 
 def _at_most_one(node: Any) -> bool:
-    """``cond ? 1 : 0`` (the usual on/off switch): the block makes one function or none."""
+    """``cond ? 1 : 0`` (the usual on/off switch, ``a && b ? 1 : 0`` too): a conditional whose
+    only numbers are 0 and 1, with no arithmetic or function call that could make more."""
     node = unwrap(node)
-    if not isinstance(node, Tree) or node.data != "conditional":
+    if not isinstance(node, Tree) or not any(t.data == "conditional" for t in node.iter_subtrees()):
         return False
-    branches = subtrees(node)[1:]
-    values = ["".join(str(t) for t in tokens(unwrap(b))) for b in branches]
-    return len(values) == 2 and set(values) <= {"0", "1"}
+    if any(t.data == "function_call" for t in node.iter_subtrees()):
+        return False
+    numbers = {
+        "".join(str(x) for x in tokens(t)) for t in node.iter_subtrees() if t.data == "int_lit"
+    }
+    arithmetic = {str(t) for t in tokens(node) if t.type == "BINARY_OP"} & {"+", "-", "*", "/", "%"}
+    return numbers <= {"0", "1"} and not arithmetic
 
 
 def scan(
