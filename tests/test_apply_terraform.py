@@ -305,12 +305,26 @@ def test_an_unknown_for_each_is_left_to_the_user(tmp_path: Path) -> None:
     assert "for_each of aws_lambda_function.fn is not known" in plan.suggestions[0]
 
 
-def test_count_as_an_on_off_switch_is_one_function(tmp_path: Path) -> None:
-    text = COUNT.replace("count         = 2", "count         = var.create ? 1 : 0").replace(
+@pytest.mark.parametrize(
+    "switch", ["var.create ? 1 : 0", "local.create && var.create_function && !var.layer ? 1 : 0"]
+)
+def test_count_as_an_on_off_switch_is_one_function(tmp_path: Path, switch: str) -> None:
+    text = COUNT.replace("count         = 2", f"count         = {switch}").replace(
         "worker-${count.index}", "worker"
     )
     plan = plan_for(tmp_path, {"main.tf": text}, [flat("worker", 1024, 512)])
     assert edited(plan) == {"main.tf": text.replace("= 1024", "= 512")}
+
+
+def test_references_in_a_cycle_are_unknown_not_a_crash(tmp_path: Path) -> None:
+    text = COUNT.replace("count         = 2", "count         = length(local.a)") + (
+        "locals {\n  a = local.b[0]\n  b = [local.a[0]]\n}\n"
+    )
+    plan = plan_for(tmp_path, {"main.tf": text}, [flat("worker-0", 1024, 512)])
+    assert (
+        not plan.files
+        and "count of aws_lambda_function.worker is not known" in (plan.suggestions[0])
+    )
 
 
 # --- insertion next to any attribute -----------------------------------------------------

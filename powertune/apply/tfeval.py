@@ -29,6 +29,7 @@ class _Unknown:
 
 
 UNK: Any = _Unknown()
+MAX_DEPTH = 100  # references followed inside one another
 
 
 def unwrap(node: Any) -> Any:
@@ -180,10 +181,20 @@ class Step:
 class Evaluator:
     def __init__(self, params: Mapping[str, str]) -> None:
         self.params = params
+        self._depth = 0
 
     # --- following references -----------------------------------------------------------
     def follow(self, node: Any, scope: Scope, trail: list[Step] | None = None) -> Any:
         """One step: the (node, scope) or Py a reference stands for; None when not a reference."""
+        if self._depth > MAX_DEPTH:  # local.a = local.a[0] and other cycles: unknown
+            return Py(UNK)
+        self._depth += 1
+        try:
+            return self._follow(node, scope, trail)
+        finally:
+            self._depth -= 1
+
+    def _follow(self, node: Any, scope: Scope, trail: list[Step] | None) -> Any:
         node = unwrap(node)
         if not isinstance(node, Tree):
             return None
