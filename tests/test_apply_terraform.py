@@ -520,3 +520,16 @@ def test_a_module_default_without_its_callers_is_refused(tmp_path: Path) -> None
         and "where this function's module is called" in line
     )
     assert "memory_size = 512" in line
+
+
+def test_a_crlf_file_with_tabs_keeps_both(tmp_path: Path) -> None:
+    text = (
+        'resource "aws_lambda_function" "x" {\r\n\tfunction_name = "api" # n\r\n'
+        '\thandler = "a.b"\r\n}\r\n'
+    )
+    plan = plan_for(tmp_path, {"main.tf": text}, [flat("api", 1024, 512)])
+    assert edited(plan) == {
+        "main.tf": text.replace(
+            '\thandler = "a.b"\r\n', '\thandler = "a.b"\r\n\tmemory_size = 512\r\n'
+        )
+    }

@@ -60,7 +60,9 @@ MAX_DEPLOYMENTS = 500  # per block: beyond it, a for_each is left to the user
 
 def parse(path: Path, text: str) -> Tree:
     try:
-        tree: Tree = hcl2.parses(text)
+        # python-hcl2's grammar knows only \n: a CRLF file is read with each \r as a space, so
+        # every offset stays the file's own.
+        tree: Tree = hcl2.parses(text.replace("\r\n", " \n"))
         return tree
     except UnexpectedInput as exc:
         first = str(exc).splitlines()[0]
