@@ -533,3 +533,45 @@ def test_a_crlf_file_with_tabs_keeps_both(tmp_path: Path) -> None:
             '\thandler = "a.b"\r\n', '\thandler = "a.b"\r\n\tmemory_size = 512\r\n'
         )
     }
+
+
+def test_one_member_of_a_shared_object_is_this_functions_own(tmp_path: Path) -> None:
+    text = """variable "config" {
+  default = {
+    memory  = 1024
+    timeout = 30
+  }
+}
+
+resource "aws_lambda_function" "x" {
+  function_name = "api"
+  memory_size   = var.config.memory
+  timeout       = var.config.timeout
+}
+"""
+    plan = plan_for(tmp_path, {"main.tf": text}, [flat("api", 1024, 512)])
+    assert edited(plan) == {"main.tf": text.replace("memory  = 1024", "memory  = 512")}
+    # Passed whole to something else: it may be read there too.
+    shared = text + 'output "config" {\n  value = var.config\n}\n'
+    plan = plan_for(tmp_path, {"main.tf": shared}, [flat("api", 1024, 512)])
+    assert not plan.files and "used 3 times" in plan.suggestions[0]
+
+
+def test_per_environment_directories_of_terraform_tfvars(tmp_path: Path) -> None:
+    main = ENV_MAIN.replace('"${var.app}-${var.env}"', '"orders"')
+    files = {
+        "main.tf": main,
+        "envs/dev/terraform.tfvars": DEV,
+        "envs/prod/terraform.tfvars": PROD,
+    }
+    plan = plan_for(tmp_path, files, [flat("orders", 1024, 512)])
+    assert not plan.files
+    assert "dev/terraform.tfvars" in plan.suggestions[0]
+    assert "prod/terraform.tfvars" in plan.suggestions[0]
+    plan = plan_for(
+        tmp_path,
+        files,
+        [flat("orders", 1024, 512)],
+        tfvars=[tmp_path / "envs" / "dev" / "terraform.tfvars"],
+    )
+    assert edited(plan) == {"dev/terraform.tfvars": DEV.replace("1024", "512")}

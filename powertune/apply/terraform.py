@@ -142,6 +142,7 @@ class Config:
                     loose.append((path, top))
                 continue
             module = self.modules.setdefault(path.parent.resolve(), Module(path.parent))
+            module.texts.append(text)
             for found in tree.iter_subtrees():
                 if found.data == "get_attr_expr_term" and (got := ref(found)):
                     module.uses[got] += 1
@@ -212,9 +213,16 @@ class Config:
         base = tuple(module.base)
         given = {p.resolve() for p, _ in self.given}
         others = [(p, v) for p, v in module.var_files if p.resolve() not in given]
-        envs = [Env(p.name, (*base, (p, v)), chosen=not self.given) for p, v in others]
+        names = [p.name for p, _ in [*module.var_files, *self.given]]
+
+        def label(path: Path) -> str:  # envs/dev/terraform.tfvars beside envs/prod/...
+            return path.name if names.count(path.name) == 1 else f"{path.parent.name}/{path.name}"
+
+        envs = [Env(label(p), (*base, (p, v)), chosen=not self.given) for p, v in others]
         if self.given:
-            envs.insert(0, Env(", ".join(p.name for p, _ in self.given), base + tuple(self.given)))
+            envs.insert(
+                0, Env(", ".join(label(p) for p, _ in self.given), base + tuple(self.given))
+            )
         envs = envs or [Env("", base)]
         wanted = self.params.get("terraform.workspace")
         names = sorted(module.workspaces | ({wanted} if wanted else set()))
@@ -425,9 +433,11 @@ class _Planner(GroupPlanner):
                 "",
                 f"memory_size in {attr.path.name}:{attr.line}",
             )
-        for step in trail:
+        for n, step in enumerate(trail):
             if step.module is not None and step.module.uses[(step.kind, step.name)] > 1:
                 uses = step.module.uses[(step.kind, step.name)]
+                if n == 0 and _one_member(step, attr):
+                    continue  # var.config.memory: that member is used here only
                 return (
                     f"memory_size = {_chain(trail)} (used {uses} times): set this function's "
                     f"memory_size = {{mb}} or change {step.name} by hand"
@@ -480,6 +490,25 @@ class _Planner(GroupPlanner):
             f"a new memory_size in {self.block.address}",
             inherited=DEFAULT_MB,
         )
+
+
+def _one_member(step: Step, attr: Attr) -> bool:
+    """``memory_size = var.config.memory`` (or ``local.sizes["api"]``): the object is used
+    elsewhere, but this member of it only here and the object never whole."""
+    assert step.module is not None
+    start, end = attr.span
+    written = attr.lines.text[start:end].strip()
+    root = f"{step.kind}.{step.name}"
+    if not written.startswith((root + ".", root + "[")) or not re.fullmatch(
+        r"[\w.\[\]\"-]+", written
+    ):
+        return False
+    texts = step.module.texts
+    member = re.compile(re.escape(written) + r"(?![\w.\[])")
+    whole = re.compile(rf"\b{re.escape(root)}\b(?![\w.\[-])")
+    return sum(len(member.findall(t)) for t in texts) == 1 and not any(
+        whole.search(t) for t in texts
+    )
 
 
 def _chain(trail: list[Step]) -> str:

@@ -135,6 +135,7 @@ class Module:
     callers: list[tuple[Module, Block]] = field(default_factory=list)
     workspaces: set[str] = field(default_factory=set)  # keys of maps indexed by the workspace
     uses_workspace: bool = False
+    texts: list[str] = field(default_factory=list)  # its .tf files, for counting accessor uses
 
 
 @dataclass(frozen=True)
