@@ -1,6 +1,7 @@
-"""Terraform layouts as teams write them: per-environment tfvars, terraform.tfvars and
-*.auto.tfvars, workspaces, count / for_each, local modules, and a new memory_size next to any
-neighbour. Nothing is written that would change a function the result does not ask for."""
+"""Terraform layouts as teams write them (and serverless.yml stages): per-environment tfvars,
+terraform.tfvars and *.auto.tfvars, workspaces, count / for_each, local modules, and a new
+memory_size next to any neighbour. Nothing is written that would change a function the result
+does not ask for."""
 
 from __future__ import annotations
 
