@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from powertune.apply import code, sam, serverless, terraform
 from powertune.apply.errors import TemplateError
@@ -94,6 +95,7 @@ def scan(
     texts: dict[Path, str] = {}
     sites: list[Site] = []
     tf_files: list[tuple[Path, str]] = []
+    trees: dict[Path, Any] = {}
     skipped = 0
     for path, named in expand(paths):
         if path in texts:
@@ -102,7 +104,7 @@ def scan(
             text = read_text(path)
             kind = detect(path, text)
             if kind == "terraform":
-                terraform.parse(path, text)  # check it alone: the set is scanned together
+                trees[path] = terraform.parse(path, text)  # alone: the set is scanned together
                 found: list[Site] = []
                 tf_files.append((path, text))
             elif kind == "sam-yaml":
@@ -139,7 +141,7 @@ def scan(
     if given and not tf_files:
         raise TemplateError(f"{tfvars[0]}: --tfvars, and no Terraform .tf files given")
     if tf_files:
-        sites += terraform.scan(tf_files, params, given)
+        sites += terraform.scan(tf_files, params, given, trees)
     if skipped and notes is not None:
         notes.append(f"skipped {skipped} file(s) found in directories that are not templates")
     return sites, texts

@@ -126,6 +126,7 @@ class Config:
         files: Sequence[tuple[Path, str]],
         params: Mapping[str, str],
         tfvars: Sequence[tuple[Path, str]] = (),
+        trees: Mapping[Path, Tree] | None = None,
     ) -> None:
         self.eval = Evaluator(params)
         self.params = params
@@ -134,7 +135,7 @@ class Config:
         loose: list[tuple[Path, dict[str, Attr]]] = []
         given = {p.resolve() for p, _ in tfvars}
         for path, text in files:
-            tree = parse(path, text)
+            tree = (trees or {}).get(path) or parse(path, text)  # parsed once, when read
             lines = self.lines[path] = Lines(text)
             blocks, top = _read(path, tree, lines)
             if path.name.endswith(".tfvars"):
@@ -305,8 +306,9 @@ def scan(
     files: Sequence[tuple[Path, str]],
     params: Mapping[str, str],
     tfvars: Sequence[tuple[Path, str]] = (),
+    trees: Mapping[Path, Tree] | None = None,
 ) -> list[Site]:
-    config = Config(files, params, tfvars)
+    config = Config(files, params, tfvars, trees)
     sites = []
     for module in config.modules.values():
         for block in module.blocks:
