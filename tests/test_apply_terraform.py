@@ -111,7 +111,19 @@ def test_a_name_that_does_not_say_the_environment_is_ambiguous_until_tfvars_says
     assert edited(plan) == {"envs/dev.tfvars": DEV.replace("1024", "512")}
 
 
-def test_the_environment_from_a_param(tmp_path: Path) -> None:
+def test_the_environment_from_a_var_param(tmp_path: Path) -> None:
+    main = ENV_MAIN.replace('"${var.app}-${var.env}"', '"orders"')
+    files = {"main.tf": main, "envs/dev.tfvars": DEV, "envs/prod.tfvars": PROD}
+    plan = plan_for(tmp_path, files, [flat("orders", 1024, 512)], params={"var.env": "dev"})
+    assert edited(plan) == {"envs/dev.tfvars": DEV.replace("1024", "512")}
+    # A literal every environment shares: prod (env = "prod" in its tfvars) still counts.
+    shared = main.replace("memory_size   = var.memory", "memory_size   = 1024")
+    files["main.tf"] = shared
+    plan = plan_for(tmp_path, files, [flat("orders", 1024, 512)], params={"var.env": "dev"})
+    assert not plan.files and "prod.tfvars" in plan.suggestions[0]
+
+
+def test_the_environment_from_tfvars_and_a_param(tmp_path: Path) -> None:
     main = ENV_MAIN.replace('"${var.app}-${var.env}"', '"orders"')
     files = {"main.tf": main, "envs/dev.tfvars": DEV, "envs/prod.tfvars": PROD}
     plan = plan_for(

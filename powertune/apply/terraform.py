@@ -225,6 +225,8 @@ class Config:
                 0, Env(", ".join(label(p) for p, _ in self.given), base + tuple(self.given))
             )
         envs = envs or [Env("", base)]
+        if not self.given:
+            envs = [Env(e.label, e.files, e.workspace, self._param_fits(module, e)) for e in envs]
         wanted = self.params.get("terraform.workspace")
         names = sorted(module.workspaces | ({wanted} if wanted else set()))
         if module.uses_workspace and names:
@@ -239,6 +241,15 @@ class Config:
                 for w in names
             ]
         return envs
+
+    def _param_fits(self, module: Module, env: Env) -> bool:
+        """No --param var.x=v contradicts the value this environment's tfvars give x."""
+        for key, wanted in self.params.items():
+            name = key[len("var.") :] if key.startswith("var.") else None
+            found = [v[name] for _, v in env.files if name in v] if name else []
+            if found and self.eval.value(found[-1].expr, Scope(module, env)) != wanted:
+                return False
+        return True
 
     def scopes(self, module: Module, depth: int = 0) -> list[tuple[str, Scope]]:
         """(label, scope) for each way the module is deployed: per environment for a root

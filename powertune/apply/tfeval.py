@@ -260,7 +260,11 @@ class Evaluator:
             if name in block.attrs:
                 step(f"caller {block.address}", block.path)
                 return (block.attrs[name].expr, outer)
-        elif f"var.{name}" in self.params:
+        elif f"var.{name}" in self.params and (
+            scope.env.chosen or not any(name in values for _, values in scope.env.files)
+        ):
+            # --param var.env=dev is the environment measured: another environment's tfvars
+            # keep their own value (it names the functions the edit would also change).
             step("--param", None)
             return Py(self.params[f"var.{name}"])
         else:
