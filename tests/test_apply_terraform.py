@@ -588,3 +588,31 @@ def test_per_environment_directories_of_terraform_tfvars(tmp_path: Path) -> None
         tfvars=[tmp_path / "envs" / "dev" / "terraform.tfvars"],
     )
     assert edited(plan) == {"dev/terraform.tfvars": DEV.replace("1024", "512")}
+
+
+def test_for_each_over_a_for_expression_names_its_instances(tmp_path: Path) -> None:
+    text = """locals {
+  functions = [
+    { name = "resize", handler = "resize.handler" },
+    { name = "thumbs", handler = "thumbs.handler" },
+    { name = "legacy", handler = "legacy.handler", enabled = false },
+  ]
+}
+
+resource "aws_lambda_function" "fn" {
+  for_each      = { for f in local.functions : f.name => f if lookup(f, "enabled", true) }
+  function_name = "img-${each.key}"
+  role          = "arn:aws:iam::123456789012:role/img"
+  handler       = each.value.handler
+  memory_size   = 1024
+}
+"""
+    plan = plan_for(tmp_path, {"main.tf": text}, [flat("img-resize", 1024, 512)])
+    assert not plan.files
+    (line,) = plan.suggestions
+    assert 'img-thumbs (aws_lambda_function.fn["thumbs"]) not in the result' in line
+    assert "legacy" not in line
+    plan = plan_for(
+        tmp_path, {"main.tf": text}, [flat("img-resize", 1024, 512), flat("img-thumbs", 1024, 512)]
+    )
+    assert edited(plan) == {"main.tf": text.replace("= 1024", "= 512")}

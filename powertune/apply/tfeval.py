@@ -163,9 +163,16 @@ class Scope:
     index: Any = None  # count.index
     each_key: Any = None
     each_value: Any = None  # (node, Scope) or Py
+    bound: Mapping[str, Any] = field(default_factory=dict)  # a for expression's own names
 
     def with_instance(self, index: Any = None, key: Any = None, value: Any = None) -> Scope:
-        return Scope(self.module, self.env, self.caller, index, key, value)
+        return Scope(self.module, self.env, self.caller, index, key, value, self.bound)
+
+    def binding(self, names: Mapping[str, Any]) -> Scope:
+        bound = {**self.bound, **names}
+        return Scope(
+            self.module, self.env, self.caller, self.index, self.each_key, self.each_value, bound
+        )
 
 
 @dataclass(frozen=True)
@@ -199,6 +206,9 @@ class Evaluator:
         node = unwrap(node)
         if not isinstance(node, Tree):
             return None
+        name = ident(node)
+        if name is not None and name in scope.bound:
+            return Py(scope.bound[name])
         found = ref(node)
         if found is not None:
             return self._named(found, node, scope, trail)
@@ -228,6 +238,9 @@ class Evaluator:
         self, found: tuple[str, str], node: Tree, scope: Scope, trail: list[Step] | None
     ) -> Any:
         base, name = found
+        if base in scope.bound:
+            value = scope.bound[base]
+            return Py(value[name] if isinstance(value, Mapping) and name in value else UNK)
         if base == "var":
             return self.variable(name, scope, trail)
         if base == "local":
@@ -370,7 +383,52 @@ class Evaluator:
             return UNK
         if data == "function_call":
             return self._call(node, scope, depth)
+        if data in ("for_object_expr", "for_tuple_expr"):
+            return self._for(node, scope, depth)
         return UNK
+
+    def _for(self, node: Tree, scope: Scope, depth: int) -> Any:
+        """``{for k, v in M : k => v if c}`` and ``[for x in L : x]`` over known collections."""
+        if any(isinstance(t, Token) and str(t) == "..." for t in node.children):
+            return UNK  # grouping mode
+        intro = next(c for c in node.children if isinstance(c, Tree) and c.data == "for_intro")
+        parts = subtrees(intro)
+        names = [ident(p) for p in parts[:-1]]
+        if not parts or not all(names) or len(names) not in (1, 2):
+            return UNK
+        collection = self.value(parts[-1], scope, depth + 1)
+        if isinstance(collection, Mapping):
+            pairs: list[tuple[Any, Any]] = list(collection.items())
+        elif isinstance(collection, list):
+            pairs = list(enumerate(collection))
+        else:
+            return UNK
+        rest = subtrees(node)[1:]
+        cond = rest.pop() if rest and rest[-1].data == "for_cond" else None
+        is_object = node.data == "for_object_expr"
+        if len(rest) != (2 if is_object else 1):
+            return UNK
+        out_map: dict[str, Any] = {}
+        out_list: list[Any] = []
+        for key, item in pairs:
+            values = [key, item] if len(names) == 2 else [item]
+            inner = scope.binding(dict(zip(names, values, strict=True)))  # type: ignore[arg-type]
+            if cond is not None:
+                test = self.value(subtrees(cond)[0], inner, depth + 1)
+                if not isinstance(test, bool):
+                    return UNK
+                if not test:
+                    continue
+            got = [self.value(e, inner, depth + 1) for e in rest]
+            if any(g is UNK for g in got):
+                return UNK
+            if is_object:
+                if not isinstance(got[0], (str, int)) or isinstance(got[0], bool):
+                    return UNK
+                out_map[str(got[0])] = got[1]
+            else:
+                out_list.append(got[0])
+        return out_map if is_object else out_list
 
     def _call(self, node: Tree, scope: Scope, depth: int) -> Any:
         name = ident(node.children[0])
