@@ -66,7 +66,7 @@ class Source:
     line: int
     old: int | None
     note: str
-    what: str  # for messages: "memory_size (main.tf:12)", "dev.tfvars: memory"
+    what: str  # for messages: "memory_size in main.tf:12", "var.memory (dev.tfvars:2)"
     inherited: int | None = None  # when the edit adds a setting: the size without it
 
 
@@ -93,6 +93,7 @@ class GroupPlanner(ABC):
         return self.line
 
     def plan_one(self, mb: int) -> Outcome:
+        """``Site.plan``: one size, no name (every chosen deployment is meant)."""
         return self.plan([("", mb)])[0]
 
     def plan(self, requests: Sequence[tuple[str, int]]) -> list[Outcome]:
