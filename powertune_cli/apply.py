@@ -42,7 +42,19 @@ under --record-dir record the previous size for --rollback.
 
 Only changes the gate would accept (cost and p95 against the original size, within the gate
 thresholds of powertune.toml or unconfirmed by the measurements) are applied unless --force.
+
+Terraform environments: a value from a tfvars file is changed only in the environment the
+function is deployed in (from its name, --tfvars FILE or --param var.env=prod).
+
+Exit codes: 0 every recommendation applied (or already there); 4 some recommendation not applied
+(unmatched, by hand, ambiguous, refused by the gate); --check: 1 when the templates differ from
+the recommendation (nothing written); 2 usage, 3 tool error.
 """
+
+
+# apply's own exit codes beside 2 (usage) and 3 (AWS or tool error).
+EXIT_DRIFT = 1  # --check: the files differ from the recommendation
+EXIT_PARTIAL = 4  # some recommendation was not applied: unmatched, by hand, ambiguous, refused
 
 
 def register(app: typer.Typer) -> None:
@@ -93,6 +105,17 @@ def apply(
         help="With --function: put back the memory a previous apply changed.",
         rich_help_panel="Live functions",
     ),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Write nothing; exit 1 when the templates differ from the recommendation.",
+    ),
+    tfvars: list[Path] = typer.Option(
+        [],
+        "--tfvars",
+        help="The -var-file of the environment the result was measured in (repeatable, in "
+        "order): only its values are read and changed.",
+    ),
     force: bool = typer.Option(False, "--force", help="Apply even what the gate would refuse."),
     mapping: list[str] = typer.Option(
         [],
@@ -124,6 +147,10 @@ def apply(
 ) -> None:
     if not template and not function:
         raise InputError("nothing to apply to: give --template FILE or --function")
+    if check and write:
+        raise InputError("--check writes nothing: give --check or --write, not both")
+    if tfvars and not template:
+        raise InputError("--tfvars goes with --template (the Terraform files it belongs to)")
     if rollback and not function:
         raise InputError("--rollback works with --function (templates: revert with git)")
     mapping_dict = parse_map(mapping)
@@ -136,10 +163,13 @@ def apply(
     )
     for line in skipped:
         _say(f"skipped: {line}")
+    code = 0
     if template:
-        _templates(targets, template, mapping_dict, params, write)
+        code = _templates(targets, template, mapping_dict, params, write, check, tfvars)
     if function:
         _live(targets, raw, write, rollback, record_dir, region, profile, endpoint_url)
+    if code:
+        raise typer.Exit(code)
 
 
 def _templates(
@@ -148,27 +178,40 @@ def _templates(
     mapping: dict[str, str],
     params: dict[str, str],
     write: bool,
-) -> None:
-    plan = plan_templates(targets, paths, mapping=mapping, params=params)
+    check: bool = False,
+    tfvars: list[Path] | None = None,
+) -> int:
+    """Plan (and with ``write`` make) the template edits; the exit code they call for."""
+    plan = plan_templates(targets, paths, mapping=mapping, params=params, tfvars=tfvars or [])
     written = plan.write() if write else []  # before any output: a failed write is one line
     diff = plan.diff()
     if diff:
         sys.stdout.write(diff)
+    verb = "changed" if write else "differs" if check else "would change"
     for change in plan.changes:
-        _say(f"{'changed' if write else 'would change'}: {change.describe()}")
-        _say(f"    {change.context}")
+        _say(f"{verb}: {change.describe()}; {change.context}")
     for line in plan.suggestions:
         _say(f"by hand: {line}")
+    for line in plan.refused:
+        _say(f"refused: {line}")
     for line in plan.notes:
         _say(f"note: {line}")
     for line in plan.unmatched:
         _say(f"unmatched: {line}")
     if write:
         _say(f"wrote {len(written)} file(s)" if written else "nothing to change")
+    elif check:
+        _say(f"check: {len(plan.changes)} setting(s) differ" if diff else "check: up to date")
     elif diff:
         _say("preview only: run with --write to change the files")
     else:
         _say("nothing to change")
+    if check and diff:
+        return EXIT_DRIFT
+    if plan.not_applied:
+        _say(f"not applied: {plan.not_applied} recommendation(s), see above (exit {EXIT_PARTIAL})")
+        return EXIT_PARTIAL
+    return 0
 
 
 def _live(

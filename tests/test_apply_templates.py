@@ -147,7 +147,7 @@ def test_sam_unnamed_function_matches_its_generated_name_and_map_settles_the_res
     result = run(
         work / "r.json", "-t", template, "--map", "report-legacy=LegacyExportFunction", "--write"
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 4, result.output  # somebody-else: not applied
     expected = replace_once(
         original,
         "      MemorySize: 2048    # big pandas frames\n",
@@ -174,7 +174,7 @@ def test_gate_refusal_is_skipped_unless_forced(work: Path) -> None:
     # Upsizing an I/O-bound function: cost +~50%, confirmed by 30 invocations a side.
     make_result([named("thumbnails-prod-resize", flat(1024, 2048))], work / "r.json")
     refused = run(work / "r.json", "-t", template, "--write")
-    assert refused.exit_code == 0, refused.output
+    assert refused.exit_code == 4, refused.output  # a recommendation not applied
     assert template.read_bytes() == before
     assert "the gate would refuse it" in refused.stderr
     assert "gate: fail" in refused.stderr and "cost +" in refused.stderr
@@ -254,7 +254,7 @@ def test_terraform_variable_without_its_file_is_a_clear_suggestion(work: Path) -
     # Without variables.tf the name's var.env is unknown (a wildcard) and the memory's
     # variable is nowhere: nothing is edited, and stderr says where to set it.
     result = run(work / "r.json", "-t", main, "--write")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 4, result.output  # by hand: not applied
     assert main.read_bytes() == before
     assert "by hand:" in result.stderr
     assert "memory_size = var.default_memory_mb" in result.stderr
@@ -313,7 +313,7 @@ def test_cdk_edits_an_unambiguous_literal_and_reports_the_rest(work: Path) -> No
         work / "r.json",
     )
     result = run(work / "r.json", "-t", stack, "--write")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 4, result.output  # Report: by hand
     expected = replace_once(
         original,
         "      memorySize: 1024, // 1 vCPU-ish\n",

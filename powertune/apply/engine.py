@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from powertune.apply import code, sam, serverless, terraform
 from powertune.apply.errors import TemplateError
-from powertune.apply.match import Site, match
+from powertune.apply.match import Outcome, Site, match
 from powertune.apply.plan import Change, Edit, FilePlan, Plan
 from powertune.apply.targets import Target
 from powertune.apply.text import read_text
@@ -84,13 +85,17 @@ def expand(paths: Sequence[Path]) -> list[tuple[Path, bool]]:
 
 
 def scan(
-    paths: Sequence[Path], params: Mapping[str, str], notes: list[str] | None = None
+    paths: Sequence[Path],
+    params: Mapping[str, str],
+    notes: list[str] | None = None,
+    tfvars: Sequence[Path] = (),
 ) -> tuple[list[Site], dict[Path, str]]:
     """Sites of every file; a named file that is not a template is an error, a found one is
     skipped (parse errors in found files are noted)."""
     texts: dict[Path, str] = {}
     sites: list[Site] = []
     tf_files: list[tuple[Path, str]] = []
+    trees: dict[Path, Any] = {}
     skipped = 0
     for path, named in expand(paths):
         if path in texts:
@@ -99,7 +104,7 @@ def scan(
             text = read_text(path)
             kind = detect(path, text)
             if kind == "terraform":
-                terraform.parse(path, text)  # check it alone: the set is scanned together
+                trees[path] = terraform.parse(path, text)  # alone: the set is scanned together
                 found: list[Site] = []
                 tf_files.append((path, text))
             elif kind == "sam-yaml":
@@ -125,8 +130,18 @@ def scan(
             continue
         texts[path] = text
         sites += found
+    given = []
+    for path in tfvars:
+        if not path.name.endswith(".tfvars"):
+            raise TemplateError(f"{path}: --tfvars takes a .tfvars file")
+        text = texts.get(path) or read_text(path)
+        terraform.parse(path, text)
+        texts[path] = text
+        given.append((path, text))
+    if given and not tf_files:
+        raise TemplateError(f"{tfvars[0]}: --tfvars, and no Terraform .tf files given")
     if tf_files:
-        sites += terraform.scan(tf_files, params)
+        sites += terraform.scan(tf_files, params, given, trees)
     if skipped and notes is not None:
         notes.append(f"skipped {skipped} file(s) found in directories that are not templates")
     return sites, texts
@@ -138,38 +153,46 @@ def plan_templates(
     *,
     mapping: Mapping[str, str] | None = None,
     params: Mapping[str, str] | None = None,
+    tfvars: Sequence[Path] = (),
 ) -> Plan:
-    """What setting each target's memory in ``paths`` takes: edits, suggestions, unmatched."""
+    """What setting each target's memory in ``paths`` takes: edits, suggestions, unmatched.
+    ``tfvars``: the -var-files of the environment the result was measured in."""
     notes: list[str] = []
-    sites, texts = scan(paths, params or {}, notes)
+    sites, texts = scan(paths, params or {}, notes, tfvars)
     found = match(targets, sites, dict(mapping or {}))
     plan = Plan(unmatched=list(found.unmatched), notes=notes)
     files: dict[Path, FilePlan] = {p: FilePlan(p, t) for p, t in texts.items()}
+    try:
+        outcomes = _outcomes(found.pairs)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise TemplateError(f"cannot place the memory setting ({exc!r:.80})") from None
     for target, site, how in found.pairs:
         if not target.applies:
-            plan.notes.append(
-                f"{target.name}: not applied, the gate would refuse it; {target.label()}"
+            plan.refused.append(
+                f"{site.path}:{site.line}: {site.key} ({target.name}): not applied, the gate "
+                f"would refuse it; {target.label()}"
             )
             continue
         try:
-            outcome = site.plan(target.memory_mb)
+            outcome = outcomes.get(id(target)) or site.plan(target.memory_mb)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise TemplateError(
                 f"{site.path}:{site.line}: {site.key}: cannot place the memory setting "
                 f"({exc!r:.80})"
             ) from None
         path = outcome.path or site.path
+        where = outcome.where or site.key
         at = f"{path}:{outcome.line or site.line}"
         if outcome.suggestion is not None:
             plan.suggestions.append(
-                f"{at}: {site.key} ({target.name}): {outcome.suggestion} "
+                f"{at}: {where} ({target.name}): {outcome.suggestion} "
                 f"(suggested {target.memory_mb} MB)"
             )
             continue
         file_plan = files[path]
         if _conflicts(file_plan.edits, outcome.edits):
             plan.suggestions.append(
-                f"{at}: {site.key} ({target.name}): the value is shared with another function; "
+                f"{at}: {where} ({target.name}): the value is shared with another function; "
                 f"set {target.memory_mb} MB by hand"
             )
             continue
@@ -178,7 +201,7 @@ def plan_templates(
         ):
             how_set = "" if outcome.old is not None else " (inherited)"
             plan.notes.append(
-                f"{at}: {site.key} ({target.name}): already {target.memory_mb} MB{how_set}"
+                f"{at}: {where} ({target.name}): already {target.memory_mb} MB{how_set}"
             )
             continue
         file_plan.edits += [e for e in outcome.edits if e not in file_plan.edits]
@@ -186,7 +209,7 @@ def plan_templates(
         file_plan.changes.append(
             Change(
                 function=target.name,
-                where=site.key,
+                where=where,
                 path=str(path),
                 line=outcome.line or site.line,
                 old=outcome.old,
@@ -197,6 +220,21 @@ def plan_templates(
         )
     plan.files = [f for f in files.values() if f.edits]
     return plan
+
+
+def _outcomes(pairs: Sequence[tuple[Target, Site, str]]) -> dict[int, Outcome]:
+    """Outcomes of the sites that plan all their functions at once (Terraform blocks with
+    several deployments), by id of the target; the gate's refusals are not in the request."""
+    groups: dict[int, tuple[Site, list[Target]]] = {}
+    for target, site, _ in pairs:
+        if site.plan_group is not None and target.applies:
+            groups.setdefault(id(site), (site, []))[1].append(target)
+    out: dict[int, Outcome] = {}
+    for site, members in groups.values():
+        assert site.plan_group is not None
+        results = site.plan_group([(t.physical_name, t.memory_mb) for t in members])
+        out.update({id(t): r for t, r in zip(members, results, strict=True)})
+    return out
 
 
 def _conflicts(existing: list[Edit], new: list[Edit]) -> bool:

@@ -29,6 +29,7 @@ class Outcome:
     suggestion: str | None = None  # set when nothing is edited: what to change by hand
     path: Path | None = None  # the file edited when it is not the site's (a variable's default)
     inherited: int | None = None  # when adding a setting: the size the function has without it
+    where: str | None = None  # the instance changed, when not the site's key (w["a"])
 
 
 @dataclass
@@ -42,6 +43,12 @@ class Site:
     names: tuple[str, ...] = ()
     patterns: tuple[re.Pattern[str], ...] = ()
     plan: Callable[[int], Outcome] = field(default=lambda mb: Outcome(), repr=False)
+    # A definition that makes several functions (environments, count / for_each instances):
+    # every result function matched to it is planned at once, (physical name, MB) each.
+    plan_group: Callable[[Sequence[tuple[str, int]]], list[Outcome]] | None = field(
+        default=None, repr=False
+    )
+    shared: bool = False  # several result functions may match it
 
     def describe(self) -> str:
         return f"{self.path}:{self.line} {self.kind} {self.key}"
@@ -126,7 +133,7 @@ def match(targets: Sequence[Target], sites: Sequence[Site], mapping: dict[str, s
         found: list[Site] = []
         how = ""
         for tier, test in tiers:
-            found = [s for s in sites if id(s) not in claimed and test(target, s)]
+            found = [s for s in sites if (id(s) not in claimed or s.shared) and test(target, s)]
             if found:
                 how = tier
                 break
@@ -142,6 +149,8 @@ def match(targets: Sequence[Target], sites: Sequence[Site], mapping: dict[str, s
             (t for t in targets if t is not target and how == "pattern" and tiers[2][1](t, site)),
             None,
         )
+        if site.shared:
+            rival = None  # its planner tells the functions apart (or says they cannot be)
         if rival is not None:
             out.unmatched.append(
                 f"{target.name}: {site.describe()} also fits {rival.name}; settle with --map"

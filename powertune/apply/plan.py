@@ -103,6 +103,12 @@ class Plan:
     suggestions: list[str] = field(default_factory=list)  # file:line: what to change by hand
     notes: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)  # result functions found nowhere
+    refused: list[str] = field(default_factory=list)  # matched, but the gate would refuse it
+
+    @property
+    def not_applied(self) -> int:
+        """Recommendations left undone: by hand, ambiguous, unmatched or refused by the gate."""
+        return len(self.suggestions) + len(self.unmatched) + len(self.refused)
 
     @property
     def changes(self) -> list[Change]:

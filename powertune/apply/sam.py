@@ -68,7 +68,11 @@ class _Locator(Protocol):
     def own(self, path: tuple[str, ...], key: str) -> bool: ...
     def key_line(self, path: tuple[str, ...]) -> int: ...
     def insert(
-        self, props_path: tuple[str, ...], key: str, value: int, neighbours: tuple[str, ...] = ...
+        self,
+        props_path: tuple[str, ...],
+        key: str,
+        value: int | str,
+        neighbours: tuple[str, ...] = ...,
     ) -> Edit | str: ...
 
 
@@ -101,7 +105,7 @@ class YamlLocator:
         self,
         props_path: tuple[str, ...],
         key: str,
-        value: int,
+        value: int | str,
         neighbours: tuple[str, ...] = _NEIGHBOURS,
     ) -> Edit | str:
         props = self._node(props_path)
@@ -159,7 +163,7 @@ class _JsonLocator:
         self,
         props_path: tuple[str, ...],
         key: str,
-        value: int,
+        value: int | str,
         neighbours: tuple[str, ...] = _NEIGHBOURS,
     ) -> Edit | str:
         props = self._node(props_path)
@@ -277,12 +281,16 @@ def _planner(
             )
         serverless = str(resource["Type"]).startswith("AWS::Serverless")
         inherited = globals_fn.get("MemorySize") if serverless else None
+        if _ignores_globals(resource, "MemorySize"):
+            inherited = None  # IgnoreGlobals: the function has the 128 MB default, not Globals'
         note = (
             f"inherited Globals.Function.MemorySize {inherited}: set on the function, "
             "Globals unchanged"
             if inherited is not None
             else f"CloudFormation default {DEFAULT_MB} MB: set on the function"
         )
+        if _ignores_globals(resource, "MemorySize"):
+            note = f"IgnoreGlobals: the default {DEFAULT_MB} MB, not Globals: set on the function"
         if merged:
             note = "inherited through a YAML merge key (<<): set on the function, anchor unchanged"
         added = loc.insert(props_path, "MemorySize", mb)
@@ -301,6 +309,14 @@ def _planner(
         )
 
     return plan
+
+
+def _ignores_globals(resource: Mapping[str, Any], key: str) -> bool:
+    """``IgnoreGlobals: '*'`` or a list naming ``key`` on the resource (SAM, 2023)."""
+    ignored = resource.get("IgnoreGlobals")
+    if isinstance(ignored, str):
+        return ignored.strip() in ("*", key)
+    return isinstance(ignored, list) and key in ignored
 
 
 def added_line(lines: Lines, edit: Edit) -> int:

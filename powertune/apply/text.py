@@ -53,8 +53,9 @@ def int_token(text: str, offset: int) -> tuple[int, int, int] | None:
     return None
 
 
-def replace_int(text: str, offset: int, new: int) -> tuple[Edit, int] | None:
-    """An edit setting the integer literal at ``offset`` to ``new``, and the old value."""
+def replace_int(text: str, offset: int, new: int | str) -> tuple[Edit, int] | None:
+    """An edit setting the integer literal at ``offset`` to ``new`` (a size, or a placeholder
+    filled in later), and the old value."""
     token = int_token(text, offset)
     if token is None:
         return None
