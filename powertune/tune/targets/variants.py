@@ -102,8 +102,10 @@ def parse_variants(specs: list[str] | tuple[str, ...]) -> tuple[Variant, ...]:
 def runtime_family(runtime: str | None) -> str | None:
     """``python`` for python3.13, ``provided`` for provided.al2023 or go1.x; None when not one."""
     match = _RUNTIME.match(runtime or "")
-    family = match.group("family") if match else None
-    if match is None or (match.group("version") is None and family != "provided"):
+    if match is None:
+        return None
+    family = str(match.group("family"))
+    if match.group("version") is None and family != "provided":
         return None
     return _FAMILY_OF.get(family, family)
 
