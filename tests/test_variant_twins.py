@@ -31,6 +31,7 @@ from powertune.tune.targets.twins import (
     TWIN_TAG,
     Twins,
     VariantRefused,
+    fetch_package,
     find_twins,
     manifest_architectures,
     plan_twins,
@@ -430,3 +431,61 @@ def test_no_permission_to_read_the_function_names_the_permissions(aws: dict[str,
         stub.add_client_error("get_function", "AccessDeniedException", "denied", 403)
         with pytest.raises(TargetError, match=r"lambda:GetFunction, .*iam:PassRole"):
             plan_twins(client, "orders", [ARM], "run1")
+
+
+def _configuration(name: str, state: str, reason: str = "") -> dict[str, Any]:
+    answer: dict[str, Any] = {"FunctionName": name, "State": state}
+    if reason:
+        answer["StateReason"] = reason
+    return answer
+
+
+def test_a_twin_that_fails_to_start_is_reported_and_deleted(aws: dict[str, Any]) -> None:
+    client = aws["lambda"]
+    _zip_function(aws)
+    plans = plan_twins(client, "orders", [ARM], "run1", fetch=_the_zip)
+    name = plans[0].name
+    with Stubber(client) as stub:
+        stub.add_response("create_function", {"FunctionName": name}, plans[0].request)
+        stub.add_response("get_function_configuration", _configuration(name, "Pending"))
+        reason = "Lambda was unable to configure your subnets"
+        stub.add_response("get_function_configuration", _configuration(name, "Failed", reason))
+        stub.add_response("delete_function", {}, {"FunctionName": name})
+        failed = pytest.raises(TargetError, match=f"twin {name} failed to start: {reason}")
+        with failed, twins_of(client, plans) as twins:
+            twins.create(plans[0])
+        stub.assert_no_pending_responses()
+
+
+def test_no_permission_to_delete_a_twin_says_to_run_cleanup(aws: dict[str, Any]) -> None:
+    client = aws["lambda"]
+    _zip_function(aws)
+    plans = plan_twins(client, "orders", [ARM], "run1", fetch=_the_zip)
+    name = plans[0].name
+    said: list[str] = []
+    with Stubber(client) as stub:
+        stub.add_response("create_function", {"FunctionName": name}, plans[0].request)
+        stub.add_response("get_function_configuration", _configuration(name, "Active"))
+        stub.add_client_error("delete_function", "AccessDeniedException", "no", 403)
+        with pytest.raises(TargetError) as caught, twins_of(client, plans, say=said.append) as t:
+            t.create(plans[0])
+        stub.assert_no_pending_responses()
+    text = str(caught.value)
+    assert f"twin {name}: access denied" in text and "lambda:DeleteFunction" in text
+    assert "powertune cleanup" in text and "\n" not in text and said == []
+
+
+def test_the_package_is_fetched_only_over_https_or_loopback_and_bounded(
+    server: LocalLambda, tmp_path: Path
+) -> None:
+    client = _client(server)
+    name = _deploy(server, tmp_path)
+    location = client.get_function(FunctionName=name)["Code"]["Location"]
+    package = fetch_package(location)
+    assert package.startswith(b"PK") and b"app.py" in package
+    with pytest.raises(TargetError, match="larger than 16 bytes"):
+        fetch_package(location, 16)
+    with pytest.raises(TargetError, match="not an https URL"):
+        fetch_package("http://example.com/code.zip")
+    with pytest.raises(TargetError, match="not an https URL"):
+        fetch_package("file:///etc/passwd")
