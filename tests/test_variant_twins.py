@@ -239,8 +239,29 @@ def test_sigterm_deletes_the_twin_and_kill_9_leaves_it_for_cleanup(
     child.stdout.close()
     time.sleep(0.05)
     assert not _gone(client, twin)
-    assert cleanup(client, name).twins == [twin]
+    done = _cli_cleanup(server, name)  # the command, as a user on any machine runs it
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{name}: deleted variant twins {twin}"
     assert _gone(client, twin)
+    again = _cli_cleanup(server, name)
+    assert again.returncode == 0 and "nothing to clean up" in again.stdout
+
+
+def _cli_cleanup(server: LocalLambda, name: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "cleanup", name, "--endpoint-url", server.endpoint_url],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 # -- moto: layers, images, buckets, and what AWS refuses ------------------------------------------

@@ -61,6 +61,8 @@ def test_the_same_variant_twice_is_refused() -> None:
     [
         ("python3.9", "python"),
         ("python3.13", "python"),
+        ("python2.7", "python"),
+        ("ruby2.7", "ruby"),
         ("nodejs22.x", "nodejs"),
         ("java21", "java"),
         ("java8.al2", "java"),
@@ -71,6 +73,9 @@ def test_the_same_variant_twice_is_refused() -> None:
         ("go1.x", "provided"),
         ("python", None),
         ("nodejs", None),
+        ("dotnetcore3.1", None),
+        ("python3.13; rm", None),
+        ("python3.13\n", None),
         (None, None),
     ],
 )

@@ -19,8 +19,8 @@ ARCHITECTURES = ("x86_64", "arm64")
 VARIANT_KEYS = ("arch", "runtime")
 # Lambda's runtime identifiers, by family (new versions appear every year: the pattern, not a list)
 _RUNTIME = re.compile(
-    r"^(?P<family>python|nodejs|java|dotnet|ruby|provided|go)"
-    r"(?P<version>3\.\d{1,2}|\d{1,2}\.x|\d{1,2}|\d{1,2}\.al2|\.al2|\.al2023|1\.x)?$"
+    r"(?P<family>python|nodejs|java|dotnet|ruby|provided|go)"
+    r"(?P<version>\d{1,2}(?:\.\d{1,2}|\.x|\.al2)?|\.al2|\.al2023)?"
 )
 # Families whose handler names the same thing (a custom runtime's bootstrap serves either)
 _FAMILY_OF = {"go": "provided"}
@@ -101,7 +101,7 @@ def parse_variants(specs: list[str] | tuple[str, ...]) -> tuple[Variant, ...]:
 
 def runtime_family(runtime: str | None) -> str | None:
     """``python`` for python3.13, ``provided`` for provided.al2023 or go1.x; None when not one."""
-    match = _RUNTIME.match(runtime or "")
+    match = _RUNTIME.fullmatch(runtime or "")
     if match is None:
         return None
     family = str(match.group("family"))
