@@ -111,6 +111,8 @@ def test_a_twin_is_the_function_with_only_the_variant_changed_and_is_deleted(
 ) -> None:
     client = _client(server)
     name = _deploy(server, tmp_path)
+    arn = client.get_function_configuration(FunctionName=name)["FunctionArn"]
+    client.tag_resource(Resource=arn, Tags={"team": "orders", "powertune:journal": "run=x"})
     original = client.get_function_configuration(FunctionName=name)
     both = parse_variant("arch=arm64,runtime=python3.13")
     plans = plan_twins(client, name, [ARM, both], "run1")
@@ -131,7 +133,7 @@ def test_a_twin_is_the_function_with_only_the_variant_changed_and_is_deleted(
         assert configs[0]["Runtime"] == original["Runtime"]
         assert configs[1]["Runtime"] == "python3.13"
         tags = client.get_function(FunctionName=plans[0].name)["Tags"]
-        assert tags[TWIN_TAG] == original["FunctionArn"]
+        assert tags == {"team": "orders", TWIN_TAG: original["FunctionArn"]}
         assert find_twins(client, original["FunctionArn"]) == sorted(p.name for p in plans)
     assert all(_gone(client, p.name) for p in plans)
     after = client.get_function_configuration(FunctionName=name)

@@ -44,6 +44,7 @@ DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
 # An unzipped package is at most 250 MB, so no zip Lambda accepted is larger.
 MAX_PACKAGE_BYTES = 250 * 1024 * 1024
 TWIN_TAG = "powertune:twin-of"
+MAX_TAGS = 50  # per function
 FETCH_TIMEOUT_S = 60.0
 _DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 _NEEDED = (
@@ -184,7 +185,7 @@ def plan_twins(
     for variant in variants:
         twin = twin_name(name, variant, run_id)
         description = twin_description(arn, variant, run_id)
-        tags = {TWIN_TAG: arn} if len(arn) <= 256 else {}
+        tags = _twin_tags(found.get("Tags") or {}, arn)
         request = twin_request(
             found, variant, name=twin, description=description, code=code, tags=tags
         )
@@ -219,6 +220,19 @@ def twins_of(
             f"twins not deleted: {'; '.join(problems)}. Run `powertune cleanup` on the "
             "function to finish."
         )
+
+
+def _twin_tags(function_tags: dict[str, str], arn: str) -> dict[str, str]:
+    """The function's own tags (cost allocation, and the tags a tag policy may require on every
+    new function), without AWS's and powertune's, plus the twin's mark."""
+    kept = {
+        k: v
+        for k, v in function_tags.items()
+        if not k.startswith(("aws:", "powertune:")) and isinstance(v, str)
+    }
+    if len(arn) <= 256:
+        kept[TWIN_TAG] = arn
+    return dict(list(kept.items())[:MAX_TAGS])
 
 
 # -- cleanup --------------------------------------------------------------------------------
