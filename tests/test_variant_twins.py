@@ -25,7 +25,7 @@ from moto import mock_aws
 
 from powertune import stopping
 from powertune.local import LocalLambda
-from powertune.tune.targets.aws import cleanup
+from powertune.tune.targets.aws import AwsLambdaTarget, cleanup
 from powertune.tune.targets.interface import TargetError
 from powertune.tune.targets.twins import (
     TWIN_TAG,
@@ -512,3 +512,31 @@ def test_the_package_is_fetched_only_over_https_or_loopback_and_bounded(
         fetch_package("http://example.com/code.zip")
     with pytest.raises(TargetError, match="not an https URL"):
         fetch_package("file:///etc/passwd")
+
+
+def test_the_tuning_target_measures_a_twin_as_it_measures_the_function(
+    server: LocalLambda, tmp_path: Path
+) -> None:
+    """What the run will do with a twin: tune it through the same target, then delete it."""
+    client = _client(server)
+    name = _deploy(server, tmp_path)
+    plans = plan_twins(client, name, [ARM], "measured")
+    session = boto3.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
+    )
+    with twins_of(client, plans) as twins:
+        twins.create(plans[0])
+        target = AwsLambdaTarget(
+            plans[0].name, boto3_session=session, endpoint_url=server.endpoint_url, log_wait_s=2
+        )
+        assert target.describe().architecture == "arm64"
+        try:
+            for memory in (512, 1024):
+                target.prepare(memory)
+                sample = target.invoke(memory, b'{"n": 2}')
+                assert sample.status == "success" and sample.memory_mb == memory
+                assert sample.billed_ms is not None and sample.billed_ms > 0
+        finally:
+            target.restore()
+    assert _gone(client, plans[0].name)
+    assert client.get_function_configuration(FunctionName=name)["MemorySize"] == 1024
