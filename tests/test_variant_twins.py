@@ -4,6 +4,8 @@ buckets); botocore Stubber only for AccessDenied on iam:PassRole."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import io
 import json
 import os
@@ -11,6 +13,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -20,7 +23,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
 from powertune import stopping
@@ -393,26 +396,92 @@ def _platforms(*arches: str) -> dict[str, Any]:
     }
 
 
-def test_an_image_is_used_for_arm64_only_when_its_index_lists_arm64(aws: dict[str, Any]) -> None:
+def test_an_image_uri_naming_an_index_is_refused(aws: dict[str, Any]) -> None:
+    """Lambda runs single-architecture images only: an index cannot be a twin's image."""
     client, ecr = aws["lambda"], boto3.client("ecr")
     _image(aws, _platforms("amd64", "arm64"), _INDEX)
-    plans = plan_twins(client, "orders", [ARM], "run1", ecr=ecr)
-    assert (
-        plans[0]
-        .request["Code"]["ImageUri"]
-        .startswith(ecr.describe_repositories()["repositories"][0]["repositoryUri"])
-    )
-    assert plans[0].request["Architectures"] == ["arm64"] and "Runtime" not in plans[0].request
+    with pytest.raises(VariantRefused, match="names a multi-architecture index"):
+        plan_twins(client, "orders", [ARM], "run1", ecr=ecr)
     with pytest.raises(VariantRefused, match="cannot be read here"):
         plan_twins(client, "orders", [ARM], "run1", ecr=None)
     with pytest.raises(VariantRefused, match="its runtime is in the image"):
         plan_twins(client, "orders", [parse_variant("runtime=python3.13")], "run1", ecr=ecr)
+    assert [f["FunctionName"] for f in client.list_functions()["Functions"]] == ["orders"]
 
 
-def test_an_image_built_for_one_architecture_is_refused(aws: dict[str, Any]) -> None:
-    _image(aws, _platforms("amd64"), _INDEX)
-    with pytest.raises(VariantRefused, match="has amd64, not arm64"):
-        plan_twins(aws["lambda"], "orders", [ARM], "run1", ecr=boto3.client("ecr"))
+_SINGLE = {
+    "schemaVersion": 2,
+    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {
+        "mediaType": "application/vnd.oci.image.config.v1+json",
+        "digest": "sha256:" + "c" * 64,
+        "size": 9,
+    },
+    "layers": [],
+}
+
+
+@contextlib.contextmanager
+def _blob_server(body: bytes) -> Iterator[str]:
+    """A loopback stand-in for the pre-signed S3 URL ECR hands out for a blob."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/blob"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize(("built_for", "accepted"), [("arm64", True), ("amd64", False)])
+def test_a_single_architecture_image_is_used_only_when_built_for_the_variant(
+    aws: dict[str, Any], built_for: str, accepted: bool
+) -> None:
+    """The function's tag may point at a newer build than the one it runs: its config blob
+    says which architecture that build is for (ECR's calls stubbed: moto has no blob URLs)."""
+    repo = _image(aws, _SINGLE, _SINGLE["mediaType"])
+    ecr = boto3.client("ecr")
+    config = json.dumps({"architecture": built_for, "os": "linux"}).encode()
+    with _blob_server(config) as url, Stubber(ecr) as stub:
+        stub.add_response(
+            "batch_get_image",
+            {"images": [{"imageManifest": json.dumps(_SINGLE)}]},
+            {
+                "registryId": repo.split(".")[0],
+                "repositoryName": "orders",
+                "imageIds": [{"imageTag": "v1"}],
+                "acceptedMediaTypes": ANY,
+            },
+        )
+        stub.add_response(
+            "get_download_url_for_layer",
+            {"downloadUrl": url, "layerDigest": _SINGLE["config"]["digest"]},
+            {
+                "registryId": repo.split(".")[0],
+                "repositoryName": "orders",
+                "layerDigest": _SINGLE["config"]["digest"],
+            },
+        )
+        if accepted:
+            plans = plan_twins(aws["lambda"], "orders", [ARM], "run1", ecr=ecr)
+            assert plans[0].request["Code"] == {"ImageUri": f"{repo}:v1"}
+            assert plans[0].request["Architectures"] == ["arm64"]
+        else:
+            with pytest.raises(VariantRefused, match=f"built for amd64 \\({repo}:v1\\)"):
+                plan_twins(aws["lambda"], "orders", [ARM], "run1", ecr=ecr)
+        stub.assert_no_pending_responses()
 
 
 def test_manifest_architectures_reads_indexes_only() -> None:

@@ -45,6 +45,7 @@ DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
 MAX_PACKAGE_BYTES = 250 * 1024 * 1024
 TWIN_TAG = "powertune:twin-of"
 MAX_TAGS = 50  # per function
+MAX_CONFIG_BYTES = 1024 * 1024  # an image's config blob (a few KB)
 FETCH_TIMEOUT_S = 60.0
 _DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 _NEEDED = (
@@ -177,7 +178,7 @@ def plan_twins(
     for variant in variants:
         reasons += _layer_refusals(client, config, variant)
         if config.get("PackageType") == "Image" and variant.architecture:
-            reasons += _image_refusals(ecr, found, variant)
+            reasons += _image_refusals(ecr, found, variant, fetch or fetch_package)
     if reasons:
         raise VariantRefused("; ".join(reasons) + " (nothing was created)")
     code = _code(found, name, bucket=bucket, fetch=fetch or fetch_package, limit=direct_limit)
@@ -366,35 +367,47 @@ def _layer_refusals(client: Any, config: dict[str, Any], variant: Variant) -> li
     return reasons
 
 
-def _image_refusals(ecr: Any, found: dict[str, Any], variant: Variant) -> list[str]:
-    """An image used for another architecture must list it in its manifest (an index)."""
+def _image_refusals(ecr: Any, found: dict[str, Any], variant: Variant, fetch: Fetcher) -> list[str]:
+    """Lambda runs single-architecture images only, so the image the function names (its tag
+    may since point at a new build) must itself be built for the variant's architecture."""
     config = found.get("Configuration") or {}
     current = (config.get("Architectures") or ["x86_64"])[0]
     wanted = variant.architecture
     if wanted is None or wanted == current:
         return []
-    # The URI the function names (a tag or digest of the index, when the image has one);
-    # ResolvedImageUri is the manifest Lambda picked for the current architecture.
-    uri = (found.get("Code") or {}).get("ImageUri")
+    uri = str((found.get("Code") or {}).get("ImageUri") or "")
     prefix = f"{variant.label}: {config.get('FunctionName')} is a container image"
     if ecr is None:
-        return [f"{prefix} and its manifest cannot be read here to check it has {wanted}"]
+        return [f"{prefix} and its architecture cannot be read here (no ECR client)"]
     try:
-        manifest = image_manifest(ecr, str(uri or ""))
-    except (ClientError, BotoCoreError, ValueError) as exc:
+        image = image_manifest(ecr, uri)
+        if manifest_architectures(image.manifest) is not None:
+            return [
+                f"{prefix} whose URI {uri} names a multi-architecture index; Lambda runs "
+                f"single-architecture images only: push a {wanted} build"
+            ]
+        built_for = image_architecture(ecr, image, fetch)
+    except (ClientError, BotoCoreError, ValueError, TargetError) as exc:
         detail = _explain(exc) if isinstance(exc, ClientError) else str(exc)
-        return [f"{prefix} and its manifest cannot be checked for {wanted}: {detail}"]
-    arches = manifest_architectures(manifest)
-    if arches is None:
-        return [f"{prefix} built for one architecture (its manifest is not an index)"]
-    if _DOCKER_ARCH[wanted] not in arches:
-        return [f"{prefix} whose manifest has {', '.join(sorted(arches))}, not {wanted}"]
+        return [f"{prefix} whose architecture cannot be checked ({detail})"]
+    if built_for != _DOCKER_ARCH[wanted]:
+        return [
+            f"{prefix} built for {built_for} ({uri}); Lambda runs an image on its own "
+            f"architecture only: push a {wanted} build"
+        ]
     return []
 
 
-def image_manifest(ecr: Any, uri: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class EcrImage:
+    registry: str
+    repository: str
+    manifest: dict[str, Any]
+
+
+def image_manifest(ecr: Any, uri: str) -> EcrImage:
     """The manifest of an ECR image URI (``ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG`` or
-    ``...@sha256:...``), an index when the image has one."""
+    ``...@sha256:...``), an index when the URI names one."""
     host, _, rest = uri.partition("/")
     if ".dkr.ecr." not in host or not rest:
         raise ValueError(f"{uri!r} is not an ECR image URI")
@@ -404,8 +417,9 @@ def image_manifest(ecr: Any, uri: str) -> dict[str, Any]:
     else:
         repository, _, tag = rest.rpartition(":")
         image_id = {"imageTag": tag}
+    registry = host.split(".")[0]
     answer = ecr.batch_get_image(
-        registryId=host.split(".")[0],
+        registryId=registry,
         repositoryName=repository,
         imageIds=[image_id],
         acceptedMediaTypes=list(_MANIFEST_TYPES),
@@ -417,7 +431,23 @@ def image_manifest(ecr: Any, uri: str) -> dict[str, Any]:
     manifest = json.loads(images[0].get("imageManifest") or "{}")
     if not isinstance(manifest, dict):
         raise ValueError("the manifest is not a JSON object")
-    return manifest
+    return EcrImage(registry=registry, repository=repository, manifest=manifest)
+
+
+def image_architecture(ecr: Any, image: EcrImage, fetch: Fetcher) -> str:
+    """A single-platform image's architecture (docker's name: amd64, arm64), from its config
+    blob (the manifest itself does not say)."""
+    digest = (image.manifest.get("config") or {}).get("digest")
+    if not isinstance(digest, str):
+        raise ValueError("the manifest names no config blob")
+    answer = ecr.get_download_url_for_layer(
+        registryId=image.registry, repositoryName=image.repository, layerDigest=digest
+    )
+    blob = json.loads(fetch(str(answer.get("downloadUrl") or ""), MAX_CONFIG_BYTES) or b"{}")
+    architecture = blob.get("architecture") if isinstance(blob, dict) else None
+    if not isinstance(architecture, str):
+        raise ValueError("the image's config names no architecture")
+    return architecture
 
 
 def manifest_architectures(manifest: dict[str, Any]) -> set[str] | None:
