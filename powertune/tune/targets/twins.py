@@ -1,10 +1,11 @@
 """Twin functions: a temporary copy of a function with one variant changed (``variants.py``).
 
 ``plan_twins`` reads the function (GetFunction), checks every variant (the handler's runtime
-family, an image's manifest, each layer's CompatibleArchitectures and CompatibleRuntimes, the
-package size) and fetches the zip package once, all before anything is created. ``Twins`` then
-creates each twin, waits until it is Active, and deletes it; used as a context manager it deletes
-them on the way out, a stop signal included (``stopping.deferred``).
+family, an image's architecture from ECR, each layer's CompatibleArchitectures and
+CompatibleRuntimes, the package size) and fetches the zip package once, all before anything is
+created. ``Twins`` then creates each twin, waits until it is Active, and deletes it; used as a
+context manager (``twins_of``) it deletes them on the way out, a stop signal included
+(``stopping.deferred``).
 
 The journal of a twin is its Description (``powertune twin of=ARN run=... variant=...``), as the
 tuning versions' is theirs: ``find_twins`` lists them with ListFunctions, so ``powertune cleanup``
@@ -280,19 +281,19 @@ def cleanup_twins(client: Any, function_arn: str) -> tuple[list[str], list[str]]
 
 
 def fetch_package(url: str, max_bytes: int = MAX_PACKAGE_BYTES) -> bytes:
-    """GetFunction's Code.Location (a pre-signed https URL; plain http only to a loopback
-    endpoint, as the local runtime serves it), at most ``max_bytes``."""
+    """GetFunction's Code.Location or an image blob's URL (pre-signed https URLs; plain http
+    only to a loopback endpoint, as the local runtime serves it), at most ``max_bytes``."""
     parts = urlsplit(url)
     loopback = _is_loopback(parts.hostname or "")
     if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-        raise TargetError(f"the function's code location is not an https URL: {parts.scheme}://")
+        raise TargetError(f"a code or image location is not an https URL: {parts.scheme}://")
     try:
         with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_S) as response:
             data: bytes = response.read(max_bytes + 1)
     except OSError as exc:
-        raise TargetError(f"downloading the function's package failed: {exc}") from None
+        raise TargetError(f"downloading from {parts.hostname} failed: {exc}") from None
     if len(data) > max_bytes:
-        raise TargetError(f"the function's package is larger than {max_bytes} bytes")
+        raise TargetError(f"the download from {parts.hostname} is larger than {max_bytes} bytes")
     return data
 
 
