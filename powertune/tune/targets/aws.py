@@ -645,7 +645,8 @@ def _find_journal(client: Any, arn: str, found: Leftovers) -> tuple[Journal | No
 
 def cleanup(client: Any, name: str, *, alias_prefix: str = DEFAULT_ALIAS_PREFIX) -> Leftovers:
     """Undo what interrupted runs left: $LATEST's memory and environment (from the run journal,
-    else from the run's version descriptions), aliases, versions, and the journal itself."""
+    else from the run's version descriptions), aliases, versions, variant twins (``twins.py``),
+    and the journal itself."""
     found = find_leftovers(client, name, alias_prefix=alias_prefix)
     config = client.get_function_configuration(FunctionName=name)
     arn = unqualified_arn(str(config.get("FunctionArn") or name))
