@@ -20,7 +20,8 @@ def cleanup_command(
     profile: str | None = typer.Option(None, "--profile", help=PROFILE_HELP),
     endpoint_url: str | None = typer.Option(None, "--endpoint-url", help=ENDPOINT_HELP),
 ) -> None:
-    """Remove what an interrupted run left: tuning aliases and versions, a changed memory size."""
+    """Remove what an interrupted run left: tuning aliases and versions, a changed memory size,
+    variant twin functions."""
     from powertune.tune.targets.aws import AwsLambdaTarget, cleanup
 
     target = AwsLambdaTarget(
@@ -52,6 +53,8 @@ def cleanup_command(
         parts.append(f"deleted aliases {', '.join(found.aliases)}")
     if found.versions:
         parts.append(f"deleted versions {', '.join(found.versions)}")
+    if found.twins:
+        parts.append(f"deleted variant twins {', '.join(found.twins)}")
     if found.journal_run:
         parts.append(f"removed the journal of run {found.journal_run}")
     for note in found.notes:

@@ -42,6 +42,7 @@ from powertune.tune.targets.journal import (
     unqualified_arn,
     write_local,
 )
+from powertune.tune.targets.twins import cleanup_twins
 from powertune.types import FunctionInfo, Sample
 
 DESCRIPTION_MARK = "powertune run="
@@ -63,6 +64,7 @@ class Leftovers:
     original_memory_mb: int | None = None  # what the run found, from its version descriptions
     cold_start_variable: bool = False
     journal_run: str | None = None  # the run whose journal was found (and removed)
+    twins: list[str] = field(default_factory=list)  # variant twins deleted (twins.py)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -72,6 +74,7 @@ class Leftovers:
             and not self.versions
             and not self.cold_start_variable
             and self.journal_run is None
+            and not self.twins
             and (self.original_memory_mb is None or self.original_memory_mb == self.memory_mb)
         )
 
@@ -642,7 +645,8 @@ def _find_journal(client: Any, arn: str, found: Leftovers) -> tuple[Journal | No
 
 def cleanup(client: Any, name: str, *, alias_prefix: str = DEFAULT_ALIAS_PREFIX) -> Leftovers:
     """Undo what interrupted runs left: $LATEST's memory and environment (from the run journal,
-    else from the run's version descriptions), aliases, versions, and the journal itself."""
+    else from the run's version descriptions), aliases, versions, variant twins (``twins.py``),
+    and the journal itself."""
     found = find_leftovers(client, name, alias_prefix=alias_prefix)
     config = client.get_function_configuration(FunctionName=name)
     arn = unqualified_arn(str(config.get("FunctionArn") or name))
@@ -678,6 +682,7 @@ def cleanup(client: Any, name: str, *, alias_prefix: str = DEFAULT_ALIAS_PREFIX)
         except (ClientError, BotoCoreError, WaiterError) as exc:
             problems.append(f"$LATEST not restored: {_describe_error(exc)}")
     problems += remove_leftovers(client, name, found)
+    problems += _remove_twins(client, arn, found)
     if problems:
         raise TargetError(f"cleanup of {name} incomplete: {'; '.join(problems)}")
     if journal is not None and journal.tagged:
@@ -691,6 +696,20 @@ def cleanup(client: Any, name: str, *, alias_prefix: str = DEFAULT_ALIAS_PREFIX)
     for copy in local:
         remove_local(copy)
     return found
+
+
+def _remove_twins(client: Any, arn: str, found: Leftovers) -> list[str]:
+    """Delete the variant twins runs left (found by their Description through ListFunctions)."""
+    try:
+        found.twins, problems = cleanup_twins(client, arn)
+    except ClientError as exc:
+        if _error_code(exc) not in _NO_TAG_ACCESS:
+            return [f"listing functions for variant twins failed: {_describe_error(exc)}"]
+        found.notes.append("cannot list functions (lambda:ListFunctions): variant twins unchecked")
+        return []
+    except BotoCoreError as exc:
+        return [f"listing functions for variant twins failed: {exc}"]
+    return problems
 
 
 def _wait_quiet(client: Any, name: str) -> None:
