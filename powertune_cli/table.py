@@ -12,6 +12,7 @@ from rich.text import Text
 from powertune.gate.compare import Verdict
 from powertune.outputs import fmt
 from powertune.outputs.decision import decision_lines
+from powertune.outputs.sizes import measured_column, size_cells, size_headers, size_rows
 from powertune.results.model import FunctionResult, Result
 from powertune.results.ranking import worst_first
 
@@ -75,35 +76,17 @@ def _function_table(fn: FunctionResult) -> Table:
     if rec is not None:
         title += f" → {rec.memory_mb} MB ({rec.strategy}, {rec.source})"
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    for name, justify in (
-        ("MB", "right"),
-        ("inv", "right"),
-        ("err", "right"),
-        ("cold", "right"),
-        ("p50 ms", "right"),
-        ("p95 ms", "right"),
-        ("mean 95% CI ms", "right"),
-        ("$/invocation", "right"),
-        ("", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for m in sorted(fn.measurements, key=lambda m: m.memory_mb):
-        *cells, mark = fmt.measurement_cells(fn, m)
-        recommended = "bold green" if "recommended" in mark else ""
-        style = recommended if m.measured else "yellow"
+    with_measured = measured_column(fn)
+    headers = size_headers(fn, with_measured=with_measured)
+    for name in headers:
+        table.add_column(name, justify="right" if name else "left")
+    for row in size_rows(fn):
+        *cells, mark = size_cells(fn, row, with_measured=with_measured)
+        m = row.measurement
+        style = "bold green" if "recommended" in row.marks else ""
+        if m is not None and not m.measured:
+            style = "yellow"
         table.add_row(*cells, Text(mark, style=style))
-    if rec is not None and rec.source == "model" and fn.measurement(rec.memory_mb) is None:
-        table.add_row(
-            str(rec.memory_mb),
-            "",
-            "",
-            "",
-            fmt.ms(rec.duration_ms_p50),
-            fmt.ms(rec.duration_ms_p95),
-            "",
-            fmt.usd_per_invocation(rec.cost_per_invocation_usd),
-            Text("recommended (model)", style="bold green"),
-        )
     return table
 
 

@@ -13,11 +13,11 @@ Each round:
    (2.5×) apart, which could hide a dip. When the same size has been chosen ``STABLE_ROUNDS``
    rounds running with the coverage met, the search also stops ("stable"): what doubt remains is
    misfit that more samples will not remove. A converged claim also needs ``MIN_AT_CHOICE`` (3) warm
-   samples at the choice (or within 3% of it). For ``cost`` (``_robust_tie``): the fastest
-   size within the band of the cheapest by the point estimate and not confidently outside it
-   in the draws; the claim is "within band + tolerance" (the band is cost given up for speed
-   on purpose). A converged claim also needs measured neighbours within
-   ``BRACKET_RATIO`` (2x) of the choice on both sides, ``ROUGH_BRACKET_RATIO`` (1.25x) when the
+   samples at the choice (or within 3% of it). For ``cost``: the fastest of the sizes the
+   draws do not confidently put outside the band (``strategies.tied_with_cheapest``); the claim
+   is "within band + tolerance" (the band is cost given up for speed on purpose). A converged
+   claim also needs measured neighbours within ``BRACKET_RATIO`` (2x) of the choice on both
+   sides, ``ROUGH_BRACKET_RATIO`` (1.25x) when the
    saturated model won (no smooth form fits, so the curve between measured sizes is unknown);
    the search measures between them until it has them. When
    the choice sits at the top of what was measured and the model says the curve still falls
@@ -59,9 +59,7 @@ from powertune.tune.decide.strategies import (
     Choice,
     UnknownStrategy,
     balanced_score,
-    choice_at,
     choose,
-    tie_reason,
 )
 from powertune.tune.plan import (
     DEFAULT_BALANCED_WEIGHT,
@@ -397,13 +395,12 @@ class AdaptiveSearch(Search):
             max_p95_ms=self.max_p95_ms,
             percentile=self.percentile,
             tie_band=self.tie_band,
+            confidence=self.confidence,
         )
         if not isinstance(self.fit, Fit):
             self._measured_only_plan = True
             return
         self._measured_only_plan = False
-        if self.strategy == "cost" and self.tie_band > 0:
-            self.choice = self._robust_tie(self.curve)
         ok, alt = self._decision(self.curve, self.choice.memory_mb)
         self._alt = alt
         near = self._near_measured(self.choice.memory_mb, list(warm))
@@ -451,33 +448,12 @@ class AdaptiveSearch(Search):
         to be within 1% of the true cheapest)."""
         return self.tolerance + self.tie_band if self.strategy == "cost" else self.tolerance
 
-    def _robust_tie(self, curve: CostCurve) -> Choice:
-        """The tie band: of the sizes whose point estimate is within the band of the cheapest
-        and which the draws do not confidently put outside it (beyond the band above that
-        draw's cheapest in at least ``confidence`` of the draws), the fastest (the cheapest of
-        those within ``SPEED_TOLERANCE`` of it). The point estimate's cheapest is always in.
-        (Requiring a size to be confidently *inside* the band, as this did before, left the
-        strictly cheapest point whenever the draws were wide: on a flat curve that is whichever
-        size the noise favoured, so five seeds gave five answers.)"""
-        assert curve.cost_draws is not None
-        c = curve.cost_draws
-        share = np.mean(c / c.min(axis=1, keepdims=True) - 1.0 <= self.tie_band, axis=0)
-        cheapest = int(np.argmin(curve.cost))
-        point_loss = curve.cost / curve.cost[cheapest] - 1.0
-        plausible = (share > 1.0 - self.confidence) & (point_loss <= self.tie_band)
-        pool = np.union1d(np.nonzero(plausible)[0], [cheapest]).astype(int)
-        fast = float(np.min(curve.mean[pool]))
-        near = pool[curve.mean[pool] <= fast * (1.0 + SPEED_TOLERANCE)]
-        i = int(near[np.argmin(curve.cost[near])])
-        return choice_at(
-            "cost",
-            curve,
-            i,
-            percentile=self.percentile,
-            tie_band=self.tie_band,
-            cheapest=cheapest,
-            reason=tie_reason(curve, i, cheapest, pool),
-        )
+    def tied(self, curve: CostCurve) -> np.ndarray:
+        """The sizes of ``curve`` the run cannot tell from the cheapest (``cost``: the tie band;
+        other strategies: the chosen size alone)."""
+        if self.choice is None or not self.choice.tied_mb:
+            return curve.memory_mb[[int(np.argmin(curve.cost))]]
+        return np.array(self.choice.tied_mb, dtype=int)
 
     def _upward(self, measured: list[int]) -> int | None:
         """A larger size to measure when the choice sits at the top of what was measured and
