@@ -135,13 +135,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--flat", type=int, default=12, help="cost-flat replays")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--only", choices=("smooth", "flat"), default=None)
     args = parser.parse_args()
     catalog = load_catalog()
     prices = UnitPrices.of(catalog, REGION, ARCH)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         smooth = []
-        for label, source in curve_sources():
+        for label, source in curve_sources() if args.only != "flat" else []:
             t = smooth_truth(label, source, Path(tmp), prices)
             if t is not None and t.wide and t.step >= COARSE_STEP:
                 smooth.append((label, str(t.path), t.cv))
@@ -150,6 +151,8 @@ def main() -> None:
             "smooth truths (coarse wide-range curves)": smooth,
             "cost-flat CPU-bound replays": [(a, str(b), c) for a, b, c in flat],
         }
+        if args.only:
+            groups = {k: v for k, v in groups.items() if args.only in k}
         with ProcessPoolExecutor(args.jobs) as pool:
             for title, curves in groups.items():
                 jobs = [(lb, p, cv, s) for lb, p, cv in curves for s in range(args.seeds)]

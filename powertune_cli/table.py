@@ -40,6 +40,7 @@ def result_renderable(result: Result) -> RenderableType:
         )
     for fn in worst_first(result):
         parts.append(_function_table(fn))
+        parts.extend(_size_notes(fn))
         notes = fmt.recommendation_notes(fn.recommendation)
         parts.extend(Text(f"  · {n}", style="cyan") for n in notes)
         parts.extend(Text(f"  ! {w}", style="yellow") for w in _warnings(fn))
@@ -81,13 +82,25 @@ def _function_table(fn: FunctionResult) -> Table:
     for name in headers:
         table.add_column(name, justify="right" if name else "left")
     for row in size_rows(fn):
-        *cells, mark = size_cells(fn, row, with_measured=with_measured)
+        *cells, _ = size_cells(fn, row, with_measured=with_measured)
         m = row.measurement
         style = "bold green" if "recommended" in row.marks else ""
         if m is not None and not m.measured:
             style = "yellow"
-        table.add_row(*cells, Text(mark, style=style))
+        mark = Text(row.marks, style=style)
+        if row.note:  # the reason is long: a marker here, the words right under the table
+            mark.append(f"{' · ' if row.marks else ''}not chosen: see [{row.memory_mb}]", "cyan")
+        table.add_row(*cells, mark)
     return table
+
+
+def _size_notes(fn: FunctionResult) -> list[Text]:
+    """Why a size the table shows cheaper and faster than the recommendation was not chosen."""
+    return [
+        Text(f"  [{row.memory_mb}] {row.memory_mb} MB {row.note}", style="cyan")
+        for row in size_rows(fn)
+        if row.note
+    ]
 
 
 def _summary_table(result: Result) -> Table:

@@ -21,7 +21,7 @@ from cli import app
 from powertune.outputs import fmt, render_html, render_markdown
 from powertune.outputs.decision import decision_lines, per_million
 from powertune.outputs.sizes import size_rows
-from powertune.results import FunctionResult, PricedSize, Result, load_result
+from powertune.results import PricedSize, Result, load_result
 from powertune_cli.table import render_table
 
 runner = CliRunner()
@@ -149,12 +149,6 @@ def test_the_tables_label_the_measured_and_the_model_figures(
             assert fmt.per_million(m.cost_per_invocation_usd) in _line_of(table, p.memory_mb)
 
 
-def _with_size(fn: FunctionResult, extra: PricedSize) -> FunctionResult:
-    return dataclasses.replace(
-        fn, priced=tuple(sorted((*fn.priced, extra), key=lambda p: p.memory_mb))
-    )
-
-
 def test_a_size_cheaper_and_faster_than_the_recommendation_names_why_it_was_not_chosen(
     adaptive: tuple[Result, dict], grid: tuple[Result, dict]
 ) -> None:
@@ -162,7 +156,7 @@ def test_a_size_cheaper_and_faster_than_the_recommendation_names_why_it_was_not_
         fn = result.functions[0]
         rec = fn.recommendation
         assert rec is not None and rec.cost_per_invocation_usd is not None
-        table = render_table(result, width=300)
+        table = render_table(result, width=2000)
         for p in fn.priced:
             m = fn.measurement(p.memory_mb)
             own = (
@@ -177,12 +171,16 @@ def test_a_size_cheaper_and_faster_than_the_recommendation_names_why_it_was_not_
             )
             if p.memory_mb != rec.memory_mb and beats:
                 assert p.note and p.note.startswith("not chosen: "), p
-                assert p.note in _line_of(table, p.memory_mb)
+                assert f"not chosen: see [{p.memory_mb}]" in _line_of(table, p.memory_mb)
+                assert f"[{p.memory_mb}] {p.memory_mb} MB {p.note}" in table
+                assert p.note in _line_of(render_markdown(result), p.memory_mb)
         for row in size_rows(fn):
             assert row.note == (row.priced.note if row.priced else None)
 
 
-def test_build_notes_a_measured_size_its_own_samples_show_cheaper_and_faster() -> None:
+def test_build_notes_a_measured_size_its_own_samples_show_cheaper_and_faster(
+    adaptive: tuple[Result, dict],
+) -> None:
     """The decision rests on the model; the measured column may show a size cheaper and faster:
     the note says so, beside it (a hand-made decision on real curve objects)."""
     from powertune.models.fit import fit_curve
@@ -226,3 +224,15 @@ def test_build_notes_a_measured_size_its_own_samples_show_cheaper_and_faster() -
             assert p.note is not None and "its own" in p.note and "the model" in p.note, p
             noted += 1
     assert noted >= 1
+    # every rendering puts the reason beside the size
+    result, _ = adaptive
+    fn = dataclasses.replace(result.functions[0], priced=priced)
+    shown = dataclasses.replace(result, functions=(fn,))
+    table, md = render_table(shown, width=2000), render_markdown(shown)
+    page = render_html(shown)
+    for p in priced:
+        if p.note:
+            assert f"not chosen: see [{p.memory_mb}]" in _line_of(table, p.memory_mb)
+            assert f"[{p.memory_mb}] {p.memory_mb} MB {p.note}" in table
+            assert p.note in _line_of(md, p.memory_mb)
+            assert p.note in _html_row(page, p.memory_mb)

@@ -267,6 +267,9 @@ def _search_sizes(plan: RunPlan, target: Target) -> tuple[int, ...] | None:
     return plan.memory.sizes
 
 
+FREE_MAX_INVOCATIONS = 2000  # --local: a backstop; the time budget ends the run first
+
+
 def make_search(
     plan: RunPlan,
     sizes: tuple[int, ...] | None,
@@ -284,6 +287,7 @@ def make_search(
             "--search adaptive needs a memory range or two or more sizes, e.g. --memory 128..3008"
         )
     spec, budget = plan.strategy, plan.budget
+    free = plan.target.kind == "local"  # invocations cost nothing but time: measure until it holds
     return AdaptiveSearch(
         low,
         high,
@@ -297,8 +301,9 @@ def make_search(
         region=info.region,
         arch=info.architecture,
         seed=plan.seed,
-        max_invocations=budget.max_invocations,
+        max_invocations=budget.max_invocations or (FREE_MAX_INVOCATIONS if free else None),
         max_spend_usd=float(budget.max_spend_usd) if budget.max_spend_usd is not None else None,
+        time_budget_s=budget.time_s if free else None,
         balanced_weight=spec.balanced_weight,
         max_p95_ms=spec.max_p95_ms,
         percentile=spec.percentile,
@@ -329,7 +334,8 @@ def tune_settings(plan: RunPlan, concurrency: int | None = None) -> TuneSettings
         cold_starts=plan.cold_starts,
         allowed_errors=plan.allowed_errors,
         max_spend_usd=plan.budget.max_spend_usd,
-        max_invocations=plan.budget.max_invocations,
+        max_invocations=plan.budget.max_invocations
+        or (FREE_MAX_INVOCATIONS if plan.target.kind == "local" and plan.adaptive else None),
         sleep_between_ms=plan.sleep_between_ms,
     )
 

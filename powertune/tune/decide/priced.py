@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import numpy as np
-
 from powertune.results.model import Measurement, PricedSize
 from powertune.tune.decide.costcurve import CostCurve
 from powertune.tune.decide.decision import Decision
@@ -125,16 +123,12 @@ def _why_not(row: PricedSize, rec: PricedSize, decision: Decision, on_curve: set
             f"the run's draws put it more than {choice.tie_band:.0%} above the cheapest at its "
             "confidence (outside the tie band)"
         )
-    if (
-        choice.tied_mb
-        and curve.cost_draws is not None
-        and mean < chosen_mean * (1.0 - SPEED_TOLERANCE)
-    ):
-        c = curve.cost_draws
-        upper = float(np.quantile(c[:, i] / c.min(axis=1) - 1.0, 0.95))
+    if choice.tied_mb and mean < chosen_mean * (1.0 - SPEED_TOLERANCE):
+        cheapest = float(curve.cost.min())
+        extra = float(curve.cost[i]) / cheapest - 1.0
         return (
-            f"tied with the cheapest, but the run can only bound its extra cost by {upper:+.1%} "
-            f"at 95% (the choice must stay within {CLAIM_BANDS * choice.tie_band:.0%}); more "
+            f"tied with the cheapest (the run cannot rule it out), but priced {extra:+.1%} above "
+            f"it, beyond the {CLAIM_BANDS * choice.tie_band:.0%} the tie may go to; more "
             "evidence can make it the choice"
         )
     if choice.strategy == "speed":

@@ -43,6 +43,7 @@ run itself, ``finalize(observations)`` refits and returns the choice.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -119,6 +120,7 @@ class AdaptiveSearch(Search):
         confirm: int = 0,
         confirm_sizes: Sequence[int] = (),
         tie_band: float | None = None,
+        time_budget_s: float | None = None,
     ) -> None:
         if not 128 <= min_mb <= max_mb <= 10240:
             raise InputError(
@@ -151,7 +153,12 @@ class AdaptiveSearch(Search):
         if not 0.0 <= self.tie_band < 1.0:
             raise InputError(f"the tie band must be within 0-1, not {self.tie_band}")
         self.batch_size = batch_size
-        self.max_rounds = max_rounds
+        # Free invocations (the embedded runtime): the budget is wall time; every round measures
+        # the tied sizes again (the host's drift hits them alike) until the decision holds.
+        self.time_budget_s = time_budget_s
+        self._deadline: float | None = None
+        self.max_rounds = max_rounds if time_budget_s is None else 10**6
+        self.max_per_size = MAX_PER_SIZE if time_budget_s is None else 10**6
         self.n_boot = n_boot
         self.step = lattice_step(self.min_mb, self.max_mb)
         if lattice is not None:
@@ -225,7 +232,12 @@ class AdaptiveSearch(Search):
                 if self.claim_bound != self.tolerance
                 else ""
             )
-            + f", or at {self.max_invocations} invocations"
+            + (
+                f", held {STABLE_ROUNDS} rounds running (interleaved across the tied sizes), or "
+                f"after {self.time_budget_s:g} s"
+                if self.time_budget_s is not None
+                else f", or at {self.max_invocations} invocations"
+            )
         )
         if self.confirm:
             description += f"; then the chosen size is measured up to {self.confirm} invocations"
@@ -237,6 +249,8 @@ class AdaptiveSearch(Search):
     # -- the round ---------------------------------------------------------------------------
 
     def next(self, observations: Observations) -> list[Batch]:
+        if self.time_budget_s is not None and self._deadline is None:
+            self._deadline = time.monotonic() + self.time_budget_s
         batches = self._next(observations)
         if batches or not self.confirm or self.confirmed is not None:
             return batches
@@ -280,6 +294,8 @@ class AdaptiveSearch(Search):
             self._reason = "no successful invocations to fit or price"
             return []
         self._update(observations)
+        if self._reason is None and self._deadline and time.monotonic() > self._deadline:
+            self._reason = f"time budget reached ({self.time_budget_s:g} s)"
         if self._reason is not None:
             return []
         # A size that so far only had a cold start needs one warm invocation to count.
@@ -427,12 +443,14 @@ class AdaptiveSearch(Search):
             and self._bracket is None
         )
         evidence = near is not None and self._near_count >= min(MIN_AT_CHOICE, MAX_PER_SIZE)
-        if ok >= self.confidence and evidence and enough:
+        # Free invocations: a claim also waits until the choice has held STABLE_ROUNDS rounds.
+        held = self.time_budget_s is None or self._stable_rounds() >= STABLE_ROUNDS
+        if ok >= self.confidence and evidence and enough and held:
             self._reason = (
                 f"converged: {self.choice.memory_mb} MB is within {self.claim_bound:.1%} of the "
                 f"best in {ok:.0%} of the bootstrap draws"
             )
-        elif self._stable_rounds() >= STABLE_ROUNDS and enough:
+        elif self._stable_rounds() >= STABLE_ROUNDS and enough and self.time_budget_s is None:
             self._reason = (
                 f"stable: {self.choice.memory_mb} MB chosen {STABLE_ROUNDS} rounds running "
                 f"(within {self.claim_bound:.1%} of the best in {ok:.0%} of the draws)"
@@ -576,8 +594,22 @@ class AdaptiveSearch(Search):
 
         def add(memory_mb: int, count: int) -> None:
             """Sample ``memory_mb`` unless it already has enough samples or is planned."""
-            if memory_mb not in batches and counts.get(memory_mb, 0) < MAX_PER_SIZE:
+            if memory_mb not in batches and counts.get(memory_mb, 0) < self.max_per_size:
                 batches[memory_mb] = count
+
+        if self.time_budget_s is not None and self.curve is not None:
+            # Interleave: one more at every measured size the choice rests on (tied sizes, the
+            # cheapest, the choice), so drift between rounds lands on all of them alike.
+            tied = self.tied(self.curve)
+            for m in tied:
+                at = self._near_measured(int(m), measured)
+                if at is not None:
+                    add(at, 1)
+            # ... and the fastest tied size itself: the tie goes to it once its cost is bounded
+            speed = [float(self.curve.mean[self.curve.index(int(m))]) for m in tied]
+            fastest = int(tied[int(np.argmin(speed))])
+            if self._near_measured(fastest, measured) is None:
+                add(fastest, fresh)
 
         chosen = self.choice.memory_mb
         near = self._near_measured(chosen, measured)
