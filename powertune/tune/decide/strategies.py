@@ -108,7 +108,7 @@ def tied_with_cheapest(
 ) -> tuple[int, np.ndarray]:
     """(cheapest, tied) indices among ``pool``: the point estimate's cheapest, and the sizes the
     run cannot tell from it. With draws, a size is left out only when it is more than ``band``
-    above that draw's cheapest (of ``pool``) in at least ``confidence`` of the draws; without,
+    above the cheapest in the same draw in at least ``confidence`` of the draws; without,
     the point estimates within ``band`` of the cheapest."""
     cheapest = int(pool[np.argmin(curve.cost[pool])])
     if band <= 0:
@@ -118,9 +118,12 @@ def tied_with_cheapest(
     # The draws' spread around the point estimate, widened: they miss the doubt about the form
     # and the host's drift (band_calibration.py: 6% of exclusions were wrong on cost-flat curves
     # at their own width).
+    # Each size against the cheapest in the same draw (a paired comparison): against each
+    # draw's own minimum, independent noise at many sizes would make every size look dearer.
     raw = curve.cost_draws[:, pool]
     c = curve.cost[pool] + DRAW_WIDENING * (raw - raw.mean(axis=0))
-    inside = np.mean(c / c.min(axis=1, keepdims=True) - 1.0 <= band, axis=0)
+    ref = c[:, [int(np.argmin(curve.cost[pool]))]]
+    inside = np.mean(c / ref - 1.0 <= band, axis=0)
     keep = pool[inside > 1.0 - confidence]
     return cheapest, np.union1d(keep, [cheapest]).astype(int)
 
