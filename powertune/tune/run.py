@@ -25,7 +25,7 @@ from powertune.errors import InputError, PowertuneError
 from powertune.results.model import Replay, Result, Run
 from powertune.tune.build import BuildOptions, TrafficFigures, build_result, decide
 from powertune.tune.plan import DEFAULT_RANGE_MB, REFERENCE_GRID, RunPlan
-from powertune.tune.search.adaptive import AdaptiveSearch
+from powertune.tune.search.adaptive import FREE_MAX_INVOCATIONS, AdaptiveSearch
 from powertune.tune.search.grid import GridSearch
 from powertune.tune.search.interface import Search
 from powertune.tune.targets.interface import Target
@@ -265,9 +265,6 @@ def _search_sizes(plan: RunPlan, target: Target) -> tuple[int, ...] | None:
     if target.memory_range and plan.memory.sizes is None and plan.adaptive:
         return tuple(target.memory_range)
     return plan.memory.sizes
-
-
-FREE_MAX_INVOCATIONS = 2000  # --local: a backstop; the time budget ends the run first
 
 
 def make_search(

@@ -74,6 +74,7 @@ from powertune.types import Batch, Observations
 from pricing.vectorized import UnitPrices
 
 DEFAULT_MAX_INVOCATIONS = 40
+FREE_MAX_INVOCATIONS = 2000  # with a time budget (free invocations): a backstop only
 STABLE_ROUNDS = 4  # the same choice this many rounds running ends the search (noise, not doubt)
 MAX_GAP_RATIO = 2.5  # converge only when consecutive measured sizes are at most 2.5x apart
 MAX_PER_SIZE = 8  # past this, doubt is about the shape, not the noise: measure elsewhere
@@ -139,7 +140,9 @@ class AdaptiveSearch(Search):
         self.strategy = strategy
         self.catalog, self.region, self.arch = catalog, region, arch
         self.seed = seed
-        self.max_invocations = max_invocations or DEFAULT_MAX_INVOCATIONS
+        # Free invocations: the time budget ends the run; the cap is only a backstop.
+        free_cap = FREE_MAX_INVOCATIONS if time_budget_s is not None else DEFAULT_MAX_INVOCATIONS
+        self.max_invocations = max_invocations or free_cap
         self.max_spend_usd = max_spend_usd
         self.balanced_weight, self.max_p95_ms, self.percentile = (
             balanced_weight,
