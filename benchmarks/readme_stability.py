@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from powertune.models.fit import Fit, fit_curve  # noqa: E402
-from powertune.tune.decide.costcurve import ROUNDING_MS, cost_curve  # noqa: E402
+from powertune.tune.decide.costcurve import ROUNDING_MS, cost_curve, default_grid  # noqa: E402
+from powertune.tune.decide.strategies import tied_with_cheapest  # noqa: E402
 from powertune.types import Observations, Sample  # noqa: E402
 from pricing.catalog import load_catalog  # noqa: E402
 
@@ -138,6 +139,28 @@ def main() -> None:
             + ", ".join(f"{m} MB {form[m] / low - 1:+.2%}" for m in picks)
             + f"; spread {max(form.values()) / low - 1:.2%}"
         )
+    # The test: every pick lies in one tie band of the pooled curve (the product's own
+    # rule on the pooled evidence), and the slowest pick's p50 is within 15% of the fastest's.
+    full = cost_curve(
+        fit,
+        obs,
+        catalog=load_catalog(),
+        region="us-east-1",
+        arch="x86_64",
+        memory_grid=np.unique(np.concatenate([default_grid(128, 3008), grid])),
+    )
+    _, tied = tied_with_cheapest(full, np.arange(len(full.memory_mb)), args.band)
+    band = {int(full.memory_mb[j]) for j in tied}
+    inside = all(m in band for m in picks)
+    p50 = {m: float(full.quantiles[50][0][full.index(m)]) for m in picks}
+    slow = max(p50.values()) / min(p50.values()) - 1
+    print(
+        f"pooled tie band {min(band)}-{max(band)} MB ({len(band)} sizes); picks all inside: "
+        f"{'yes' if inside else 'no'}; p50 at the picks: "
+        + ", ".join(f"{m} MB {p50[m]:.0f} ms" for m in picks)
+        + f"; slowest pick's p50 {slow:+.1%} over the fastest's (target <= +15%): "
+        + ("met" if inside and slow <= 0.15 else "not met")
+    )
     spread = max(costs.values()) / cheapest - 1
     verdict = "agree" if spread <= args.band + 1e-12 else "disagree"
     print(

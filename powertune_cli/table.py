@@ -12,6 +12,7 @@ from rich.text import Text
 
 from powertune.outputs import fmt
 from powertune.outputs.decision import decision_lines
+from powertune.outputs.sizes import measured_column, size_cells, size_headers, size_rows
 from powertune.results.model import FunctionResult, Result
 from powertune.results.ranking import fleet_total, worst_first
 
@@ -42,6 +43,7 @@ def result_renderable(result: Result) -> RenderableType:
         )
     for fn in worst_first(result):
         parts.append(_function_table(fn))
+        parts.extend(_size_notes(fn))
         notes = fmt.recommendation_notes(fn.recommendation)
         parts.extend(Text(f"  · {n}", style="cyan") for n in notes)
         parts.extend(Text(f"  ! {w}", style="yellow") for w in _warnings(fn))
@@ -78,41 +80,35 @@ def _function_table(fn: FunctionResult) -> Table:
     if rec is not None:
         title += f" → {rec.memory_mb} MB ({rec.strategy}, {rec.source})"
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    for name, justify in (
-        ("MB", "right"),
-        ("inv", "right"),
-        ("err", "right"),
-        ("cold", "right"),
-        ("p50 ms", "right"),
-        ("p95 ms", "right"),
-        ("mean 95% CI ms", "right"),
-        ("$/invocation", "right"),
-        ("", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for m in sorted(fn.measurements, key=lambda m: m.memory_mb):
-        *cells, mark = fmt.measurement_cells(fn, m)
-        recommended = "bold green" if "recommended" in mark else ""
-        style = recommended if m.measured else "yellow"
-        table.add_row(*cells, Text(mark, style=style))
-    if rec is not None and rec.source == "model" and fn.measurement(rec.memory_mb) is None:
-        table.add_row(
-            str(rec.memory_mb),
-            "",
-            "",
-            "",
-            fmt.ms(rec.duration_ms_p50),
-            fmt.ms(rec.duration_ms_p95),
-            "",
-            fmt.usd_per_invocation(rec.cost_per_invocation_usd),
-            Text("recommended (model)", style="bold green"),
-        )
+    with_measured = measured_column(fn)
+    headers = size_headers(fn, with_measured=with_measured)
+    for name in headers:
+        table.add_column(name, justify="right" if name else "left")
+    for row in size_rows(fn):
+        *cells, _ = size_cells(fn, row, with_measured=with_measured)
+        m = row.measurement
+        style = "bold green" if "recommended" in row.marks else ""
+        if m is not None and not m.measured:
+            style = "yellow"
+        mark = Text(row.marks, style=style)
+        if row.note:  # the reason is long: a marker here, the words right under the table
+            mark.append(f"{' · ' if row.marks else ''}not chosen: see [{row.memory_mb}]", "cyan")
+        table.add_row(*cells, mark)
     return table
 
 
 def summary_renderable(result: Result) -> RenderableType:
     """The monthly cost table alone (with its total for a fleet)."""
     return _summary_table(result)
+
+
+def _size_notes(fn: FunctionResult) -> list[Text]:
+    """Why a size the table shows cheaper and faster than the recommendation was not chosen."""
+    return [
+        Text(f"  [{row.memory_mb}] {row.memory_mb} MB {row.note}", style="cyan")
+        for row in size_rows(fn)
+        if row.note
+    ]
 
 
 def _summary_table(result: Result) -> Table:

@@ -256,6 +256,15 @@ MaxSpend = Annotated[
 MaxInvocations = Annotated[
     int | None, _opt("--max-invocations", min=1, help="Stop after N invocations in all.")
 ]
+TimeBudget = Annotated[
+    float | None,
+    _opt(
+        "--time-budget",
+        help="--local: invocations are free, so an adaptive search measures (interleaving "
+        "rounds across the sizes in the tie) until the decision holds or this many seconds "
+        f"pass (default {p.DEFAULT_TIME_BUDGET_S:g}).",
+    ),
+]
 Confirm = Annotated[
     int | None,
     _opt(
@@ -429,6 +438,7 @@ def tune(
     concurrency: Concurrency = None,
     max_spend: MaxSpend = None,
     max_invocations: MaxInvocations = None,
+    time_budget: TimeBudget = None,
     confirm: Confirm = None,
     region: Region = None,
     profile: Profile = None,

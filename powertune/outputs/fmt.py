@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from powertune.results.model import FunctionResult, Measurement, Recommendation
+from powertune.results.model import Recommendation
 
 if TYPE_CHECKING:  # the gate's types only; its numeric code is not needed to render
     from powertune.gate.compare import Evidence, Verdict
@@ -46,16 +46,6 @@ def interval_ms(iv: tuple[float, float] | None) -> str:
     return UNKNOWN if iv is None else f"{ms(iv[0])}–{ms(iv[1])}"
 
 
-def marks(fn: FunctionResult, m: Measurement) -> str:
-    """``current`` / ``recommended`` markers for a measured size."""
-    out = []
-    if m.memory_mb == fn.original_memory_mb:
-        out.append("current")
-    if fn.recommendation and fn.recommendation.memory_mb == m.memory_mb:
-        out.append("recommended")
-    return ", ".join(out)
-
-
 def saving_pct(rec: Recommendation | None) -> str:
     if rec is None or rec.monthly is None:
         return UNKNOWN
@@ -70,21 +60,16 @@ def fraction_pct(value: Decimal | None) -> str:
     return UNKNOWN if value is None else f"{float(value) * 100:.0f}%"
 
 
-def measurement_cells(fn: FunctionResult, m: Measurement) -> list[str]:
-    """A measurement's row, as the table and the markdown show it: MB, invocations, errors,
-    cold starts, p50, p95, mean 95% CI, $/invocation, and the marks (or why it was skipped)."""
-    head = [str(m.memory_mb), str(m.invocations), str(m.errors), str(m.cold_starts)]
-    if not m.measured:
-        return [*head, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, f"skipped: {m.skip_reason}"]
-    d = m.duration_ms
-    return [
-        *head,
-        ms(d.p50 if d else None),
-        ms(d.p95 if d else None),
-        interval_ms(d.ci95 if d else None),
-        usd_per_invocation(m.cost_per_invocation_usd),
-        marks(fn, m),
-    ]
+def per_million(value: Decimal | None) -> str:
+    """A cost per invocation per 1M invocations, four significant digits: ``$2.935``."""
+    return UNKNOWN if value is None else usd_per_invocation(value.scaleb(6))
+
+
+def per_million_interval(iv: tuple[Decimal, Decimal] | None) -> str:
+    """``$2.901–3.012`` (per 1M invocations)."""
+    if iv is None:
+        return UNKNOWN
+    return f"{per_million(iv[0])}–{per_million(iv[1])[1:]}"
 
 
 def evidence_cell(ev: Evidence | None) -> str:

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from powertune.outputs import fmt
 from powertune.outputs.decision import decision_lines, per_million
+from powertune.outputs.sizes import measured_column, size_cells, size_headers, size_rows
 from powertune.outputs.svgchart import (
     CSS,
     SCRIPT,
@@ -162,30 +163,20 @@ def _decision_table(fn: FunctionResult) -> str:
 
 
 def _size_table(fn: FunctionResult) -> str:
-    """Every size tried, failed ones marked (out of memory, errors) with the reason."""
-    head = ("MB", "status", "invocations", "errors", "p50 ms", "p95 ms", "$ per 1M", "")
+    """Every size tried or priced, failed ones marked (out of memory, errors) with the reason;
+    the figures are the priced curve's (outputs.sizes), as in the terminal and the markdown."""
+    with_measured = measured_column(fn)
+    head = size_headers(fn, with_measured=with_measured)
     rows = []
-    for m in sorted(fn.measurements, key=lambda m: m.memory_mb):
-        d = m.duration_ms
-        if m.measured:
-            status, cls = "ran", ""
-        else:
-            status = "out of memory" if _is_oom(m) else "failed"
+    for row in size_rows(fn):
+        cells = size_cells(fn, row, with_measured=with_measured)
+        m = row.measurement
+        cls = ""
+        if m is not None and not m.measured:
+            cells[-1] = "out of memory" if _is_oom(m) else cells[-1]
             cls = ' class="failed"'
-        cells = [
-            str(m.memory_mb),
-            status,
-            str(m.invocations),
-            str(m.errors),
-            fmt.ms(d.p50) if d else fmt.UNKNOWN,
-            fmt.ms(d.p95) if d else fmt.UNKNOWN,
-            fmt.usd(m.cost_per_invocation_usd.scaleb(6))
-            if m.cost_per_invocation_usd
-            else fmt.UNKNOWN,
-            fmt.marks(fn, m) if m.measured else (m.skip_reason or ""),
-        ]
         rows.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    ths = "".join(f"<th>{h}</th>" for h in head)
+    ths = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     return (
         f'<h3>Every size</h3>\n<table class="sizes">\n<thead><tr>{ths}</tr></thead>\n<tbody>\n'
         + "\n".join(rows)

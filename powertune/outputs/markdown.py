@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from powertune.outputs import fmt
 from powertune.outputs.decision import decision_lines
+from powertune.outputs.sizes import measured_column, size_cells, size_headers, size_rows
 from powertune.results.model import FunctionResult, Result
 from powertune.results.ranking import fleet_total, worst_first
 
@@ -120,13 +121,15 @@ def _function_details(fn: FunctionResult) -> list[str]:
     if fn.model is not None and fn.model.status == "fitted":
         knee = f", knee at {rec.knee_mb} MB" if rec and rec.knee_mb else ""
         out += [f"Model: {fn.model.name}{knee}", ""]
+    with_measured = measured_column(fn)
+    headers = size_headers(fn, with_measured=with_measured)
     out += [
-        "| MB | invocations | errors | cold | p50 ms | p95 ms | mean 95% CI ms | $/invocation | |",
-        "|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| " + " | ".join(headers) + " |",
+        "|" + "--:|" * (len(headers) - 1) + "---|",
     ]
-    for m in sorted(fn.measurements, key=lambda m: m.memory_mb):
-        row = fmt.measurement_cells(fn, m)
-        out.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    for row in size_rows(fn):
+        cells = size_cells(fn, row, with_measured=with_measured)
+        out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     out += ["", "</details>"]
     return out
 

@@ -481,6 +481,29 @@ class Recommendation:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PricedSize:
+    """One size on the function's priced curve: the figures the decision, the alternatives, every
+    table, the chart and the JSON read for it (no output prices a size on its own).
+
+    ``basis`` is what the figures rest on: the model (fitted across the sizes, measured ones
+    pulled towards their own samples) or the measured size's own samples. ``tied``: the run
+    cannot tell this size's cost from the cheapest at its confidence (``cost``/``slo``).
+    ``note``: why it was not chosen, where it looks cheaper and faster than the recommendation.
+    """
+
+    memory_mb: int
+    basis: RecommendationSource
+    measured: bool  # this exact size was measured
+    cost_per_invocation_usd: Decimal
+    cost_interval_usd: MoneyInterval | None = None
+    duration_ms_p50: float
+    duration_ms_p95: float
+    duration_p95_interval: Interval | None = None
+    tied: bool | None = field(default=None, metadata={"omit_none": True})
+    note: str | None = field(default=None, metadata={"omit_none": True})
+
+
+@dataclass(frozen=True, kw_only=True)
 class FunctionResult:
     """Everything measured and concluded about one function."""
 
@@ -493,9 +516,14 @@ class FunctionResult:
     measurements: tuple[Measurement, ...] = ()
     model: Model | None = None
     recommendation: Recommendation | None = None
+    # The one priced curve: every size an output shows, with its figures (smallest first)
+    priced: tuple[PricedSize, ...] = ()
 
     def measurement(self, memory_mb: int) -> Measurement | None:
         return next((m for m in self.measurements if m.memory_mb == memory_mb), None)
+
+    def priced_size(self, memory_mb: int) -> PricedSize | None:
+        return next((p for p in self.priced if p.memory_mb == memory_mb), None)
 
     def measured(self) -> list[Measurement]:
         """The measured sizes, smallest first."""

@@ -25,6 +25,7 @@ from powertune.results.model import (
     FunctionResult,
     Measurement,
     Model,
+    PricedSize,
     Pricing,
     Recommendation,
     Result,
@@ -40,7 +41,8 @@ from powertune.tune.decide.costcurve import (
     priced_samples,
 )
 from powertune.tune.decide.decision import DecideContext, Decision
-from powertune.tune.decide.strategies import DEFAULT_TIE_BAND, STRATEGIES, choose
+from powertune.tune.decide.priced import priced_curve
+from powertune.tune.decide.strategies import DEFAULT_TIE_BAND, STRATEGIES, Choice, choose
 from powertune.tune.plan import (
     DEFAULT_BALANCED_WEIGHT,
     DEFAULT_PERCENTILE,
@@ -130,8 +132,12 @@ def build_result(
     decision = decide(outcome, search, catalog, options)
     model = _model(decision) if decision is not None else None
     traffic = traffic or TrafficFigures()
+    others = _alternative_choices(decision, options) if decision is not None else {}
+    priced = (
+        priced_curve(decision, info.memory_mb, others, measurements) if decision is not None else ()
+    )
     recommendation = (
-        _recommendation(decision, outcome, catalog, options, traffic, measurements)
+        _recommendation(decision, outcome, catalog, options, traffic, measurements, priced, others)
         if decision is not None
         else None
     )
@@ -145,6 +151,7 @@ def build_result(
         measurements=measurements,
         model=model,
         recommendation=recommendation,
+        priced=priced,
     )
     return Result(
         run_id=uuid.uuid4().hex,  # a fleet gives every function and shard its own run's id
@@ -203,10 +210,13 @@ def _model(decision: Decision) -> Model:
     if not isinstance(fit, Fit):
         reason = fit.reason if isinstance(fit, FitFailure) else "no model fitted"
         return Model(status="failed", failure_reason=reason)
-    curve = decision.shown
-    p95, _p95_lo, p95_hi = curve.quantiles.get(95, (None, None, None))
     points = []
-    for i, memory in enumerate(curve.memory_mb):
+    for memory in decision.shown.memory_mb:
+        # One figure per size: where the decision's own curve is the model, its figures.
+        on_decision = decision.basis == "model" and int(memory) in decision.curve.memory_mb
+        curve = decision.curve if on_decision else decision.shown
+        i = curve.index(int(memory))
+        p95, _p95_lo, p95_hi = curve.quantiles.get(95, (None, None, None))
         cost, cost_lo, cost_hi = curve.decimal_cost(int(memory))
         points.append(
             CurvePoint(
@@ -240,23 +250,15 @@ def _recommendation(
     options: BuildOptions,
     traffic: TrafficFigures,
     measurements: tuple[Measurement, ...],
+    sizes: tuple[PricedSize, ...],
+    others: dict[str, Choice],
 ) -> Recommendation:
     info = outcome.info
     choice = decision.choice
     curve = decision.curve
     alternatives: dict[str, Alternative] = {}
-    for strategy in STRATEGIES:
-        if strategy == choice.strategy or (strategy == "slo" and not options.max_p95_ms):
-            continue
-        other = choose(
-            strategy,
-            curve,
-            balanced_weight=options.balanced_weight,
-            max_p95_ms=options.max_p95_ms,
-            percentile=options.percentile,
-            tie_band=options.tie_band,
-            scoring=options.scoring,
-        )
+    for strategy, other in others.items():
+        at = next(p for p in sizes if p.memory_mb == other.memory_mb)
         other_billed = _expected_billed(curve, other.memory_mb)
         other_month = (
             price_size(
@@ -274,9 +276,9 @@ def _recommendation(
             else None
         )
         alternatives[strategy] = Alternative(
-            memory_mb=other.memory_mb,
-            cost_per_invocation_usd=other.cost_per_invocation,
-            duration_ms_p95=round(other.duration_p95, 3),
+            memory_mb=at.memory_mb,
+            cost_per_invocation_usd=at.cost_per_invocation_usd,
+            duration_ms_p95=at.duration_ms_p95,
             monthly_usd=other_month,
         )
     # One basis: the choice, its $/invocation and $/month come from the curve it was made on;
@@ -353,15 +355,16 @@ def _recommendation(
         managed = priced.managed_instances.record() if priced.managed_instances else None
         cold = priced.cold_starts.record() if priced.cold_starts else None
         unavailable = dict(priced.unavailable) or None
+    at = next(p for p in sizes if p.memory_mb == choice.memory_mb)  # the one figure
     return Recommendation(
         strategy=choice.strategy,
         memory_mb=choice.memory_mb,
-        source=choice.source,  # type: ignore[arg-type]
-        cost_per_invocation_usd=choice.cost_per_invocation,
-        cost_interval_usd=(choice.cost_lo, choice.cost_hi),
-        duration_ms_p50=round(choice.duration_p50, 3),
-        duration_ms_p95=round(choice.duration_p95, 3),
-        duration_p95_interval=(round(choice.duration_p95_lo, 3), round(choice.duration_p95_hi, 3)),
+        source=at.basis,
+        cost_per_invocation_usd=at.cost_per_invocation_usd,
+        cost_interval_usd=at.cost_interval_usd,
+        duration_ms_p50=at.duration_ms_p50,
+        duration_ms_p95=at.duration_ms_p95,
+        duration_p95_interval=at.duration_p95_interval,
         knee_mb=choice.knee_mb,
         warnings=tuple(warnings),
         monthly=monthly,
@@ -377,6 +380,24 @@ def _recommendation(
         basis=basis,
         cold_share=curve.cold_share if init_priced else None,
     )
+
+
+def _alternative_choices(decision: Decision, options: BuildOptions) -> dict[str, Choice]:
+    """What the other strategies pick on the decision's curve (the SLO one only with an SLO)."""
+    out: dict[str, Choice] = {}
+    for strategy in STRATEGIES:
+        if strategy == decision.choice.strategy or (strategy == "slo" and not options.max_p95_ms):
+            continue
+        out[strategy] = choose(
+            strategy,
+            decision.curve,
+            balanced_weight=options.balanced_weight,
+            max_p95_ms=options.max_p95_ms,
+            percentile=options.percentile,
+            tie_band=options.tie_band,
+            scoring=options.scoring,
+        )
+    return out
 
 
 def _cold_start(

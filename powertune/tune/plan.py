@@ -458,6 +458,7 @@ DEFAULT_STRATEGY = "cost"
 DEFAULT_BALANCED_WEIGHT = 0.5
 DEFAULT_PERCENTILE = 95
 DEFAULT_TOLERANCE = 0.01
+DEFAULT_TIME_BUDGET_S = 60.0  # --local's budget: wall time, not invocations (they are free)
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_TRIM = 0.2  # share of the slowest and fastest samples a grid's means leave out
 DEFAULT_WARMUP = 1
@@ -509,6 +510,8 @@ class MemorySpec:
 class Budget:
     max_spend_usd: Decimal | None = None
     max_invocations: int | None = None
+    # --local: invocations cost nothing but time; measure until the decision holds or this passes
+    time_s: float = DEFAULT_TIME_BUDGET_S
 
 
 @dataclass(frozen=True)
@@ -595,6 +598,7 @@ class TuneFlags:
     concurrency: int | None = None
     max_spend: str | None = None
     max_invocations: int | None = None
+    time_budget: float | None = None
     confirm: int | None = None
     region: str | None = None
     profile: str | None = None
@@ -706,6 +710,7 @@ def resolve_plan(flags: TuneFlags, config: Config | None = None) -> RunPlan:
         budget=Budget(
             max_spend_usd=parse_money(flags.max_spend, "--max-spend"),
             max_invocations=flags.max_invocations,
+            time_s=_or(flags.time_budget, DEFAULT_TIME_BUDGET_S),
         ),
     )
 
@@ -794,6 +799,8 @@ def _validate_flags(flags: TuneFlags) -> None:
         raise InputError(
             f"--concurrency must be within 1-{MAX_CONCURRENCY}, not {flags.concurrency}"
         )
+    if flags.time_budget is not None and not 0 < flags.time_budget <= 86400:
+        raise InputError(f"--time-budget must be within 0-86400 seconds, not {flags.time_budget}")
     validate.endpoint_url(flags.endpoint_url)
     validate.region(flags.region)
     validate.alias_prefix(_or(flags.alias_prefix, DEFAULT_ALIAS_PREFIX))

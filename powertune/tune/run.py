@@ -25,7 +25,7 @@ from powertune.errors import InputError, PowertuneError
 from powertune.results.model import Replay, Result, Run
 from powertune.tune.build import BuildOptions, TrafficFigures, build_result, decide
 from powertune.tune.plan import DEFAULT_RANGE_MB, REFERENCE_GRID, RunPlan
-from powertune.tune.search.adaptive import AdaptiveSearch
+from powertune.tune.search.adaptive import FREE_MAX_INVOCATIONS, AdaptiveSearch
 from powertune.tune.search.grid import GridSearch
 from powertune.tune.search.interface import Search
 from powertune.tune.targets.interface import Target
@@ -291,6 +291,7 @@ def make_search(
             "--search adaptive needs a memory range or two or more sizes, e.g. --memory 128..3008"
         )
     spec, budget = plan.strategy, plan.budget
+    free = plan.target.kind == "local"  # invocations cost nothing but time: measure until it holds
     return AdaptiveSearch(
         low,
         high,
@@ -304,8 +305,9 @@ def make_search(
         region=info.region,
         arch=info.architecture,
         seed=plan.seed,
-        max_invocations=budget.max_invocations,
+        max_invocations=budget.max_invocations or (FREE_MAX_INVOCATIONS if free else None),
         max_spend_usd=float(budget.max_spend_usd) if budget.max_spend_usd is not None else None,
+        time_budget_s=budget.time_s if free else None,
         balanced_weight=spec.balanced_weight,
         max_p95_ms=spec.max_p95_ms,
         percentile=spec.percentile,
@@ -336,7 +338,8 @@ def tune_settings(plan: RunPlan, concurrency: int | None = None) -> TuneSettings
         cold_starts=plan.cold_starts,
         allowed_errors=plan.allowed_errors,
         max_spend_usd=plan.budget.max_spend_usd,
-        max_invocations=plan.budget.max_invocations,
+        max_invocations=plan.budget.max_invocations
+        or (FREE_MAX_INVOCATIONS if plan.target.kind == "local" and plan.adaptive else None),
         sleep_between_ms=plan.sleep_between_ms,
     )
 

@@ -1,11 +1,18 @@
 """Pick a memory size from a cost curve: ``cost``, ``speed``, ``balanced`` or ``slo``.
 
-- ``cost``: among the sizes whose expected cost per invocation is within ``tie_band`` (default
-  1%, the run's tolerance) of the cheapest, the fastest (the smallest size within
-  ``SPEED_TOLERANCE`` of the fastest of them). A cost difference inside the band is inside the
-  noise; a 10x slower function for it is not what anyone means by "cost". ``tie_band=0`` is the
-  strictly cheapest size (aws-lambda-power-tuning's ``cost``). ``Choice.reason`` says why
-  ("cost is flat from 128 to 1792 MB; 1792 MB is 12x faster for +0.8%").
+- ``cost``: the sizes the run cannot tell from the cheapest are tied with it, and the tie goes
+  to the fastest of them (the cheapest size within ``SPEED_TOLERANCE`` of the fastest). On a
+  model curve (bootstrap draws of the cost) a size is tied unless the draws put it more than
+  ``tie_band`` (default 1%) above each draw's cheapest in at least ``confidence`` (95%) of them:
+  only a confident exclusion leaves a size out, so a cost difference the evidence cannot
+  resolve never costs a 10x slower function. The tie goes to the fastest tied size whose point
+  estimate is within ``CLAIM_BANDS`` bands of the cheapest: a faster tied size priced beyond
+  that is named, with why, not taken on a guess. On a measured
+  curve (no draws) the band is the point estimates within ``tie_band`` of the cheapest.
+  ``tie_band=0`` is the strictly cheapest size (aws-lambda-power-tuning's ``cost``).
+  ``Choice.reason`` says why, with the cost that may be given up as a 95% interval over the
+  draws ("the run cannot tell the cost of 128 to 1769 MB apart; 1769 MB is 14x faster for
+  +0.8% (95%: +0.0% to +2.1%)").
 - ``speed``: the smallest size whose mean duration is within ``SPEED_TOLERANCE`` (1%) of the
   fastest on the curve (past it, more memory buys no measurable speed, only cost).
 - ``balanced``: aws-lambda-power-tuning's score, minimised: ``w·cost/maxCost +
@@ -37,6 +44,7 @@ from powertune.errors import InputError
 from powertune.tune.decide.costcurve import CostCurve
 from powertune.tune.plan import (
     DEFAULT_BALANCED_WEIGHT,
+    DEFAULT_CONFIDENCE,
     DEFAULT_PERCENTILE,
     SCORING_POWER_TUNING,
     SCORING_POWERTUNE,
@@ -48,6 +56,8 @@ SPEED_TOLERANCE = 0.01
 DEFAULT_TIE_BAND = 0.01  # the run's default tolerance
 BALANCED_FORMULA = "w*cost/maxCost + (1-w)*duration/maxDuration"
 KNEE_SHARE = 0.10
+DRAW_WIDENING = 1.5  # the draws' spread, widened for the exclusion test (band_calibration.py)
+CLAIM_BANDS = 2.0  # a choice's cost given up is bounded by this many tie bands (band + doubt)
 
 
 class UnknownStrategy(InputError):
@@ -86,6 +96,8 @@ class Choice:
     tie_band: float = 0.0  # ``cost``/``slo``: the band the choice was made within
     cheapest_mb: int | None = None  # ``cost``/``slo``: the strictly cheapest size
     reason: str | None = None  # why not the strictly cheapest (the tie band), in words
+    tied_mb: tuple[int, ...] = ()  # ``cost``/``slo``: the sizes tied with the cheapest
+    given_up: tuple[float, float] | None = None  # cost above the cheapest, 95% over the draws
 
 
 def knee(curve: CostCurve) -> int:
@@ -139,20 +151,82 @@ def power_tuning_pick(strategy: str, cost: np.ndarray, duration: np.ndarray, wei
     return int(np.argmin(balanced_score(cost, duration, weight)))
 
 
+def tied_with_cheapest(
+    curve: CostCurve, pool: np.ndarray, band: float, confidence: float = DEFAULT_CONFIDENCE
+) -> tuple[int, np.ndarray]:
+    """(cheapest, tied) indices among ``pool``: the point estimate's cheapest, and the sizes the
+    run cannot tell from it. With draws, a size is left out only when it is more than ``band``
+    above the cheapest in the same draw in at least ``confidence`` of the draws; without,
+    the point estimates within ``band`` of the cheapest."""
+    cheapest = int(pool[np.argmin(curve.cost[pool])])
+    if band <= 0:
+        return cheapest, np.array([cheapest])
+    if curve.cost_draws is None:
+        return cheapest, pool[curve.cost[pool] <= curve.cost[cheapest] * (1.0 + band)]
+    # The draws' spread around the point estimate, widened: they miss the doubt about the form
+    # and the host's drift (band_calibration.py: 6% of exclusions were wrong on cost-flat curves
+    # at their own width).
+    # Each size against the cheapest in the same draw (a paired comparison): against each
+    # draw's own minimum, independent noise at many sizes would make every size look dearer.
+    raw = curve.cost_draws[:, pool]
+    c = curve.cost[pool] + DRAW_WIDENING * (raw - raw.mean(axis=0))
+    ref = c[:, [int(np.argmin(curve.cost[pool]))]]
+    inside = np.mean(c / ref - 1.0 <= band, axis=0)
+    keep = pool[inside > 1.0 - confidence]
+    return cheapest, np.union1d(keep, [cheapest]).astype(int)
+
+
 def fastest_within_band(
-    cost: np.ndarray, mean: np.ndarray, pool: np.ndarray, band: float
+    curve: CostCurve, pool: np.ndarray, band: float, confidence: float = DEFAULT_CONFIDENCE
 ) -> tuple[int, int, np.ndarray]:
-    """(chosen, cheapest, tied) indices: among ``pool`` the cheapest, the sizes within ``band``
-    of its cost, and of those the cheapest one within ``SPEED_TOLERANCE`` of their fastest."""
-    cheapest = int(pool[np.argmin(cost[pool])])
-    tied = pool[cost[pool] <= cost[cheapest] * (1.0 + band)]
-    fast = float(np.min(mean[tied]))
-    near = tied[mean[tied] <= fast * (1.0 + SPEED_TOLERANCE)]
-    return int(near[np.argmin(cost[near])]), cheapest, tied
+    """(chosen, cheapest, tied) indices: the sizes of ``pool`` tied with its cheapest
+    (``tied_with_cheapest``), and of those whose extra cost the run can bound (``bounded``) the
+    cheapest one within ``SPEED_TOLERANCE`` of their fastest."""
+    cheapest, tied = tied_with_cheapest(curve, pool, band, confidence)
+    eligible = bounded(curve, tied, pool, band, confidence)
+    fast = float(np.min(curve.mean[eligible]))
+    near = eligible[curve.mean[eligible] <= fast * (1.0 + SPEED_TOLERANCE)]
+    return int(near[np.argmin(curve.cost[near])]), cheapest, tied
 
 
-def tie_reason(curve: CostCurve, chosen: int, cheapest: int, tied: np.ndarray) -> str | None:
-    """ "cost is flat from 128 to 1792 MB; 1792 MB is 12x faster for +0.8%" (None if no tie)."""
+def bounded(
+    curve: CostCurve,
+    tied: np.ndarray,
+    pool: np.ndarray,
+    band: float,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> np.ndarray:
+    """The tied sizes the tie may go to: those whose point estimate is within ``CLAIM_BANDS``
+    bands of the cheapest (the band, plus as much again for the noise in the point estimate).
+    A tied size beyond that is one the draws cannot rule out but the figures do not support:
+    more evidence can make it the choice, a guess should not. Without draws, every tied size."""
+    if curve.cost_draws is None or band <= 0:
+        return tied
+    cheapest = float(curve.cost[pool].min())
+    ok = tied[curve.cost[tied] <= cheapest * (1.0 + CLAIM_BANDS * band)]
+    return np.union1d(ok, [tied[np.argmin(curve.cost[tied])]]).astype(int)
+
+
+def given_up(curve: CostCurve, chosen: int, pool: np.ndarray) -> tuple[float, float] | None:
+    """The cost the choice may give up against the cheapest of ``pool``: 95% of the draws'
+    (chosen / that draw's cheapest - 1); None on a curve without draws."""
+    if curve.cost_draws is None:
+        return None
+    c = curve.cost_draws[:, pool]
+    loss = curve.cost_draws[:, chosen] / c.min(axis=1) - 1.0
+    lo, hi = np.percentile(loss, [2.5, 97.5])
+    return float(max(lo, 0.0)), float(max(hi, 0.0))
+
+
+def tie_reason(
+    curve: CostCurve,
+    chosen: int,
+    cheapest: int,
+    tied: np.ndarray,
+    interval: tuple[float, float] | None = None,
+) -> str | None:
+    """ "the run cannot tell the cost of 128 to 1769 MB apart; 1769 MB is 14x faster for +0.8%
+    (95%: +0.0% to +2.1%)" (None if no tie)."""
     if chosen == cheapest:
         return None
     m = curve.memory_mb
@@ -160,9 +234,21 @@ def tie_reason(curve: CostCurve, chosen: int, cheapest: int, tied: np.ndarray) -
     times = f"{speedup:.0f}x" if speedup >= 10 else f"{speedup:.1f}x"
     extra = float(curve.cost[chosen]) / float(curve.cost[cheapest]) - 1.0
     lo, hi = int(np.min(m[tied])), int(np.max(m[tied]))
-    return (
-        f"cost is flat from {lo} to {hi} MB; {int(m[chosen])} MB is {times} faster for {extra:+.1%}"
+    where = (
+        f"the run cannot tell the cost of {lo} to {hi} MB apart"
+        if curve.cost_draws is not None
+        else f"cost is flat from {lo} to {hi} MB"
     )
+    doubt = f" (95%: {interval[0]:+.1%} to {interval[1]:+.1%})" if interval is not None else ""
+    fastest = int(m[tied][np.argmin(curve.mean[tied])])
+    which = (
+        f"; {int(m[chosen])} MB is the fastest of them priced within {CLAIM_BANDS:g} tie bands "
+        "of the cheapest"
+        if abs(fastest - int(m[chosen])) > 0.03 * fastest
+        and float(curve.mean[tied].min()) < float(curve.mean[chosen]) * (1 - SPEED_TOLERANCE)
+        else ""
+    )
+    return f"{where}{which}; {int(m[chosen])} MB is {times} faster for {extra:+.1%}{doubt}"
 
 
 def choose(
@@ -174,6 +260,7 @@ def choose(
     percentile: int = DEFAULT_PERCENTILE,
     tie_band: float = DEFAULT_TIE_BAND,
     scoring: str = SCORING_POWERTUNE,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> Choice:
     """The size ``strategy`` picks on ``curve`` (see the module docstring)."""
     if strategy not in STRATEGIES:
@@ -195,10 +282,13 @@ def choose(
     pct_point = curve.quantiles[percentile][0]
     cheapest: int | None = None
     reason: str | None = None
+    tied: np.ndarray = np.array([], dtype=int)
+    interval: tuple[float, float] | None = None
     if strategy == "cost":
         pool = np.arange(len(curve.memory_mb))
-        i, cheapest, tied = fastest_within_band(curve.cost, curve.mean, pool, tie_band)
-        reason = tie_reason(curve, i, cheapest, tied)
+        i, cheapest, tied = fastest_within_band(curve, pool, tie_band, confidence)
+        interval = given_up(curve, i, pool)
+        reason = tie_reason(curve, i, cheapest, tied, interval)
     elif strategy == "speed":
         fast = float(np.min(curve.mean))
         i = int(np.nonzero(curve.mean <= fast * (1.0 + SPEED_TOLERANCE))[0][0])
@@ -210,8 +300,9 @@ def choose(
         ok = np.nonzero(pct_point <= max_p95_ms)[0]
         slo_met = bool(len(ok))
         if slo_met:
-            i, cheapest, tied = fastest_within_band(curve.cost, curve.mean, ok, tie_band)
-            reason = tie_reason(curve, i, cheapest, tied)
+            i, cheapest, tied = fastest_within_band(curve, ok, tie_band, confidence)
+            interval = given_up(curve, i, ok)
+            reason = tie_reason(curve, i, cheapest, tied, interval)
         else:
             i = int(np.argmin(pct_point))
     return choice_at(
@@ -224,6 +315,8 @@ def choose(
         tie_band=tie_band if cheapest is not None else 0.0,
         cheapest=cheapest,
         reason=reason,
+        tied=tuple(int(curve.memory_mb[j]) for j in tied),
+        given_up=interval if cheapest is not None and i != cheapest else None,
     )
 
 
@@ -238,6 +331,8 @@ def choice_at(
     tie_band: float = 0.0,
     cheapest: int | None = None,
     reason: str | None = None,
+    tied: tuple[int, ...] = (),
+    given_up: tuple[float, float] | None = None,
 ) -> Choice:
     """The Choice of the size at index ``i`` of ``curve``, priced and described."""
     pct_point = curve.quantiles[percentile][0]
@@ -270,4 +365,6 @@ def choice_at(
         tie_band=tie_band,
         cheapest_mb=int(curve.memory_mb[cheapest]) if cheapest is not None else None,
         reason=reason,
+        tied_mb=tied,
+        given_up=given_up,
     )

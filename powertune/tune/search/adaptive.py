@@ -13,11 +13,11 @@ Each round:
    (2.5×) apart, which could hide a dip. When the same size has been chosen ``STABLE_ROUNDS``
    rounds running with the coverage met, the search also stops ("stable"): what doubt remains is
    misfit that more samples will not remove. A converged claim also needs ``MIN_AT_CHOICE`` (3) warm
-   samples at the choice (or within 3% of it). For ``cost`` (``_robust_tie``): the fastest
-   size within the band of the cheapest by the point estimate and not confidently outside it
-   in the draws; the claim is "within band + tolerance" (the band is cost given up for speed
-   on purpose). A converged claim also needs measured neighbours within
-   ``BRACKET_RATIO`` (2x) of the choice on both sides, ``ROUGH_BRACKET_RATIO`` (1.25x) when the
+   samples at the choice (or within 3% of it). For ``cost``: the fastest of the sizes the
+   draws do not confidently put outside the band (``strategies.tied_with_cheapest``); the claim
+   is "within band + tolerance" (the band is cost given up for speed on purpose). A converged
+   claim also needs measured neighbours within ``BRACKET_RATIO`` (2x) of the choice on both
+   sides, ``ROUGH_BRACKET_RATIO`` (1.25x) when the
    saturated model won (no smooth form fits, so the curve between measured sizes is unknown);
    the search measures between them until it has them. When
    the choice sits at the top of what was measured and the model says the curve still falls
@@ -43,6 +43,7 @@ run itself, ``finalize(observations)`` refits and returns the choice.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,9 +60,7 @@ from powertune.tune.decide.strategies import (
     Choice,
     UnknownStrategy,
     balanced_score,
-    choice_at,
     choose,
-    tie_reason,
 )
 from powertune.tune.plan import (
     DEFAULT_BALANCED_WEIGHT,
@@ -75,6 +74,7 @@ from powertune.types import Batch, Observations
 from pricing.vectorized import UnitPrices
 
 DEFAULT_MAX_INVOCATIONS = 40
+FREE_MAX_INVOCATIONS = 2000  # with a time budget (free invocations): a backstop only
 STABLE_ROUNDS = 4  # the same choice this many rounds running ends the search (noise, not doubt)
 MAX_GAP_RATIO = 2.5  # converge only when consecutive measured sizes are at most 2.5x apart
 MAX_PER_SIZE = 8  # past this, doubt is about the shape, not the noise: measure elsewhere
@@ -121,6 +121,7 @@ class AdaptiveSearch(Search):
         confirm: int = 0,
         confirm_sizes: Sequence[int] = (),
         tie_band: float | None = None,
+        time_budget_s: float | None = None,
     ) -> None:
         if not 128 <= min_mb <= max_mb <= 10240:
             raise InputError(
@@ -139,7 +140,9 @@ class AdaptiveSearch(Search):
         self.strategy = strategy
         self.catalog, self.region, self.arch = catalog, region, arch
         self.seed = seed
-        self.max_invocations = max_invocations or DEFAULT_MAX_INVOCATIONS
+        # Free invocations: the time budget ends the run; the cap is only a backstop.
+        free_cap = FREE_MAX_INVOCATIONS if time_budget_s is not None else DEFAULT_MAX_INVOCATIONS
+        self.max_invocations = max_invocations or free_cap
         self.max_spend_usd = max_spend_usd
         self.balanced_weight, self.max_p95_ms, self.percentile = (
             balanced_weight,
@@ -153,7 +156,12 @@ class AdaptiveSearch(Search):
         if not 0.0 <= self.tie_band < 1.0:
             raise InputError(f"the tie band must be within 0-1, not {self.tie_band}")
         self.batch_size = batch_size
-        self.max_rounds = max_rounds
+        # Free invocations (the embedded runtime): the budget is wall time; every round measures
+        # the tied sizes again (the host's drift hits them alike) until the decision holds.
+        self.time_budget_s = time_budget_s
+        self._deadline: float | None = None
+        self.max_rounds = max_rounds if time_budget_s is None else 10**6
+        self.max_per_size = MAX_PER_SIZE if time_budget_s is None else 10**6
         self.n_boot = n_boot
         self.step = lattice_step(self.min_mb, self.max_mb)
         if lattice is not None:
@@ -227,7 +235,12 @@ class AdaptiveSearch(Search):
                 if self.claim_bound != self.tolerance
                 else ""
             )
-            + f", or at {self.max_invocations} invocations"
+            + (
+                f", held {STABLE_ROUNDS} rounds running (interleaved across the tied sizes), or "
+                f"after {self.time_budget_s:g} s"
+                if self.time_budget_s is not None
+                else f", or at {self.max_invocations} invocations"
+            )
         )
         if self.confirm:
             description += f"; then the chosen size is measured up to {self.confirm} invocations"
@@ -239,6 +252,8 @@ class AdaptiveSearch(Search):
     # -- the round ---------------------------------------------------------------------------
 
     def next(self, observations: Observations) -> list[Batch]:
+        if self.time_budget_s is not None and self._deadline is None:
+            self._deadline = time.monotonic() + self.time_budget_s
         batches = self._next(observations)
         if batches or not self.confirm or self.confirmed is not None:
             return batches
@@ -282,6 +297,8 @@ class AdaptiveSearch(Search):
             self._reason = "no successful invocations to fit or price"
             return []
         self._update(observations)
+        if self._reason is None and self._deadline and time.monotonic() > self._deadline:
+            self._reason = f"time budget reached ({self.time_budget_s:g} s)"
         if self._reason is not None:
             return []
         # A size that so far only had a cold start needs one warm invocation to count.
@@ -397,13 +414,12 @@ class AdaptiveSearch(Search):
             max_p95_ms=self.max_p95_ms,
             percentile=self.percentile,
             tie_band=self.tie_band,
+            confidence=self.confidence,
         )
         if not isinstance(self.fit, Fit):
             self._measured_only_plan = True
             return
         self._measured_only_plan = False
-        if self.strategy == "cost" and self.tie_band > 0:
-            self.choice = self._robust_tie(self.curve)
         ok, alt = self._decision(self.curve, self.choice.memory_mb)
         self._alt = alt
         near = self._near_measured(self.choice.memory_mb, list(warm))
@@ -430,12 +446,14 @@ class AdaptiveSearch(Search):
             and self._bracket is None
         )
         evidence = near is not None and self._near_count >= min(MIN_AT_CHOICE, MAX_PER_SIZE)
-        if ok >= self.confidence and evidence and enough:
+        # Free invocations: a claim also waits until the choice has held STABLE_ROUNDS rounds.
+        held = self.time_budget_s is None or self._stable_rounds() >= STABLE_ROUNDS
+        if ok >= self.confidence and evidence and enough and held:
             self._reason = (
                 f"converged: {self.choice.memory_mb} MB is within {self.claim_bound:.1%} of the "
                 f"best in {ok:.0%} of the bootstrap draws"
             )
-        elif self._stable_rounds() >= STABLE_ROUNDS and enough:
+        elif self._stable_rounds() >= STABLE_ROUNDS and enough and self.time_budget_s is None:
             self._reason = (
                 f"stable: {self.choice.memory_mb} MB chosen {STABLE_ROUNDS} rounds running "
                 f"(within {self.claim_bound:.1%} of the best in {ok:.0%} of the draws)"
@@ -451,33 +469,12 @@ class AdaptiveSearch(Search):
         to be within 1% of the true cheapest)."""
         return self.tolerance + self.tie_band if self.strategy == "cost" else self.tolerance
 
-    def _robust_tie(self, curve: CostCurve) -> Choice:
-        """The tie band: of the sizes whose point estimate is within the band of the cheapest
-        and which the draws do not confidently put outside it (beyond the band above that
-        draw's cheapest in at least ``confidence`` of the draws), the fastest (the cheapest of
-        those within ``SPEED_TOLERANCE`` of it). The point estimate's cheapest is always in.
-        (Requiring a size to be confidently *inside* the band, as this did before, left the
-        strictly cheapest point whenever the draws were wide: on a flat curve that is whichever
-        size the noise favoured, so five seeds gave five answers.)"""
-        assert curve.cost_draws is not None
-        c = curve.cost_draws
-        share = np.mean(c / c.min(axis=1, keepdims=True) - 1.0 <= self.tie_band, axis=0)
-        cheapest = int(np.argmin(curve.cost))
-        point_loss = curve.cost / curve.cost[cheapest] - 1.0
-        plausible = (share > 1.0 - self.confidence) & (point_loss <= self.tie_band)
-        pool = np.union1d(np.nonzero(plausible)[0], [cheapest]).astype(int)
-        fast = float(np.min(curve.mean[pool]))
-        near = pool[curve.mean[pool] <= fast * (1.0 + SPEED_TOLERANCE)]
-        i = int(near[np.argmin(curve.cost[near])])
-        return choice_at(
-            "cost",
-            curve,
-            i,
-            percentile=self.percentile,
-            tie_band=self.tie_band,
-            cheapest=cheapest,
-            reason=tie_reason(curve, i, cheapest, pool),
-        )
+    def tied(self, curve: CostCurve) -> np.ndarray:
+        """The sizes of ``curve`` the run cannot tell from the cheapest (``cost``: the tie band;
+        other strategies: the chosen size alone)."""
+        if self.choice is None or not self.choice.tied_mb:
+            return curve.memory_mb[[int(np.argmin(curve.cost))]]
+        return np.array(self.choice.tied_mb, dtype=int)
 
     def _upward(self, measured: list[int]) -> int | None:
         """A larger size to measure when the choice sits at the top of what was measured and
@@ -600,8 +597,22 @@ class AdaptiveSearch(Search):
 
         def add(memory_mb: int, count: int) -> None:
             """Sample ``memory_mb`` unless it already has enough samples or is planned."""
-            if memory_mb not in batches and counts.get(memory_mb, 0) < MAX_PER_SIZE:
+            if memory_mb not in batches and counts.get(memory_mb, 0) < self.max_per_size:
                 batches[memory_mb] = count
+
+        if self.time_budget_s is not None and self.curve is not None:
+            # Interleave: one more at every measured size the choice rests on (tied sizes, the
+            # cheapest, the choice), so drift between rounds lands on all of them alike.
+            tied = self.tied(self.curve)
+            for m in tied:
+                at = self._near_measured(int(m), measured)
+                if at is not None:
+                    add(at, 1)
+            # ... and the fastest tied size itself: the tie goes to it once its cost is bounded
+            speed = [float(self.curve.mean[self.curve.index(int(m))]) for m in tied]
+            fastest = int(tied[int(np.argmin(speed))])
+            if self._near_measured(fastest, measured) is None:
+                add(fastest, fresh)
 
         chosen = self.choice.memory_mb
         near = self._near_measured(chosen, measured)
