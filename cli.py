@@ -46,7 +46,8 @@ COMMANDS: dict[str, Part] = {
     "cleanup": Part(
         "tune",
         "register",
-        "Remove what an interrupted run left: tuning aliases and versions, a changed memory size.",
+        "Remove what an interrupted run left: tuning aliases and versions, a changed memory size,"
+        " variant twin functions.",
     ),
     "report": Part(
         "report",

@@ -93,7 +93,8 @@ def test_a_light_command_loads_no_heavy_module(
     tmp_path: Path, label: str, argv: list[str], env: dict[str, str], forbidden: tuple[str, ...]
 ) -> None:
     code, modules = _loaded(tmp_path, argv, env)
-    assert code in (0, 1), label  # it ran what was asked (gate: 1 would be a regression)
+    # it ran what was asked (gate: 1 would be a regression; apply: 4, a change not applied)
+    assert code in (0, 1, 4), label
     pulled = sorted(
         m for m in modules for heavy in forbidden if m == heavy or m.startswith(heavy + ".")
     )
@@ -239,7 +240,7 @@ main()
         "powertune_cli.usage",  # the last of them
         "powertune_cli.table",  # main() builds the command (report.py imports it)
         "powertune.outputs.html",  # the command's body loads the renderer
-        "plotly.graph_objects",  # ... and the renderer its library
+        "powertune.outputs.svgchart",  # ... and the renderer its chart drawing
     ],
 )
 def test_ctrl_c_while_the_command_loads_is_one_line_never_a_traceback(

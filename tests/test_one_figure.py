@@ -18,8 +18,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from powertune.outputs import fmt, render_html, render_markdown
+from powertune.outputs import fmt, render_markdown
 from powertune.outputs.decision import decision_lines, per_million
+from powertune.outputs.html import render_html
 from powertune.outputs.sizes import size_rows
 from powertune.results import PricedSize, Result, load_result
 from powertune_cli.table import render_table

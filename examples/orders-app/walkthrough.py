@@ -81,7 +81,7 @@ def check_restored(url: str, template: Path) -> None:
 
     from powertune.local.template import load_template
 
-    client = boto3.client("lambda", endpoint_url=url)
+    client = boto3.client("lambda", endpoint_url=url, region_name="us-east-1")
     for function in load_template(template, stack_name=STACK):
         config = client.get_function_configuration(FunctionName=function.name)
         aliases = client.list_aliases(FunctionName=function.name)["Aliases"]
@@ -109,7 +109,10 @@ def main() -> None:
     shutil.copytree(APP, work, ignore=shutil.ignore_patterns("__pycache__", "walkthrough.py"))
     # the local runtime takes any credentials; a region names the prices
     os.environ.update(
-        AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_REGION="us-east-1"
+        AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local",
+        AWS_REGION="us-east-1",
+        AWS_DEFAULT_REGION="us-east-1",
     )
     os.environ.pop("AWS_PROFILE", None)
     budget = ["--max-invocations", "16"] if args.quick else []

@@ -65,7 +65,8 @@ def encode(value: Any, tp: Any, path: str = "$") -> Any:
         return {
             name: encode(getattr(value, name), ftp, f"{path}.{name}")
             for name, ftp in field_types(tp).items()
-            if getattr(value, name) is not None or name not in _omitted_when_none(tp)
+            if (getattr(value, name) is not None or name not in _omitted_when_none(tp))
+            and (getattr(value, name) != () or name not in _omitted_when_empty(tp))
         }
     if tp is Decimal:
         return decimal_str(Decimal(value))
@@ -174,6 +175,13 @@ def decode(data: Any, tp: Any, path: str = "$") -> Any:
 def _omitted_when_none(cls: type) -> frozenset[str]:
     """Fields written only when set (``metadata={"omit_none": True}``)."""
     return frozenset(f.name for f in dataclasses.fields(cls) if f.metadata.get("omit_none"))
+
+
+@cache
+def _omitted_when_empty(cls: type) -> frozenset[str]:
+    """Fields written only when not empty (``metadata={"omit_empty": True}``): a file written
+    before the field existed is rewritten byte for byte."""
+    return frozenset(f.name for f in dataclasses.fields(cls) if f.metadata.get("omit_empty"))
 
 
 def _has_default(f: dataclasses.Field[Any]) -> bool:

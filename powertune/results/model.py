@@ -517,7 +517,7 @@ class FunctionResult:
     model: Model | None = None
     recommendation: Recommendation | None = None
     # The one priced curve: every size an output shows, with its figures (smallest first)
-    priced: tuple[PricedSize, ...] = ()
+    priced: tuple[PricedSize, ...] = field(default=(), metadata={"omit_empty": True})
 
     def measurement(self, memory_mb: int) -> Measurement | None:
         return next((m for m in self.measurements if m.memory_mb == memory_mb), None)
