@@ -17,11 +17,13 @@ end with it. Here:
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import os
 import re
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,10 +211,24 @@ class MemoryControl:
             return
         for child in self._root.glob("env-*"):
             kill_members([child])
-            with contextlib.suppress(OSError):
-                child.rmdir()
-        with contextlib.suppress(OSError):
-            self._root.rmdir()
+            rmdir_when_empty(child)
+        rmdir_when_empty(self._root)
+
+
+def rmdir_when_empty(group: Path, wait_s: float = 2.0) -> None:
+    """Remove a cgroup once its killed members are gone: a SIGKILLed process leaves the group
+    only when the kernel has reaped it, and rmdir fails with EBUSY until then."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            group.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            if exc.errno != errno.EBUSY or time.monotonic() >= deadline:
+                return
+            time.sleep(0.02)
 
 
 def _write_limit(group: Path, version: int, limit: int) -> None:
@@ -235,7 +251,5 @@ def remove_stale_groups(base: Path) -> None:
             for child in root.iterdir():
                 if child.is_dir():
                     kill_members([child])
-                    with contextlib.suppress(OSError):
-                        child.rmdir()
-            with contextlib.suppress(OSError):
-                root.rmdir()
+                    rmdir_when_empty(child)
+            rmdir_when_empty(root)
