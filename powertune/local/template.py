@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from powertune.local.packaging import FUNCTION_NAME
 
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 MAX_TEMPLATE_BYTES = 1 << 20  # CloudFormation's own limit for a template is 1 MB (S3)
+_SUB_VAR = re.compile(r"\$\{([^}]*)\}")
 _SUFFIX_CHARS = string.ascii_uppercase + string.ascii_lowercase + string.digits
 _GLOBAL_KEYS = (
     "CodeUri",
@@ -105,7 +107,7 @@ def load_template(
     resources = document.get("Resources")
     if not isinstance(resources, Mapping) or not resources:
         raise TemplateInputError(f"{source}: no Resources section")
-    if stack_name is not None and not _STACK_NAME_OK(stack_name):
+    if stack_name is not None and not _stack_name_ok(stack_name):
         raise TemplateInputError(
             f"--stack-name {stack_name!r}: a stack name is letters, digits and '-', "
             "starting with a letter, at most 128 characters"
@@ -138,7 +140,7 @@ def load_template(
     return found
 
 
-def _STACK_NAME_OK(name: str) -> bool:
+def _stack_name_ok(name: str) -> bool:
     return (
         0 < len(name) <= 128
         and name[0].isascii()
@@ -269,28 +271,18 @@ class _Values:
             pattern, local = arg, {}
         if not isinstance(pattern, str):
             raise _Unresolved("Fn::Sub")
-        out: list[str] = []
-        rest = pattern
-        while True:
-            start = rest.find("${")
-            if start < 0:
-                out.append(rest)
-                return "".join(out)
-            end = rest.find("}", start)
-            if end < 0:
-                out.append(rest)
-                return "".join(out)
-            out.append(rest[:start])
-            var = rest[start + 2 : end]
+
+        def one(found: re.Match[str]) -> str:
+            var = found.group(1)
             if var.startswith("!"):
-                out.append("${" + var[1:] + "}")  # ${!Literal} is a literal ${Literal}
-            elif var in local:
-                out.append(local[var])
-            elif "." in var:
+                return "${" + var[1:] + "}"  # ${!Literal} is a literal ${Literal}
+            if var in local:
+                return local[var]
+            if "." in var:
                 raise _Unresolved(f"${{{var}}}")
-            else:
-                out.append(self.ref(var))
-            rest = rest[end + 1 :]
+            return self.ref(var)
+
+        return _SUB_VAR.sub(one, pattern)
 
 
 def _text(value: Any) -> str:
@@ -336,16 +328,8 @@ def _function(
     notes: list[str] = []
 
     def number(key: str, default: int) -> int:
-        if key not in props or props[key] is None:
-            return default
-        try:
-            text = values.text(props[key])
-        except _Unresolved as exc:
-            raise TemplateInputError(f"{where}: {key} cannot be resolved locally ({exc})") from None
-        try:
-            return int(text)
-        except ValueError:
-            raise TemplateInputError(f"{where}: {key} is not a whole number: {text!r}") from None
+        raw = props.get(key)
+        return default if raw is None else number_of(values, raw, f"{where}: {key}")
 
     name = _physical_name(logical_id, props, values, stack_name, where)
     memory = number("MemorySize", 128)
