@@ -91,3 +91,8 @@ def test_the_walkthrough_runs_end_to_end(tmp_path: Path) -> None:
         f.recommendation.monthly.current_usd  # type: ignore[union-attr,misc]
         for f in before.functions
     )
+    # the printed total is the exact total, to the cent (a total computed on its own would drift)
+    for shown, exact_usd in zip(
+        total, (exact.current_usd, exact.recommended_usd, exact.saving_usd), strict=True
+    ):
+        assert abs(shown - exact_usd) <= Decimal("0.005")
