@@ -27,7 +27,8 @@ def result_renderable(result: Result) -> RenderableType:
         Text(
             f"powertune {result.tool_version} · {result.generated_at} · "
             f"{result.run.target} target · {result.run.search} search · "
-            f"catalog {result.pricing.catalog_version} ({result.pricing.region})",
+            f"catalog {result.pricing.catalog_version} ({result.pricing.region})"
+            f"{fmt.stopped(result)}",
             style="dim",
         )
     ]

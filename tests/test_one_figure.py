@@ -237,3 +237,22 @@ def test_build_notes_a_measured_size_its_own_samples_show_cheaper_and_faster(
             assert f"[{p.memory_mb}] {p.memory_mb} MB {p.note}" in table
             assert p.note in _line_of(md, p.memory_mb)
             assert p.note in _html_row(page, p.memory_mb)
+
+
+def test_every_format_says_why_the_search_stopped(adaptive: tuple[Result, dict]) -> None:
+    """How sure the run is starts with why it stopped: the same words head every rendering,
+    and the JSON's ``run.stop_reason`` is where they come from."""
+    result, data = adaptive
+    reason = data["run"]["stop_reason"]
+    assert reason and reason == result.run.stop_reason
+    assert f"stopped: {reason}" in render_table(result, width=400)
+    assert f"stopped: {reason}" in render_markdown(result)
+    assert f"stopped: {html.escape(reason)}" in render_html(result)
+
+
+def test_a_fleet_does_not_print_one_functions_stop_reason(adaptive: tuple[Result, dict]) -> None:
+    result, _ = adaptive
+    twin = dataclasses.replace(result.functions[0], name="other", arn=None)
+    fleet = dataclasses.replace(result, functions=(result.functions[0], twin))
+    assert "stopped:" not in render_table(fleet, width=400)
+    assert "stopped:" not in render_markdown(fleet)

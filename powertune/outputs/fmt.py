@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from powertune.results.model import Recommendation
+from powertune.results.model import Recommendation, Result
 
 if TYPE_CHECKING:  # the gate's types only; its numeric code is not needed to render
     from powertune.gate.compare import Evidence, Verdict
@@ -130,3 +130,12 @@ def gate_headline(verdict: Verdict) -> str:
     if not verdict.baseline_found:
         parts.append("no baseline yet (first run)")
     return " · ".join(parts)
+
+
+def stopped(result: Result) -> str:
+    """Why the search stopped (" · stopped: time budget reached (60 s)"), for a one-function
+    run: a fleet's functions each stopped for their own reason, which its run does not hold."""
+    reason = result.run.stop_reason
+    if not reason or len(result.functions) != 1:
+        return ""
+    return f" · stopped: {reason}"

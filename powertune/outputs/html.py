@@ -74,7 +74,7 @@ def _meta(result: Result) -> str:
         f" · {r.search} search · strategy {r.strategy} · prices: catalog "
         f"{result.pricing.catalog_version}, {result.pricing.region}, {result.pricing.currency}"
         f" · tuning used {result.tuning.invocations:,} invocations, "
-        f"{fmt.usd_per_invocation(result.tuning.spend_usd)}"
+        f"{fmt.usd_per_invocation(result.tuning.spend_usd)}{html.escape(fmt.stopped(result))}"
     )
 
 

@@ -50,7 +50,7 @@ def render_markdown(result: Result) -> str:
         f"_{result.run.target} target, {result.run.search} search, strategy "
         f"{result.run.strategy}; prices from catalog {result.pricing.catalog_version} "
         f"({result.pricing.region}); generated {result.generated_at} by powertune "
-        f"{result.tool_version}_",
+        f"{result.tool_version}{fmt.stopped(result)}_",
         "",
         "| function | now | recommended | p95 | $/invocation | now $/mo | rec. $/mo | saving/mo |",
         "|---|--:|--:|--:|--:|--:|--:|--:|",

@@ -396,6 +396,7 @@ def _alternative_choices(decision: Decision, options: BuildOptions) -> dict[str,
             percentile=options.percentile,
             tie_band=options.tie_band,
             scoring=options.scoring,
+            claim_bands=decision.choice.claim_bands,
         )
     return out
 

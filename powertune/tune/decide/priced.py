@@ -15,7 +15,7 @@ from decimal import Decimal
 from powertune.results.model import Measurement, PricedSize
 from powertune.tune.decide.costcurve import CostCurve
 from powertune.tune.decide.decision import Decision
-from powertune.tune.decide.strategies import CLAIM_BANDS, SPEED_TOLERANCE, Choice
+from powertune.tune.decide.strategies import SPEED_TOLERANCE, Choice
 
 
 def priced_curve(
@@ -123,12 +123,16 @@ def _why_not(row: PricedSize, rec: PricedSize, decision: Decision, on_curve: set
             f"the run's draws put it more than {choice.tie_band:.0%} above the cheapest at its "
             "confidence (outside the tie band)"
         )
-    if choice.tied_mb and mean < chosen_mean * (1.0 - SPEED_TOLERANCE):
+    if (
+        choice.tied_mb
+        and choice.claim_bands is not None
+        and mean < chosen_mean * (1.0 - SPEED_TOLERANCE)
+    ):
         cheapest = float(curve.cost.min())
         extra = float(curve.cost[i]) / cheapest - 1.0
         return (
             f"tied with the cheapest (the run cannot rule it out), but priced {extra:+.1%} above "
-            f"it, beyond the {CLAIM_BANDS * choice.tie_band:.0%} the tie may go to; more "
+            f"it, beyond the {choice.claim_bands * choice.tie_band:.0%} the tie may go to; more "
             "evidence can make it the choice"
         )
     if choice.strategy == "speed":

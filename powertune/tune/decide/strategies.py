@@ -98,6 +98,7 @@ class Choice:
     reason: str | None = None  # why not the strictly cheapest (the tie band), in words
     tied_mb: tuple[int, ...] = ()  # ``cost``/``slo``: the sizes tied with the cheapest
     given_up: tuple[float, float] | None = None  # cost above the cheapest, 95% over the draws
+    claim_bands: float | None = CLAIM_BANDS  # the bound ``bounded`` put on the tie (None: none)
 
 
 def knee(curve: CostCurve) -> int:
@@ -177,13 +178,17 @@ def tied_with_cheapest(
 
 
 def fastest_within_band(
-    curve: CostCurve, pool: np.ndarray, band: float, confidence: float = DEFAULT_CONFIDENCE
+    curve: CostCurve,
+    pool: np.ndarray,
+    band: float,
+    confidence: float = DEFAULT_CONFIDENCE,
+    claim_bands: float | None = CLAIM_BANDS,
 ) -> tuple[int, int, np.ndarray]:
     """(chosen, cheapest, tied) indices: the sizes of ``pool`` tied with its cheapest
     (``tied_with_cheapest``), and of those whose extra cost the run can bound (``bounded``) the
     cheapest one within ``SPEED_TOLERANCE`` of their fastest."""
     cheapest, tied = tied_with_cheapest(curve, pool, band, confidence)
-    eligible = bounded(curve, tied, pool, band, confidence)
+    eligible = bounded(curve, tied, pool, band, claim_bands)
     fast = float(np.min(curve.mean[eligible]))
     near = eligible[curve.mean[eligible] <= fast * (1.0 + SPEED_TOLERANCE)]
     return int(near[np.argmin(curve.cost[near])]), cheapest, tied
@@ -194,16 +199,17 @@ def bounded(
     tied: np.ndarray,
     pool: np.ndarray,
     band: float,
-    confidence: float = DEFAULT_CONFIDENCE,
+    claim_bands: float | None = CLAIM_BANDS,
 ) -> np.ndarray:
-    """The tied sizes the tie may go to: those whose point estimate is within ``CLAIM_BANDS``
+    """The tied sizes the tie may go to: those whose point estimate is within ``claim_bands``
     bands of the cheapest (the band, plus as much again for the noise in the point estimate).
     A tied size beyond that is one the draws cannot rule out but the figures do not support:
-    more evidence can make it the choice, a guess should not. Without draws, every tied size."""
-    if curve.cost_draws is None or band <= 0:
+    more evidence can make it the choice, a guess should not. Without draws, or with no bound
+    (``None``: a free target that measured until the answer held), every tied size."""
+    if curve.cost_draws is None or band <= 0 or claim_bands is None:
         return tied
     cheapest = float(curve.cost[pool].min())
-    ok = tied[curve.cost[tied] <= cheapest * (1.0 + CLAIM_BANDS * band)]
+    ok = tied[curve.cost[tied] <= cheapest * (1.0 + claim_bands * band)]
     return np.union1d(ok, [tied[np.argmin(curve.cost[tied])]]).astype(int)
 
 
@@ -224,6 +230,7 @@ def tie_reason(
     cheapest: int,
     tied: np.ndarray,
     interval: tuple[float, float] | None = None,
+    claim_bands: float | None = CLAIM_BANDS,
 ) -> str | None:
     """ "the run cannot tell the cost of 128 to 1769 MB apart; 1769 MB is 14x faster for +0.8%
     (95%: +0.0% to +2.1%)" (None if no tie)."""
@@ -242,9 +249,10 @@ def tie_reason(
     doubt = f" (95%: {interval[0]:+.1%} to {interval[1]:+.1%})" if interval is not None else ""
     fastest = int(m[tied][np.argmin(curve.mean[tied])])
     which = (
-        f"; {int(m[chosen])} MB is the fastest of them priced within {CLAIM_BANDS:g} tie bands "
+        f"; {int(m[chosen])} MB is the fastest of them priced within {claim_bands:g} tie bands "
         "of the cheapest"
-        if abs(fastest - int(m[chosen])) > 0.03 * fastest
+        if claim_bands is not None
+        and abs(fastest - int(m[chosen])) > 0.03 * fastest
         and float(curve.mean[tied].min()) < float(curve.mean[chosen]) * (1 - SPEED_TOLERANCE)
         else ""
     )
@@ -261,6 +269,7 @@ def choose(
     tie_band: float = DEFAULT_TIE_BAND,
     scoring: str = SCORING_POWERTUNE,
     confidence: float = DEFAULT_CONFIDENCE,
+    claim_bands: float | None = CLAIM_BANDS,
 ) -> Choice:
     """The size ``strategy`` picks on ``curve`` (see the module docstring)."""
     if strategy not in STRATEGIES:
@@ -286,9 +295,9 @@ def choose(
     interval: tuple[float, float] | None = None
     if strategy == "cost":
         pool = np.arange(len(curve.memory_mb))
-        i, cheapest, tied = fastest_within_band(curve, pool, tie_band, confidence)
+        i, cheapest, tied = fastest_within_band(curve, pool, tie_band, confidence, claim_bands)
         interval = given_up(curve, i, pool)
-        reason = tie_reason(curve, i, cheapest, tied, interval)
+        reason = tie_reason(curve, i, cheapest, tied, interval, claim_bands)
     elif strategy == "speed":
         fast = float(np.min(curve.mean))
         i = int(np.nonzero(curve.mean <= fast * (1.0 + SPEED_TOLERANCE))[0][0])
@@ -300,9 +309,9 @@ def choose(
         ok = np.nonzero(pct_point <= max_p95_ms)[0]
         slo_met = bool(len(ok))
         if slo_met:
-            i, cheapest, tied = fastest_within_band(curve, ok, tie_band, confidence)
+            i, cheapest, tied = fastest_within_band(curve, ok, tie_band, confidence, claim_bands)
             interval = given_up(curve, i, ok)
-            reason = tie_reason(curve, i, cheapest, tied, interval)
+            reason = tie_reason(curve, i, cheapest, tied, interval, claim_bands)
         else:
             i = int(np.argmin(pct_point))
     return choice_at(
@@ -317,6 +326,7 @@ def choose(
         reason=reason,
         tied=tuple(int(curve.memory_mb[j]) for j in tied),
         given_up=interval if cheapest is not None and i != cheapest else None,
+        claim_bands=claim_bands,
     )
 
 
@@ -333,6 +343,7 @@ def choice_at(
     reason: str | None = None,
     tied: tuple[int, ...] = (),
     given_up: tuple[float, float] | None = None,
+    claim_bands: float | None = CLAIM_BANDS,
 ) -> Choice:
     """The Choice of the size at index ``i`` of ``curve``, priced and described."""
     pct_point = curve.quantiles[percentile][0]
@@ -367,4 +378,5 @@ def choice_at(
         reason=reason,
         tied_mb=tied,
         given_up=given_up,
+        claim_bands=claim_bands,
     )

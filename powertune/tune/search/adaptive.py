@@ -55,6 +55,7 @@ from powertune.models.drift import drift_adjusted
 from powertune.models.fit import Fit, FitFailure, fit_curve
 from powertune.tune.decide.costcurve import CostCurve, cost_curve, warm_durations
 from powertune.tune.decide.strategies import (
+    CLAIM_BANDS,
     SPEED_TOLERANCE,
     STRATEGIES,
     Choice,
@@ -415,6 +416,9 @@ class AdaptiveSearch(Search):
             percentile=self.percentile,
             tie_band=self.tie_band,
             confidence=self.confidence,
+            # Free invocations: the run measured until the answer held, so a tie the evidence
+            # cannot break goes to the fastest tied size; a paid run bounds it (CLAIM_BANDS).
+            claim_bands=None if self.time_budget_s is not None else CLAIM_BANDS,
         )
         if not isinstance(self.fit, Fit):
             self._measured_only_plan = True
@@ -613,6 +617,12 @@ class AdaptiveSearch(Search):
             fastest = int(tied[int(np.argmin(speed))])
             if self._near_measured(fastest, measured) is None:
                 add(fastest, fresh)
+            # ... and the speed edge (where more memory stops buying speed), tied or not: a
+            # size left out of the tie on an unlucky handful of samples would otherwise never
+            # be measured again, and its exclusion never tested. Fast sizes cost little time.
+            edge = self._speed_edge(self.curve)
+            at = self._near_measured(edge, measured)
+            add(at if at is not None else edge, self.batch_size if at is not None else fresh)
 
         chosen = self.choice.memory_mb
         near = self._near_measured(chosen, measured)
@@ -645,6 +655,12 @@ class AdaptiveSearch(Search):
         if not batches:
             self._reason = "every candidate size was measured"
         return [Batch(m, n) for m, n in sorted(batches.items())]
+
+    @staticmethod
+    def _speed_edge(curve: CostCurve) -> int:
+        """The smallest size within ``SPEED_TOLERANCE`` of the fastest on ``curve``."""
+        fast = float(np.min(curve.mean))
+        return int(curve.memory_mb[np.nonzero(curve.mean <= fast * (1.0 + SPEED_TOLERANCE))[0][0]])
 
     def _gap_size(self, measured: list[int], wider_than: float = 1.0) -> int | None:
         """The lattice size halving the widest log-scale gap between measured sizes (only gaps
