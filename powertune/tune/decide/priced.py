@@ -15,7 +15,7 @@ from decimal import Decimal
 from powertune.results.model import Measurement, PricedSize
 from powertune.tune.decide.costcurve import CostCurve
 from powertune.tune.decide.decision import Decision
-from powertune.tune.decide.strategies import SPEED_TOLERANCE, Choice
+from powertune.tune.decide.strategies import SPEED_TOLERANCE, TIE_SPEED_TOLERANCE, Choice
 
 
 def priced_curve(
@@ -107,6 +107,12 @@ def _own_figures(m: Measurement | None) -> tuple[Decimal, float, int] | None:
     return m.cost_per_invocation_usd, m.duration_ms.p50, len(m.samples) or m.invocations
 
 
+def _fastest(choice: Choice, curve: CostCurve) -> int:
+    """The fastest of the choice's tied sizes on ``curve``."""
+    on = [m for m in choice.tied_mb if m in set(int(x) for x in curve.memory_mb)]
+    return min(on, key=lambda m: float(curve.mean[curve.index(m)])) if on else choice.memory_mb
+
+
 def _why_not(row: PricedSize, rec: PricedSize, decision: Decision, on_curve: set[int]) -> str:
     """Why the strategy's rule did not take a size its own figures show cheaper and faster."""
     choice, curve = decision.choice, decision.curve
@@ -123,18 +129,22 @@ def _why_not(row: PricedSize, rec: PricedSize, decision: Decision, on_curve: set
             f"the run's draws put it more than {choice.tie_band:.0%} above the cheapest at its "
             "confidence (outside the tie band)"
         )
-    if (
-        choice.tied_mb
-        and choice.claim_bands is not None
-        and mean < chosen_mean * (1.0 - SPEED_TOLERANCE)
-    ):
+    if choice.tied_mb and mean < chosen_mean * (1.0 - SPEED_TOLERANCE):
         cheapest = float(curve.cost.min())
         extra = float(curve.cost[i]) / cheapest - 1.0
-        return (
-            f"tied with the cheapest (the run cannot rule it out), but priced {extra:+.1%} above "
-            f"it, beyond the {choice.claim_bands * choice.tie_band:.0%} the tie may go to; more "
-            "evidence can make it the choice"
-        )
+        if choice.claim_bands is not None and extra > choice.claim_bands * choice.tie_band:
+            return (
+                f"tied with the cheapest (the run cannot rule it out), but priced {extra:+.1%} "
+                f"above it, beyond the {choice.claim_bands * choice.tie_band:.0%} the tie may go "
+                "to; more evidence can make it the choice"
+            )
+        fastest = float(curve.mean[curve.index(_fastest(choice, curve))])
+        if mean <= fastest * (1.0 + TIE_SPEED_TOLERANCE):
+            return (
+                f"tied with the cheapest and within {TIE_SPEED_TOLERANCE:.0%} of the fastest tied "
+                f"size's mean duration, as {choice.memory_mb} MB is: the tie goes to the cheapest "
+                "of those on the decision's figures"
+            )
     if choice.strategy == "speed":
         fastest = float(curve.mean.min())
         return (

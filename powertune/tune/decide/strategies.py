@@ -1,7 +1,8 @@
 """Pick a memory size from a cost curve: ``cost``, ``speed``, ``balanced`` or ``slo``.
 
 - ``cost``: the sizes the run cannot tell from the cheapest are tied with it, and the tie goes
-  to the fastest of them (the cheapest size within ``SPEED_TOLERANCE`` of the fastest). On a
+  to the fastest of them (the cheapest size within ``TIE_SPEED_TOLERANCE``, 3%, of the fastest
+  tied size: a percent of speed is one run's noise, not worth a step up in memory). On a
   model curve (bootstrap draws of the cost) a size is tied unless the draws put it more than
   ``tie_band`` (default 1%) above each draw's cheapest in at least ``confidence`` (95%) of them:
   only a confident exclusion leaves a size out, so a cost difference the evidence cannot
@@ -53,6 +54,9 @@ from powertune.tune.plan import (
 
 STRATEGIES = ("cost", "speed", "balanced", "slo")
 SPEED_TOLERANCE = 0.01
+# The tie goes to the cheapest tied size within this of the fastest tied one: a percent or two
+# of speed is the noise of one run (a vCPU's quota, the host), not worth a step up in memory.
+TIE_SPEED_TOLERANCE = 0.03
 DEFAULT_TIE_BAND = 0.01  # the run's default tolerance
 BALANCED_FORMULA = "w*cost/maxCost + (1-w)*duration/maxDuration"
 KNEE_SHARE = 0.10
@@ -186,11 +190,11 @@ def fastest_within_band(
 ) -> tuple[int, int, np.ndarray]:
     """(chosen, cheapest, tied) indices: the sizes of ``pool`` tied with its cheapest
     (``tied_with_cheapest``), and of those whose extra cost the run can bound (``bounded``) the
-    cheapest one within ``SPEED_TOLERANCE`` of their fastest."""
+    cheapest one within ``TIE_SPEED_TOLERANCE`` of their fastest."""
     cheapest, tied = tied_with_cheapest(curve, pool, band, confidence)
     eligible = bounded(curve, tied, pool, band, claim_bands)
     fast = float(np.min(curve.mean[eligible]))
-    near = eligible[curve.mean[eligible] <= fast * (1.0 + SPEED_TOLERANCE)]
+    near = eligible[curve.mean[eligible] <= fast * (1.0 + TIE_SPEED_TOLERANCE)]
     return int(near[np.argmin(curve.cost[near])]), cheapest, tied
 
 
@@ -253,7 +257,7 @@ def tie_reason(
         "of the cheapest"
         if claim_bands is not None
         and abs(fastest - int(m[chosen])) > 0.03 * fastest
-        and float(curve.mean[tied].min()) < float(curve.mean[chosen]) * (1 - SPEED_TOLERANCE)
+        and float(curve.mean[tied].min()) < float(curve.mean[chosen]) * (1 - TIE_SPEED_TOLERANCE)
         else ""
     )
     return f"{where}{which}; {int(m[chosen])} MB is {times} faster for {extra:+.1%}{doubt}"
