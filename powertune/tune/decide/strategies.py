@@ -190,12 +190,17 @@ def fastest_within_band(
 ) -> tuple[int, int, np.ndarray]:
     """(chosen, cheapest, tied) indices: the sizes of ``pool`` tied with its cheapest
     (``tied_with_cheapest``), and of those whose extra cost the run can bound (``bounded``) the
-    cheapest one within ``TIE_SPEED_TOLERANCE`` of their fastest."""
+    cheapest one within ``TIE_SPEED_TOLERANCE`` of their fastest (costs within half the band
+    of that count as equal, and the faster of them wins)."""
     cheapest, tied = tied_with_cheapest(curve, pool, band, confidence)
     eligible = bounded(curve, tied, pool, band, claim_bands)
     fast = float(np.min(curve.mean[eligible]))
     near = eligible[curve.mean[eligible] <= fast * (1.0 + TIE_SPEED_TOLERANCE)]
-    return int(near[np.argmin(curve.cost[near])]), cheapest, tied
+    # Of those, the cheapest, where "cheaper" means by more than half the band: two sizes a
+    # hair apart in cost go to the faster one.
+    low = float(np.min(curve.cost[near]))
+    cheap = near[curve.cost[near] <= low * (1.0 + band / 2)]
+    return int(cheap[np.argmin(curve.mean[cheap])]), cheapest, tied
 
 
 def bounded(
