@@ -81,6 +81,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "Spend limits": ("--max-spend", "--max-invocations", "--confirm"),
     "AWS": ("--region", "--profile", "--endpoint-url", "--monitoring-endpoint-url",
             "--alias-prefix", "--compare"),
+    "Variants (measured on temporary twins)": ("--variant", "--variant-bucket"),
     "Local runtime": ("--local", "--local-memory", "--local-timeout", "--cpu"),
     "Replay and imports": ("--replay", "--extrapolate", "--arch", "--from-power-tuning"),
     "Pricing and traffic": ("--monthly-invocations", "--days", "--free-tier/--no-free-tier",
@@ -327,6 +328,24 @@ Compare = Annotated[
     str | None,
     _opt("--compare", help="An arm64 twin (name or ARN): measure it at the recommended size."),
 ]
+Variant = Annotated[
+    list[str] | None,
+    _opt(
+        "--variant",
+        help="Also measure the function changed so: arch=arm64, runtime=python3.13, or both "
+        "(arch=arm64,runtime=python3.13); repeatable. Each runs on a temporary twin created "
+        "from the function's code and configuration, side by side with it at the same sizes "
+        "and payloads, priced at its own rates, and deleted at the end.",
+    ),
+]
+VariantBucket = Annotated[
+    str | None,
+    _opt(
+        "--variant-bucket",
+        help="An S3 bucket for the twins' code when the package is over 50 MB (the object is "
+        "deleted once the twin exists).",
+    ),
+]
 MonthlyInvocations = Annotated[
     int | None,
     _opt(
@@ -454,6 +473,8 @@ def tune(
     from_power_tuning: FromPowerTuning = None,
     alias_prefix: AliasPrefix = p.DEFAULT_ALIAS_PREFIX,
     compare: Compare = None,
+    variant: Variant = None,
+    variant_bucket: VariantBucket = None,
     monthly_invocations: MonthlyInvocations = None,
     days: Days = p.DEFAULT_TRAFFIC_DAYS,
     free_tier: FreeTier = False,
@@ -521,6 +542,8 @@ def tune(
     if selection.is_fleet or resume:
         if dry_run:
             raise InputError("--dry-run takes one function")
+        if variant:
+            raise InputError("--variant takes one function (a twin is measured beside it)")
         result = tune_selection(selection, flags, config, resume=resume, hooks=hooks)
     else:
         plan = p.resolve_plan(flags, config)

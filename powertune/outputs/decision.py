@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from powertune.outputs import fmt
-from powertune.results.model import FunctionResult, Recommendation
+from powertune.results.model import FunctionResult, Recommendation, VariantResult, VariantSide
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def per_million(value: Decimal | None) -> str:
 def decision_lines(fn: FunctionResult) -> list[DecisionLine]:
     rec = fn.recommendation
     if rec is None:
-        return []
+        return [line for v in fn.variants for line in variant_lines(v)]
     out = [_recommended(fn, rec)]
     out += _alternatives(rec)
     for part in (_arm64, _savings_plan, _fargate, _managed, _logs, _cold_starts):
@@ -45,7 +45,57 @@ def decision_lines(fn: FunctionResult) -> list[DecisionLine]:
             out.append(line)
     unpriced = (rec.unavailable or {}).items()
     out += [DecisionLine(name, f"not priced: {why}") for name, why in unpriced]
+    out += [line for v in fn.variants for line in variant_lines(v)]
     return out
+
+
+def variant_lines(v: VariantResult) -> list[DecisionLine]:
+    """A variant measured on a twin beside the function (``tune --variant``): its choice against
+    the function's, both from the side-by-side measurement; or the failure that is the finding."""
+    topic = f"variant {v.variant}"
+    out = []
+    mine, theirs = v.variant_side, v.function_side
+    if v.status == "fails" or mine is None:
+        out.append(DecisionLine(topic, f"{v.failure} on twin {v.twin}: not a candidate"))
+    else:
+        change = ""
+        if v.change_pct is not None:
+            unit = "$/month" if v.change_basis == "month" else "$/invocation"
+            change = f"{v.change_pct:+.0f}% {unit}, "
+        p95 = f"p95 {v.p95_change_pct:+.0f}%, " if v.p95_change_pct is not None else ""
+        measured = (
+            f"measured {mine.invocations} vs {theirs.invocations} invocations"
+            if theirs is not None
+            else f"measured {mine.invocations} invocations"
+        )
+        text = f"at {mine.memory_mb} MB: {change}{p95}{measured}"
+        if theirs is not None:
+            text += (
+                f"; twin {_side(mine)}; the function at {theirs.memory_mb} MB {_side(theirs)}; "
+                f"side by side over {v.rounds} rounds"
+            )
+        cheaper = v.change_pct is not None and v.change_pct < 0
+        out.append(DecisionLine(topic, text, emphasis=cheaper))
+        if v.failure:
+            out.append(DecisionLine(topic, v.failure))
+    out += [DecisionLine(topic, f"note: {n}") for n in v.notes]
+    return out
+
+
+def _side(side: VariantSide) -> str:
+    """``$4.12/month, $4.118 per 1M ($4.09–4.15), p95 303 ms (298–310)``."""
+    parts = []
+    if side.monthly_usd is not None:
+        parts.append(f"{fmt.usd(side.monthly_usd)}/month")
+    cost = per_million(side.cost_per_invocation_usd)
+    if side.cost_interval_usd is not None:
+        cost += f" ({fmt.per_million_interval(side.cost_interval_usd)})"
+    parts.append(cost)
+    p95 = f"p95 {fmt.ms(side.duration_ms_p95)} ms"
+    if side.duration_p95_interval is not None:
+        p95 += f" ({fmt.interval_ms(side.duration_p95_interval)})"
+    parts.append(p95)
+    return ", ".join(parts)
 
 
 def _recommended(fn: FunctionResult, rec: Recommendation) -> DecisionLine:

@@ -7,7 +7,7 @@ Every price comes from ``pricing/`` (directly or through ``costing`` and ``recom
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,8 @@ from powertune.results.model import (
     Result,
     Run,
     Tuning,
+    VariantResult,
+    VariantSide,
     utc_now_iso,
 )
 from powertune.results.stats import measurement_from_samples, skipped_measurement
@@ -40,7 +42,7 @@ from powertune.tune.decide.costcurve import (
     cost_curve,
     priced_samples,
 )
-from powertune.tune.decide.decision import DecideContext, Decision
+from powertune.tune.decide.decision import DecideContext, Decision, measured_decision
 from powertune.tune.decide.priced import priced_curve
 from powertune.tune.decide.strategies import DEFAULT_TIE_BAND, STRATEGIES, Choice, choose
 from powertune.tune.plan import (
@@ -51,8 +53,10 @@ from powertune.tune.plan import (
     SCORING_POWERTUNE,
 )
 from powertune.tune.search.interface import Search
-from powertune.tune.tuner import TuneOutcome
-from powertune.types import Observations
+from powertune.tune.sidebyside import Arm as SideBySideArm
+from powertune.tune.sidebyside import SideBySide
+from powertune.tune.tuner import TuneOutcome, skip_reason
+from powertune.types import FunctionInfo, Observations
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ def build_result(
     options: BuildOptions,
     traffic: TrafficFigures | None = None,
     payload_sha256: str | None = None,
+    variants: tuple[VariantResult, ...] = (),
 ) -> Result:
     """The Result of one function's run (validated against the schema when written)."""
     info = outcome.info
@@ -152,6 +157,7 @@ def build_result(
         model=model,
         recommendation=recommendation,
         priced=priced,
+        variants=variants,
     )
     return Result(
         run_id=uuid.uuid4().hex,  # a fleet gives every function and shard its own run's id
@@ -444,3 +450,176 @@ def _log_bytes(outcome: TuneOutcome) -> float | None:
         if s.log_bytes is not None
     ]
     return float(np.mean(sizes)) if sizes else None
+
+
+# -- variants (``tune --variant``) ----------------------------------------------------------------
+
+
+def variant_results(
+    side: SideBySide,
+    catalog: Any,
+    options: BuildOptions,
+    traffic: TrafficFigures | None = None,
+    *,
+    notes: tuple[str, ...] = (),
+) -> tuple[VariantResult, ...]:
+    """Each twin of ``side`` (the function is its first arm) against the function: both decided
+    the same way on the side-by-side measurement (the measured sizes' own samples, the run's
+    strategy), each priced at its own rates; a twin with no usable size is a finding."""
+    traffic = traffic or TrafficFigures()
+    function, *twins = side.arms
+    base = _side_decision(function, catalog, options, traffic)
+    out = []
+    for arm in twins:
+        info = arm.info
+        assert info is not None
+        own = _side_decision(arm, catalog, options, traffic)
+        failures = _failures(arm)
+        common = {
+            "variant": arm.label,
+            "architecture": info.architecture,
+            "runtime": info.runtime,
+            "twin": info.name,
+            "rounds": side.rounds,
+            "strategy": options.strategy,
+            "monthly_invocations": traffic.monthly_invocations,
+            "measurements": own.measurements,
+            "function_measurements": base.measurements,
+        }
+        if own.side is None:
+            out.append(
+                VariantResult(
+                    status="fails",
+                    failure=failures or "fails: nothing was measured",
+                    notes=notes,
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+            continue
+        change = _change(own.side, base.side)
+        out.append(
+            VariantResult(
+                status="measured",
+                failure=failures,
+                variant_side=own.side,
+                function_side=base.side,
+                priced=own.priced,
+                notes=notes,
+                **change,
+                **common,  # type: ignore[arg-type]
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _SideDecision:
+    measurements: tuple[Measurement, ...]
+    priced: tuple[PricedSize, ...] = ()
+    side: VariantSide | None = None
+
+
+def _side_decision(
+    arm: SideBySideArm, catalog: Any, options: BuildOptions, traffic: TrafficFigures
+) -> _SideDecision:
+    """One arm decided as a grid decides (``measured_decision``), at its own architecture; a size
+    with failed invocations is left out, as the tuner leaves it out of a run."""
+    info = arm.info
+    assert info is not None
+    obs = _judged(arm.observations)
+    context = replace(decide_context(_as_outcome(info, obs), catalog, options), current_mb=None)
+    rows = _curve_of(info, obs, catalog, options)
+    sizes = sorted(set(obs.samples) | set(obs.skipped))
+    measurements = tuple(_measurement(m, obs, rows, options.trim) for m in sizes)
+    decision = measured_decision(obs, context)
+    if decision is None:
+        return _SideDecision(measurements=measurements)
+    priced = priced_curve(decision, None, {}, measurements)
+    choice = decision.choice.memory_mb
+    at = next(p for p in priced if p.memory_mb == choice)
+    billed = _expected_billed(decision.curve, choice)
+    monthly = (
+        price_size(
+            catalog,
+            region=info.region,
+            arch=info.architecture,
+            memory_mb=choice,
+            billed_ms=billed,
+            monthly_invocations=traffic.monthly_invocations,
+            free_tier=options.free_tier,
+            savings_plan=options.savings_plan,
+            ephemeral_mb=info.ephemeral_mb,
+        ).total_usd
+        if billed is not None
+        else None
+    )
+    measured = next((m for m in measurements if m.memory_mb == choice), None)
+    side = VariantSide(
+        function=info.name,
+        architecture=info.architecture,
+        runtime=info.runtime,
+        memory_mb=choice,
+        invocations=measured.invocations if measured is not None else 0,
+        cost_per_invocation_usd=at.cost_per_invocation_usd,
+        cost_interval_usd=at.cost_interval_usd,
+        duration_ms_p95=at.duration_ms_p95,
+        duration_p95_interval=at.duration_p95_interval,
+        monthly_usd=monthly,
+    )
+    return _SideDecision(measurements=measurements, priced=priced, side=side)
+
+
+def _judged(observations: Observations) -> Observations:
+    """A copy with each size that had failed invocations marked skipped, with the reason (an
+    allowed error is already marked on its sample, so none is named here)."""
+    skipped = dict(observations.skipped)
+    for memory, samples in observations.samples.items():
+        if memory not in skipped:
+            reason = skip_reason(samples, frozenset())
+            if reason:
+                skipped[memory] = reason
+    return replace(observations, skipped=skipped)
+
+
+def _as_outcome(info: FunctionInfo, observations: Observations) -> TuneOutcome:
+    return TuneOutcome(info=info, observations=observations)
+
+
+def _curve_of(
+    info: FunctionInfo, observations: Observations, catalog: Any, options: BuildOptions
+) -> CostCurve | None:
+    return _row_curve(_as_outcome(info, observations), catalog, options)
+
+
+def _failures(arm: SideBySideArm) -> str | None:
+    """``fails: Runtime.ImportModuleError in 10 of 10 invocations`` (None when none failed)."""
+    samples = [s for v in arm.observations.samples.values() for s in v]
+    failed = [s for s in samples if not s.ok]
+    if not failed:
+        return None
+    types = ", ".join(sorted({s.error_type or s.status for s in failed}))
+    return f"fails: {types} in {len(failed)} of {len(samples)} invocations"
+
+
+def _change(variant: VariantSide, function: VariantSide | None) -> dict[str, Any]:
+    """The variant against the function: $/month (or per invocation) and p95, in percent."""
+    if function is None:
+        return {}
+    out: dict[str, Any] = {}
+    if variant.monthly_usd is not None and function.monthly_usd is not None:
+        out["monthly_change_usd"] = variant.monthly_usd - function.monthly_usd
+        out["change_pct"] = _pct(variant.monthly_usd, function.monthly_usd)
+        out["change_basis"] = "month" if out["change_pct"] is not None else None
+    elif variant.cost_per_invocation_usd is not None and function.cost_per_invocation_usd:
+        out["change_pct"] = _pct(variant.cost_per_invocation_usd, function.cost_per_invocation_usd)
+        out["change_basis"] = "invocation"
+    if variant.duration_ms_p95 is not None and function.duration_ms_p95:
+        change = (variant.duration_ms_p95 / function.duration_ms_p95 - 1) * 100
+        out["p95_change_pct"] = round(change, 1)
+    return out
+
+
+def _pct(new: Decimal, old: Decimal) -> Decimal | None:
+    if not old:
+        return None
+    return ((new - old) / old * 100).quantize(Decimal("0.1"))
