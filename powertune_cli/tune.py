@@ -576,6 +576,8 @@ def _print_dry_run(plan: DryRun) -> None:
     print(f"plan for {info.name} ({info.architecture}, {info.region}, now {info.memory_mb} MB):")
     print(f"  {plan.description}")
     print(f"  sizes: {', '.join(f'{m} MB' for m in plan.sizes)}")
+    for variant in plan.variants:
+        print(f"  variant: {variant}")
     print(f"  invocations: up to {plan.invocations} (warm-ups included)")
     print(f"  spend: ${plan.usd_per_100ms:.6f} for every 100 ms of average duration;")
     worst, timeout = plan.worst_usd, plan.timeout_s

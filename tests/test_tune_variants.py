@@ -320,6 +320,25 @@ def test_bad_variants_are_one_line_exit_2_and_create_nothing(
     assert _client(server).list_functions()["Functions"] == before
 
 
+def test_the_dry_run_counts_the_side_by_side_invocations_and_creates_nothing(
+    server: LocalLambda,
+) -> None:
+    name = _deploy(server, EXAMPLES / "noop")
+    before = _client(server).list_functions()["Functions"]
+    common = ("--search", "grid", "--memory", "512,1024", "--invocations", "3", "--dry-run")
+    where = (name, "--endpoint-url", server.endpoint_url, "--region", "us-east-1")
+    alone = _cli(*where, *common)
+    done = _cli(*where, *common, "--variant", "arch=arm64")
+    assert alone.returncode == done.returncode == 0, done.stderr
+    # 2 sizes x (3 + 1 warm-up); then the function and the twin, 2 sizes x (10 rounds + 1) each
+    assert "invocations: up to 8 (warm-ups included)" in alone.stdout
+    assert "invocations: up to 52 (warm-ups included)" in done.stdout
+    assert "variant: arch=arm64 on a temporary twin (created for the run, deleted after)" in (
+        done.stdout
+    )
+    assert _client(server).list_functions()["Functions"] == before
+
+
 def test_sigterm_during_the_twins_measurement_deletes_it(server: LocalLambda) -> None:
     name = _deploy(server, EXAMPLES / "io_wait")
     child = subprocess.Popen(

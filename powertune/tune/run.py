@@ -436,6 +436,7 @@ class DryRun:
     usd_per_100ms: Decimal  # the spend for every 100 ms of average duration
     worst_usd: Decimal  # if every call ran to its timeout
     timeout_s: int
+    variants: tuple[str, ...] = ()  # --variant: each twin, in words (its invocations counted)
 
 
 def price_dry_run(ready: Ready) -> DryRun:
@@ -444,15 +445,28 @@ def price_dry_run(ready: Ready) -> DryRun:
     sizes, counts, description = list(outline.counts), outline.counts, outline.description
     timeout_ms = (info.timeout_s or 900) * 1000
     price = Pricer(ready.catalog, info.region, info.architecture, info.ephemeral_mb).invocation
-
+    priced = [(price, counts)]
+    words = []
+    if ready.twins:  # the function and each twin again, side by side, at the sizes measured
+        side = {m: max(plan.invocations, TWIN_MIN_INVOCATIONS) + plan.warmup for m in counts}
+        priced.append((price, side))
+        for twin in ready.twins:
+            arch = (twin.request.get("Architectures") or [info.architecture])[0]
+            own = Pricer(ready.catalog, info.region, arch, info.ephemeral_mb).invocation
+            priced.append((own, side))
+            words.append(
+                f"{twin.variant.label} on a temporary twin (created for the run, deleted after),"
+                " measured side by side with the function at the sizes it measures"
+            )
     return DryRun(
         info=info,
         description=description,
         sizes=tuple(sizes),
-        invocations=sum(counts.values()),
-        usd_per_100ms=sum((price(m, 100) * n for m, n in counts.items()), Decimal(0)),
-        worst_usd=sum((price(m, timeout_ms) * n for m, n in counts.items()), Decimal(0)),
+        invocations=sum(n for _p, c in priced for n in c.values()),
+        usd_per_100ms=sum((p(m, 100) * n for p, c in priced for m, n in c.items()), Decimal(0)),
+        worst_usd=sum((p(m, timeout_ms) * n for p, c in priced for m, n in c.items()), Decimal(0)),
         timeout_s=timeout_ms // 1000,
+        variants=tuple(words),
     )
 
 
@@ -555,7 +569,7 @@ def measure_variants(
             catalog=ready.catalog,
             observer=observer,
             spent_usd=outcome.spend_usd,
-            invoked=outcome.invocations,
+            invoked=outcome.observations.invocations,
         )
     if side.stop_reason:
         ready.hooks.note(f"note: the side-by-side measurement stopped early: {side.stop_reason}")

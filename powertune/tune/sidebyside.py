@@ -91,7 +91,8 @@ def measure_side_by_side(
 ) -> SideBySide:
     """Measure ``arms`` (the function first) at ``sizes``, ``rounds`` invocations each, one
     interleaved round at a time; every target is restored on the way out. ``spent_usd`` and
-    ``invoked`` are what the run already used of its budgets."""
+    ``invoked`` (measured invocations, warm-ups left out, as the tuner counts them) are what the
+    run already used of its budgets."""
     observer = observer or Observer()
     outcome = SideBySide(arms=arms, sizes=tuple(sizes))
     started = time.monotonic()
@@ -221,8 +222,9 @@ def _over_budget(
     """Why the next round would go over --max-invocations or --max-spend (None: it fits). A
     round is priced at the costliest invocation seen for each size and target, plus half."""
     each = [(a, m) for a in outcome.arms for m in outcome.sizes if m not in a.observations.skipped]
-    limit = settings.max_invocations
-    if limit is not None and invoked + outcome.invocations + len(each) > limit:
+    limit = settings.max_invocations  # measured invocations, as the tuner counts them
+    measured = sum(a.observations.invocations for a in outcome.arms)
+    if limit is not None and invoked + measured + len(each) > limit:
         return f"--max-invocations {limit} reached"
     budget = settings.max_spend_usd
     if budget is None:
