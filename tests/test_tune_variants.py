@@ -6,6 +6,7 @@ measurement deletes it; a refusal creates nothing; a twin that fails is a findin
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -26,10 +27,13 @@ from powertune.outputs.markdown import render_markdown
 from powertune.results import validate_json
 from powertune.results.jsonio import dumps_result, load_result, result_to_json
 from powertune.results.model import FunctionResult, Measurement
+from powertune.tune.build import BuildOptions, TrafficFigures, variant_results
 from powertune.tune.plan import TuneFlags, resolve_plan
 from powertune.tune.run import LOCAL_VARIANT_NOTE, Hooks, tune
+from powertune.tune.sidebyside import Arm, SideBySide
 from powertune.tune.targets.aws import find_leftovers
 from powertune.tune.targets.twins import VariantRefused
+from powertune.types import FunctionInfo, Sample
 from powertune_cli.table import render_table
 from pricing.catalog import load_catalog
 from pricing.cost import duration_price, gb_seconds, request_price
@@ -396,3 +400,68 @@ def test_sigterm_during_the_twins_measurement_deletes_it(server: LocalLambda) ->
     assert "Traceback" not in rest
     assert _twins_left(server) == []
     _assert_restored(server, name)
+
+
+# -- the variant's figures, from given observations ---------------------------------------------
+
+
+def _arm(label: str, name: str, arch: str, durations: dict[int, float]) -> Arm:
+    """A side-by-side arm as measured: 10 identical warm invocations per size."""
+    arm = Arm(
+        label=label,
+        target=None,  # type: ignore[arg-type]  # only its measurements are read
+        info=FunctionInfo(
+            name=name, arn=None, region="us-east-1", architecture=arch, memory_mb=1024
+        ),
+    )
+    for memory, duration in durations.items():
+        for _ in range(10):
+            arm.observations.add(Sample(memory, duration, math.ceil(duration)))
+    return arm
+
+
+def test_each_side_chooses_on_its_own_curve_at_its_own_rates_and_the_same_size_is_compared() -> (
+    None
+):
+    catalog = load_catalog()
+    function = _arm("function", "orders", "x86_64", {512: 300.0, 1024: 140.0})
+    twin = _arm("arch=arm64", "orders-pt-arm64-abc123", "arm64", {512: 200.0, 1024: 160.0})
+    side = SideBySide(arms=[function, twin], sizes=(512, 1024), rounds=10)
+    traffic = TrafficFigures(monthly_invocations=2_000_000)
+    [v] = variant_results(side, catalog, BuildOptions(tie_band=0.0), traffic)
+    assert v.function_side is not None and v.variant_side is not None and v.same_size is not None
+    # 512 x 300 > 1024 x 140 on the function; 512 x 200 < 1024 x 160 on the twin
+    assert (v.function_side.memory_mb, v.variant_side.memory_mb) == (1024, 512)
+    for at, billed in ((v.variant_side, 200), (v.same_size, 160)):
+        assert at.architecture == "arm64"
+        each = gb_seconds(at.memory_mb, billed) * duration_price(catalog, "us-east-1", "arm64")
+        each += request_price(catalog, "us-east-1", "arm64")
+        assert at.cost_per_invocation_usd == each
+        assert at.monthly_usd == 2_000_000 * each
+    each = gb_seconds(1024, 140) * duration_price(catalog, "us-east-1", "x86_64")
+    assert v.function_side.cost_per_invocation_usd == each + request_price(
+        catalog, "us-east-1", "x86_64"
+    )
+    assert v.same_size.memory_mb == 1024
+    assert v.change_pct == _pct(v.variant_side.monthly_usd, v.function_side.monthly_usd)
+    assert v.same_size_change_pct == _pct(v.same_size.monthly_usd, v.function_side.monthly_usd)
+    assert v.p95_change_pct == round((200 / 140 - 1) * 100, 1)
+    assert v.same_size_p95_change_pct == round((160 / 140 - 1) * 100, 1)
+    fn = FunctionResult(
+        name="orders",
+        region="us-east-1",
+        architecture="x86_64",
+        original_memory_mb=1024,
+        variants=(v,),
+    )
+    [line] = decision_lines(fn)
+    assert line.text.startswith(
+        f"at 512 MB: {v.change_pct:+.0f}% $/month, p95 +43%, measured 10 vs 10 invocations "
+        f"(against the function at 1024 MB); at the same 1024 MB: "
+        f"{v.same_size_change_pct:+.0f}% $/month, p95 +14%; twin "
+    )
+
+
+def _pct(new: Decimal | None, old: Decimal | None) -> Decimal:
+    assert new is not None and old is not None
+    return ((new - old) / old * 100).quantize(Decimal("0.1"))

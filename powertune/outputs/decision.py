@@ -58,28 +58,33 @@ def variant_lines(v: VariantResult) -> list[DecisionLine]:
     if v.status == "fails" or mine is None:
         out.append(DecisionLine(topic, f"{v.failure} on twin {v.twin}: not a candidate"))
     else:
-        change = ""
-        if v.change_pct is not None:
-            unit = "$/month" if v.change_basis == "month" else "$/invocation"
-            change = f"{v.change_pct:+.0f}% {unit}, "
-        p95 = f"p95 {v.p95_change_pct:+.0f}%, " if v.p95_change_pct is not None else ""
-        measured = (
-            f"measured {mine.invocations} vs {theirs.invocations} invocations"
-            if theirs is not None
-            else f"measured {mine.invocations} invocations"
-        )
-        text = f"at {mine.memory_mb} MB: {change}{p95}{measured}"
+        unit = "$/month" if v.change_basis == "month" else "$/invocation"
+        text = f"at {mine.memory_mb} MB: {_changes(v.change_pct, v.p95_change_pct, unit)}"
         if theirs is not None:
+            text += f"measured {mine.invocations} vs {theirs.invocations} invocations"
+            if theirs.memory_mb != mine.memory_mb:
+                text += f" (against the function at {theirs.memory_mb} MB)"
+            if v.same_size is not None:
+                same = _changes(v.same_size_change_pct, v.same_size_p95_change_pct, unit)
+                text += f"; at the same {v.same_size.memory_mb} MB: {same.rstrip(', ')}"
             text += (
                 f"; twin {_side(mine)}; the function at {theirs.memory_mb} MB {_side(theirs)}; "
                 f"side by side over {v.rounds} rounds"
             )
+        else:
+            text += f"measured {mine.invocations} invocations; twin {_side(mine)}"
         cheaper = v.change_pct is not None and v.change_pct < 0
         out.append(DecisionLine(topic, text, emphasis=cheaper))
         if v.failure:
             out.append(DecisionLine(topic, v.failure))
     out += [DecisionLine(topic, f"note: {n}") for n in v.notes]
     return out
+
+
+def _changes(cost: Decimal | None, p95: float | None, unit: str) -> str:
+    """``-23% $/month, p95 +4%, `` (what is known of the two)."""
+    out = f"{cost:+.0f}% {unit}, " if cost is not None else ""
+    return out + (f"p95 {p95:+.0f}%, " if p95 is not None else "")
 
 
 def _side(side: VariantSide) -> str:

@@ -545,6 +545,10 @@ class VariantResult:
     change_pct: Decimal | None = None
     change_basis: ChangeBasis | None = None
     p95_change_pct: float | None = None  # negative: the variant is faster
+    # the variant's effect alone, where the two choices differ: the twin at the function's size
+    same_size: VariantSide | None = field(default=None, metadata={"omit_none": True})
+    same_size_change_pct: Decimal | None = field(default=None, metadata={"omit_none": True})
+    same_size_p95_change_pct: float | None = field(default=None, metadata={"omit_none": True})
     measurements: tuple[Measurement, ...] = ()  # the twin's sizes
     priced: tuple[PricedSize, ...] = ()  # the twin's own priced curve
     function_measurements: tuple[Measurement, ...] = ()  # the function, measured side by side

@@ -468,12 +468,14 @@ def variant_results(
     strategy), each priced at its own rates; a twin with no usable size is a finding."""
     traffic = traffic or TrafficFigures()
     function, *twins = side.arms
-    base = _side_decision(function, catalog, options, traffic)
+    base = _side_decision(function, catalog, options)
+    theirs = base.at(base.chosen, catalog, options, traffic)
     out = []
     for arm in twins:
         info = arm.info
         assert info is not None
-        own = _side_decision(arm, catalog, options, traffic)
+        own = _side_decision(arm, catalog, options)
+        mine = own.at(own.chosen, catalog, options, traffic)
         failures = _failures(arm)
         common = {
             "variant": arm.label,
@@ -486,7 +488,7 @@ def variant_results(
             "measurements": own.measurements,
             "function_measurements": base.measurements,
         }
-        if own.side is None:
+        if mine is None:
             out.append(
                 VariantResult(
                     status="fails",
@@ -496,16 +498,23 @@ def variant_results(
                 )
             )
             continue
-        change = _change(own.side, base.side)
+        # the variant's effect alone: the twin at the function's chosen size, when it differs
+        same = None
+        if theirs is not None and theirs.memory_mb != mine.memory_mb:
+            same = own.at(theirs.memory_mb, catalog, options, traffic)
+        there = _change(same, theirs) if same is not None else {}
         out.append(
             VariantResult(
                 status="measured",
                 failure=failures,
-                variant_side=own.side,
-                function_side=base.side,
+                variant_side=mine,
+                function_side=theirs,
+                same_size=same,
+                same_size_change_pct=there.get("change_pct"),
+                same_size_p95_change_pct=there.get("p95_change_pct"),
                 priced=own.priced,
                 notes=notes,
-                **change,
+                **_change(mine, theirs),
                 **common,  # type: ignore[arg-type]
             )
         )
@@ -514,14 +523,55 @@ def variant_results(
 
 @dataclass(frozen=True)
 class _SideDecision:
+    info: FunctionInfo
     measurements: tuple[Measurement, ...]
+    decision: Decision | None = None
     priced: tuple[PricedSize, ...] = ()
-    side: VariantSide | None = None
+
+    @property
+    def chosen(self) -> int | None:
+        return self.decision.choice.memory_mb if self.decision is not None else None
+
+    def at(
+        self, memory_mb: int | None, catalog: Any, options: BuildOptions, traffic: TrafficFigures
+    ) -> VariantSide | None:
+        """This side at ``memory_mb`` from its own priced curve (None when that lacks it)."""
+        row = next((p for p in self.priced if p.memory_mb == memory_mb), None)
+        if row is None or self.decision is None:
+            return None
+        info, memory = self.info, row.memory_mb
+        billed = _expected_billed(self.decision.curve, memory)
+        monthly = (
+            price_size(
+                catalog,
+                region=info.region,
+                arch=info.architecture,
+                memory_mb=memory,
+                billed_ms=billed,
+                monthly_invocations=traffic.monthly_invocations,
+                free_tier=options.free_tier,
+                savings_plan=options.savings_plan,
+                ephemeral_mb=info.ephemeral_mb,
+            ).total_usd
+            if billed is not None
+            else None
+        )
+        measured = next((m for m in self.measurements if m.memory_mb == memory), None)
+        return VariantSide(
+            function=info.name,
+            architecture=info.architecture,
+            runtime=info.runtime,
+            memory_mb=memory,
+            invocations=measured.invocations if measured is not None else 0,
+            cost_per_invocation_usd=row.cost_per_invocation_usd,
+            cost_interval_usd=row.cost_interval_usd,
+            duration_ms_p95=row.duration_ms_p95,
+            duration_p95_interval=row.duration_p95_interval,
+            monthly_usd=monthly,
+        )
 
 
-def _side_decision(
-    arm: SideBySideArm, catalog: Any, options: BuildOptions, traffic: TrafficFigures
-) -> _SideDecision:
+def _side_decision(arm: SideBySideArm, catalog: Any, options: BuildOptions) -> _SideDecision:
     """One arm decided as a grid decides (``measured_decision``), at its own architecture; a size
     with failed invocations is left out, as the tuner leaves it out of a run."""
     info = arm.info
@@ -533,40 +583,9 @@ def _side_decision(
     measurements = tuple(_measurement(m, obs, rows, options.trim) for m in sizes)
     decision = measured_decision(obs, context)
     if decision is None:
-        return _SideDecision(measurements=measurements)
+        return _SideDecision(info=info, measurements=measurements)
     priced = priced_curve(decision, None, {}, measurements)
-    choice = decision.choice.memory_mb
-    at = next(p for p in priced if p.memory_mb == choice)
-    billed = _expected_billed(decision.curve, choice)
-    monthly = (
-        price_size(
-            catalog,
-            region=info.region,
-            arch=info.architecture,
-            memory_mb=choice,
-            billed_ms=billed,
-            monthly_invocations=traffic.monthly_invocations,
-            free_tier=options.free_tier,
-            savings_plan=options.savings_plan,
-            ephemeral_mb=info.ephemeral_mb,
-        ).total_usd
-        if billed is not None
-        else None
-    )
-    measured = next((m for m in measurements if m.memory_mb == choice), None)
-    side = VariantSide(
-        function=info.name,
-        architecture=info.architecture,
-        runtime=info.runtime,
-        memory_mb=choice,
-        invocations=measured.invocations if measured is not None else 0,
-        cost_per_invocation_usd=at.cost_per_invocation_usd,
-        cost_interval_usd=at.cost_interval_usd,
-        duration_ms_p95=at.duration_ms_p95,
-        duration_p95_interval=at.duration_p95_interval,
-        monthly_usd=monthly,
-    )
-    return _SideDecision(measurements=measurements, priced=priced, side=side)
+    return _SideDecision(info=info, measurements=measurements, decision=decision, priced=priced)
 
 
 def _judged(observations: Observations) -> Observations:
