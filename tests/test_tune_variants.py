@@ -151,6 +151,11 @@ def test_an_arm64_variant_is_measured_side_by_side_priced_at_arm64_rates_and_del
     assert v.variant_side is not None and v.function_side is not None
     assert v.variant_side.architecture == "arm64" and v.function_side.architecture == "x86_64"
     assert v.variant_side.function == v.twin and v.function_side.function == name
+    # the function's side is the run's recommendation, priced from the side-by-side measurement
+    assert fn.recommendation is not None
+    assert v.function_side.memory_mb == fn.recommendation.memory_mb
+    beside = next(m for m in v.function_measurements if m.memory_mb == v.function_side.memory_mb)
+    assert v.function_side.cost_per_invocation_usd == beside.cost_per_invocation_usd
     assert v.variant_side.invocations == v.function_side.invocations == 10
     # one figure: the variant's choice is its own priced curve's row and its measurement's
     at = next(p for p in v.priced if p.memory_mb == v.variant_side.memory_mb)
@@ -460,6 +465,23 @@ def test_each_side_chooses_on_its_own_curve_at_its_own_rates_and_the_same_size_i
         f"(against the function at 1024 MB); at the same 1024 MB: "
         f"{v.same_size_change_pct:+.0f}% $/month, p95 +14%; twin "
     )
+
+
+def test_the_function_side_is_the_runs_recommendation_where_it_was_measured_beside() -> None:
+    catalog = load_catalog()
+    function = _arm("function", "orders", "x86_64", {512: 300.0, 1024: 140.0})
+    twin = _arm("arch=arm64", "orders-pt-arm64-abc123", "arm64", {512: 200.0, 1024: 160.0})
+    side = SideBySide(arms=[function, twin], sizes=(512, 1024), rounds=10)
+    options = BuildOptions(tie_band=0.0)
+    [v] = variant_results(side, catalog, options, function_mb=512)
+    assert v.function_side is not None and v.variant_side is not None
+    assert v.function_side.memory_mb == v.variant_side.memory_mb == 512
+    assert v.same_size is None and v.same_size_change_pct is None
+    assert v.change_basis == "invocation" and v.monthly_change_usd is None  # no traffic
+    assert v.function_side.monthly_usd is None
+    # a size the side-by-side did not measure: the function's own choice there
+    [v] = variant_results(side, catalog, options, function_mb=3008)
+    assert v.function_side is not None and v.function_side.memory_mb == 1024
 
 
 def _pct(new: Decimal | None, old: Decimal | None) -> Decimal:

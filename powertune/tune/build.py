@@ -462,14 +462,19 @@ def variant_results(
     traffic: TrafficFigures | None = None,
     *,
     notes: tuple[str, ...] = (),
+    function_mb: int | None = None,
 ) -> tuple[VariantResult, ...]:
-    """Each twin of ``side`` (the function is its first arm) against the function: both decided
-    the same way on the side-by-side measurement (the measured sizes' own samples, the run's
-    strategy), each priced at its own rates; a twin with no usable size is a finding."""
+    """Each twin of ``side`` (the function is its first arm) against the function, each priced
+    at its own rates from the side-by-side measurement (the measured sizes' own samples). The
+    twin's size is its own decision's (the run's strategy); the function's is ``function_mb``
+    (the run's recommendation) where the side-by-side measured it, else its own decision there.
+    A twin with no usable size is a finding."""
     traffic = traffic or TrafficFigures()
     function, *twins = side.arms
     base = _side_decision(function, catalog, options)
-    theirs = base.at(base.chosen, catalog, options, traffic)
+    theirs = base.at(function_mb, catalog, options, traffic) or base.at(
+        base.chosen, catalog, options, traffic
+    )
     out = []
     for arm in twins:
         info = arm.info

@@ -579,7 +579,15 @@ def measure_variants(
     outcome.wall_s += side.wall_s
     local = ready.kind == "local" or ready.runtime is not None
     notes = (LOCAL_VARIANT_NOTE,) if local else ()
-    return variant_results(side, ready.catalog, options, traffic, notes=notes)
+    decision = decide(outcome, ready.search, ready.catalog, options)  # the run's choice
+    return variant_results(
+        side,
+        ready.catalog,
+        options,
+        traffic,
+        notes=notes,
+        function_mb=decision.choice.memory_mb if decision is not None else None,
+    )
 
 
 def _run_record(ready: Ready, outcome: TuneOutcome) -> Run:
