@@ -314,6 +314,8 @@ def test_the_flag_on_the_local_runtime_writes_the_variant_everywhere(tmp_path: P
         (["--variant", "runtime=nodejs22.x"], "nodejs22.x cannot run it"),
         (["--variant-bucket", "b"], "--variant-bucket is for --variant"),
         (["--variant", "arch=arm64", "--cold-starts"], "leave out --cold-starts"),
+        (["--variant", "arch=arm64", "--replay", "runs.csv"], "not a replay"),
+        (["another-function", "--variant", "arch=arm64"], "--variant takes one function"),
     ],
 )
 def test_bad_variants_are_one_line_exit_2_and_create_nothing(
@@ -327,6 +329,17 @@ def test_bad_variants_are_one_line_exit_2_and_create_nothing(
     assert len(lines) == 1 and lines[0].startswith("powertune: error:") and message in lines[0]
     assert "Traceback" not in done.stderr
     assert _client(server).list_functions()["Functions"] == before
+
+
+def test_a_bucket_is_refused_for_the_local_runtime() -> None:
+    done = _cli(
+        "--local", str(EXAMPLES / "noop"), "--variant", "arch=arm64", "--variant-bucket", "b"
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (
+        "powertune: error: --variant-bucket is for a deployed function: --local takes the code "
+        "directly"
+    )
 
 
 def test_the_dry_run_counts_the_side_by_side_invocations_and_creates_nothing(
