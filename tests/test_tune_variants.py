@@ -196,8 +196,8 @@ def _assert_rendered(result: Any, fn: FunctionResult) -> None:
     assert v.variant_side is not None and v.function_side is not None
     lines = [line for line in decision_lines(fn) if line.topic == "variant arch=arm64"]
     head = (
-        f"at {v.variant_side.memory_mb} MB: {v.change_pct:+.0f}% $/month, "
-        f"p95 {v.p95_change_pct:+.0f}%, measured 10 vs 10 invocations"
+        f"at {v.variant_side.memory_mb} MB: {_signed(v.change_pct)} $/month, "
+        f"p95 {_signed(v.p95_change_pct)}, measured 10 vs 10 invocations"
     )
     assert lines[0].text.startswith(head)
     assert lines[-1].text == f"note: {LOCAL_VARIANT_NOTE}"
@@ -474,9 +474,9 @@ def test_each_side_chooses_on_its_own_curve_at_its_own_rates_and_the_same_size_i
     )
     [line] = decision_lines(fn)
     assert line.text.startswith(
-        f"at 512 MB: {v.change_pct:+.0f}% $/month, p95 +43%, measured 10 vs 10 invocations "
+        f"at 512 MB: {_signed(v.change_pct)} $/month, p95 +43%, measured 10 vs 10 invocations "
         f"(against the function at 1024 MB); at the same 1024 MB: "
-        f"{v.same_size_change_pct:+.0f}% $/month, p95 +14%; twin "
+        f"{_signed(v.same_size_change_pct)} $/month, p95 +14%; twin "
     )
 
 
@@ -495,6 +495,12 @@ def test_the_function_side_is_the_runs_recommendation_where_it_was_measured_besi
     # a size the side-by-side did not measure: the function's own choice there
     [v] = variant_results(side, catalog, options, function_mb=3008)
     assert v.function_side is not None and v.function_side.memory_mb == 1024
+
+
+def _signed(pct: Decimal | float | None) -> str:
+    """A change as the decision line writes it: ``-23%``, ``+4%``, ``±0%``."""
+    assert pct is not None
+    return "±0%" if round(pct) == 0 else f"{float(pct):+.0f}%"
 
 
 def _pct(new: Decimal | None, old: Decimal | None) -> Decimal:

@@ -83,8 +83,13 @@ def variant_lines(v: VariantResult) -> list[DecisionLine]:
 
 def _changes(cost: Decimal | None, p95: float | None, unit: str) -> str:
     """``-23% $/month, p95 +4%, `` (what is known of the two)."""
-    out = f"{cost:+.0f}% {unit}, " if cost is not None else ""
-    return out + (f"p95 {p95:+.0f}%, " if p95 is not None else "")
+    out = f"{_signed(float(cost))} {unit}, " if cost is not None else ""
+    return out + (f"p95 {_signed(p95)}, " if p95 is not None else "")
+
+
+def _signed(pct: float) -> str:
+    """``+4%``, ``-23%``; ``±0%`` for what rounds to nothing (not ``-0%``)."""
+    return "±0%" if round(pct) == 0 else f"{pct:+.0f}%"
 
 
 def _side(side: VariantSide) -> str:
