@@ -108,6 +108,7 @@ def measure_side_by_side(
         planned = rounds * len(sizes) * len(arms)
         observer.on_planned(planned + settings.warmup * len(sizes) * len(arms))
         for memory in sizes:
+            observer.on_configure(memory)  # on the function and every twin, one after another
             for arm in arms:
                 _prepare(arm, memory, payloads, settings, pool, observer)
         cycle = payloads.cycle()
@@ -155,7 +156,6 @@ def _prepare(
     observer: Observer,
 ) -> None:
     """Configure one size on one target, then its warm-ups (discarded, but priced)."""
-    observer.on_configure(memory)
     try:
         arm.target.prepare(memory)
     except SizeRejected as exc:
