@@ -209,6 +209,22 @@ def _assert_rendered(result: Any, fn: FunctionResult) -> None:
     assert LOCAL_VARIANT_NOTE.replace("'", "&#x27;") in page
 
 
+def test_the_side_by_side_rounds_stay_within_max_invocations(server: LocalLambda) -> None:
+    name = _deploy(server, EXAMPLES / "noop")
+    notes: list[str] = []
+    flags = _flags(server, name, "arch=arm64", payload=None, max_invocations=14)
+    result = tune(resolve_plan(flags), Hooks(note=notes.append))
+    [v] = result.functions[0].variants
+    # 2 sizes x 3 for the function's own grid, then rounds of 2 sizes x 2 targets: 6 + 2 x 4
+    assert v.rounds == 2
+    assert [m.invocations for m in v.measurements + v.function_measurements] == [2, 2, 2, 2]
+    assert result.tuning.invocations == 14
+    assert "note: the side-by-side measurement stopped early: --max-invocations 14 reached" in (
+        notes
+    )
+    assert _twins_left(server) == []
+
+
 def test_a_result_read_back_keeps_its_variants(server: LocalLambda, tmp_path: Path) -> None:
     name = _deploy(server, EXAMPLES / "noop")
     result = tune(resolve_plan(_flags(server, name, "arch=arm64", memory="1024", payload=None)))
