@@ -21,6 +21,7 @@ import boto3
 import pytest
 
 from powertune.local import LocalLambda
+from powertune.outputs import fmt
 from powertune.outputs.decision import decision_lines
 from powertune.outputs.html import render_html
 from powertune.outputs.markdown import render_markdown
@@ -493,6 +494,14 @@ def test_each_side_chooses_on_its_own_curve_at_its_own_rates_and_the_same_size_i
         f"at 512 MB: {_signed(v.change_pct)} $/month, p95 +43%, measured 10 vs 10 invocations "
         f"(against the function at 1024 MB); at the same 1024 MB: "
         f"{_signed(v.same_size_change_pct)} $/month, p95 +14%; twin "
+    )
+    # each side's figures are the ones in the result (no output prices a side itself)
+    assert f"twin {fmt.usd(v.variant_side.monthly_usd)}/month, " in line.text
+    assert line.text.endswith(
+        f"; the function at 1024 MB, measured beside it, {fmt.usd(v.function_side.monthly_usd)}"
+        f"/month, {fmt.per_million(v.function_side.cost_per_invocation_usd)} per 1M "
+        f"({fmt.per_million_interval(v.function_side.cost_interval_usd)}), p95 140 ms "
+        f"({fmt.interval_ms(v.function_side.duration_p95_interval)}); over 10 interleaved rounds"
     )
 
 

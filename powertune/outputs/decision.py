@@ -68,8 +68,8 @@ def variant_lines(v: VariantResult) -> list[DecisionLine]:
                 same = _changes(v.same_size_change_pct, v.same_size_p95_change_pct, unit)
                 text += f"; at the same {v.same_size.memory_mb} MB: {same.rstrip(', ')}"
             text += (
-                f"; twin {_side(mine)}; the function at {theirs.memory_mb} MB {_side(theirs)}; "
-                f"side by side over {v.rounds} rounds"
+                f"; twin {_side(mine)}; the function at {theirs.memory_mb} MB, measured beside "
+                f"it, {_side(theirs)}; over {v.rounds} interleaved rounds"
             )
         else:
             text += f"measured {mine.invocations} invocations; twin {_side(mine)}"
