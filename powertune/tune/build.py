@@ -265,22 +265,7 @@ def _recommendation(
     alternatives: dict[str, Alternative] = {}
     for strategy, other in others.items():
         at = next(p for p in sizes if p.memory_mb == other.memory_mb)
-        other_billed = _expected_billed(curve, other.memory_mb)
-        other_month = (
-            price_size(
-                catalog,
-                region=info.region,
-                arch=info.architecture,
-                memory_mb=other.memory_mb,
-                billed_ms=other_billed,
-                monthly_invocations=traffic.monthly_invocations,
-                free_tier=options.free_tier,
-                savings_plan=options.savings_plan,
-                ephemeral_mb=info.ephemeral_mb,
-            ).total_usd
-            if other_billed is not None
-            else None
-        )
+        other_month = _month(catalog, info, curve, other.memory_mb, traffic, options)
         alternatives[strategy] = Alternative(
             memory_mb=at.memory_mb,
             cost_per_invocation_usd=at.cost_per_invocation_usd,
@@ -436,6 +421,32 @@ def _cold_start(
     )
 
 
+def _month(
+    catalog: Any,
+    info: Any,
+    curve: CostCurve,
+    memory_mb: int,
+    traffic: TrafficFigures,
+    options: BuildOptions,
+) -> Decimal | None:
+    """``memory_mb`` for a month at the traffic, from ``curve``'s expected billed duration, priced
+    like the recommendation (tiers, free tier, Savings Plan); None when either is unknown."""
+    billed = _expected_billed(curve, memory_mb)
+    if billed is None:
+        return None
+    return price_size(
+        catalog,
+        region=info.region,
+        arch=info.architecture,
+        memory_mb=memory_mb,
+        billed_ms=billed,
+        monthly_invocations=traffic.monthly_invocations,
+        free_tier=options.free_tier,
+        savings_plan=options.savings_plan,
+        ephemeral_mb=info.ephemeral_mb,
+    ).total_usd
+
+
 def _expected_billed(curve: CostCurve, memory_mb: int) -> Decimal | None:
     if not np.any(curve.memory_mb == memory_mb):
         return None
@@ -545,22 +556,7 @@ class _SideDecision:
         if row is None or self.decision is None:
             return None
         info, memory = self.info, row.memory_mb
-        billed = _expected_billed(self.decision.curve, memory)
-        monthly = (
-            price_size(
-                catalog,
-                region=info.region,
-                arch=info.architecture,
-                memory_mb=memory,
-                billed_ms=billed,
-                monthly_invocations=traffic.monthly_invocations,
-                free_tier=options.free_tier,
-                savings_plan=options.savings_plan,
-                ephemeral_mb=info.ephemeral_mb,
-            ).total_usd
-            if billed is not None
-            else None
-        )
+        monthly = _month(catalog, info, self.decision.curve, memory, traffic, options)
         measured = next((m for m in self.measurements if m.memory_mb == memory), None)
         return VariantSide(
             function=info.name,
