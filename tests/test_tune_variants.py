@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
 
 from powertune.local import LocalLambda
 from powertune.outputs import fmt
@@ -30,7 +31,7 @@ from powertune.results.jsonio import dumps_result, load_result, result_to_json
 from powertune.results.model import FunctionResult, Measurement
 from powertune.tune.build import BuildOptions, TrafficFigures, variant_results
 from powertune.tune.plan import TuneFlags, resolve_plan
-from powertune.tune.run import LOCAL_VARIANT_NOTE, Hooks, tune
+from powertune.tune.run import LOCAL_VARIANT_NOTE, Hooks, prepare, tune
 from powertune.tune.sidebyside import Arm, SideBySide
 from powertune.tune.targets.aws import find_leftovers
 from powertune.tune.targets.twins import VariantRefused
@@ -531,3 +532,55 @@ def _signed(pct: Decimal | float | None) -> str:
 def _pct(new: Decimal | None, old: Decimal | None) -> Decimal:
     assert new is not None and old is not None
     return ((new - old) / old * 100).quantize(Decimal("0.1"))
+
+
+# -- moto: the run's own AWS clients --------------------------------------------------------------
+
+
+def test_the_run_reads_an_images_manifest_through_its_own_ecr_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A deployed image function: the run's ECR client (from the run's session, in the function's
+    region) reads the image, and a multi-architecture index is refused before anything changes."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with mock_aws():
+        role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+        ecr = boto3.client("ecr", region_name="eu-west-1")
+        repo = ecr.create_repository(repositoryName="orders")["repository"]["repositoryUri"]
+        index = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": "sha256:" + str(i) * 64,
+                    "size": 1,
+                    "platform": {"architecture": arch, "os": "linux"},
+                }
+                for i, arch in enumerate(("amd64", "arm64"))
+            ],
+        }
+        ecr.put_image(
+            repositoryName="orders",
+            imageManifest=json.dumps(index),
+            imageManifestMediaType=index["mediaType"],
+            imageTag="v1",
+        )
+        client = boto3.client("lambda", region_name="eu-west-1")
+        client.create_function(
+            FunctionName="orders",
+            Role=role["Role"]["Arn"],
+            PackageType="Image",
+            Code={"ImageUri": f"{repo}:v1"},
+            MemorySize=1024,
+        )
+        before = client.get_function(FunctionName="orders")["Configuration"]
+        flags = TuneFlags(
+            function="orders", region="eu-west-1", cold_share=0.0, variant=["arch=arm64"]
+        )
+        refused = pytest.raises(VariantRefused, match="names a multi-architecture index")
+        with refused, prepare(resolve_plan(flags)):
+            pass
+        after = client.get_function(FunctionName="orders")
+        assert after["Configuration"] == before and not after.get("Tags")
+        assert [f["FunctionName"] for f in client.list_functions()["Functions"]] == ["orders"]
