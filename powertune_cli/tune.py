@@ -332,6 +332,7 @@ Variant = Annotated[
     list[str] | None,
     _opt(
         "--variant",
+        metavar="SPEC",
         help="Also measure the function changed so: arch=arm64, runtime=python3.13, or both "
         "(arch=arm64,runtime=python3.13); repeatable. Each runs on a temporary twin created "
         "from the function's code and configuration, side by side with it at the same sizes "
@@ -342,6 +343,7 @@ VariantBucket = Annotated[
     str | None,
     _opt(
         "--variant-bucket",
+        metavar="BUCKET",
         help="An S3 bucket for the twins' code when the package is over 50 MB (the object is "
         "deleted once the twin exists).",
     ),
