@@ -524,11 +524,14 @@ def tune(
         p.TuneFlags.from_params(ctx.params), function=names[0] if names else None
     )
     say = _say(level)
-    # the bar's total is the run's upper bound from the start (the dry run's count), so it
-    # does not grow as the search adds sizes and its ETA means something
+    # each bar's total is its phase's upper bound from the start (the dry run's count), so it
+    # does not grow as the search adds sizes and its ETA means something; a bar the dry run did
+    # not count (--compare's twin) grows as it plans
     expected: list[int] = []
     hooks = Hooks(
-        progress=lambda: ProgressObserver(verbosity=level, total=expected[-1] if expected else 0),
+        progress=lambda: ProgressObserver(
+            verbosity=level, total=expected.pop(0) if expected else 0
+        ),
         note=say,
     )
     selection = Selection(
@@ -556,7 +559,8 @@ def tune(
             if dry_run or plan.dry_run:
                 _print_dry_run(estimate)
                 return
-            expected.append(estimate.invocations)
+            # one bar per phase: the function's search, then (--variant) the side-by-side rounds
+            expected.extend(estimate.phases)
             result = run(ready)
     if out_format is not None or output is not None:
         _emit_as(result, out_format or "table", output, json_out, level)

@@ -31,7 +31,7 @@ from powertune.results.jsonio import dumps_result, load_result, result_to_json
 from powertune.results.model import FunctionResult, Measurement
 from powertune.tune.build import BuildOptions, TrafficFigures, variant_results
 from powertune.tune.plan import TuneFlags, resolve_plan
-from powertune.tune.run import LOCAL_VARIANT_NOTE, Hooks, prepare, tune
+from powertune.tune.run import LOCAL_VARIANT_NOTE, Hooks, prepare, price_dry_run, tune
 from powertune.tune.sidebyside import Arm, SideBySide
 from powertune.tune.targets.aws import find_leftovers
 from powertune.tune.targets.twins import VariantRefused
@@ -377,6 +377,16 @@ def test_the_dry_run_counts_the_side_by_side_invocations_and_creates_nothing(
         done.stdout
     )
     assert _client(server).list_functions()["Functions"] == before
+
+
+def test_each_phase_has_its_own_count(server: LocalLambda) -> None:
+    """The progress bars' totals: the search's invocations, then the side-by-side rounds'."""
+    name = _deploy(server, EXAMPLES / "noop")
+    with prepare(resolve_plan(_flags(server, name, "arch=arm64", warmup=1))) as ready:
+        estimate = price_dry_run(ready)
+    assert estimate.phases == (2 * (3 + 1), 2 * 2 * (10 + 1))
+    assert sum(estimate.phases) == estimate.invocations
+    assert _twins_left(server) == []
 
 
 def test_sigterm_during_the_twins_measurement_deletes_it(server: LocalLambda) -> None:

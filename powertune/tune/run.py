@@ -437,6 +437,13 @@ class DryRun:
     worst_usd: Decimal  # if every call ran to its timeout
     timeout_s: int
     variants: tuple[str, ...] = ()  # --variant: each twin, in words (its invocations counted)
+    side_invocations: int = 0  # of ``invocations``, the side-by-side rounds' (--variant)
+
+    @property
+    def phases(self) -> tuple[int, ...]:
+        """The invocations of each measuring phase in order (the search, then side by side)."""
+        search = self.invocations - self.side_invocations
+        return (search, self.side_invocations) if self.side_invocations else (search,)
 
 
 def price_dry_run(ready: Ready) -> DryRun:
@@ -467,6 +474,7 @@ def price_dry_run(ready: Ready) -> DryRun:
         worst_usd=sum((p(m, timeout_ms) * n for p, c in priced for m, n in c.items()), Decimal(0)),
         timeout_s=timeout_ms // 1000,
         variants=tuple(words),
+        side_invocations=sum(n for _p, c in priced[1:] for n in c.values()),
     )
 
 
