@@ -81,6 +81,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "Spend limits": ("--max-spend", "--max-invocations", "--confirm"),
     "AWS": ("--region", "--profile", "--endpoint-url", "--monitoring-endpoint-url",
             "--alias-prefix", "--compare"),
+    "Variants (measured on temporary twins)": ("--variant", "--variant-bucket"),
     "Local runtime": ("--local", "--local-memory", "--local-timeout", "--cpu"),
     "Replay and imports": ("--replay", "--extrapolate", "--arch", "--from-power-tuning"),
     "Pricing and traffic": ("--monthly-invocations", "--days", "--free-tier/--no-free-tier",
@@ -327,6 +328,26 @@ Compare = Annotated[
     str | None,
     _opt("--compare", help="An arm64 twin (name or ARN): measure it at the recommended size."),
 ]
+Variant = Annotated[
+    list[str] | None,
+    _opt(
+        "--variant",
+        metavar="SPEC",
+        help="Also measure the function changed so: arch=arm64, runtime=python3.13, or both "
+        "(arch=arm64,runtime=python3.13); repeatable. Each runs on a temporary twin created "
+        "from the function's code and configuration, side by side with it at the same sizes "
+        "and payloads, priced at its own rates, and deleted at the end.",
+    ),
+]
+VariantBucket = Annotated[
+    str | None,
+    _opt(
+        "--variant-bucket",
+        metavar="BUCKET",
+        help="An S3 bucket for the twins' code when the package is over 50 MB (the object is "
+        "deleted once the twin exists).",
+    ),
+]
 MonthlyInvocations = Annotated[
     int | None,
     _opt(
@@ -454,6 +475,8 @@ def tune(
     from_power_tuning: FromPowerTuning = None,
     alias_prefix: AliasPrefix = p.DEFAULT_ALIAS_PREFIX,
     compare: Compare = None,
+    variant: Variant = None,
+    variant_bucket: VariantBucket = None,
     monthly_invocations: MonthlyInvocations = None,
     days: Days = p.DEFAULT_TRAFFIC_DAYS,
     free_tier: FreeTier = False,
@@ -501,11 +524,14 @@ def tune(
         p.TuneFlags.from_params(ctx.params), function=names[0] if names else None
     )
     say = _say(level)
-    # the bar's total is the run's upper bound from the start (the dry run's count), so it
-    # does not grow as the search adds sizes and its ETA means something
+    # each bar's total is its phase's upper bound from the start (the dry run's count), so it
+    # does not grow as the search adds sizes and its ETA means something; a bar the dry run did
+    # not count (--compare's twin) grows as it plans
     expected: list[int] = []
     hooks = Hooks(
-        progress=lambda: ProgressObserver(verbosity=level, total=expected[-1] if expected else 0),
+        progress=lambda: ProgressObserver(
+            verbosity=level, total=expected.pop(0) if expected else 0
+        ),
         note=say,
     )
     selection = Selection(
@@ -521,6 +547,8 @@ def tune(
     if selection.is_fleet or resume:
         if dry_run:
             raise InputError("--dry-run takes one function")
+        if variant:
+            raise InputError("--variant takes one function (a twin is measured beside it)")
         result = tune_selection(selection, flags, config, resume=resume, hooks=hooks)
     else:
         plan = p.resolve_plan(flags, config)
@@ -531,7 +559,8 @@ def tune(
             if dry_run or plan.dry_run:
                 _print_dry_run(estimate)
                 return
-            expected.append(estimate.invocations)
+            # one bar per phase: the function's search, then (--variant) the side-by-side rounds
+            expected.extend(estimate.phases)
             result = run(ready)
     if out_format is not None or output is not None:
         _emit_as(result, out_format or "table", output, json_out, level)
@@ -553,6 +582,8 @@ def _print_dry_run(plan: DryRun) -> None:
     print(f"plan for {info.name} ({info.architecture}, {info.region}, now {info.memory_mb} MB):")
     print(f"  {plan.description}")
     print(f"  sizes: {', '.join(f'{m} MB' for m in plan.sizes)}")
+    for variant in plan.variants:
+        print(f"  variant: {variant}")
     print(f"  invocations: up to {plan.invocations} (warm-ups included)")
     print(f"  spend: ${plan.usd_per_100ms:.6f} for every 100 ms of average duration;")
     worst, timeout = plan.worst_usd, plan.timeout_s

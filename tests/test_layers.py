@@ -39,6 +39,7 @@ TUNE_STAGES = (
     "powertune.tune.decide",
     "powertune.tune.search",
     "powertune.tune.tuner",
+    "powertune.tune.sidebyside",  # --variant: the function and its twins measured side by side
     "powertune.tune.build",
     "powertune.tune.run",
     "powertune.tune.fleet_merge",  # many results as one (plain data: `merge` loads no pipeline)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from powertune.outputs import fmt
-from powertune.results.model import FunctionResult, Recommendation
+from powertune.results.model import FunctionResult, Recommendation, VariantResult, VariantSide
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def per_million(value: Decimal | None) -> str:
 def decision_lines(fn: FunctionResult) -> list[DecisionLine]:
     rec = fn.recommendation
     if rec is None:
-        return []
+        return [line for v in fn.variants for line in variant_lines(v)]
     out = [_recommended(fn, rec)]
     out += _alternatives(rec)
     for part in (_arm64, _savings_plan, _fargate, _managed, _logs, _cold_starts):
@@ -45,7 +45,67 @@ def decision_lines(fn: FunctionResult) -> list[DecisionLine]:
             out.append(line)
     unpriced = (rec.unavailable or {}).items()
     out += [DecisionLine(name, f"not priced: {why}") for name, why in unpriced]
+    out += [line for v in fn.variants for line in variant_lines(v)]
     return out
+
+
+def variant_lines(v: VariantResult) -> list[DecisionLine]:
+    """A variant measured on a twin beside the function (``tune --variant``): its choice against
+    the function's, both from the side-by-side measurement; or the failure that is the finding."""
+    topic = f"variant {v.variant}"
+    out = []
+    mine, theirs = v.variant_side, v.function_side
+    if v.status == "fails" or mine is None:
+        out.append(DecisionLine(topic, f"{v.failure} on twin {v.twin}: not a candidate"))
+    else:
+        unit = "$/month" if v.change_basis == "month" else "$/invocation"
+        text = f"at {mine.memory_mb} MB: {_changes(v.change_pct, v.p95_change_pct, unit)}"
+        if theirs is not None:
+            text += f"measured {mine.invocations} vs {theirs.invocations} invocations"
+            if theirs.memory_mb != mine.memory_mb:
+                text += f" (against the function at {theirs.memory_mb} MB)"
+            if v.same_size is not None:
+                same = _changes(v.same_size_change_pct, v.same_size_p95_change_pct, unit)
+                text += f"; at the same {v.same_size.memory_mb} MB: {same.rstrip(', ')}"
+            text += (
+                f"; twin {_side(mine)}; the function at {theirs.memory_mb} MB, measured beside "
+                f"it, {_side(theirs)}; over {v.rounds} interleaved rounds"
+            )
+        else:
+            text += f"measured {mine.invocations} invocations; twin {_side(mine)}"
+        cheaper = v.change_pct is not None and v.change_pct < 0
+        out.append(DecisionLine(topic, text, emphasis=cheaper))
+        if v.failure:
+            out.append(DecisionLine(topic, v.failure))
+    out += [DecisionLine(topic, f"note: {n}") for n in v.notes]
+    return out
+
+
+def _changes(cost: Decimal | None, p95: float | None, unit: str) -> str:
+    """``-23% $/month, p95 +4%, `` (what is known of the two)."""
+    out = f"{_signed(float(cost))} {unit}, " if cost is not None else ""
+    return out + (f"p95 {_signed(p95)}, " if p95 is not None else "")
+
+
+def _signed(pct: float) -> str:
+    """``+4%``, ``-23%``; ``±0%`` for what rounds to nothing (not ``-0%``)."""
+    return "±0%" if round(pct) == 0 else f"{pct:+.0f}%"
+
+
+def _side(side: VariantSide) -> str:
+    """``$4.12/month, $4.118 per 1M ($4.09–4.15), p95 303 ms (298–310)``."""
+    parts = []
+    if side.monthly_usd is not None:
+        parts.append(f"{fmt.usd(side.monthly_usd)}/month")
+    cost = per_million(side.cost_per_invocation_usd)
+    if side.cost_interval_usd is not None:
+        cost += f" ({fmt.per_million_interval(side.cost_interval_usd)})"
+    parts.append(cost)
+    p95 = f"p95 {fmt.ms(side.duration_ms_p95)} ms"
+    if side.duration_p95_interval is not None:
+        p95 += f" ({fmt.interval_ms(side.duration_p95_interval)})"
+    parts.append(p95)
+    return ", ".join(parts)
 
 
 def _recommended(fn: FunctionResult, rec: Recommendation) -> DecisionLine:

@@ -28,6 +28,8 @@ SampleStatus = Literal["success", "error", "timeout"]
 ModelStatus = Literal["fitted", "failed"]
 RecommendationSource = Literal["model", "measured"]
 InvocationsSource = Literal["cloudwatch", "flag"]
+VariantStatus = Literal["measured", "fails"]
+ChangeBasis = Literal["month", "invocation"]
 
 MoneyInterval = tuple[Decimal, Decimal]
 Interval = tuple[float, float]
@@ -504,6 +506,56 @@ class PricedSize:
 
 
 @dataclass(frozen=True, kw_only=True)
+class VariantSide:
+    """One side of a variant's comparison: the function, or the variant's twin, at the size its
+    own decision chose on the side-by-side measurement, with that measurement's figures."""
+
+    function: str
+    architecture: str
+    runtime: str | None = None
+    memory_mb: int
+    invocations: int  # measured there, side by side (warm-ups left out)
+    cost_per_invocation_usd: Decimal | None = None
+    cost_interval_usd: MoneyInterval | None = None
+    duration_ms_p95: float | None = None
+    duration_p95_interval: Interval | None = None
+    monthly_usd: Decimal | None = None  # at the function's traffic, at this side's own rates
+
+
+@dataclass(frozen=True, kw_only=True)
+class VariantResult:
+    """A variant (``--variant arch=arm64``) measured on a temporary twin, side by side with the
+    function (the same sizes and payloads, invocations interleaved), decided and priced at its
+    own rates; or, when the twin fails at invocation, that finding."""
+
+    variant: str  # the spec: arch=arm64,runtime=python3.13
+    architecture: str
+    runtime: str | None = None
+    twin: str  # the twin function's name (deleted at the end of the run)
+    status: VariantStatus
+    failure: str | None = None  # "fails: Runtime.ImportModuleError in 10 of 10 invocations"
+    rounds: int  # interleaved rounds measured (one invocation per size and function each)
+    strategy: str
+    variant_side: VariantSide | None = None  # the twin at its own recommended size
+    function_side: VariantSide | None = None  # the function, measured beside it, decided alike
+    monthly_invocations: int | None = None
+    monthly_change_usd: Decimal | None = None  # negative: the variant is cheaper
+    # the change in $/month at the function's traffic ("month"), or per invocation when the
+    # traffic is unknown ("invocation"), in percent; negative: the variant is cheaper
+    change_pct: Decimal | None = None
+    change_basis: ChangeBasis | None = None
+    p95_change_pct: float | None = None  # negative: the variant is faster
+    # the variant's effect alone, where the two choices differ: the twin at the function's size
+    same_size: VariantSide | None = field(default=None, metadata={"omit_none": True})
+    same_size_change_pct: Decimal | None = field(default=None, metadata={"omit_none": True})
+    same_size_p95_change_pct: float | None = field(default=None, metadata={"omit_none": True})
+    measurements: tuple[Measurement, ...] = ()  # the twin's sizes
+    priced: tuple[PricedSize, ...] = ()  # the twin's own priced curve
+    function_measurements: tuple[Measurement, ...] = ()  # the function, measured side by side
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class FunctionResult:
     """Everything measured and concluded about one function."""
 
@@ -518,6 +570,8 @@ class FunctionResult:
     recommendation: Recommendation | None = None
     # The one priced curve: every size an output shows, with its figures (smallest first)
     priced: tuple[PricedSize, ...] = field(default=(), metadata={"omit_empty": True})
+    # --variant: each variant measured on a twin beside the function (none: the field is left out)
+    variants: tuple[VariantResult, ...] = field(default=(), metadata={"omit_empty": True})
 
     def measurement(self, memory_mb: int) -> Measurement | None:
         return next((m for m in self.measurements if m.memory_mb == memory_mb), None)

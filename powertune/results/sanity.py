@@ -16,7 +16,17 @@ from powertune.results.errors import InvalidResult
 from powertune.results.model import Result
 
 # Fields that may legitimately be negative: fitted parameters, information criteria, savings.
-_SIGNED = frozenset({"params", "value", "saving_usd", "change"})
+_SIGNED = frozenset(
+    {
+        "params",
+        "value",
+        "saving_usd",
+        "change",
+        "monthly_change_usd",
+        "change_pct",
+        "p95_change_pct",
+    }
+)
 # Free-form sections (estimates of other platforms): only finiteness is checked there.
 _FREE_FORM = frozenset({"arm64", "fargate", "logs", "alternatives"})
 MAX_MEMORY_MB = 10_240

@@ -7,7 +7,7 @@ Every price comes from ``pricing/`` (directly or through ``costing`` and ``recom
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,8 @@ from powertune.results.model import (
     Result,
     Run,
     Tuning,
+    VariantResult,
+    VariantSide,
     utc_now_iso,
 )
 from powertune.results.stats import measurement_from_samples, skipped_measurement
@@ -40,7 +42,7 @@ from powertune.tune.decide.costcurve import (
     cost_curve,
     priced_samples,
 )
-from powertune.tune.decide.decision import DecideContext, Decision
+from powertune.tune.decide.decision import DecideContext, Decision, measured_decision
 from powertune.tune.decide.priced import priced_curve
 from powertune.tune.decide.strategies import DEFAULT_TIE_BAND, STRATEGIES, Choice, choose
 from powertune.tune.plan import (
@@ -51,8 +53,10 @@ from powertune.tune.plan import (
     SCORING_POWERTUNE,
 )
 from powertune.tune.search.interface import Search
-from powertune.tune.tuner import TuneOutcome
-from powertune.types import Observations
+from powertune.tune.sidebyside import Arm as SideBySideArm
+from powertune.tune.sidebyside import SideBySide
+from powertune.tune.tuner import TuneOutcome, skip_reason
+from powertune.types import FunctionInfo, Observations
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ def build_result(
     options: BuildOptions,
     traffic: TrafficFigures | None = None,
     payload_sha256: str | None = None,
+    variants: tuple[VariantResult, ...] = (),
 ) -> Result:
     """The Result of one function's run (validated against the schema when written)."""
     info = outcome.info
@@ -152,6 +157,7 @@ def build_result(
         model=model,
         recommendation=recommendation,
         priced=priced,
+        variants=variants,
     )
     return Result(
         run_id=uuid.uuid4().hex,  # a fleet gives every function and shard its own run's id
@@ -259,22 +265,7 @@ def _recommendation(
     alternatives: dict[str, Alternative] = {}
     for strategy, other in others.items():
         at = next(p for p in sizes if p.memory_mb == other.memory_mb)
-        other_billed = _expected_billed(curve, other.memory_mb)
-        other_month = (
-            price_size(
-                catalog,
-                region=info.region,
-                arch=info.architecture,
-                memory_mb=other.memory_mb,
-                billed_ms=other_billed,
-                monthly_invocations=traffic.monthly_invocations,
-                free_tier=options.free_tier,
-                savings_plan=options.savings_plan,
-                ephemeral_mb=info.ephemeral_mb,
-            ).total_usd
-            if other_billed is not None
-            else None
-        )
+        other_month = _month(catalog, info, curve, other.memory_mb, traffic, options)
         alternatives[strategy] = Alternative(
             memory_mb=at.memory_mb,
             cost_per_invocation_usd=at.cost_per_invocation_usd,
@@ -431,6 +422,32 @@ def _cold_start(
     )
 
 
+def _month(
+    catalog: Any,
+    info: Any,
+    curve: CostCurve,
+    memory_mb: int,
+    traffic: TrafficFigures,
+    options: BuildOptions,
+) -> Decimal | None:
+    """``memory_mb`` for a month at the traffic, from ``curve``'s expected billed duration, priced
+    like the recommendation (tiers, free tier, Savings Plan); None when either is unknown."""
+    billed = _expected_billed(curve, memory_mb)
+    if billed is None:
+        return None
+    return price_size(
+        catalog,
+        region=info.region,
+        arch=info.architecture,
+        memory_mb=memory_mb,
+        billed_ms=billed,
+        monthly_invocations=traffic.monthly_invocations,
+        free_tier=options.free_tier,
+        savings_plan=options.savings_plan,
+        ephemeral_mb=info.ephemeral_mb,
+    ).total_usd
+
+
 def _expected_billed(curve: CostCurve, memory_mb: int) -> Decimal | None:
     if not np.any(curve.memory_mb == memory_mb):
         return None
@@ -445,3 +462,185 @@ def _log_bytes(outcome: TuneOutcome) -> float | None:
         if s.log_bytes is not None
     ]
     return float(np.mean(sizes)) if sizes else None
+
+
+# -- variants (``tune --variant``) ----------------------------------------------------------------
+
+
+def variant_results(
+    side: SideBySide,
+    catalog: Any,
+    options: BuildOptions,
+    traffic: TrafficFigures | None = None,
+    *,
+    notes: tuple[str, ...] = (),
+    function_mb: int | None = None,
+) -> tuple[VariantResult, ...]:
+    """Each twin of ``side`` (the function is its first arm) against the function, each priced
+    at its own rates from the side-by-side measurement (the measured sizes' own samples). The
+    twin's size is its own decision's (the run's strategy); the function's is ``function_mb``
+    (the run's recommendation) where the side-by-side measured it, else its own decision there.
+    A twin with no usable size is a finding."""
+    traffic = traffic or TrafficFigures()
+    function, *twins = side.arms
+    base = _side_decision(function, catalog, options)
+    theirs = base.at(function_mb, catalog, options, traffic) or base.at(
+        base.chosen, catalog, options, traffic
+    )
+    out = []
+    for arm in twins:
+        info = arm.info
+        assert info is not None
+        own = _side_decision(arm, catalog, options)
+        mine = own.at(own.chosen, catalog, options, traffic)
+        failures = _failures(arm)
+        common = {
+            "variant": arm.label,
+            "architecture": info.architecture,
+            "runtime": info.runtime,
+            "twin": info.name,
+            "rounds": side.rounds,
+            "strategy": options.strategy,
+            "monthly_invocations": traffic.monthly_invocations,
+            "measurements": own.measurements,
+            "function_measurements": base.measurements,
+        }
+        if mine is None:
+            out.append(
+                VariantResult(
+                    status="fails",
+                    failure=failures or "fails: nothing was measured",
+                    notes=notes,
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+            continue
+        # the variant's effect alone: the twin at the function's chosen size, when it differs
+        same = None
+        if theirs is not None and theirs.memory_mb != mine.memory_mb:
+            same = own.at(theirs.memory_mb, catalog, options, traffic)
+        there = _change(same, theirs) if same is not None else {}
+        out.append(
+            VariantResult(
+                status="measured",
+                failure=failures,
+                variant_side=mine,
+                function_side=theirs,
+                same_size=same,
+                same_size_change_pct=there.get("change_pct"),
+                same_size_p95_change_pct=there.get("p95_change_pct"),
+                priced=own.priced,
+                notes=notes,
+                **_change(mine, theirs),
+                **common,  # type: ignore[arg-type]
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _SideDecision:
+    info: FunctionInfo
+    measurements: tuple[Measurement, ...]
+    decision: Decision | None = None
+    priced: tuple[PricedSize, ...] = ()
+
+    @property
+    def chosen(self) -> int | None:
+        return self.decision.choice.memory_mb if self.decision is not None else None
+
+    def at(
+        self, memory_mb: int | None, catalog: Any, options: BuildOptions, traffic: TrafficFigures
+    ) -> VariantSide | None:
+        """This side at ``memory_mb`` from its own priced curve (None when that lacks it)."""
+        row = next((p for p in self.priced if p.memory_mb == memory_mb), None)
+        if row is None or self.decision is None:
+            return None
+        info, memory = self.info, row.memory_mb
+        monthly = _month(catalog, info, self.decision.curve, memory, traffic, options)
+        measured = next((m for m in self.measurements if m.memory_mb == memory), None)
+        return VariantSide(
+            function=info.name,
+            architecture=info.architecture,
+            runtime=info.runtime,
+            memory_mb=memory,
+            invocations=measured.invocations if measured is not None else 0,
+            cost_per_invocation_usd=row.cost_per_invocation_usd,
+            cost_interval_usd=row.cost_interval_usd,
+            duration_ms_p95=row.duration_ms_p95,
+            duration_p95_interval=row.duration_p95_interval,
+            monthly_usd=monthly,
+        )
+
+
+def _side_decision(arm: SideBySideArm, catalog: Any, options: BuildOptions) -> _SideDecision:
+    """One arm decided as a grid decides (``measured_decision``), at its own architecture; a size
+    with failed invocations is left out, as the tuner leaves it out of a run."""
+    info = arm.info
+    assert info is not None
+    obs = _judged(arm.observations)
+    context = replace(decide_context(_as_outcome(info, obs), catalog, options), current_mb=None)
+    rows = _curve_of(info, obs, catalog, options)
+    sizes = sorted(set(obs.samples) | set(obs.skipped))
+    measurements = tuple(_measurement(m, obs, rows, options.trim) for m in sizes)
+    decision = measured_decision(obs, context)
+    if decision is None:
+        return _SideDecision(info=info, measurements=measurements)
+    priced = priced_curve(decision, None, {}, measurements)
+    return _SideDecision(info=info, measurements=measurements, decision=decision, priced=priced)
+
+
+def _judged(observations: Observations) -> Observations:
+    """A copy with each size that had failed invocations marked skipped, with the reason (an
+    allowed error is already marked on its sample, so none is named here)."""
+    skipped = dict(observations.skipped)
+    for memory, samples in observations.samples.items():
+        if memory not in skipped:
+            reason = skip_reason(samples, frozenset())
+            if reason:
+                skipped[memory] = reason
+    return replace(observations, skipped=skipped)
+
+
+def _as_outcome(info: FunctionInfo, observations: Observations) -> TuneOutcome:
+    return TuneOutcome(info=info, observations=observations)
+
+
+def _curve_of(
+    info: FunctionInfo, observations: Observations, catalog: Any, options: BuildOptions
+) -> CostCurve | None:
+    return _row_curve(_as_outcome(info, observations), catalog, options)
+
+
+def _failures(arm: SideBySideArm) -> str | None:
+    """``fails: Runtime.ImportModuleError in 10 of 10 invocations`` (None when none failed)."""
+    samples = [s for v in arm.observations.samples.values() for s in v]
+    failed = [s for s in samples if not s.ok]
+    if not failed:
+        return None
+    types = ", ".join(sorted({s.error_type or s.status for s in failed}))
+    return f"fails: {types} in {len(failed)} of {len(samples)} invocations"
+
+
+def _change(variant: VariantSide, function: VariantSide | None) -> dict[str, Any]:
+    """The variant against the function: $/month (or per invocation) and p95, in percent."""
+    if function is None:
+        return {}
+    out: dict[str, Any] = {}
+    if variant.monthly_usd is not None and function.monthly_usd is not None:
+        out["monthly_change_usd"] = variant.monthly_usd - function.monthly_usd
+        out["change_pct"] = _pct(variant.monthly_usd, function.monthly_usd)
+        out["change_basis"] = "month" if out["change_pct"] is not None else None
+    elif variant.cost_per_invocation_usd is not None and function.cost_per_invocation_usd:
+        out["change_pct"] = _pct(variant.cost_per_invocation_usd, function.cost_per_invocation_usd)
+        out["change_basis"] = "invocation"
+    if variant.duration_ms_p95 is not None and function.duration_ms_p95:
+        change = (variant.duration_ms_p95 / function.duration_ms_p95 - 1) * 100
+        out["p95_change_pct"] = round(change, 1)
+    return out
+
+
+def _pct(new: Decimal, old: Decimal) -> Decimal | None:
+    if not old:
+        return None
+    return ((new - old) / old * 100).quantize(Decimal("0.1"))

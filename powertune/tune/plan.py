@@ -564,6 +564,10 @@ class RunPlan:
     savings_plan: str | None = None
     catalog_path: str | None = None
     compare: str | None = None  # an arm64 twin measured at the recommended size
+    # --variant specs (arch=arm64, runtime=python3.13), parsed where twins are planned
+    # (``tune.targets.variants``, a stage above this one); measured side by side on twins
+    variants: tuple[str, ...] = ()
+    variant_bucket: str | None = None  # where a package over the direct-upload limit goes
     baseline: str | None = None  # a baseline result: --confirm also measures its size
     notes: tuple[str, ...] = ()  # for the user: what of the input was ignored, and why
     dry_run: bool = False  # aws-lambda-power-tuning's dryRun: price the plan, invoke nothing
@@ -615,6 +619,8 @@ class TuneFlags:
     scoring: str | None = None
     alias_prefix: str | None = None
     compare: str | None = None
+    variant: list[str] | None = None
+    variant_bucket: str | None = None
     monthly_invocations: int | None = None
     days: int | None = None
     free_tier: bool = False
@@ -690,6 +696,8 @@ def resolve_plan(flags: TuneFlags, config: Config | None = None) -> RunPlan:
         savings_plan=flags.savings_plan,
         catalog_path=flags.catalog_path,
         compare=flags.compare,
+        variants=tuple(flags.variant or ()),
+        variant_bucket=flags.variant_bucket,
         baseline=flags.baseline,
     )
     function, memory = flags.function, file.memory
@@ -866,6 +874,18 @@ def _check(plan: RunPlan) -> None:
         raise InputError("--tie-band must be at least 0 and below 1")
     if plan.cold_share is not None and not 0 <= plan.cold_share <= 1:
         raise InputError("--cold-share must be between 0 and 1")
+    if plan.variants and plan.target.kind == "replay":
+        raise InputError(
+            "--variant measures a twin of a deployed or --local function, not a replay"
+        )
+    if plan.variants and plan.cold_starts:
+        raise InputError("--variant compares warm invocations: leave out --cold-starts")
+    if plan.variant_bucket is not None and not plan.variants:
+        raise InputError("--variant-bucket is for --variant (where the twins' code goes)")
+    if plan.variant_bucket is not None and plan.target.kind == "local":
+        raise InputError(
+            "--variant-bucket is for a deployed function: --local takes the code directly"
+        )
     if plan.target.function:
         parse_function(plan.target.function)  # a bad name fails before anything is touched
 

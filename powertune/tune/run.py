@@ -22,12 +22,19 @@ from typing import TYPE_CHECKING, Any
 
 from powertune import validate
 from powertune.errors import InputError, PowertuneError
-from powertune.results.model import Replay, Result, Run
-from powertune.tune.build import BuildOptions, TrafficFigures, build_result, decide
+from powertune.results.model import Replay, Result, Run, VariantResult
+from powertune.tune.build import (
+    BuildOptions,
+    TrafficFigures,
+    build_result,
+    decide,
+    variant_results,
+)
 from powertune.tune.plan import DEFAULT_RANGE_MB, REFERENCE_GRID, RunPlan
 from powertune.tune.search.adaptive import FREE_MAX_INVOCATIONS, AdaptiveSearch
 from powertune.tune.search.grid import GridSearch
 from powertune.tune.search.interface import Search
+from powertune.tune.sidebyside import Arm, measure_side_by_side
 from powertune.tune.targets.interface import Target
 from powertune.tune.targets.localfit import (
     DEFAULT_AWS_CONCURRENCY,
@@ -36,6 +43,7 @@ from powertune.tune.targets.localfit import (
     local_record,
     trust_notes,
 )
+from powertune.tune.targets.variants import Variant, parse_variants
 from powertune.tune.tuner import (
     Observer,
     TuneOutcome,
@@ -50,6 +58,7 @@ from pricing.pricer import Pricer
 
 if TYPE_CHECKING:
     from powertune.tune.targets.aws import AwsLambdaTarget
+    from powertune.tune.targets.twins import TwinPlan
 
 
 TWIN_MIN_INVOCATIONS = 10  # the --compare twin's mean billed duration needs a few warm calls
@@ -89,6 +98,12 @@ class Ready:
     concurrency: int = DEFAULT_AWS_CONCURRENCY  # the plan's, or fitted to the target
     runtime: Callable[[], Any] | None = None  # a local runtime's record, read after the run
     cold_share: float = 0.0  # share of invocations priced with INIT billed
+    # --variant: each twin checked and ready to create (nothing is created before ``run``)
+    twins: tuple[TwinPlan, ...] = ()
+    # a fresh target for a function beside this one, reached the same way (the twins, and the
+    # function again for the side-by-side measurement)
+    make_target: Callable[[str], Target] | None = None
+    s3: Any = None  # --variant-bucket's client
 
 
 @contextlib.contextmanager
@@ -97,11 +112,14 @@ def prepare(plan: RunPlan, hooks: Hooks | None = None) -> Iterator[Ready]:
     the function and build the search."""
     hooks = hooks or Hooks()
     catalog = load_catalog(plan.catalog_path)
+    variants = parse_variants(plan.variants)  # bad input before anything starts
     with contextlib.ExitStack() as stack:
         runtime: Callable[[], Any] | None = None
         concurrency = plan.concurrency or DEFAULT_AWS_CONCURRENCY
+        make_target: Callable[[str], Target] | None = None
         if plan.target.kind == "local":
             target, endpoint_url, cpu_mode, server = stack.enter_context(_local_target(plan, hooks))
+            make_target = functools.partial(_local_function, server, plan)
             runtime = server.runtime_info
             concurrency = fit_concurrency(
                 plan.concurrency, server.lanes, server.host_cpus.count, hooks.note
@@ -110,6 +128,7 @@ def prepare(plan: RunPlan, hooks: Hooks | None = None) -> Iterator[Ready]:
             target, endpoint_url, cpu_mode = _replay_target(plan), None, None
         else:
             target, endpoint_url, cpu_mode = _aws_target(plan), plan.target.endpoint_url, None
+            make_target = functools.partial(_aws_target, plan)
             found = endpoint_runtime(endpoint_url)  # a powertune local runtime behind it?
             if found is not None:
                 cpu_mode = found.cpu_mode
@@ -120,6 +139,7 @@ def prepare(plan: RunPlan, hooks: Hooks | None = None) -> Iterator[Ready]:
         info = target.describe()
         validate.priceable(catalog, info.region, info.architecture, plan.savings_plan)
         sizes = _search_sizes(plan, target)
+        twins, s3 = _plan_twins(plan, target, info, variants) if variants else ((), None)
         cold_share = (
             plan.cold_share
             if plan.cold_share is not None
@@ -139,6 +159,9 @@ def prepare(plan: RunPlan, hooks: Hooks | None = None) -> Iterator[Ready]:
             concurrency=concurrency,
             runtime=runtime,
             cold_share=cold_share,
+            twins=twins,
+            make_target=make_target,
+            s3=s3,
         )
 
 
@@ -192,10 +215,7 @@ def tune(plan: RunPlan, hooks: Hooks | None = None) -> Result:
 @contextlib.contextmanager
 def _local_target(plan: RunPlan, hooks: Hooks) -> Iterator[tuple[Target, str, str, Any]]:
     """Start the embedded runtime, deploy the handler, and reach it through boto3 like AWS."""
-    import boto3
-
     from powertune.local import LocalLambda
-    from powertune.tune.targets.aws import AwsLambdaTarget
 
     spec = plan.target
     assert spec.local is not None
@@ -208,22 +228,60 @@ def _local_target(plan: RunPlan, hooks: Hooks) -> Iterator[tuple[Target, str, st
         server.add_function(
             name, spec.local, MemorySize=spec.local_memory_mb, Timeout=spec.local_timeout_s
         )
-        session = boto3.Session(
-            aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
-        )
-        target = AwsLambdaTarget(
-            name,
-            boto3_session=session,
-            endpoint_url=server.endpoint_url,
-            logs_endpoint_url=server.endpoint_url,  # the embedded runtime serves Logs too
-            alias_prefix=spec.alias_prefix,
-            log_wait_s=5.0,
-        )
+        target = _local_function(server, plan, name)
         hooks.note(
             f"local runtime at {server.endpoint_url}, CPU mode: {server.cpu_mode} "
             f"({server.cpu_reason}); {server.host_cpus.count:g} CPUs ({server.host_cpus.source})"
         )
         yield target, server.endpoint_url, server.cpu_mode, server
+
+
+def _local_function(server: Any, plan: RunPlan, name: str) -> AwsLambdaTarget:
+    """A function of the embedded runtime, reached through boto3 as on AWS."""
+    import boto3
+
+    from powertune.tune.targets.aws import AwsLambdaTarget
+
+    session = boto3.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
+    )
+    return AwsLambdaTarget(
+        name,
+        boto3_session=session,
+        endpoint_url=server.endpoint_url,
+        logs_endpoint_url=server.endpoint_url,  # the embedded runtime serves Logs too
+        alias_prefix=plan.target.alias_prefix,
+        log_wait_s=5.0,
+    )
+
+
+def _plan_twins(
+    plan: RunPlan, target: Target, info: FunctionInfo, variants: tuple[Variant, ...]
+) -> tuple[tuple[TwinPlan, ...], Any]:
+    """Check every variant and build its twin's request before anything is changed (a refusal
+    is one line, exit 2); with it, --variant-bucket's S3 client."""
+    from powertune.tune.targets.aws import AwsLambdaTarget
+    from powertune.tune.targets.twins import plan_twins
+
+    if not isinstance(target, AwsLambdaTarget):
+        raise InputError("--variant needs a deployed or --local function")
+    ecr = s3 = None
+    if plan.target.kind == "aws":  # the local runtime serves Lambda only: images need ECR
+        from powertune import awsenv
+
+        session = awsenv.session(plan.target.profile, plan.target.region or info.region)
+        ecr = session.client("ecr", region_name=info.region)
+        if plan.variant_bucket is not None:
+            s3 = session.client("s3", region_name=info.region)
+    found = plan_twins(
+        target.client,
+        info.name,
+        variants,
+        target.run_id,
+        bucket=plan.variant_bucket,
+        ecr=ecr,
+    )
+    return tuple(found), s3
 
 
 def _replay_target(plan: RunPlan) -> Target:
@@ -378,6 +436,14 @@ class DryRun:
     usd_per_100ms: Decimal  # the spend for every 100 ms of average duration
     worst_usd: Decimal  # if every call ran to its timeout
     timeout_s: int
+    variants: tuple[str, ...] = ()  # --variant: each twin, in words (its invocations counted)
+    side_invocations: int = 0  # of ``invocations``, the side-by-side rounds' (--variant)
+
+    @property
+    def phases(self) -> tuple[int, ...]:
+        """The invocations of each measuring phase in order (the search, then side by side)."""
+        search = self.invocations - self.side_invocations
+        return (search, self.side_invocations) if self.side_invocations else (search,)
 
 
 def price_dry_run(ready: Ready) -> DryRun:
@@ -386,15 +452,29 @@ def price_dry_run(ready: Ready) -> DryRun:
     sizes, counts, description = list(outline.counts), outline.counts, outline.description
     timeout_ms = (info.timeout_s or 900) * 1000
     price = Pricer(ready.catalog, info.region, info.architecture, info.ephemeral_mb).invocation
-
+    priced = [(price, counts)]
+    words = []
+    if ready.twins:  # the function and each twin again, side by side, at the sizes measured
+        side = {m: max(plan.invocations, TWIN_MIN_INVOCATIONS) + plan.warmup for m in counts}
+        priced.append((price, side))
+        for twin in ready.twins:
+            arch = (twin.request.get("Architectures") or [info.architecture])[0]
+            own = Pricer(ready.catalog, info.region, arch, info.ephemeral_mb).invocation
+            priced.append((own, side))
+            words.append(
+                f"{twin.variant.label} on a temporary twin (created for the run, deleted after),"
+                " measured side by side with the function at the sizes it measures"
+            )
     return DryRun(
         info=info,
         description=description,
         sizes=tuple(sizes),
-        invocations=sum(counts.values()),
-        usd_per_100ms=sum((price(m, 100) * n for m, n in counts.items()), Decimal(0)),
-        worst_usd=sum((price(m, timeout_ms) * n for m, n in counts.items()), Decimal(0)),
+        invocations=sum(n for _p, c in priced for n in c.values()),
+        usd_per_100ms=sum((p(m, 100) * n for p, c in priced for m, n in c.items()), Decimal(0)),
+        worst_usd=sum((p(m, timeout_ms) * n for p, c in priced for m, n in c.items()), Decimal(0)),
         timeout_s=timeout_ms // 1000,
+        variants=tuple(words),
+        side_invocations=sum(n for _p, c in priced[1:] for n in c.values()),
     )
 
 
@@ -402,7 +482,28 @@ def price_dry_run(ready: Ready) -> DryRun:
 
 
 def run(ready: Ready) -> Result:
-    """Measure (the target is restored whatever happens), then decide and price the Result."""
+    """Measure (the target is restored whatever happens), then decide and price the Result.
+    With --variant, the twins are created first and deleted at the end, whatever happens."""
+    if not ready.twins:
+        return _run(ready)
+    from powertune.tune.targets.aws import AwsLambdaTarget
+    from powertune.tune.targets.twins import twins_of
+
+    assert isinstance(ready.target, AwsLambdaTarget)
+    plans = list(ready.twins)
+    note = ready.hooks.note
+    with twins_of(
+        ready.target.client, plans, s3=ready.s3, bucket=ready.plan.variant_bucket, say=note
+    ) as made:
+        for twin in plans:
+            note(f"creating twin {twin.name} ({twin.variant.label})")
+            made.create(twin)
+        result = _run(ready)
+    note(f"deleted twin{'s' if len(plans) > 1 else ''} {', '.join(t.name for t in plans)}")
+    return result
+
+
+def _run(ready: Ready) -> Result:
     plan, hooks = ready.plan, ready.hooks
     settings = tune_settings(plan, ready.concurrency)
     with hooks.progress() as observer:
@@ -423,6 +524,9 @@ def run(ready: Ready) -> Result:
     if plan.compare:
         twin = measure_twin(ready, outcome, options)
         options = dataclasses.replace(options, arm64_twin=twin)
+    variants: tuple[VariantResult, ...] = ()
+    if ready.twins:
+        variants = measure_variants(ready, outcome, options, traffic)
     return build_result(
         outcome,
         search=ready.search,
@@ -431,6 +535,66 @@ def run(ready: Ready) -> Result:
         options=options,
         traffic=traffic,
         payload_sha256=plan.payloads.sha256,
+        variants=variants,
+    )
+
+
+LOCAL_VARIANT_NOTE = (
+    "the local runtime runs the host's Python and does not emulate the instruction set: the "
+    "twin's figures test the flow (create, measure, price, delete), not the variant's speed"
+)
+
+
+def measure_variants(
+    ready: Ready, outcome: TuneOutcome, options: BuildOptions, traffic: TrafficFigures
+) -> tuple[VariantResult, ...]:
+    """The function and each twin side by side (``sidebyside``) at the sizes the function's own
+    run measured, the same payloads, interleaved; each twin decided and priced at its rates. The
+    run's totals take in what this spent."""
+    plan = ready.plan
+    assert ready.make_target is not None
+    sizes = tuple(
+        m
+        for m in outcome.observations.measured_sizes()
+        if any(s.ok for s in outcome.observations.samples.get(m, []))
+    )
+    arms = [Arm(label="function", target=ready.make_target(ready.info.name))]
+    arms += [Arm(label=t.variant.label, target=ready.make_target(t.name)) for t in ready.twins]
+    rounds = max(plan.invocations, TWIN_MIN_INVOCATIONS)
+    labels = ", ".join(t.variant.label for t in ready.twins)
+    ready.hooks.note(
+        f"measuring {labels} side by side with the function: {len(sizes)} sizes x {rounds} "
+        "rounds, invocations interleaved"
+    )
+    settings = tune_settings(plan, ready.concurrency)
+    with ready.hooks.progress() as observer:
+        side = measure_side_by_side(
+            arms,
+            sizes,
+            rounds,
+            plan.payloads,
+            settings,
+            catalog=ready.catalog,
+            observer=observer,
+            spent_usd=outcome.spend_usd,
+            invoked=outcome.observations.invocations,
+        )
+    if side.stop_reason:
+        ready.hooks.note(f"note: the side-by-side measurement stopped early: {side.stop_reason}")
+    outcome.spend_usd += side.spend_usd
+    outcome.billed_gb_s += side.billed_gb_s
+    outcome.invocations += side.invocations
+    outcome.wall_s += side.wall_s
+    local = ready.kind == "local" or ready.runtime is not None
+    notes = (LOCAL_VARIANT_NOTE,) if local else ()
+    decision = decide(outcome, ready.search, ready.catalog, options)  # the run's choice
+    return variant_results(
+        side,
+        ready.catalog,
+        options,
+        traffic,
+        notes=notes,
+        function_mb=decision.choice.memory_mb if decision is not None else None,
     )
 
 

@@ -262,22 +262,7 @@ class Tuner:
     def _invoke_with_retry(
         self, memory_mb: int, payload: bytes, index: int
     ) -> Sample | _ThrottledSample | int:
-        """A Sample, or the number of throttles when retries ran out."""
-        base = self.settings.throttle_base_s
-        throttles = 0
-        for attempt in range(self.settings.throttle_retries + 1):
-            try:
-                sample = self.target.invoke(memory_mb, payload, index)
-                if throttles:
-                    return _ThrottledSample(sample, throttles)
-                return sample
-            except Throttled:
-                throttles += 1
-                if attempt == self.settings.throttle_retries:
-                    break
-                # Exponential backoff with full jitter (AWS Architecture Blog's recommendation).
-                time.sleep(random.uniform(0, min(10.0, base * 2**attempt)))
-        return throttles
+        return invoke_with_retry(self.target, self.settings, memory_mb, payload, index)
 
     def _record(
         self, result: Any, memory_mb: int, outcome: TuneOutcome, *, warmup: bool
@@ -443,6 +428,27 @@ class Tuner:
             slowest = max(s.duration_ms for s in known[nearest])
             billed = int(scale_duration(slowest, nearest, memory_mb)) + 1
         return self._pricer.invocation(memory_mb, int(billed * 1.5) + 1)
+
+
+def invoke_with_retry(
+    target: Target, settings: TuneSettings, memory_mb: int, payload: bytes, index: int
+) -> Sample | _ThrottledSample | int:
+    """A Sample, or the number of throttles when retries ran out."""
+    base = settings.throttle_base_s
+    throttles = 0
+    for attempt in range(settings.throttle_retries + 1):
+        try:
+            sample = target.invoke(memory_mb, payload, index)
+            if throttles:
+                return _ThrottledSample(sample, throttles)
+            return sample
+        except Throttled:
+            throttles += 1
+            if attempt == settings.throttle_retries:
+                break
+            # Exponential backoff with full jitter (AWS Architecture Blog's recommendation).
+            time.sleep(random.uniform(0, min(10.0, base * 2**attempt)))
+    return throttles
 
 
 def unsent_payload_notes(observations: Observations, payloads: int) -> list[str]:
