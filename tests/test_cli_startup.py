@@ -25,6 +25,8 @@ from powertune.tune.targets import journal
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = ROOT / "tests" / "golden" / "result-example.json"
 TEMPLATE = ROOT / "examples" / "apply" / "sam" / "template.yaml"
+TERRAFORM = ROOT / "examples" / "apply" / "terraform"
+CDK = ROOT / "examples" / "apply" / "cdk" / "stack.ts"
 LOG = ROOT / "examples" / "logs" / "sample.log"
 
 # Runs the console script's entry point; at exit, writes the modules it loaded to $LOADED.
@@ -70,7 +72,21 @@ LIGHT: list[tuple[str, list[str], dict[str, str], tuple[str, ...]]] = [
         {},
         (*NEVER, "numpy"),
     ),
-    ("apply", ["apply", str(RESULT), "--template", str(TEMPLATE)], {}, NUMERIC),
+    # apply's engine loads the parser of the kind of file it meets: no hcl2 for SAM ...
+    ("apply", ["apply", str(RESULT), "--template", str(TEMPLATE)], {}, (*NUMERIC, "hcl2", "lark")),
+    # ... no ruamel.yaml for Terraform, neither for code
+    (
+        "apply terraform",
+        ["apply", str(RESULT), "--template", str(TERRAFORM)],
+        {},
+        (*NUMERIC, "ruamel"),
+    ),
+    (
+        "apply code",
+        ["apply", str(RESULT), "--template", str(CDK)],
+        {},
+        (*NUMERIC, "ruamel", "hcl2", "lark"),
+    ),
     ("merge", ["merge", str(RESULT)], {}, (*NEVER, "numpy")),
     ("logs parse", ["logs", "parse", str(LOG)], {}, NEVER),
 ]
