@@ -41,16 +41,25 @@ from cli import main
 main()
 """
 
-NEVER = ("scipy", "plotly", "boto3", "botocore", "powertune.local", "powertune.tune.run")
+# pydantic: typer's value adapters, built only for what powertune_cli.coerce leaves to them
+NEVER = (
+    "scipy",
+    "plotly",
+    "boto3",
+    "botocore",
+    "powertune.local",
+    "powertune.tune.run",
+    "pydantic",
+)
 # reading a valid result or the catalog never imports jsonschema (only wording a refusal does)
 VALID = ("jsonschema",)
 # gate and apply bootstrap the evidence (numpy); Student's t is powertune.gate.student_t
-NUMERIC = ("scipy", "plotly", "boto3", "botocore", "powertune.local", *VALID)
+NUMERIC = ("scipy", "plotly", "boto3", "botocore", "powertune.local", "pydantic", *VALID)
 
 LIGHT: list[tuple[str, list[str], dict[str, str], tuple[str, ...]]] = [
     ("version", ["--version"], {}, (*NEVER, "numpy")),
     ("help", ["--help"], {}, (*NEVER, "numpy", "jsonschema", "powertune_cli.tune")),
-    ("tune help", ["tune", "--help"], {}, (*NEVER, "numpy")),
+    ("tune help", ["tune", "--help"], {}, (*NEVER, *VALID, "numpy")),
     # analyze's help reads its limits from the collectors (botocore) and the log reader (numpy)
     ("analyze help", ["analyze", "--help"], {}, ("scipy", "plotly", "boto3", "powertune.local")),
     # the local runtime is what `local serve` is: its help may load it, nothing numeric
@@ -61,16 +70,16 @@ LIGHT: list[tuple[str, list[str], dict[str, str], tuple[str, ...]]] = [
         {"_POWERTUNE_COMPLETE": "complete_bash", "COMP_WORDS": "powertune re", "COMP_CWORD": "1"},
         (*NEVER, "numpy", "powertune_cli.report", "powertune_cli.tune"),
     ),
-    ("report", ["report", str(RESULT)], {}, (*NEVER, "numpy")),
-    ("report markdown", ["report", str(RESULT), "-f", "markdown"], {}, (*NEVER, "numpy")),
-    ("report json", ["report", str(RESULT), "-f", "json"], {}, (*NEVER, "numpy")),
+    ("report", ["report", str(RESULT)], {}, (*NEVER, *VALID, "numpy")),
+    ("report markdown", ["report", str(RESULT), "-f", "markdown"], {}, (*NEVER, *VALID, "numpy")),
+    ("report json", ["report", str(RESULT), "-f", "json"], {}, (*NEVER, *VALID, "numpy")),
     ("gate", ["gate", "--baseline", str(RESULT), "--current", str(RESULT)], {}, NUMERIC),
-    ("pricing show", ["pricing", "show"], {}, (*NEVER, "numpy")),
+    ("pricing show", ["pricing", "show"], {}, (*NEVER, *VALID, "numpy")),
     (
         "pricing estimate",
         ["pricing", "estimate", "--memory", "512", "--duration-ms", "80", "--invocations", "1e6"],
         {},
-        (*NEVER, "numpy"),
+        (*NEVER, *VALID, "numpy"),
     ),
     # apply's engine loads the parser of the kind of file it meets: no hcl2 for SAM ...
     ("apply", ["apply", str(RESULT), "--template", str(TEMPLATE)], {}, (*NUMERIC, "hcl2", "lark")),
@@ -87,7 +96,7 @@ LIGHT: list[tuple[str, list[str], dict[str, str], tuple[str, ...]]] = [
         {},
         (*NUMERIC, "ruamel", "hcl2", "lark"),
     ),
-    ("merge", ["merge", str(RESULT)], {}, (*NEVER, "numpy")),
+    ("merge", ["merge", str(RESULT)], {}, (*NEVER, *VALID, "numpy")),
     ("logs parse", ["logs", "parse", str(LOG)], {}, NEVER),
 ]
 
@@ -141,7 +150,7 @@ def test_the_root_help_lists_every_command_without_loading_one() -> None:
         "import cli\n"
         "try:\n    cli.app()\nexcept SystemExit:\n    pass\n"
         "print([m for m in sys.modules if m.startswith('powertune_cli.') and "
-        "m not in ('powertune_cli.usage',)])\n"
+        "m not in ('powertune_cli.usage', 'powertune_cli.coerce')])\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
