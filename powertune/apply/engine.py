@@ -23,23 +23,29 @@ _TERRAFORM = (".tf", ".tfvars")
 
 def detect(path: Path, text: str) -> str:
     """sam-yaml, sam-json, serverless, terraform or code, from the name and the content."""
+    return _detect(path, text)[0]
+
+
+def _detect(path: Path, text: str) -> tuple[str, Any]:
+    """``detect``'s kind, with the YAML document it parsed to tell (None for other kinds): the
+    scan reads that document rather than parsing the file again."""
     name = path.name.lower()
     if name.endswith(_TERRAFORM):
-        return "terraform"
+        return "terraform", None
     if name.endswith(code.EXTENSIONS):
-        return "code"
+        return "code", None
     if name.endswith(".tf.json"):
         raise TemplateError(f"{path}: Terraform JSON is not supported: pass the .tf files")
     if name.endswith(".json"):
-        return "sam-json"
+        return "sam-json", None
     if name.endswith(_YAML) or text.lstrip().startswith(("AWSTemplateFormatVersion", "Resources")):
         from powertune.apply import sam, serverless
 
         doc = sam.load_yaml(path, text)
         if sam.is_template(doc):
-            return "sam-yaml"
+            return "sam-yaml", doc
         if serverless.is_serverless(doc):
-            return "serverless"
+            return "serverless", doc
         raise TemplateError(
             f"{path}: neither a SAM/CloudFormation template (no Resources) nor a serverless.yml "
             "(no functions)"
@@ -108,7 +114,7 @@ def scan(
             continue
         try:
             text = read_text(path)
-            kind = detect(path, text)
+            kind, doc = _detect(path, text)
             if kind == "terraform":
                 from powertune.apply import terraform
 
@@ -118,7 +124,7 @@ def scan(
             elif kind == "sam-yaml":
                 from powertune.apply import sam
 
-                found = sam.scan_yaml(path, text, params)
+                found = sam.scan_yaml(path, text, params, doc)
             elif kind == "sam-json":
                 from powertune.apply import sam
 
@@ -126,7 +132,7 @@ def scan(
             elif kind == "serverless":
                 from powertune.apply import serverless
 
-                found = serverless.scan(path, text, params)
+                found = serverless.scan(path, text, params, doc)
             else:
                 found = code.scan(path, text)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
