@@ -360,7 +360,6 @@ def check_arch(arch: str) -> None:
 
 # -- validation -------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
-@functools.cache
 def _schema() -> dict[str, Any]:
     text = resources.files("pricing").joinpath("data/catalog.schema.json").read_text("utf-8")
     return dict(json.loads(text))
