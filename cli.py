@@ -19,7 +19,7 @@ try:  # Ctrl-C while the interpreter loads typer: one line, no traceback (main()
     import typer
 
     from powertune import __version__, stopping
-    from powertune_cli.usage import Command, LazyCommands, PanelHelp
+    from powertune_cli.usage import Command, LazyCommands, PanelGroup, PanelHelp
 except KeyboardInterrupt:  # pragma: no cover - timing-dependent; tests/test_cli_startup.py
     print("powertune: interrupted (Ctrl-C)", file=sys.stderr)
     sys.exit(130)
@@ -98,6 +98,8 @@ def _grouped_help(part: typer.Typer) -> typer.Typer:
         if info.cls in (None, typer.core.TyperCommand):  # (typer fills in its default)
             info.cls = PanelHelp
     for group in part.registered_groups:
+        if getattr(group.cls, "value", group.cls) in (None, typer.core.TyperGroup):  # (a default)
+            group.cls = PanelGroup
         if group.typer_instance is not None:
             _grouped_help(group.typer_instance)
     return part

@@ -87,28 +87,24 @@ def amount(value: str | Decimal, flag: str, *, high: Decimal = Decimal(10) ** 12
     return result
 
 
+# A JSON string (escapes included; an unterminated one runs to the end) and every byte that is
+# not a bracket: what json_depth_ok drops before it counts, so its loop sees only the brackets.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
 def json_depth_ok(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
     """Whether the JSON text nests arrays/objects at most ``max_depth`` deep (strings skipped)."""
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     if data.count(b"[") + data.count(b"{") <= max_depth:
         return True  # cannot nest deeper than it has brackets
     depth = 0
-    in_string = escaped = False
-    for byte in data:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
+    for byte in _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS):
+        if byte in (0x5B, 0x7B):
             depth += 1
             if depth > max_depth:
                 return False
-        elif byte in (0x5D, 0x7D):
+        else:
             depth -= 1
     return True
 

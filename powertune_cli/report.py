@@ -93,8 +93,6 @@ def emit_verdict(
 
     A clean pass is one line (README: quiet otherwise); warnings add their lines; a failure,
     or ``-v``, prints the whole table. ``-q`` prints nothing on a pass."""
-    from powertune.gate.verdict_json import dumps_verdict  # jsonschema: a gate's output only
-
     # a file written to stdout (`--json -`) keeps stdout to itself: the verdict goes to stderr
     to_stdout = any(str(p) == "-" for p in (junit, markdown, json_out) if p is not None)
     out = Console(stderr=True, width=140) if to_stdout else console()
@@ -109,6 +107,8 @@ def emit_verdict(
     if markdown is not None:
         _write(markdown, render_gate_markdown(verdict))
     if json_out is not None:
+        from powertune.gate.verdict_json import dumps_verdict  # (jsonschema): --json only
+
         _write(json_out, dumps_verdict(verdict))
 
 

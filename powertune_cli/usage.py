@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 import typer.core
 from typer import Abort, Exit
 
+from powertune_cli.coerce import defer
+
 try:  # typer < 0.22 depends on click; later versions vendor it
     from click import Command, Context, HelpFormatter
     from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
@@ -84,10 +86,14 @@ class OneLineErrors(typer.core.TyperGroup):
 class LazyCommands(OneLineErrors):
     """A root group whose commands are built on first use: ``over(summaries, load)`` makes the
     class (typer takes a class), ``load(name)`` builds a command when it runs, completes or
-    shows its help. Listing them (help, completion of a command name) reads ``summaries`` only."""
+    shows its help. Listing them (help, completion of a command name) reads ``summaries`` only.
+    Its own options parse as PanelHelp's do."""
 
     summaries: ClassVar[Mapping[str, str]] = {}
     load: ClassVar[Callable[[str], Command | None]]
+
+    def get_params(self, ctx: Context) -> list[Any]:
+        return defer(super().get_params(ctx))
 
     @classmethod
     def over(
@@ -140,9 +146,20 @@ class LazyCommands(OneLineErrors):
         return names + super(typer.core.TyperGroup, self).shell_complete(ctx, incomplete)
 
 
+class PanelGroup(typer.core.TyperGroup):
+    """A command group (``logs``, ``pricing``): its options parse as PanelHelp's do."""
+
+    def get_params(self, ctx: Context) -> list[Any]:
+        return defer(super().get_params(ctx))
+
+
 class PanelHelp(typer.core.TyperCommand):
     """Help with the options in sections by purpose (their ``rich_help_panel``), in the order
-    the sections first appear in the signature; options without one come first."""
+    the sections first appear in the signature; options without one come first. Values parse
+    without pydantic where typer's answer is plain (powertune_cli.coerce)."""
+
+    def get_params(self, ctx: Context) -> list[Any]:
+        return defer(super().get_params(ctx))
 
     def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
         arguments: list[tuple[str, str]] = []

@@ -11,17 +11,16 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from pricing.errors import PricingError, UnknownPricingKey
 from pricing.readfile import read_bounded_text
+from pricing.schemacheck import Problem, compile_schema
 
 CATALOG_ENV = "POWERTUNE_CATALOG"
 """Environment variable naming a catalog file; used when no path is given explicitly."""
@@ -366,6 +365,11 @@ def _schema() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
+@functools.cache
+def _quick_check() -> Callable[[Any], Problem | None] | None:
+    return compile_schema(_schema())
+
+
 def _json_path(parts: Iterable[Any]) -> str:
     out = "$"
     for p in parts:
@@ -436,12 +440,20 @@ def _check_task_sizes(data: Mapping[str, Any], origin: str) -> None:
 def validate_catalog(data: Mapping[str, Any], origin: str = "<memory>") -> None:
     """Raise PricingError naming the JSON path of the first problem; return None when valid."""
     _precheck(data, origin)
-    validator = jsonschema.Draft202012Validator(_schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
-    if error is not None:
-        raise PricingError(
-            f"invalid pricing catalog {origin}: {_json_path(error.absolute_path)}: {error.message}"
-        )
+    quick = _quick_check()  # pricing.schemacheck: jsonschema only to word a refusal
+    problem = quick(data) if quick is not None else ("$", "")
+    if problem is not None:
+        import jsonschema
+
+        validator = jsonschema.Draft202012Validator(_schema())
+        error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+        if error is not None:
+            raise PricingError(
+                f"invalid pricing catalog {origin}: {_json_path(error.absolute_path)}: "
+                f"{error.message}"
+            )
+        if quick is not None:  # (never: tests/test_schemacheck.py)
+            raise PricingError(f"invalid pricing catalog {origin}: {problem[0]}: {problem[1]}")
     sources = data["sources"]
     for path, rate in _iter_rates(data):
         if rate["source"] not in sources:

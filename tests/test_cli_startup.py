@@ -25,6 +25,8 @@ from powertune.tune.targets import journal
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = ROOT / "tests" / "golden" / "result-example.json"
 TEMPLATE = ROOT / "examples" / "apply" / "sam" / "template.yaml"
+TERRAFORM = ROOT / "examples" / "apply" / "terraform"
+CDK = ROOT / "examples" / "apply" / "cdk" / "stack.ts"
 LOG = ROOT / "examples" / "logs" / "sample.log"
 
 # Runs the console script's entry point; at exit, writes the modules it loaded to $LOADED.
@@ -39,14 +41,25 @@ from cli import main
 main()
 """
 
-NEVER = ("scipy", "plotly", "boto3", "botocore", "powertune.local", "powertune.tune.run")
-# gate and apply price the evidence (numpy) and take Student's t from scipy.special
-NUMERIC = ("scipy.stats", "scipy.optimize", "plotly", "boto3", "powertune.local")
+# pydantic: typer's value adapters, built only for what powertune_cli.coerce leaves to them
+NEVER = (
+    "scipy",
+    "plotly",
+    "boto3",
+    "botocore",
+    "powertune.local",
+    "powertune.tune.run",
+    "pydantic",
+)
+# reading a valid result or the catalog never imports jsonschema (only wording a refusal does)
+VALID = ("jsonschema",)
+# gate and apply bootstrap the evidence (numpy); Student's t is powertune.gate.student_t
+NUMERIC = ("scipy", "plotly", "boto3", "botocore", "powertune.local", "pydantic", *VALID)
 
 LIGHT: list[tuple[str, list[str], dict[str, str], tuple[str, ...]]] = [
     ("version", ["--version"], {}, (*NEVER, "numpy")),
     ("help", ["--help"], {}, (*NEVER, "numpy", "jsonschema", "powertune_cli.tune")),
-    ("tune help", ["tune", "--help"], {}, (*NEVER, "numpy")),
+    ("tune help", ["tune", "--help"], {}, (*NEVER, *VALID, "numpy")),
     # analyze's help reads its limits from the collectors (botocore) and the log reader (numpy)
     ("analyze help", ["analyze", "--help"], {}, ("scipy", "plotly", "boto3", "powertune.local")),
     # the local runtime is what `local serve` is: its help may load it, nothing numeric
@@ -57,19 +70,33 @@ LIGHT: list[tuple[str, list[str], dict[str, str], tuple[str, ...]]] = [
         {"_POWERTUNE_COMPLETE": "complete_bash", "COMP_WORDS": "powertune re", "COMP_CWORD": "1"},
         (*NEVER, "numpy", "powertune_cli.report", "powertune_cli.tune"),
     ),
-    ("report", ["report", str(RESULT)], {}, (*NEVER, "numpy")),
-    ("report markdown", ["report", str(RESULT), "-f", "markdown"], {}, (*NEVER, "numpy")),
-    ("report json", ["report", str(RESULT), "-f", "json"], {}, (*NEVER, "numpy")),
+    ("report", ["report", str(RESULT)], {}, (*NEVER, *VALID, "numpy")),
+    ("report markdown", ["report", str(RESULT), "-f", "markdown"], {}, (*NEVER, *VALID, "numpy")),
+    ("report json", ["report", str(RESULT), "-f", "json"], {}, (*NEVER, *VALID, "numpy")),
     ("gate", ["gate", "--baseline", str(RESULT), "--current", str(RESULT)], {}, NUMERIC),
-    ("pricing show", ["pricing", "show"], {}, (*NEVER, "numpy")),
+    ("pricing show", ["pricing", "show"], {}, (*NEVER, *VALID, "numpy")),
     (
         "pricing estimate",
         ["pricing", "estimate", "--memory", "512", "--duration-ms", "80", "--invocations", "1e6"],
         {},
-        (*NEVER, "numpy"),
+        (*NEVER, *VALID, "numpy"),
     ),
-    ("apply", ["apply", str(RESULT), "--template", str(TEMPLATE)], {}, NUMERIC),
-    ("merge", ["merge", str(RESULT)], {}, (*NEVER, "numpy")),
+    # apply's engine loads the parser of the kind of file it meets: no hcl2 for SAM ...
+    ("apply", ["apply", str(RESULT), "--template", str(TEMPLATE)], {}, (*NUMERIC, "hcl2", "lark")),
+    # ... no ruamel.yaml for Terraform, neither for code
+    (
+        "apply terraform",
+        ["apply", str(RESULT), "--template", str(TERRAFORM)],
+        {},
+        (*NUMERIC, "ruamel"),
+    ),
+    (
+        "apply code",
+        ["apply", str(RESULT), "--template", str(CDK)],
+        {},
+        (*NUMERIC, "ruamel", "hcl2", "lark"),
+    ),
+    ("merge", ["merge", str(RESULT)], {}, (*NEVER, *VALID, "numpy")),
     ("logs parse", ["logs", "parse", str(LOG)], {}, NEVER),
 ]
 
@@ -123,7 +150,7 @@ def test_the_root_help_lists_every_command_without_loading_one() -> None:
         "import cli\n"
         "try:\n    cli.app()\nexcept SystemExit:\n    pass\n"
         "print([m for m in sys.modules if m.startswith('powertune_cli.') and "
-        "m not in ('powertune_cli.usage',)])\n"
+        "m not in ('powertune_cli.usage', 'powertune_cli.coerce')])\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60

@@ -1,4 +1,8 @@
-"""Plan the template changes for a result's targets across the files given."""
+"""Plan the template changes for a result's targets across the files given.
+
+Each format's parser is imported where a file of that kind is met, here and only here:
+ruamel.yaml (``sam``, ``serverless``) for YAML and JSON templates, python-hcl2 and lark
+(``terraform``) for .tf/.tfvars; a SAM preview never loads hcl2, a Terraform one never ruamel."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from powertune.apply import code, sam, serverless, terraform
+from powertune.apply import code
 from powertune.apply.errors import TemplateError
 from powertune.apply.match import Outcome, Site, match
 from powertune.apply.plan import Change, Edit, FilePlan, Plan
@@ -19,21 +23,29 @@ _TERRAFORM = (".tf", ".tfvars")
 
 def detect(path: Path, text: str) -> str:
     """sam-yaml, sam-json, serverless, terraform or code, from the name and the content."""
+    return _detect(path, text)[0]
+
+
+def _detect(path: Path, text: str) -> tuple[str, Any]:
+    """``detect``'s kind, with the YAML document it parsed to tell (None for other kinds): the
+    scan reads that document rather than parsing the file again."""
     name = path.name.lower()
     if name.endswith(_TERRAFORM):
-        return "terraform"
+        return "terraform", None
     if name.endswith(code.EXTENSIONS):
-        return "code"
+        return "code", None
     if name.endswith(".tf.json"):
         raise TemplateError(f"{path}: Terraform JSON is not supported: pass the .tf files")
     if name.endswith(".json"):
-        return "sam-json"
+        return "sam-json", None
     if name.endswith(_YAML) or text.lstrip().startswith(("AWSTemplateFormatVersion", "Resources")):
+        from powertune.apply import sam, serverless
+
         doc = sam.load_yaml(path, text)
         if sam.is_template(doc):
-            return "sam-yaml"
+            return "sam-yaml", doc
         if serverless.is_serverless(doc):
-            return "serverless"
+            return "serverless", doc
         raise TemplateError(
             f"{path}: neither a SAM/CloudFormation template (no Resources) nor a serverless.yml "
             "(no functions)"
@@ -102,17 +114,25 @@ def scan(
             continue
         try:
             text = read_text(path)
-            kind = detect(path, text)
+            kind, doc = _detect(path, text)
             if kind == "terraform":
+                from powertune.apply import terraform
+
                 trees[path] = terraform.parse(path, text)  # alone: the set is scanned together
                 found: list[Site] = []
                 tf_files.append((path, text))
             elif kind == "sam-yaml":
-                found = sam.scan_yaml(path, text, params)
+                from powertune.apply import sam
+
+                found = sam.scan_yaml(path, text, params, doc)
             elif kind == "sam-json":
+                from powertune.apply import sam
+
                 found = sam.scan_json(path, text, params)
             elif kind == "serverless":
-                found = serverless.scan(path, text, params)
+                from powertune.apply import serverless
+
+                found = serverless.scan(path, text, params, doc)
             else:
                 found = code.scan(path, text)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
@@ -130,6 +150,24 @@ def scan(
             continue
         texts[path] = text
         sites += found
+    if tfvars or tf_files:
+        sites += _terraform_sites(tf_files, params, tfvars, trees, texts)
+    if skipped and notes is not None:
+        notes.append(f"skipped {skipped} file(s) found in directories that are not templates")
+    return sites, texts
+
+
+def _terraform_sites(
+    tf_files: list[tuple[Path, str]],
+    params: Mapping[str, str],
+    tfvars: Sequence[Path],
+    trees: dict[Path, Any],
+    texts: dict[Path, str],
+) -> list[Site]:
+    """The Terraform files' sites, scanned together with the --tfvars files (read into
+    ``texts``)."""
+    from powertune.apply import terraform
+
     given = []
     for path in tfvars:
         if not path.name.endswith(".tfvars"):
@@ -140,11 +178,7 @@ def scan(
         given.append((path, text))
     if given and not tf_files:
         raise TemplateError(f"{tfvars[0]}: --tfvars, and no Terraform .tf files given")
-    if tf_files:
-        sites += terraform.scan(tf_files, params, given, trees)
-    if skipped and notes is not None:
-        notes.append(f"skipped {skipped} file(s) found in directories that are not templates")
-    return sites, texts
+    return terraform.scan(tf_files, params, given, trees) if tf_files else []
 
 
 def plan_templates(

@@ -180,8 +180,9 @@ class _JsonLocator:
         return Edit(first.start, first.start, f"{member}, ")
 
 
-def scan_yaml(path: Path, text: str, params: Mapping[str, str]) -> list[Site]:
-    doc = load_yaml(path, text)
+def scan_yaml(path: Path, text: str, params: Mapping[str, str], doc: Any = None) -> list[Site]:
+    """The sites of a YAML template (``doc``: the file already parsed by load_yaml, if it was)."""
+    doc = load_yaml(path, text) if doc is None else doc
     if not isinstance(doc, CommentedMap):
         raise TemplateError(f"{path}: not a CloudFormation template (no top-level mapping)")
     return _sites(path, plain(doc), YamlLocator(doc, text), params)

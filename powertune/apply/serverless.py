@@ -177,8 +177,10 @@ def stages(doc: Mapping[str, Any], text: str, params: Mapping[str, str]) -> Sequ
     return [*sorted(named | ({default} if default else set()))]
 
 
-def scan(path: Path, text: str, params: Mapping[str, str]) -> list[Site]:
-    doc = load_yaml(path, text)
+def scan(path: Path, text: str, params: Mapping[str, str], doc: Any = None) -> list[Site]:
+    """The sites of a serverless.yml (``doc``: the file already parsed by load_yaml, if it
+    was)."""
+    doc = load_yaml(path, text) if doc is None else doc
     if not is_serverless(doc):
         raise TemplateError(f"{path}: not a serverless.yml (no service and functions)")
     functions = doc["functions"]

@@ -24,6 +24,7 @@ import numpy as np
 
 from powertune.errors import InputError
 from powertune.gate.sanity import check_result, check_unique_names
+from powertune.gate.student_t import t_quantile
 from powertune.results.errors import InvalidResult
 from powertune.results.jsonio import load_result
 from powertune.results.model import FunctionResult, Measurement, Result
@@ -492,11 +493,9 @@ def welch_evidence(
         interval = (ratio - 1.0, ratio - 1.0)
     else:
         df = (vb + vc) ** 2 / (vb**2 / (len(b) - 1) + vc**2 / (len(c) - 1))
-        # Student's t quantile (scipy.stats.t.ppf's own routine; scipy.special loads in a tenth
-        # of the time scipy.stats takes, and only a gate or an apply needs it)
-        from scipy.special import stdtrit
-
-        t = float(stdtrit(df, 0.5 + confidence / 2.0))
+        # Student's t quantile: scipy.special.stdtrit's value (tests/test_student_t.py) without
+        # importing scipy, which took longer than the rest of a gate's start-up
+        t = t_quantile(df, 0.5 + confidence / 2.0)
         interval = (ratio * float(np.exp(-t * se)) - 1.0, ratio * float(np.exp(t * se)) - 1.0)
     return Evidence(
         memory_mb=size,

@@ -107,9 +107,23 @@ def to_plain(value: Any, path: str = "$") -> Any:
     return value
 
 
+_OPTIONAL: dict[Any, tuple[bool, Any]] = {}
+
+
+def _is_optional(tp: Any) -> tuple[bool, Any]:
+    """``is_optional``, remembered per type (a result's read asks it for every value)."""
+    try:
+        return _OPTIONAL[tp]
+    except KeyError:
+        found = _OPTIONAL[tp] = is_optional(tp)
+        return found
+    except TypeError:  # an unhashable annotation
+        return is_optional(tp)
+
+
 def decode(data: Any, tp: Any, path: str = "$") -> Any:
     """A JSON value back into a Python value of type ``tp`` (raising InvalidResult with a path)."""
-    optional, inner = is_optional(tp)
+    optional, inner = _is_optional(tp)
     if data is None:
         if optional or tp is Any:
             return None
@@ -121,7 +135,7 @@ def decode(data: Any, tp: Any, path: str = "$") -> Any:
         if not isinstance(data, dict):
             raise InvalidResult("expected an object", json_path=path)
         kwargs: dict[str, Any] = {}
-        defaults = {f.name for f in dataclasses.fields(tp) if _has_default(f)}
+        defaults = _defaulted(tp)
         for name, ftp in field_types(tp).items():
             if name in data:
                 kwargs[name] = decode(data[name], ftp, f"{path}.{name}")
@@ -182,6 +196,12 @@ def _omitted_when_empty(cls: type) -> frozenset[str]:
     """Fields written only when not empty (``metadata={"omit_empty": True}``): a file written
     before the field existed is rewritten byte for byte."""
     return frozenset(f.name for f in dataclasses.fields(cls) if f.metadata.get("omit_empty"))
+
+
+@cache
+def _defaulted(cls: type) -> frozenset[str]:
+    """Fields that may be missing from the JSON (they have a default)."""
+    return frozenset(f.name for f in dataclasses.fields(cls) if _has_default(f))
 
 
 def _has_default(f: dataclasses.Field[Any]) -> bool:

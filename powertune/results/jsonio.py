@@ -1,16 +1,18 @@
 """Read, write and validate result JSON: every write and every read is checked by the schema,
-and every read also by what the values mean (results.sanity)."""
+and every read also by what the values mean (results.sanity).
+
+The schema check is ``pricing.schemacheck``'s pass/fail walk; jsonschema is imported only to word
+the error of a result that walk refuses (a valid result never loads it)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from powertune.files import write_atomic
 from powertune.results.codec import decode, encode
@@ -19,6 +21,10 @@ from powertune.results.model import SCHEMA_VERSION, Result
 from powertune.results.sanity import check_values
 from powertune.validate import MAX_JSON_BYTES, MAX_JSON_DEPTH, json_depth_ok
 from pricing.readfile import FileRefused, read_bounded_text
+from pricing.schemacheck import Problem, compile_schema
+
+if TYPE_CHECKING:
+    import jsonschema
 
 SCHEMA_FILE = f"schema-v{SCHEMA_VERSION}.json"
 
@@ -32,21 +38,37 @@ def load_schema() -> dict[str, Any]:
 
 
 @cache
+def _quick_check() -> Callable[[Any], Problem | None] | None:
+    return compile_schema(load_schema())
+
+
+@cache
 def _validator() -> jsonschema.protocols.Validator:
+    import jsonschema  # the wording of an error only (see the module's docstring)
+
     schema = load_schema()
     cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
     return cls(schema)
 
 
 def validate_json(data: Any, *, source: str | None = None) -> None:
     """Raise InvalidResult naming the JSON path of the first (most relevant) problem."""
+    quick = _quick_check()
+    problem = quick(data) if quick is not None else ("$", "")
+    if problem is None:
+        return
+    import jsonschema
+
     error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
     if error is not None:
         raise InvalidResult(
             f"not a valid powertune result: {error.message}",
             source=source,
             json_path=error.json_path,
+        )
+    if quick is not None:  # (the two never disagree: tests/test_schemacheck.py)
+        raise InvalidResult(
+            f"not a valid powertune result: {problem[1]}", source=source, json_path=problem[0]
         )
 
 
