@@ -209,6 +209,30 @@ def _assert_rendered(result: Any, fn: FunctionResult) -> None:
     page = render_html(result)
     assert "variant arch=arm64" in page and head in page
     assert LOCAL_VARIANT_NOTE.replace("'", "&#x27;") in page
+    _assert_one_arm64_figure(result, fn, flat, render_markdown(result), page)
+
+
+def _assert_one_arm64_figure(result: Any, fn: FunctionResult, *rendered: str) -> None:
+    """The measured variant is the arm64 figure: no estimate beside it, in the JSON or any
+    rendering; the arm64 line points at the variant, and the x86_64 month stays."""
+    [v] = fn.variants
+    assert v.variant_side is not None and v.variant_side.monthly_usd is not None
+    rec = fn.recommendation
+    assert rec is not None and rec.arm64 is not None
+    assert rec.arm64.estimate is False and rec.arm64.arm64_function == v.twin
+    assert rec.arm64.x86_64_usd is not None and rec.arm64.x86_64 is not None
+    arm64 = result_to_json(result)["functions"][0]["recommendation"]["arm64"]
+    assert arm64["arm64_usd"] is None and arm64["arm64"] is None and arm64["saving_usd"] is None
+    assert "see variants (arch=arm64)" in arm64["basis"]
+    [line] = [line for line in decision_lines(fn) if line.topic == "arm64"]
+    assert line.text == f"measured on twin {v.twin}: see variant arch=arm64"
+    assert "$" not in line.text
+    for text in rendered:
+        flat = " ".join(text.split())
+        assert "priced at arm64 rates" not in flat and "(estimate)" not in flat
+        assert "see variant arch=arm64" in flat
+        # the variant's month is there once, as the variant's
+        assert flat.count(f"twin {fmt.usd(v.variant_side.monthly_usd)}/month") == 1
 
 
 def test_the_side_by_side_rounds_stay_within_max_invocations(server: LocalLambda) -> None:
@@ -322,6 +346,11 @@ def test_the_flag_on_the_local_runtime_writes_the_variant_everywhere(tmp_path: P
     assert f"deleted twin {v['twin']}" in " ".join(done.stderr.split())
     text = md.read_text()
     assert "**variant arch=arm64**: at " in text and "does not emulate the instruction set" in text
+    # one arm64 figure: the measured one; the estimate is left out of the JSON and the page
+    arm64 = json.loads(out.read_text())["functions"][0]["recommendation"]["arm64"]
+    assert arm64["arm64_usd"] is None and arm64["arm64_function"] == v["twin"]
+    assert "priced at arm64 rates" not in text
+    assert f"- arm64: measured on twin {v['twin']}: see variant arch=arm64" in text
 
 
 @pytest.mark.parametrize(

@@ -146,6 +146,8 @@ def build_result(
         if decision is not None
         else None
     )
+    if recommendation is not None:
+        recommendation = _arm64_measured(recommendation, info, variants)
     function = FunctionResult(
         name=info.name,
         arn=info.arn,
@@ -371,6 +373,43 @@ def _recommendation(
         basis=basis,
         cold_share=curve.cold_share if init_priced else None,
     )
+
+
+def _arm64_measured(
+    rec: Recommendation, info: FunctionInfo, variants: tuple[VariantResult, ...]
+) -> Recommendation:
+    """Where a variant measured arm64 alone (the function's runtime, another architecture), it is
+    the result's arm64 figure: the estimate (the x86_64 durations priced at arm64 rates) is left
+    out, so no output shows two arm64 months. The x86_64 month stays (the Savings Plan line reads
+    it); ``arm64_function`` names the twin and ``basis`` points at the variant."""
+    a = rec.arm64
+    measured = next(
+        (
+            v
+            for v in variants
+            if v.architecture == "arm64"
+            and info.architecture != "arm64"
+            and v.runtime == info.runtime
+        ),
+        None,
+    )
+    if a is None or measured is None:
+        return rec
+    basis = (
+        f"measured on twin {measured.twin} beside the function: see variants ({measured.variant}); "
+        "the estimate from the x86_64 durations is left out"
+    )
+    arm64 = replace(
+        a,
+        estimate=False,
+        basis=basis,
+        arm64_usd=None,
+        saving_usd=None,
+        saving_pct=None,
+        arm64=None,
+        arm64_function=measured.twin,
+    )
+    return replace(rec, arm64=arm64)
 
 
 def _alternative_choices(decision: Decision, options: BuildOptions) -> dict[str, Choice]:
