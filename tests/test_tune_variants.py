@@ -474,6 +474,7 @@ def test_sigterm_during_the_twins_measurement_deletes_it(server: LocalLambda) ->
     child.stderr.close()
     assert "Traceback" not in rest
     assert _twins_left(server) == []
+    assert f"deleted twin {twins[0]}" in " ".join(rest.split())  # the stop says so
     _assert_restored(server, name)
 
 

@@ -498,9 +498,7 @@ def run(ready: Ready) -> Result:
         for twin in plans:
             note(f"creating twin {twin.name} ({twin.variant.label})")
             made.create(twin)
-        result = _run(ready)
-    note(f"deleted twin{'s' if len(plans) > 1 else ''} {', '.join(t.name for t in plans)}")
-    return result
+        return _run(ready)  # twins_of says which twins it deleted, whatever happens
 
 
 def _run(ready: Ready) -> Result:
