@@ -363,6 +363,14 @@ def test_the_flag_on_the_local_runtime_writes_the_variant_everywhere(tmp_path: P
         (["--variant", "arch=arm64", "--cold-starts"], "leave out --cold-starts"),
         (["--variant", "arch=arm64", "--replay", "runs.csv"], "not a replay"),
         (["another-function", "--variant", "arch=arm64"], "--variant takes one function"),
+        (["--variant", ""], "--variant: empty"),
+        (["--variant", "arch="], "'arch=' is not KEY=VALUE"),
+        (["--variant", "arch=ARM64"], "unknown architecture 'ARM64'"),
+        (["--variant", "arch=arm64,arch=x86_64"], "arch given twice"),
+        (["--variant", "arch=\u00e4rm64"], "unknown architecture '\u00e4rm64'"),
+        (["--variant", "arch=arm64\x1b[2J"], "unknown architecture 'arm64\\x1b[2J'"),
+        (["--variant", "runtime=" + "3" * 5000], "… (5000 characters) is not a Lambda runtime"),
+        (["--variant", "arch=x86_64"], "already is x86_64 on python"),  # the function's own
     ],
 )
 def test_bad_variants_are_one_line_exit_2_and_create_nothing(
@@ -374,8 +382,27 @@ def test_bad_variants_are_one_line_exit_2_and_create_nothing(
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2, done.stderr
     assert len(lines) == 1 and lines[0].startswith("powertune: error:") and message in lines[0]
+    assert len(lines[0]) < 400  # a pasted megabyte is not echoed back
     assert "Traceback" not in done.stderr
     assert _client(server).list_functions()["Functions"] == before
+
+
+def test_a_runtime_lambda_does_not_have_is_one_line_exit_3_and_leaves_nothing(
+    server: LocalLambda,
+) -> None:
+    """python3.99 matches the identifiers' pattern; Lambda's CreateFunction refuses it, and so does
+    the local runtime (before, it served the twin with the host's Python and measured it)."""
+    name = _deploy(server, EXAMPLES / "noop")
+    before = _client(server).list_functions()["Functions"]
+    where = ("--endpoint-url", server.endpoint_url, "--region", "us-east-1")
+    grid = ("--search", "grid", "--memory", "512", "--invocations", "2")
+    done = _cli(name, *where, *grid, "--variant", "runtime=python3.99")
+    errors = [line for line in done.stderr.splitlines() if line.startswith("powertune: error:")]
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(errors) == 1 and "Value python3.99 at 'runtime' failed to satisfy" in errors[0]
+    assert _client(server).list_functions()["Functions"] == before
+    _assert_restored(server, name)
 
 
 def test_a_bucket_is_refused_for_the_local_runtime() -> None:
