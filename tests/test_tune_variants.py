@@ -273,11 +273,17 @@ def test_a_twin_that_fails_at_invocation_is_the_finding(
     assert v.failure == "fails: Runtime.ImportModuleError in 20 of 20 invocations"
     assert all(m.status == "skipped" and m.errors == 10 for m in v.measurements)
     assert [m.errors for m in v.function_measurements] == [0, 0]
-    [line, _note] = [x for x in decision_lines(fn) if x.topic.startswith("variant")]
+    [line, note] = [x for x in decision_lines(fn) if x.topic.startswith("variant")]
     assert line.text == (
         f"fails: Runtime.ImportModuleError in 20 of 20 invocations on twin {v.twin}: "
         "not a candidate"
     )
+    # the runtime ran on the host's Python (the twin differs by AWS_EXECUTION_ENV only): said
+    assert "runs the host's Python whatever the twin's runtime" in note.text
+    # no arm64 variant: the estimate stays the arm64 figure, and names the flag that measures it
+    [arm64] = [x for x in decision_lines(fn) if x.topic == "arm64"]
+    assert "(estimate: the x86_64 durations priced at arm64 rates" in arm64.text
+    assert "tune --variant arch=arm64 measures it" in arm64.text
     assert _twins_left(server) == []
     _assert_restored(server, name)
 

@@ -538,8 +538,9 @@ def _run(ready: Ready) -> Result:
 
 
 LOCAL_VARIANT_NOTE = (
-    "the local runtime runs the host's Python and does not emulate the instruction set: the "
-    "twin's figures test the flow (create, measure, price, delete), not the variant's speed"
+    "the local runtime runs the host's Python whatever the twin's runtime, and does not emulate "
+    "the instruction set: the twin's figures test the flow (create, measure, price, delete), not "
+    "the variant's speed"
 )
 
 
