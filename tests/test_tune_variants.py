@@ -377,6 +377,7 @@ def test_the_flag_on_the_local_runtime_writes_the_variant_everywhere(tmp_path: P
         (["--variant", "arch=arm64\x1b[2J"], "unknown architecture 'arm64\\x1b[2J'"),
         (["--variant", "runtime=" + "3" * 5000], "… (5000 characters) is not a Lambda runtime"),
         (["--variant", "arch=x86_64"], "already is x86_64 on python"),  # the function's own
+        (["--variant", "arch=arm64", "--compare", "twin"], "both measure arm64: give one"),
     ],
 )
 def test_bad_variants_are_one_line_exit_2_and_create_nothing(

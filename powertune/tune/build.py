@@ -393,7 +393,7 @@ def _arm64_measured(
         ),
         None,
     )
-    if a is None or measured is None:
+    if a is None or not a.estimate or measured is None:  # --compare's measurement stays
         return rec
     basis = (
         f"measured on twin {measured.twin} beside the function: see variants ({measured.variant}); "

@@ -113,6 +113,11 @@ def prepare(plan: RunPlan, hooks: Hooks | None = None) -> Iterator[Ready]:
     hooks = hooks or Hooks()
     catalog = load_catalog(plan.catalog_path)
     variants = parse_variants(plan.variants)  # bad input before anything starts
+    if plan.compare and any(v.architecture == "arm64" and v.runtime is None for v in variants):
+        raise InputError(
+            "--compare and --variant arch=arm64 both measure arm64: give one (--variant creates "
+            "and deletes its own twin)"
+        )
     with contextlib.ExitStack() as stack:
         runtime: Callable[[], Any] | None = None
         concurrency = plan.concurrency or DEFAULT_AWS_CONCURRENCY
