@@ -251,6 +251,30 @@ def test_the_side_by_side_rounds_stay_within_max_invocations(server: LocalLambda
     assert _twins_left(server) == []
 
 
+def test_a_budget_that_leaves_no_round_is_not_a_failing_twin(server: LocalLambda) -> None:
+    """--max-invocations used up by the function's own search: the twin was never invoked. That
+    is "not measured" (status "stopped"), not "fails", and the arm64 estimate stays."""
+    name = _deploy(server, EXAMPLES / "noop")
+    flags = _flags(server, name, "arch=arm64", payload=None, max_invocations=6)
+    result = tune(resolve_plan(flags))
+    validate_json(result_to_json(result))
+    fn = result.functions[0]
+    [v] = fn.variants
+    assert v.rounds == 0 and v.variant_side is None
+    assert v.status == "stopped"
+    assert v.failure == (
+        "not measured: the side-by-side measurement stopped early: --max-invocations 6 reached"
+    )
+    [line, _note] = [x for x in decision_lines(fn) if x.topic == "variant arch=arm64"]
+    assert line.text == f"{v.failure} (twin {v.twin})" and "fails" not in line.text
+    assert fn.recommendation is not None and fn.recommendation.arm64 is not None
+    assert fn.recommendation.arm64.estimate is True  # nothing measured arm64: the estimate stays
+    [arm64] = [x for x in decision_lines(fn) if x.topic == "arm64"]
+    assert "(estimate: the x86_64 durations priced at arm64 rates" in arm64.text
+    assert _twins_left(server) == []
+    _assert_restored(server, name)
+
+
 def test_a_result_read_back_keeps_its_variants(server: LocalLambda, tmp_path: Path) -> None:
     name = _deploy(server, EXAMPLES / "noop")
     result = tune(resolve_plan(_flags(server, name, "arch=arm64", memory="1024", payload=None)))

@@ -58,7 +58,9 @@ def variant_lines(v: VariantResult) -> list[DecisionLine]:
     topic = f"variant {v.variant}"
     out = []
     mine, theirs = v.variant_side, v.function_side
-    if v.status == "fails" or mine is None:
+    if v.status == "stopped":
+        out.append(DecisionLine(topic, f"{v.failure} (twin {v.twin})"))
+    elif v.status == "fails" or mine is None:
         out.append(DecisionLine(topic, f"{v.failure} on twin {v.twin}: not a candidate"))
     else:
         unit = "$/month" if v.change_basis == "month" else "$/invocation"

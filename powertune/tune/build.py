@@ -387,7 +387,8 @@ def _arm64_measured(
         (
             v
             for v in variants
-            if v.architecture == "arm64"
+            if v.status != "stopped"  # a finding either way: figures, or a twin that fails
+            and v.architecture == "arm64"
             and info.architecture != "arm64"
             and v.runtime == info.runtime
         ),
@@ -545,10 +546,14 @@ def variant_results(
             "function_measurements": base.measurements,
         }
         if mine is None:
+            stopped = not failures and side.stop_reason is not None  # no finding: a budget
             out.append(
                 VariantResult(
-                    status="fails",
-                    failure=failures or "fails: nothing was measured",
+                    status="stopped" if stopped else "fails",
+                    failure=f"not measured: the side-by-side measurement stopped early: "
+                    f"{side.stop_reason}"
+                    if stopped
+                    else failures or "fails: nothing was measured",
                     notes=notes,
                     **common,  # type: ignore[arg-type]
                 )
