@@ -402,6 +402,9 @@ def test_the_flag_on_the_local_runtime_writes_the_variant_everywhere(tmp_path: P
         (["--variant", "runtime=" + "3" * 5000], "… (5000 characters) is not a Lambda runtime"),
         (["--variant", "arch=x86_64"], "already is x86_64 on python"),  # the function's own
         (["--variant", "arch=arm64", "--compare", "twin"], "both measure arm64: give one"),
+        # a path that cannot be written fails before the twins and the run, not after them
+        (["--variant", "arch=arm64", "--json", "/nonexistent/x.json"], "no such directory"),
+        (["--variant", "arch=arm64", "--output", "/"], "cannot write /: it is a directory"),
     ],
 )
 def test_bad_variants_are_one_line_exit_2_and_create_nothing(
