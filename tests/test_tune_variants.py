@@ -439,6 +439,22 @@ def test_a_runtime_lambda_does_not_have_is_one_line_exit_3_and_leaves_nothing(
     _assert_restored(server, name)
 
 
+def test_a_spend_cap_below_one_invocation_is_refused_before_any_twin_is_created(
+    server: LocalLambda,
+) -> None:
+    name = _deploy(server, EXAMPLES / "noop")
+    where = ("--endpoint-url", server.endpoint_url, "--region", "us-east-1")
+    grid = ("--search", "grid", "--memory", "512,1024", "--invocations", "2")
+    done = _cli(name, *where, *grid, "--variant", "arch=arm64", "--max-spend", "0.0001")
+    errors = [line for line in done.stderr.splitlines() if line.startswith("powertune: error:")]
+    assert done.returncode == 2, done.stderr
+    assert len(errors) == 1 and "--max-spend $0.0001 is below the worst case" in errors[0]
+    assert "at 512 MB" in errors[0] and "Traceback" not in done.stderr
+    assert "creating twin" not in done.stderr  # refused before, not after, a twin was made
+    assert _twins_left(server) == []
+    _assert_restored(server, name)
+
+
 def test_a_bucket_is_refused_for_the_local_runtime() -> None:
     done = _cli(
         "--local", str(EXAMPLES / "noop"), "--variant", "arch=arm64", "--variant-bucket", "b"

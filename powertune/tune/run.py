@@ -45,6 +45,7 @@ from powertune.tune.targets.localfit import (
 )
 from powertune.tune.targets.variants import Variant, parse_variants
 from powertune.tune.tuner import (
+    BudgetTooSmall,
     Observer,
     TuneOutcome,
     Tuner,
@@ -495,6 +496,7 @@ def run(ready: Ready) -> Result:
     from powertune.tune.targets.twins import twins_of
 
     assert isinstance(ready.target, AwsLambdaTarget)
+    _check_spend_before_twins(ready)
     plans = list(ready.twins)
     note = ready.hooks.note
     with twins_of(
@@ -504,6 +506,27 @@ def run(ready: Ready) -> Result:
             note(f"creating twin {twin.name} ({twin.variant.label})")
             made.create(twin)
         return _run(ready)  # twins_of says which twins it deleted, whatever happens
+
+
+def _check_spend_before_twins(ready: Ready) -> None:
+    """A --max-spend below one invocation at the plan's smallest size, run to the function's
+    timeout, is refused (as the tuner refuses it) before any twin is created."""
+    budget = ready.plan.budget.max_spend_usd
+    sizes = _first_sizes(ready)
+    if budget is None or not sizes:
+        return
+    info = ready.info
+    memory_mb = min(sizes)
+    timeout = info.timeout_s or 900
+    pricer = Pricer(ready.catalog, info.region, info.architecture, info.ephemeral_mb)
+    each = pricer.invocation(memory_mb, timeout * 1000)
+    if each > budget:
+        raise BudgetTooSmall.at(budget, memory_mb, each, timeout)
+
+
+def _first_sizes(ready: Ready) -> tuple[int, ...]:
+    """The sizes the plan's search starts with (the dry run's)."""
+    return tuple(ready.search.outline(ready.plan.warmup).counts)
 
 
 def _run(ready: Ready) -> Result:
