@@ -555,6 +555,46 @@ def test_sigterm_during_the_twins_measurement_deletes_it(server: LocalLambda) ->
     _assert_restored(server, name)
 
 
+def test_an_endpoint_gone_mid_run_is_not_said_restored_and_names_the_functions_cleanup() -> None:
+    """The endpoint stops during the side-by-side measurement: nothing can be restored nor
+    deleted. No "restored" line may follow, and the advice is `powertune cleanup FUNCTION` (which
+    finds the twin), not a cleanup of the twin (which would restore it, not delete it)."""
+    server = LocalLambda(cpu="model", concurrency=8)
+    server.start()
+    try:
+        name = _deploy(server, EXAMPLES / "io_wait")
+        child = subprocess.Popen(
+            [
+                sys.executable, "-m", "cli", "tune", name,
+                "--endpoint-url", server.endpoint_url, "--region", "us-east-1",
+                "--search", "grid", "--memory", "512,1024", "--invocations", "2",
+                "--cold-share", "0", "--concurrency", "1",
+                "--payload", '{"wait_ms": 200, "calls": 1}', "--variant", "arch=arm64",
+            ],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT, env=_env(),
+        )  # fmt: skip
+        assert child.stderr is not None
+        seen = []
+        for line in child.stderr:
+            seen.append(line)
+            if "side by side" in line:
+                break
+        twin = _twins_left(server)[0]
+        time.sleep(0.5)  # invocations under way
+    finally:
+        server.stop()
+    rest = " ".join(child.stderr.read().split())
+    assert child.wait(timeout=120) == 3, "".join(seen) + rest
+    child.stderr.close()
+    assert "Traceback" not in rest
+    assert "restored: original configuration back" not in rest
+    assert f"could not fully restore {name}" in rest and f"cleanup {name}`" in rest
+    assert f"cleanup {twin}" not in rest
+    assert (
+        f"twin {twin}: " in rest and "not deleted, run `powertune cleanup` on the function" in rest
+    )
+
+
 # -- the variant's figures, from given observations ---------------------------------------------
 
 
