@@ -741,3 +741,19 @@ def test_the_run_reads_an_images_manifest_through_its_own_ecr_client(
         after = client.get_function(FunctionName="orders")
         assert after["Configuration"] == before and not after.get("Tags")
         assert [f["FunctionName"] for f in client.list_functions()["Functions"]] == ["orders"]
+
+
+def test_a_twin_that_meets_no_slo_says_its_choice_is_its_fastest() -> None:
+    """--strategy slo with a bound no size meets: the twin's choice is its fastest (on a flat
+    curve, noise), and its line says so, as the function's recommendation warns."""
+    catalog = load_catalog()
+    function = _arm("function", "orders", "x86_64", {512: 300.0, 1024: 140.0})
+    twin = _arm("arch=arm64", "orders-pt-arm64-abc123", "arm64", {512: 200.0, 1024: 160.0})
+    side = SideBySide(arms=[function, twin], sizes=(512, 1024), rounds=10)
+    slo = BuildOptions(strategy="slo", max_p95_ms=1.0, tie_band=0.0)
+    [v] = variant_results(side, catalog, slo, TrafficFigures(monthly_invocations=1_000_000))
+    assert v.variant_side is not None and v.variant_side.memory_mb == 1024  # the fastest
+    assert v.notes == ("no size of the twin meets p95 <= 1.0 ms; its fastest is shown",)
+    met = BuildOptions(strategy="slo", max_p95_ms=500.0, tie_band=0.0)
+    [ok] = variant_results(side, catalog, met, TrafficFigures(monthly_invocations=1_000_000))
+    assert ok.notes == ()

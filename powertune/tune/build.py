@@ -574,12 +574,24 @@ def variant_results(
                 same_size_change_pct=there.get("change_pct"),
                 same_size_p95_change_pct=there.get("p95_change_pct"),
                 priced=own.priced,
-                notes=notes,
+                notes=_slo_unmet(own) + notes,
                 **_change(mine, theirs),
                 **common,  # type: ignore[arg-type]
             )
         )
     return tuple(out)
+
+
+def _slo_unmet(side: _SideDecision) -> tuple[str, ...]:
+    """The twin's note when no size of it meets the SLO (its choice is then its fastest, which
+    on a flat curve is noise): the function's recommendation warns alike."""
+    choice = side.decision.choice if side.decision is not None else None
+    if choice is None or choice.strategy != "slo" or choice.slo_met is not False:
+        return ()
+    return (
+        f"no size of the twin meets p{choice.percentile} <= {choice.slo_ms} ms; its fastest is "
+        "shown",
+    )
 
 
 @dataclass(frozen=True)
