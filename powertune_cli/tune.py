@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 import typer
 
 from powertune.errors import InputError
+from powertune.files import check_output_path
 from powertune.results import Result, write_result
 from powertune.results.jsonio import dumps_result
 from powertune.tune import plan as p
@@ -518,6 +519,9 @@ def tune(
     from powertune_cli.progress import ProgressObserver
 
     level = verbosity(quiet, verbose)
+    for path in (json_out, output):  # a bad path fails now, not after the run it would record
+        if path is not None and path != "-":
+            check_output_path(path)
     config = load_config(config_path)
     names = tuple(functions or ())
     flags = dataclasses.replace(

@@ -209,6 +209,30 @@ def _assert_rendered(result: Any, fn: FunctionResult) -> None:
     page = render_html(result)
     assert "variant arch=arm64" in page and head in page
     assert LOCAL_VARIANT_NOTE.replace("'", "&#x27;") in page
+    _assert_one_arm64_figure(result, fn, flat, render_markdown(result), page)
+
+
+def _assert_one_arm64_figure(result: Any, fn: FunctionResult, *rendered: str) -> None:
+    """The measured variant is the arm64 figure: no estimate beside it, in the JSON or any
+    rendering; the arm64 line points at the variant, and the x86_64 month stays."""
+    [v] = fn.variants
+    assert v.variant_side is not None and v.variant_side.monthly_usd is not None
+    rec = fn.recommendation
+    assert rec is not None and rec.arm64 is not None
+    assert rec.arm64.estimate is False and rec.arm64.arm64_function == v.twin
+    assert rec.arm64.x86_64_usd is not None and rec.arm64.x86_64 is not None
+    arm64 = result_to_json(result)["functions"][0]["recommendation"]["arm64"]
+    assert arm64["arm64_usd"] is None and arm64["arm64"] is None and arm64["saving_usd"] is None
+    assert "see variants (arch=arm64)" in arm64["basis"]
+    [line] = [line for line in decision_lines(fn) if line.topic == "arm64"]
+    assert line.text == f"measured on twin {v.twin}: see variant arch=arm64"
+    assert "$" not in line.text
+    for text in rendered:
+        flat = " ".join(text.split())
+        assert "priced at arm64 rates" not in flat and "(estimate)" not in flat
+        assert "see variant arch=arm64" in flat
+        # the variant's month is there once, as the variant's
+        assert flat.count(f"twin {fmt.usd(v.variant_side.monthly_usd)}/month") == 1
 
 
 def test_the_side_by_side_rounds_stay_within_max_invocations(server: LocalLambda) -> None:
@@ -225,6 +249,30 @@ def test_the_side_by_side_rounds_stay_within_max_invocations(server: LocalLambda
         notes
     )
     assert _twins_left(server) == []
+
+
+def test_a_budget_that_leaves_no_round_is_not_a_failing_twin(server: LocalLambda) -> None:
+    """--max-invocations used up by the function's own search: the twin was never invoked. That
+    is "not measured" (status "stopped"), not "fails", and the arm64 estimate stays."""
+    name = _deploy(server, EXAMPLES / "noop")
+    flags = _flags(server, name, "arch=arm64", payload=None, max_invocations=6)
+    result = tune(resolve_plan(flags))
+    validate_json(result_to_json(result))
+    fn = result.functions[0]
+    [v] = fn.variants
+    assert v.rounds == 0 and v.variant_side is None
+    assert v.status == "stopped"
+    assert v.failure == (
+        "not measured: the side-by-side measurement stopped early: --max-invocations 6 reached"
+    )
+    [line, _note] = [x for x in decision_lines(fn) if x.topic == "variant arch=arm64"]
+    assert line.text == f"{v.failure} (twin {v.twin})" and "fails" not in line.text
+    assert fn.recommendation is not None and fn.recommendation.arm64 is not None
+    assert fn.recommendation.arm64.estimate is True  # nothing measured arm64: the estimate stays
+    [arm64] = [x for x in decision_lines(fn) if x.topic == "arm64"]
+    assert "(estimate: the x86_64 durations priced at arm64 rates" in arm64.text
+    assert _twins_left(server) == []
+    _assert_restored(server, name)
 
 
 def test_a_result_read_back_keeps_its_variants(server: LocalLambda, tmp_path: Path) -> None:
@@ -249,11 +297,17 @@ def test_a_twin_that_fails_at_invocation_is_the_finding(
     assert v.failure == "fails: Runtime.ImportModuleError in 20 of 20 invocations"
     assert all(m.status == "skipped" and m.errors == 10 for m in v.measurements)
     assert [m.errors for m in v.function_measurements] == [0, 0]
-    [line, _note] = [x for x in decision_lines(fn) if x.topic.startswith("variant")]
+    [line, note] = [x for x in decision_lines(fn) if x.topic.startswith("variant")]
     assert line.text == (
         f"fails: Runtime.ImportModuleError in 20 of 20 invocations on twin {v.twin}: "
         "not a candidate"
     )
+    # the runtime ran on the host's Python (the twin differs by AWS_EXECUTION_ENV only): said
+    assert "runs the host's Python whatever the twin's runtime" in note.text
+    # no arm64 variant: the estimate stays the arm64 figure, and names the flag that measures it
+    [arm64] = [x for x in decision_lines(fn) if x.topic == "arm64"]
+    assert "(estimate: the x86_64 durations priced at arm64 rates" in arm64.text
+    assert "tune --variant arch=arm64 measures it" in arm64.text
     assert _twins_left(server) == []
     _assert_restored(server, name)
 
@@ -322,6 +376,11 @@ def test_the_flag_on_the_local_runtime_writes_the_variant_everywhere(tmp_path: P
     assert f"deleted twin {v['twin']}" in " ".join(done.stderr.split())
     text = md.read_text()
     assert "**variant arch=arm64**: at " in text and "does not emulate the instruction set" in text
+    # one arm64 figure: the measured one; the estimate is left out of the JSON and the page
+    arm64 = json.loads(out.read_text())["functions"][0]["recommendation"]["arm64"]
+    assert arm64["arm64_usd"] is None and arm64["arm64_function"] == v["twin"]
+    assert "priced at arm64 rates" not in text
+    assert f"- arm64: measured on twin {v['twin']}: see variant arch=arm64" in text
 
 
 @pytest.mark.parametrize(
@@ -334,6 +393,18 @@ def test_the_flag_on_the_local_runtime_writes_the_variant_everywhere(tmp_path: P
         (["--variant", "arch=arm64", "--cold-starts"], "leave out --cold-starts"),
         (["--variant", "arch=arm64", "--replay", "runs.csv"], "not a replay"),
         (["another-function", "--variant", "arch=arm64"], "--variant takes one function"),
+        (["--variant", ""], "--variant: empty"),
+        (["--variant", "arch="], "'arch=' is not KEY=VALUE"),
+        (["--variant", "arch=ARM64"], "unknown architecture 'ARM64'"),
+        (["--variant", "arch=arm64,arch=x86_64"], "arch given twice"),
+        (["--variant", "arch=\u00e4rm64"], "unknown architecture '\u00e4rm64'"),
+        (["--variant", "arch=arm64\x1b[2J"], "unknown architecture 'arm64\\x1b[2J'"),
+        (["--variant", "runtime=" + "3" * 5000], "… (5000 characters) is not a Lambda runtime"),
+        (["--variant", "arch=x86_64"], "already is x86_64 on python"),  # the function's own
+        (["--variant", "arch=arm64", "--compare", "twin"], "both measure arm64: give one"),
+        # a path that cannot be written fails before the twins and the run, not after them
+        (["--variant", "arch=arm64", "--json", "/nonexistent/x.json"], "no such directory"),
+        (["--variant", "arch=arm64", "--output", "/"], "cannot write /: it is a directory"),
     ],
 )
 def test_bad_variants_are_one_line_exit_2_and_create_nothing(
@@ -345,8 +416,43 @@ def test_bad_variants_are_one_line_exit_2_and_create_nothing(
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2, done.stderr
     assert len(lines) == 1 and lines[0].startswith("powertune: error:") and message in lines[0]
+    assert len(lines[0]) < 400  # a pasted megabyte is not echoed back
     assert "Traceback" not in done.stderr
     assert _client(server).list_functions()["Functions"] == before
+
+
+def test_a_runtime_lambda_does_not_have_is_one_line_exit_3_and_leaves_nothing(
+    server: LocalLambda,
+) -> None:
+    """python3.99 matches the identifiers' pattern; Lambda's CreateFunction refuses it, and so does
+    the local runtime (before, it served the twin with the host's Python and measured it)."""
+    name = _deploy(server, EXAMPLES / "noop")
+    before = _client(server).list_functions()["Functions"]
+    where = ("--endpoint-url", server.endpoint_url, "--region", "us-east-1")
+    grid = ("--search", "grid", "--memory", "512", "--invocations", "2")
+    done = _cli(name, *where, *grid, "--variant", "runtime=python3.99")
+    errors = [line for line in done.stderr.splitlines() if line.startswith("powertune: error:")]
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(errors) == 1 and "Value python3.99 at 'runtime' failed to satisfy" in errors[0]
+    assert _client(server).list_functions()["Functions"] == before
+    _assert_restored(server, name)
+
+
+def test_a_spend_cap_below_one_invocation_is_refused_before_any_twin_is_created(
+    server: LocalLambda,
+) -> None:
+    name = _deploy(server, EXAMPLES / "noop")
+    where = ("--endpoint-url", server.endpoint_url, "--region", "us-east-1")
+    grid = ("--search", "grid", "--memory", "512,1024", "--invocations", "2")
+    done = _cli(name, *where, *grid, "--variant", "arch=arm64", "--max-spend", "0.0001")
+    errors = [line for line in done.stderr.splitlines() if line.startswith("powertune: error:")]
+    assert done.returncode == 2, done.stderr
+    assert len(errors) == 1 and "--max-spend $0.0001 is below the worst case" in errors[0]
+    assert "at 512 MB" in errors[0] and "Traceback" not in done.stderr
+    assert "creating twin" not in done.stderr  # refused before, not after, a twin was made
+    assert _twins_left(server) == []
+    _assert_restored(server, name)
 
 
 def test_a_bucket_is_refused_for_the_local_runtime() -> None:
@@ -445,7 +551,48 @@ def test_sigterm_during_the_twins_measurement_deletes_it(server: LocalLambda) ->
     child.stderr.close()
     assert "Traceback" not in rest
     assert _twins_left(server) == []
+    assert f"deleted twin {twins[0]}" in " ".join(rest.split())  # the stop says so
     _assert_restored(server, name)
+
+
+def test_an_endpoint_gone_mid_run_is_not_said_restored_and_names_the_functions_cleanup() -> None:
+    """The endpoint stops during the side-by-side measurement: nothing can be restored nor
+    deleted. No "restored" line may follow, and the advice is `powertune cleanup FUNCTION` (which
+    finds the twin), not a cleanup of the twin (which would restore it, not delete it)."""
+    server = LocalLambda(cpu="model", concurrency=8)
+    server.start()
+    try:
+        name = _deploy(server, EXAMPLES / "io_wait")
+        child = subprocess.Popen(
+            [
+                sys.executable, "-m", "cli", "tune", name,
+                "--endpoint-url", server.endpoint_url, "--region", "us-east-1",
+                "--search", "grid", "--memory", "512,1024", "--invocations", "2",
+                "--cold-share", "0", "--concurrency", "1",
+                "--payload", '{"wait_ms": 200, "calls": 1}', "--variant", "arch=arm64",
+            ],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT, env=_env(),
+        )  # fmt: skip
+        assert child.stderr is not None
+        seen = []
+        for line in child.stderr:
+            seen.append(line)
+            if "side by side" in line:
+                break
+        twin = _twins_left(server)[0]
+        time.sleep(0.5)  # invocations under way
+    finally:
+        server.stop()
+    rest = " ".join(child.stderr.read().split())
+    assert child.wait(timeout=120) == 3, "".join(seen) + rest
+    child.stderr.close()
+    assert "Traceback" not in rest
+    assert "restored: original configuration back" not in rest
+    assert f"could not fully restore {name}" in rest and f"cleanup {name}`" in rest
+    assert f"cleanup {twin}" not in rest
+    assert (
+        f"twin {twin}: " in rest and "not deleted, run `powertune cleanup` on the function" in rest
+    )
 
 
 # -- the variant's figures, from given observations ---------------------------------------------
@@ -594,3 +741,19 @@ def test_the_run_reads_an_images_manifest_through_its_own_ecr_client(
         after = client.get_function(FunctionName="orders")
         assert after["Configuration"] == before and not after.get("Tags")
         assert [f["FunctionName"] for f in client.list_functions()["Functions"]] == ["orders"]
+
+
+def test_a_twin_that_meets_no_slo_says_its_choice_is_its_fastest() -> None:
+    """--strategy slo with a bound no size meets: the twin's choice is its fastest (on a flat
+    curve, noise), and its line says so, as the function's recommendation warns."""
+    catalog = load_catalog()
+    function = _arm("function", "orders", "x86_64", {512: 300.0, 1024: 140.0})
+    twin = _arm("arch=arm64", "orders-pt-arm64-abc123", "arm64", {512: 200.0, 1024: 160.0})
+    side = SideBySide(arms=[function, twin], sizes=(512, 1024), rounds=10)
+    slo = BuildOptions(strategy="slo", max_p95_ms=1.0, tie_band=0.0)
+    [v] = variant_results(side, catalog, slo, TrafficFigures(monthly_invocations=1_000_000))
+    assert v.variant_side is not None and v.variant_side.memory_mb == 1024  # the fastest
+    assert v.notes == ("no size of the twin meets p95 <= 1.0 ms; its fastest is shown",)
+    met = BuildOptions(strategy="slo", max_p95_ms=500.0, tie_band=0.0)
+    [ok] = variant_results(side, catalog, met, TrafficFigures(monthly_invocations=1_000_000))
+    assert ok.notes == ()

@@ -148,10 +148,12 @@ def test_a_stop_inside_the_run_deletes_the_twin(server: LocalLambda, tmp_path: P
     client = _client(server)
     name = _deploy(server, tmp_path)
     plans = plan_twins(client, name, [ARM], "run-stop")
-    with pytest.raises(stopping.Stopped), twins_of(client, plans) as twins:
+    said: list[str] = []
+    with pytest.raises(stopping.Stopped), twins_of(client, plans, say=said.append) as twins:
         twins.create(plans[0])
         raise stopping.Stopped(signal.SIGTERM)
     assert _gone(client, plans[0].name)
+    assert said == [f"deleted twin {plans[0].name}"]  # a stop says so too, as a run's end does
 
 
 def test_a_handler_the_runtime_cannot_use_is_refused_before_anything_is_created(

@@ -40,6 +40,23 @@ _ARN = re.compile(
 # An account's default concurrency (1,000) less the 100 Lambda keeps unreserved.
 MAX_RESERVED = 900
 DEFAULT_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+# Lambda's Python runtime identifiers (its Runtime enum, deprecated ones included: an old template
+# still names them), and the host's. Lambda refuses any other identifier (python3.99, python3.1);
+# so does the local runtime, which runs the host's Python whatever the identifier.
+PYTHON_RUNTIMES = tuple(
+    dict.fromkeys(("python2.7", *(f"python3.{minor}" for minor in range(6, 15)), DEFAULT_RUNTIME))
+)
+
+
+def check_runtime(runtime: str) -> None:
+    """Lambda's answer to a runtime it does not have; the local runtime serves Python only."""
+    if not runtime.startswith("python"):
+        raise invalid(f"Runtime {runtime} is not served by the local runtime (Python only).")
+    if runtime not in PYTHON_RUNTIMES:
+        raise invalid(
+            f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy "
+            f"enum value set: [{', '.join(PYTHON_RUNTIMES)}] (the local runtime's Python runtimes)"
+        )
 
 
 def function_arn(region: str, name: str, qualifier: str | None = None) -> str:
@@ -241,8 +258,7 @@ class Registry:
         if body.get("PackageType", "Zip") != "Zip":
             raise invalid("The local runtime runs Zip packages only.")
         runtime = body.get("Runtime") or DEFAULT_RUNTIME
-        if not runtime.startswith("python"):
-            raise invalid(f"Runtime {runtime} is not served by the local runtime (Python only).")
+        check_runtime(runtime)
         if not body.get("Handler"):
             raise invalid("Handler is required for Zip functions.")
         code = body.get("Code") or {}
@@ -346,8 +362,8 @@ class Registry:
             settings = _settings(
                 body, defaults=current, name=name, max_memory_mb=self._max_memory_mb
             )
-            if not body.get("Runtime", current.runtime).startswith("python"):
-                raise invalid(f"Runtime {body['Runtime']} is not served by the local runtime.")
+            if "Runtime" in body:
+                check_runtime(body["Runtime"])
             changed = dataclasses.replace(
                 current,
                 handler=body.get("Handler", current.handler),

@@ -39,6 +39,9 @@ def decision_lines(fn: FunctionResult) -> list[DecisionLine]:
         return [line for v in fn.variants for line in variant_lines(v)]
     out = [_recommended(fn, rec)]
     out += _alternatives(rec)
+    arm64 = _arm64_variant(rec, fn.variants)
+    if arm64 is not None:
+        out.append(arm64)
     for part in (_arm64, _savings_plan, _fargate, _managed, _logs, _cold_starts):
         line = part(rec)
         if line is not None:
@@ -55,7 +58,9 @@ def variant_lines(v: VariantResult) -> list[DecisionLine]:
     topic = f"variant {v.variant}"
     out = []
     mine, theirs = v.variant_side, v.function_side
-    if v.status == "fails" or mine is None:
+    if v.status == "stopped":
+        out.append(DecisionLine(topic, f"{v.failure} (twin {v.twin})"))
+    elif v.status == "fails" or mine is None:
         out.append(DecisionLine(topic, f"{v.failure} on twin {v.twin}: not a candidate"))
     else:
         unit = "$/month" if v.change_basis == "month" else "$/invocation"
@@ -156,6 +161,18 @@ def _alternatives(rec: Recommendation) -> list[DecisionLine]:
             DecisionLine("knee", f"{rec.knee_mb} MB: above it more memory buys little speed")
         )
     return out
+
+
+def _arm64_variant(rec: Recommendation, variants: tuple[VariantResult, ...]) -> DecisionLine | None:
+    """Where a variant measured arm64 (the build left the estimate out and named its twin), the
+    arm64 line points at it: its figures are the variant's line, not a second arm64 month."""
+    a = rec.arm64
+    if a is None or a.estimate is not False or a.arm64_usd is not None:
+        return None
+    v = next((v for v in variants if a.arm64_function and v.twin == a.arm64_function), None)
+    if v is None:
+        return None
+    return DecisionLine("arm64", f"measured on twin {v.twin}: see variant {v.variant}")
 
 
 def _arm64(rec: Recommendation) -> DecisionLine | None:

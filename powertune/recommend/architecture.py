@@ -25,7 +25,7 @@ from pricing.catalog import Catalog
 
 ESTIMATE_BASIS = (
     "estimate: the x86_64 durations priced at arm64 rates; arm64 may run faster or slower, "
-    "tune an arm64 twin with --compare for an exact figure"
+    "tune --variant arch=arm64 measures it on a temporary twin"
 )
 COMPARE_BASIS = "measured: each architecture priced at the durations measured on it"
 

@@ -28,7 +28,9 @@ SampleStatus = Literal["success", "error", "timeout"]
 ModelStatus = Literal["fitted", "failed"]
 RecommendationSource = Literal["model", "measured"]
 InvocationsSource = Literal["cloudwatch", "flag"]
-VariantStatus = Literal["measured", "fails"]
+# "stopped": a budget (--max-invocations, --max-spend) ended the side-by-side measurement before
+# the twin had a usable size: no figures, and no finding either
+VariantStatus = Literal["measured", "fails", "stopped"]
 ChangeBasis = Literal["month", "invocation"]
 
 MoneyInterval = tuple[Decimal, Decimal]
@@ -533,7 +535,8 @@ class VariantResult:
     runtime: str | None = None
     twin: str  # the twin function's name (deleted at the end of the run)
     status: VariantStatus
-    failure: str | None = None  # "fails: Runtime.ImportModuleError in 10 of 10 invocations"
+    # "fails: Runtime.ImportModuleError in 10 of 10 invocations"; when "stopped", why
+    failure: str | None = None
     rounds: int  # interleaved rounds measured (one invocation per size and function each)
     strategy: str
     variant_side: VariantSide | None = None  # the twin at its own recommended size

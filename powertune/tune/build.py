@@ -146,6 +146,8 @@ def build_result(
         if decision is not None
         else None
     )
+    if recommendation is not None:
+        recommendation = _arm64_measured(recommendation, info, variants)
     function = FunctionResult(
         name=info.name,
         arn=info.arn,
@@ -373,6 +375,44 @@ def _recommendation(
     )
 
 
+def _arm64_measured(
+    rec: Recommendation, info: FunctionInfo, variants: tuple[VariantResult, ...]
+) -> Recommendation:
+    """Where a variant measured arm64 alone (the function's runtime, another architecture), it is
+    the result's arm64 figure: the estimate (the x86_64 durations priced at arm64 rates) is left
+    out, so no output shows two arm64 months. The x86_64 month stays (the Savings Plan line reads
+    it); ``arm64_function`` names the twin and ``basis`` points at the variant."""
+    a = rec.arm64
+    measured = next(
+        (
+            v
+            for v in variants
+            if v.status != "stopped"  # a finding either way: figures, or a twin that fails
+            and v.architecture == "arm64"
+            and info.architecture != "arm64"
+            and v.runtime == info.runtime
+        ),
+        None,
+    )
+    if a is None or not a.estimate or measured is None:  # --compare's measurement stays
+        return rec
+    basis = (
+        f"measured on twin {measured.twin} beside the function: see variants ({measured.variant}); "
+        "the estimate from the x86_64 durations is left out"
+    )
+    arm64 = replace(
+        a,
+        estimate=False,
+        basis=basis,
+        arm64_usd=None,
+        saving_usd=None,
+        saving_pct=None,
+        arm64=None,
+        arm64_function=measured.twin,
+    )
+    return replace(rec, arm64=arm64)
+
+
 def _alternative_choices(decision: Decision, options: BuildOptions) -> dict[str, Choice]:
     """What the other strategies pick on the decision's curve (the SLO one only with an SLO)."""
     out: dict[str, Choice] = {}
@@ -506,10 +546,14 @@ def variant_results(
             "function_measurements": base.measurements,
         }
         if mine is None:
+            stopped = not failures and side.stop_reason is not None  # no finding: a budget
             out.append(
                 VariantResult(
-                    status="fails",
-                    failure=failures or "fails: nothing was measured",
+                    status="stopped" if stopped else "fails",
+                    failure=f"not measured: the side-by-side measurement stopped early: "
+                    f"{side.stop_reason}"
+                    if stopped
+                    else failures or "fails: nothing was measured",
                     notes=notes,
                     **common,  # type: ignore[arg-type]
                 )
@@ -530,12 +574,24 @@ def variant_results(
                 same_size_change_pct=there.get("change_pct"),
                 same_size_p95_change_pct=there.get("p95_change_pct"),
                 priced=own.priced,
-                notes=notes,
+                notes=_slo_unmet(own) + notes,
                 **_change(mine, theirs),
                 **common,  # type: ignore[arg-type]
             )
         )
     return tuple(out)
+
+
+def _slo_unmet(side: _SideDecision) -> tuple[str, ...]:
+    """The twin's note when no size of it meets the SLO (its choice is then its fastest, which
+    on a flat curve is noise): the function's recommendation warns alike."""
+    choice = side.decision.choice if side.decision is not None else None
+    if choice is None or choice.strategy != "slo" or choice.slo_met is not False:
+        return ()
+    return (
+        f"no size of the twin meets p{choice.percentile} <= {choice.slo_ms} ms; its fastest is "
+        "shown",
+    )
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from powertune.tune.targets.localfit import (
 )
 from powertune.tune.targets.variants import Variant, parse_variants
 from powertune.tune.tuner import (
+    BudgetTooSmall,
     Observer,
     TuneOutcome,
     Tuner,
@@ -113,6 +114,11 @@ def prepare(plan: RunPlan, hooks: Hooks | None = None) -> Iterator[Ready]:
     hooks = hooks or Hooks()
     catalog = load_catalog(plan.catalog_path)
     variants = parse_variants(plan.variants)  # bad input before anything starts
+    if plan.compare and any(v.architecture == "arm64" and v.runtime is None for v in variants):
+        raise InputError(
+            "--compare and --variant arch=arm64 both measure arm64: give one (--variant creates "
+            "and deletes its own twin)"
+        )
     with contextlib.ExitStack() as stack:
         runtime: Callable[[], Any] | None = None
         concurrency = plan.concurrency or DEFAULT_AWS_CONCURRENCY
@@ -490,6 +496,7 @@ def run(ready: Ready) -> Result:
     from powertune.tune.targets.twins import twins_of
 
     assert isinstance(ready.target, AwsLambdaTarget)
+    _check_spend_before_twins(ready)
     plans = list(ready.twins)
     note = ready.hooks.note
     with twins_of(
@@ -498,9 +505,28 @@ def run(ready: Ready) -> Result:
         for twin in plans:
             note(f"creating twin {twin.name} ({twin.variant.label})")
             made.create(twin)
-        result = _run(ready)
-    note(f"deleted twin{'s' if len(plans) > 1 else ''} {', '.join(t.name for t in plans)}")
-    return result
+        return _run(ready)  # twins_of says which twins it deleted, whatever happens
+
+
+def _check_spend_before_twins(ready: Ready) -> None:
+    """A --max-spend below one invocation at the plan's smallest size, run to the function's
+    timeout, is refused (as the tuner refuses it) before any twin is created."""
+    budget = ready.plan.budget.max_spend_usd
+    sizes = _first_sizes(ready)
+    if budget is None or not sizes:
+        return
+    info = ready.info
+    memory_mb = min(sizes)
+    timeout = info.timeout_s or 900
+    pricer = Pricer(ready.catalog, info.region, info.architecture, info.ephemeral_mb)
+    each = pricer.invocation(memory_mb, timeout * 1000)
+    if each > budget:
+        raise BudgetTooSmall.at(budget, memory_mb, each, timeout)
+
+
+def _first_sizes(ready: Ready) -> tuple[int, ...]:
+    """The sizes the plan's search starts with (the dry run's)."""
+    return tuple(ready.search.outline(ready.plan.warmup).counts)
 
 
 def _run(ready: Ready) -> Result:
@@ -540,8 +566,9 @@ def _run(ready: Ready) -> Result:
 
 
 LOCAL_VARIANT_NOTE = (
-    "the local runtime runs the host's Python and does not emulate the instruction set: the "
-    "twin's figures test the flow (create, measure, price, delete), not the variant's speed"
+    "the local runtime runs the host's Python whatever the twin's runtime, and does not emulate "
+    "the instruction set: the twin's figures test the flow (create, measure, price, delete), not "
+    "the variant's speed"
 )
 
 

@@ -241,9 +241,13 @@ def _over_budget(
 
 
 def _restore(arms: list[Arm], observer: Observer, *, raising: bool) -> None:
-    """Put every target back (a stop signal waits for it). The problems are raised once all were
-    tried, unless an error is already on its way out (then they are said, and it goes on)."""
+    """Put every target back (a stop signal waits for it). The function's problems are raised
+    once all were tried, unless an error is already on its way out (then they are said, and it
+    goes on). A twin's are not: it is deleted next, whole (``twins_of``), and a twin that cannot
+    be deleted is said there, with the function's cleanup to run, not the twin's. "Restored" is
+    said only when every target was."""
     problems: list[str] = []
+    twin_failed = False
 
     def say(text: str) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -252,13 +256,17 @@ def _restore(arms: list[Arm], observer: Observer, *, raising: bool) -> None:
     with stopping.deferred(say):
         with contextlib.suppress(OSError, ValueError):
             observer.on_restore("start")
-        for arm in arms:
+        for n, arm in enumerate(arms):
             try:
                 arm.target.restore()
             except TargetError as exc:
-                problems.append(str(exc))
-        with contextlib.suppress(OSError, ValueError):
-            observer.on_restore("done")
+                if n == 0:  # the function (the arms after it are its twins)
+                    problems.append(str(exc))
+                else:
+                    twin_failed = True
+        if not problems and not twin_failed:
+            with contextlib.suppress(OSError, ValueError):
+                observer.on_restore("done")
     if problems and raising:
         raise TargetError("; ".join(problems))
     for problem in problems:

@@ -35,6 +35,14 @@ OUT_OF_MEMORY = "Runtime.OutOfMemory"
 class BudgetTooSmall(InputError):
     """--max-spend cannot cover even one invocation: the run refuses to start (exit code 2)."""
 
+    @classmethod
+    def at(cls, budget: Decimal, memory_mb: int, each: Decimal, timeout_s: int) -> BudgetTooSmall:
+        return cls(
+            f"--max-spend ${budget} is below the worst case of one invocation at "
+            f"{memory_mb} MB (${each:.6f} if it ran to its {timeout_s} s timeout); "
+            "raise it, or lower the function's timeout"
+        )
+
 
 class NothingMeasured(PowertuneError):
     """Every size failed (errors, out of memory, timeouts, throttling): no recommendation can be
@@ -404,11 +412,7 @@ class Tuner:
             return True
         if outcome.invocations == 0 and not in_flight:
             timeout = outcome.info.timeout_s or 900
-            raise BudgetTooSmall(
-                f"--max-spend ${budget} is below the worst case of one invocation at "
-                f"{memory_mb} MB (${each:.6f} if it ran to its {timeout} s timeout); "
-                "raise it, or lower the function's timeout"
-            )
+            raise BudgetTooSmall.at(budget, memory_mb, each, timeout)
         return False
 
     def _estimate_cost(self, memory_mb: int, outcome: TuneOutcome) -> Decimal:

@@ -89,6 +89,7 @@ class Twins:
     s3: Any = None
     bucket: str | None = None
     created: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
     wait_s: float = 300.0
 
     def create(self, plan: TwinPlan) -> dict[str, Any]:
@@ -128,8 +129,17 @@ class Twins:
             problem = delete_twin(self.client, name)
             if problem:
                 problems.append(problem)
+            else:
+                self.deleted.append(name)
             self.created.pop()
         return problems
+
+    def said_deleted(self) -> str | None:
+        """``deleted twin NAME`` (``deleted twins A, B``) for what was deleted; None for none."""
+        if not self.deleted:
+            return None
+        names = sorted(self.deleted, key=[p.name for p in self.plans].index)
+        return f"deleted twin{'s' if len(names) > 1 else ''} {', '.join(names)}"
 
     def _wait_active(self, name: str) -> dict[str, Any]:
         deadline = time.monotonic() + self.wait_s
@@ -212,11 +222,15 @@ def twins_of(
     except BaseException:
         with stopping.deferred(say):
             problems = twins.delete()
+        if (done := twins.said_deleted()) is not None:  # a stop deletes them too: say so
+            say(done)
         for problem in problems:  # the error under way is the one to report; these are warnings
             say(f"{problem}: not deleted, run `powertune cleanup` on the function")
         raise
     with stopping.deferred(say):
         problems = twins.delete()
+    if (done := twins.said_deleted()) is not None:
+        say(done)
     if problems:
         raise TargetError(
             f"twins not deleted: {'; '.join(problems)}. Run `powertune cleanup` on the "

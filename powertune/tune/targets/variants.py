@@ -54,10 +54,21 @@ class Variant:
         return "-".join(re.sub(r"[^A-Za-z0-9]", "", p) for p in parts)
 
 
+SHOWN_MAX = 40  # of a bad spec, in its error line (a pasted megabyte stays one short line)
+
+
+def _shown(text: str) -> str:
+    """``'arch=arm64'``, or the start of a long one: ``'aaaa…' (5000 characters)``."""
+    if len(text) <= SHOWN_MAX:
+        return repr(text)
+    return f"{text[:SHOWN_MAX]!r}… ({len(text)} characters)"
+
+
 def parse_variant(spec: str) -> Variant:
     """``arch=arm64``, ``runtime=python3.13`` or both, comma-separated. Bad keys or values are an
     InputError naming them."""
     values: dict[str, str] = {}
+    shown = _shown(spec)
     text = spec.strip()
     if not text:
         raise InputError("--variant: empty (expected arch=arm64 and/or runtime=python3.13)")
@@ -65,24 +76,25 @@ def parse_variant(spec: str) -> Variant:
         key, sep, value = item.strip().partition("=")
         key, value = key.strip(), value.strip()
         if not sep or not key or not value:
-            raise InputError(f"--variant {spec!r}: {item.strip()!r} is not KEY=VALUE")
+            raise InputError(f"--variant {shown}: {_shown(item.strip())} is not KEY=VALUE")
         if key not in VARIANT_KEYS:
             raise InputError(
-                f"--variant {spec!r}: unknown key {key!r} (expected {' or '.join(VARIANT_KEYS)})"
+                f"--variant {shown}: unknown key {_shown(key)} "
+                f"(expected {' or '.join(VARIANT_KEYS)})"
             )
         if key in values:
-            raise InputError(f"--variant {spec!r}: {key} given twice")
+            raise InputError(f"--variant {shown}: {key} given twice")
         values[key] = value
     arch = values.get("arch")
     if arch is not None and arch not in ARCHITECTURES:
         raise InputError(
-            f"--variant {spec!r}: unknown architecture {arch!r} "
+            f"--variant {shown}: unknown architecture {_shown(arch)} "
             f"(expected {' or '.join(ARCHITECTURES)})"
         )
     runtime = values.get("runtime")
     if runtime is not None and runtime_family(runtime) is None:
         raise InputError(
-            f"--variant {spec!r}: {runtime!r} is not a Lambda runtime identifier "
+            f"--variant {shown}: {_shown(runtime)} is not a Lambda runtime identifier "
             "(e.g. python3.13, nodejs22.x, java21, provided.al2023)"
         )
     return Variant(architecture=arch, runtime=runtime)
