@@ -87,3 +87,26 @@ def test_the_tuner_tags_each_sample_with_its_round(tmp_path: Path) -> None:
         assert len(rounds) == len(samples) and rounds == sorted(rounds), m
         assert all(1 <= r <= obs.current_round for r in rounds)
     assert search.drift == {}  # a replay's host does not drift
+
+
+def test_a_drifting_host_widens_each_sizes_draws_by_its_rounds() -> None:
+    """A size's mean also carries the host's speed in the rounds it was measured in: the fewer
+    its rounds, the wider its draws; a steady host adds nothing."""
+    from powertune.models.drift import round_spread
+    from powertune.models.fit import fit_curve
+
+    obs = observed(SPEED)
+    _, factors = drift_adjusted(obs)
+    spread = round_spread(obs, factors)
+    sd = float(np.std(np.log(list(factors.values())), ddof=1))
+    assert spread[640] == sd / np.sqrt(3) and spread[3008] == sd  # 640 MB: 3 rounds; 3008: 1
+    warm = {m: [s.duration_ms for s in ss] for m, ss in obs.samples.items()}
+    narrow = fit_curve(warm, seed=1)
+    wide = fit_curve(warm, seed=1, between=spread)
+    assert not isinstance(narrow, type(None)) and narrow.ok and wide.ok
+    width = {}
+    for name, fit in (("narrow", narrow), ("wide", wide)):
+        d = fit.draws([3008])[:, 0]
+        width[name] = float(np.percentile(d, 97.5) / np.percentile(d, 2.5))
+    assert width["wide"] > width["narrow"] * 1.05
+    assert round_spread(observed({r: 1.0 for r in SPEED}), {}) == {}

@@ -114,3 +114,21 @@ def _largest_block(rows: list[tuple[int, int, float]]) -> set[tuple[int, int]]:
         return set()
     best = max(count, key=lambda k: count[k])
     return {(m, r) for m, r, _ in rows if find(("m", m)) == best}
+
+
+def round_spread(observations: Observations, factors: dict[int, float]) -> dict[int, float]:
+    """Size -> the relative standard deviation of its mean that the host's speed leaves, given
+    the round factors found (``round_factors``): the spread of the rounds' speeds over the
+    square root of the number of rounds the size was measured in. Adjusting for the factors
+    removes most of it; what is left (the factors are estimates too) is not known, so the
+    whole spread is kept: a size measured in one or two rounds, whose level rests on how fast
+    the host was then, is not priced as if its samples were independent. Empty without drift."""
+    if len(factors) < 2:
+        return {}
+    sd = float(np.std(np.log(list(factors.values())), ddof=1))
+    out: dict[int, float] = {}
+    for m, rounds in observations.rounds.items():
+        k = len(set(rounds))
+        if k:
+            out[m] = sd / float(np.sqrt(k))
+    return out

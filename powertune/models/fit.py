@@ -213,6 +213,7 @@ def fit_curve(
     n_boot: int = 64,
     trim: float = 0.10,
     saturated: bool | None = None,
+    between: Mapping[int, float] | None = None,
 ) -> Fit | FitFailure:
     """Fit warm durations (ms) per memory size; the best form by AIC, with bootstrap draws.
 
@@ -220,7 +221,10 @@ def fit_curve(
     caller). ``forms`` restricts the candidates (default: all of ``FORMS``); ``saturated`` adds
     the interpolating model of the per-size means (``interpolating_form``) from three sizes on,
     which wins only when every form misfits beyond the noise (default: when ``forms`` is not
-    given). Returns a
+    given). ``between`` maps a size to the relative standard deviation its mean carries beyond
+    its samples' own spread (the host's speed in the rounds it was measured in: its samples
+    share those rounds, so resampling them alone misses it); each draw moves that size's mean
+    by that much. Returns a
     ``FitFailure`` (never raises) when there are fewer than two sizes or no form converges.
     """
     groups = {int(k): np.asarray([float(v) for v in vs], dtype=float) for k, vs in samples.items()}
@@ -274,6 +278,10 @@ def fit_curve(
             boot_y[:, i] = trimmed_mean(x[idx], trim, axis=1) / scale
         else:
             boot_y[:, i] = y[i] + se[i] * rng.standard_normal(n_boot)
+    if between:
+        spread = np.array([float(between.get(int(m), 0.0)) for m in sizes])
+        if np.any(spread > 0):
+            boot_y *= np.exp(rng.standard_normal(boot_y.shape) * spread)
     # Model averaging: each draw refits one form, picked with its Akaike weight, so the draws
     # carry the doubt about the shape as well as the noise.
     names = sorted(weights, key=lambda c: -weights[c])

@@ -51,7 +51,7 @@ import numpy as np
 
 from powertune.errors import InputError
 from powertune.models.cpu_share import MB_PER_VCPU
-from powertune.models.drift import drift_adjusted
+from powertune.models.drift import drift_adjusted, round_spread
 from powertune.models.fit import Fit, FitFailure, fit_curve
 from powertune.tune.decide.costcurve import CostCurve, cost_curve, warm_durations
 from powertune.tune.decide.strategies import (
@@ -394,7 +394,11 @@ class AdaptiveSearch(Search):
         self._measured = [
             m for m in warm_durations(observations) if self.min_mb <= m <= self.max_mb
         ]
-        self.fit = fit_curve(warm, seed=self.seed + self.rounds, n_boot=self.n_boot)
+        # Drift found: each size's mean also carries the host's speed in its rounds.
+        between = round_spread(observations, self.drift)
+        self.fit = fit_curve(
+            warm, seed=self.seed + self.rounds, n_boot=self.n_boot, between=between
+        )
         grid = np.unique(np.concatenate([self.grid, list(warm)]).astype(int))
         grid = grid[~np.isin(grid, list(observations.skipped))]  # sizes the tuner could not set
         self.curve = cost_curve(
