@@ -76,4 +76,7 @@ def parse(
         for row in rows:
             table.add_row(*("" if row[k] is None else str(row[k]) for k in RECORD_KEYS))
         console.print(table)
+    # Out before the summary: a full or closed standard output is the one error line, not a
+    # summary of a parse whose records never arrived (buffered when stdout is a file).
+    sys.stdout.flush()
     print(f"powertune: {stats.summary()}", file=sys.stderr)

@@ -308,6 +308,8 @@ def test_a_full_standard_output_is_one_line_and_exit_3() -> None:
             stderr=subprocess.PIPE,
             text=True,
             timeout=300,
+            # as a shell runs it: standard output buffered (CI's environment sets it unbuffered)
+            env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
         )
     assert done.returncode == 3, done.stderr
     lines = done.stderr.strip().splitlines()
