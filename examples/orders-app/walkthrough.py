@@ -137,8 +137,15 @@ def main() -> None:
         run(["powertune", "tune", "--endpoint-url", url, "--from-analysis", "analysis.json",
              "--json", "after.json", *budget], work)  # fmt: skip
     # 6. the gate: the app after the change against the app before it
-    run(["powertune", "gate", "--baseline", "before.json", "--current", "after.json",
-         "--verbose"], work)  # fmt: skip
+    gate = run(["powertune", "gate", "--baseline", "before.json", "--current", "after.json",
+                "--verbose"], work, ok=(0, 1))  # fmt: skip
+    if gate == 1:  # a verdict, not a breakdown: say what it means here and go on
+        print(
+            "# the gate failed the change on these measurements: on the embedded runtime a host "
+            "whose speed changed between the two runs reads as a regression; rerun on a quiet "
+            "host, or confirm on AWS",
+            flush=True,
+        )
     # 7. the table: each function's size now and recommended, $/month, the total saving
     run(["powertune", "report", "before.json", "--summary"], work)
 
