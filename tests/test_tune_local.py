@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from local_runtime import assert_restored, deploy, lambda_client
 
 from powertune.local import LocalLambda
 from powertune.results import Run, validate_json
@@ -20,7 +21,7 @@ from powertune.results.jsonio import result_to_json
 from powertune.tune.build import BuildOptions, build_result
 from powertune.tune.plan import parse_payload
 from powertune.tune.search.grid import GridSearch
-from powertune.tune.targets.aws import AwsLambdaTarget, find_leftovers
+from powertune.tune.targets.aws import AwsLambdaTarget
 from powertune.tune.tuner import Tuner, TuneSettings
 from pricing.catalog import load_catalog
 
@@ -35,25 +36,6 @@ def server() -> Iterator[LocalLambda]:
         yield running
 
 
-def _client(server: LocalLambda) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-
-
-_counter = iter(range(10_000))
-
-
-def deploy(server: LocalLambda, path: Path, memory: int = 1024, timeout: int = 30) -> str:
-    name = f"fn-{next(_counter)}"
-    server.add_function(name, str(path), MemorySize=memory, Timeout=timeout)
-    return name
-
-
 def target(server: LocalLambda, name: str) -> AwsLambdaTarget:
     session = boto3.Session(
         aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
@@ -61,13 +43,6 @@ def target(server: LocalLambda, name: str) -> AwsLambdaTarget:
     return AwsLambdaTarget(
         name, boto3_session=session, endpoint_url=server.endpoint_url, log_wait_s=2
     )
-
-
-def assert_restored(server: LocalLambda, name: str, memory: int = 1024) -> None:
-    client = _client(server)
-    assert client.get_function_configuration(FunctionName=name)["MemorySize"] == memory
-    assert find_leftovers(client, name).empty
-    assert client.list_aliases(FunctionName=name)["Aliases"] == []
 
 
 def run(
@@ -380,7 +355,7 @@ def test_report_is_found_in_cloudwatch_logs_when_the_tail_lacks_it(server: Local
     from powertune.collectors.cloudwatch import find_report
 
     name = deploy(server, EXAMPLES / "noop")
-    lam = _client(server)
+    lam = lambda_client(server)
     response = lam.invoke(FunctionName=name, Payload=b"{}")  # no LogType=Tail: no LogResult
     assert "LogResult" not in response
     logs = boto3.client(
@@ -403,7 +378,7 @@ def test_json_log_format_functions_are_tuned_from_platform_report_records(
     server: LocalLambda,
 ) -> None:
     name = deploy(server, EXAMPLES / "io_wait")
-    lam = _client(server)
+    lam = lambda_client(server)
     lam.update_function_configuration(FunctionName=name, LoggingConfig={"LogFormat": "JSON"})
     lam.get_waiter("function_updated").wait(FunctionName=name, WaiterConfig={"Delay": 1})
     outcome = run(server, name, [256], 3, '{"wait_ms": 10, "calls": 1}')
@@ -442,7 +417,9 @@ def test_max_spend_below_one_invocation_refuses_to_start(server: LocalLambda) ->
         run(server, name, [1024], 5, max_spend_usd=Decimal("0.0001"))
     assert_restored(server, name)
     assert (
-        _client(server).list_versions_by_function(FunctionName=name)["Versions"][-1]["Version"]
+        lambda_client(server).list_versions_by_function(FunctionName=name)["Versions"][-1][
+            "Version"
+        ]
         == "$LATEST"
     )
 

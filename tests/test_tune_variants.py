@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
+from local_runtime import assert_restored, deploy, lambda_client
 from moto import mock_aws
 
 from powertune.local import LocalLambda
@@ -33,7 +34,6 @@ from powertune.tune.build import BuildOptions, TrafficFigures, variant_results
 from powertune.tune.plan import TuneFlags, resolve_plan
 from powertune.tune.run import LOCAL_VARIANT_NOTE, Hooks, prepare, price_dry_run, tune
 from powertune.tune.sidebyside import Arm, SideBySide
-from powertune.tune.targets.aws import find_leftovers
 from powertune.tune.targets.twins import VariantRefused
 from powertune.types import FunctionInfo, Sample
 from powertune_cli.table import render_table
@@ -69,35 +69,9 @@ def server() -> Iterator[LocalLambda]:
         yield running
 
 
-def _client(server: LocalLambda) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-
-
-_counter = iter(range(10_000))
-
-
-def _deploy(server: LocalLambda, path: Path) -> str:
-    name = f"fn-{next(_counter)}"
-    server.add_function(name, str(path), MemorySize=1024, Timeout=30)
-    return name
-
-
 def _twins_left(server: LocalLambda) -> list[str]:
-    functions = _client(server).list_functions()["Functions"]
+    functions = lambda_client(server).list_functions()["Functions"]
     return [f["FunctionName"] for f in functions if "-pt-" in f["FunctionName"]]
-
-
-def _assert_restored(server: LocalLambda, name: str) -> None:
-    client = _client(server)
-    assert client.get_function_configuration(FunctionName=name)["MemorySize"] == 1024
-    assert find_leftovers(client, name).empty
-    assert client.list_aliases(FunctionName=name)["Aliases"] == []
 
 
 def _flags(server: LocalLambda, name: str, *variants: str, **more: Any) -> TuneFlags:
@@ -134,7 +108,7 @@ def _spend(samples: list[tuple[Measurement, str]], region: str) -> Decimal:
 def test_an_arm64_variant_is_measured_side_by_side_priced_at_arm64_rates_and_deleted(
     server: LocalLambda,
 ) -> None:
-    name = _deploy(server, EXAMPLES / "io_wait")
+    name = deploy(server, EXAMPLES / "io_wait")
     notes: list[str] = []
     result = tune(resolve_plan(_flags(server, name, "arch=arm64")), Hooks(note=notes.append))
     fn = result.functions[0]
@@ -183,7 +157,7 @@ def test_an_arm64_variant_is_measured_side_by_side_priced_at_arm64_rates_and_del
     assert v.notes == (LOCAL_VARIANT_NOTE,)
     # the twin is gone, and the function is as it was
     assert _twins_left(server) == []
-    _assert_restored(server, name)
+    assert_restored(server, name)
     assert any(n.startswith(f"creating twin {v.twin}") for n in notes)
     assert f"deleted twin {v.twin}" in notes
     _assert_rendered(result, fn)
@@ -236,7 +210,7 @@ def _assert_one_arm64_figure(result: Any, fn: FunctionResult, *rendered: str) ->
 
 
 def test_the_side_by_side_rounds_stay_within_max_invocations(server: LocalLambda) -> None:
-    name = _deploy(server, EXAMPLES / "noop")
+    name = deploy(server, EXAMPLES / "noop")
     notes: list[str] = []
     flags = _flags(server, name, "arch=arm64", payload=None, max_invocations=14)
     result = tune(resolve_plan(flags), Hooks(note=notes.append))
@@ -254,7 +228,7 @@ def test_the_side_by_side_rounds_stay_within_max_invocations(server: LocalLambda
 def test_a_budget_that_leaves_no_round_is_not_a_failing_twin(server: LocalLambda) -> None:
     """--max-invocations used up by the function's own search: the twin was never invoked. That
     is "not measured" (status "stopped"), not "fails", and the arm64 estimate stays."""
-    name = _deploy(server, EXAMPLES / "noop")
+    name = deploy(server, EXAMPLES / "noop")
     flags = _flags(server, name, "arch=arm64", payload=None, max_invocations=6)
     result = tune(resolve_plan(flags))
     validate_json(result_to_json(result))
@@ -272,11 +246,11 @@ def test_a_budget_that_leaves_no_round_is_not_a_failing_twin(server: LocalLambda
     [arm64] = [x for x in decision_lines(fn) if x.topic == "arm64"]
     assert "(estimate: the x86_64 durations priced at arm64 rates" in arm64.text
     assert _twins_left(server) == []
-    _assert_restored(server, name)
+    assert_restored(server, name)
 
 
 def test_a_result_read_back_keeps_its_variants(server: LocalLambda, tmp_path: Path) -> None:
-    name = _deploy(server, EXAMPLES / "noop")
+    name = deploy(server, EXAMPLES / "noop")
     result = tune(resolve_plan(_flags(server, name, "arch=arm64", memory="1024", payload=None)))
     path = tmp_path / "r.json"
     path.write_text(dumps_result(result))
@@ -288,7 +262,7 @@ def test_a_twin_that_fails_at_invocation_is_the_finding(
     server: LocalLambda, tmp_path: Path
 ) -> None:
     (tmp_path / "lambda_function.py").write_text(NATIVE)
-    name = _deploy(server, tmp_path)
+    name = deploy(server, tmp_path)
     result = tune(resolve_plan(_flags(server, name, "runtime=python3.13", payload=None)))
     fn = result.functions[0]
     assert fn.recommendation is not None  # the function itself is tuned as ever
@@ -309,16 +283,16 @@ def test_a_twin_that_fails_at_invocation_is_the_finding(
     assert "(estimate: the x86_64 durations priced at arm64 rates" in arm64.text
     assert "tune --variant arch=arm64 measures it" in arm64.text
     assert _twins_left(server) == []
-    _assert_restored(server, name)
+    assert_restored(server, name)
 
 
 def test_a_refused_variant_creates_nothing_and_changes_nothing(server: LocalLambda) -> None:
-    name = _deploy(server, EXAMPLES / "noop")
-    before = _client(server).list_functions()["Functions"]
+    name = deploy(server, EXAMPLES / "noop")
+    before = lambda_client(server).list_functions()["Functions"]
     with pytest.raises(VariantRefused, match=r"python code .*nodejs22\.x cannot run it"):
         tune(resolve_plan(_flags(server, name, "arch=arm64", "runtime=nodejs22.x")))
-    assert _client(server).list_functions()["Functions"] == before
-    _assert_restored(server, name)
+    assert lambda_client(server).list_functions()["Functions"] == before
+    assert_restored(server, name)
 
 
 # -- the command ----------------------------------------------------------------------------------
@@ -410,15 +384,15 @@ def test_the_flag_on_the_local_runtime_writes_the_variant_everywhere(tmp_path: P
 def test_bad_variants_are_one_line_exit_2_and_create_nothing(
     server: LocalLambda, args: list[str], message: str
 ) -> None:
-    name = _deploy(server, EXAMPLES / "noop")
-    before = _client(server).list_functions()["Functions"]
+    name = deploy(server, EXAMPLES / "noop")
+    before = lambda_client(server).list_functions()["Functions"]
     done = _cli(name, "--endpoint-url", server.endpoint_url, "--region", "us-east-1", *args)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2, done.stderr
     assert len(lines) == 1 and lines[0].startswith("powertune: error:") and message in lines[0]
     assert len(lines[0]) < 400  # a pasted megabyte is not echoed back
     assert "Traceback" not in done.stderr
-    assert _client(server).list_functions()["Functions"] == before
+    assert lambda_client(server).list_functions()["Functions"] == before
 
 
 def test_a_runtime_lambda_does_not_have_is_one_line_exit_3_and_leaves_nothing(
@@ -426,8 +400,8 @@ def test_a_runtime_lambda_does_not_have_is_one_line_exit_3_and_leaves_nothing(
 ) -> None:
     """python3.99 matches the identifiers' pattern; Lambda's CreateFunction refuses it, and so does
     the local runtime (before, it served the twin with the host's Python and measured it)."""
-    name = _deploy(server, EXAMPLES / "noop")
-    before = _client(server).list_functions()["Functions"]
+    name = deploy(server, EXAMPLES / "noop")
+    before = lambda_client(server).list_functions()["Functions"]
     where = ("--endpoint-url", server.endpoint_url, "--region", "us-east-1")
     grid = ("--search", "grid", "--memory", "512", "--invocations", "2")
     done = _cli(name, *where, *grid, "--variant", "runtime=python3.99")
@@ -435,14 +409,14 @@ def test_a_runtime_lambda_does_not_have_is_one_line_exit_3_and_leaves_nothing(
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr
     assert len(errors) == 1 and "Value python3.99 at 'runtime' failed to satisfy" in errors[0]
-    assert _client(server).list_functions()["Functions"] == before
-    _assert_restored(server, name)
+    assert lambda_client(server).list_functions()["Functions"] == before
+    assert_restored(server, name)
 
 
 def test_a_spend_cap_below_one_invocation_is_refused_before_any_twin_is_created(
     server: LocalLambda,
 ) -> None:
-    name = _deploy(server, EXAMPLES / "noop")
+    name = deploy(server, EXAMPLES / "noop")
     where = ("--endpoint-url", server.endpoint_url, "--region", "us-east-1")
     grid = ("--search", "grid", "--memory", "512,1024", "--invocations", "2")
     done = _cli(name, *where, *grid, "--variant", "arch=arm64", "--max-spend", "0.0001")
@@ -452,7 +426,7 @@ def test_a_spend_cap_below_one_invocation_is_refused_before_any_twin_is_created(
     assert "at 512 MB" in errors[0] and "Traceback" not in done.stderr
     assert "creating twin" not in done.stderr  # refused before, not after, a twin was made
     assert _twins_left(server) == []
-    _assert_restored(server, name)
+    assert_restored(server, name)
 
 
 def test_a_bucket_is_refused_for_the_local_runtime() -> None:
@@ -469,8 +443,8 @@ def test_a_bucket_is_refused_for_the_local_runtime() -> None:
 def test_the_dry_run_counts_the_side_by_side_invocations_and_creates_nothing(
     server: LocalLambda,
 ) -> None:
-    name = _deploy(server, EXAMPLES / "noop")
-    before = _client(server).list_functions()["Functions"]
+    name = deploy(server, EXAMPLES / "noop")
+    before = lambda_client(server).list_functions()["Functions"]
     common = ("--search", "grid", "--memory", "512,1024", "--invocations", "3", "--dry-run")
     where = (name, "--endpoint-url", server.endpoint_url, "--region", "us-east-1")
     alone = _cli(*where, *common)
@@ -482,12 +456,12 @@ def test_the_dry_run_counts_the_side_by_side_invocations_and_creates_nothing(
     assert "variant: arch=arm64 on a temporary twin (created for the run, deleted after)" in (
         done.stdout
     )
-    assert _client(server).list_functions()["Functions"] == before
+    assert lambda_client(server).list_functions()["Functions"] == before
 
 
 def test_each_phase_has_its_own_count(server: LocalLambda) -> None:
     """The progress bars' totals: the search's invocations, then the side-by-side rounds'."""
-    name = _deploy(server, EXAMPLES / "noop")
+    name = deploy(server, EXAMPLES / "noop")
     with prepare(resolve_plan(_flags(server, name, "arch=arm64", warmup=1))) as ready:
         estimate = price_dry_run(ready)
     assert estimate.phases == (2 * (3 + 1), 2 * 2 * (10 + 1))
@@ -496,7 +470,7 @@ def test_each_phase_has_its_own_count(server: LocalLambda) -> None:
 
 
 def test_sigterm_during_the_twins_measurement_deletes_it(server: LocalLambda) -> None:
-    name = _deploy(server, EXAMPLES / "io_wait")
+    name = deploy(server, EXAMPLES / "io_wait")
     child = subprocess.Popen(
         [
             sys.executable,
@@ -541,7 +515,7 @@ def test_sigterm_during_the_twins_measurement_deletes_it(server: LocalLambda) ->
     assert len(twins) == 1 and twins[0].startswith(f"{name}-pt-arm64-"), seen
     # both sizes configured on the twin (the last configuration step): its invocations start
     deadline = time.monotonic() + 60
-    while len(_client(server).list_aliases(FunctionName=twins[0])["Aliases"]) < 2:
+    while len(lambda_client(server).list_aliases(FunctionName=twins[0])["Aliases"]) < 2:
         assert time.monotonic() < deadline, "".join(seen)
         time.sleep(0.05)
     time.sleep(0.5)  # a round under way (0.3 s an invocation, one at a time)
@@ -552,7 +526,7 @@ def test_sigterm_during_the_twins_measurement_deletes_it(server: LocalLambda) ->
     assert "Traceback" not in rest
     assert _twins_left(server) == []
     assert f"deleted twin {twins[0]}" in " ".join(rest.split())  # the stop says so
-    _assert_restored(server, name)
+    assert_restored(server, name)
 
 
 def test_an_endpoint_gone_mid_run_is_not_said_restored_and_names_the_functions_cleanup() -> None:
@@ -562,7 +536,7 @@ def test_an_endpoint_gone_mid_run_is_not_said_restored_and_names_the_functions_c
     server = LocalLambda(cpu="model", concurrency=8)
     server.start()
     try:
-        name = _deploy(server, EXAMPLES / "io_wait")
+        name = deploy(server, EXAMPLES / "io_wait")
         child = subprocess.Popen(
             [
                 sys.executable, "-m", "cli", "tune", name,

@@ -24,6 +24,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
+from local_runtime import lambda_client
 from moto import mock_aws
 
 from powertune import stopping
@@ -53,16 +54,6 @@ HANDLER = "import platform\n\ndef handler(event, context):\n    return {'echo': 
 def server() -> Iterator[LocalLambda]:
     with LocalLambda(cpu="model") as running:
         yield running
-
-
-def _client(server: LocalLambda) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
 
 
 _counter = iter(range(10_000))
@@ -112,7 +103,7 @@ _SAME = (
 def test_a_twin_is_the_function_with_only_the_variant_changed_and_is_deleted(
     server: LocalLambda, tmp_path: Path
 ) -> None:
-    client = _client(server)
+    client = lambda_client(server)
     name = _deploy(server, tmp_path)
     arn = client.get_function_configuration(FunctionName=name)["FunctionArn"]
     client.tag_resource(Resource=arn, Tags={"team": "orders", "powertune:journal": "run=x"})
@@ -145,7 +136,7 @@ def test_a_twin_is_the_function_with_only_the_variant_changed_and_is_deleted(
 
 
 def test_a_stop_inside_the_run_deletes_the_twin(server: LocalLambda, tmp_path: Path) -> None:
-    client = _client(server)
+    client = lambda_client(server)
     name = _deploy(server, tmp_path)
     plans = plan_twins(client, name, [ARM], "run-stop")
     said: list[str] = []
@@ -159,7 +150,7 @@ def test_a_stop_inside_the_run_deletes_the_twin(server: LocalLambda, tmp_path: P
 def test_a_handler_the_runtime_cannot_use_is_refused_before_anything_is_created(
     server: LocalLambda, tmp_path: Path
 ) -> None:
-    client = _client(server)
+    client = lambda_client(server)
     name = _deploy(server, tmp_path)
     before = client.list_functions()["Functions"]
     with pytest.raises(VariantRefused, match=r"handler app\.handler is python code.*nodejs22\.x"):
@@ -170,7 +161,7 @@ def test_a_handler_the_runtime_cannot_use_is_refused_before_anything_is_created(
 def test_a_package_over_the_direct_upload_limit_needs_a_bucket(
     server: LocalLambda, tmp_path: Path
 ) -> None:
-    client = _client(server)
+    client = lambda_client(server)
     name = _deploy(server, tmp_path)
     with pytest.raises(VariantRefused, match="name a bucket"):
         plan_twins(client, name, [ARM], "run1", direct_limit=16)
@@ -179,7 +170,7 @@ def test_a_package_over_the_direct_upload_limit_needs_a_bucket(
 def test_cleanup_deletes_a_twin_a_killed_run_left_and_nothing_else(
     server: LocalLambda, tmp_path: Path
 ) -> None:
-    client = _client(server)
+    client = lambda_client(server)
     name = _deploy(server, tmp_path)
     arn = client.get_function_configuration(FunctionName=name)["FunctionArn"]
     plans = plan_twins(client, name, [ARM], "killed")
@@ -229,7 +220,7 @@ def _child(server: LocalLambda, name: str) -> tuple[subprocess.Popen[str], str]:
 def test_sigterm_deletes_the_twin_and_kill_9_leaves_it_for_cleanup(
     server: LocalLambda, tmp_path: Path
 ) -> None:
-    client = _client(server)
+    client = lambda_client(server)
     name = _deploy(server, tmp_path)
     child, twin = _child(server, name)
     assert not _gone(client, twin)
@@ -572,7 +563,7 @@ def test_no_permission_to_delete_a_twin_says_to_run_cleanup(aws: dict[str, Any])
 def test_the_package_is_fetched_only_over_https_or_loopback_and_bounded(
     server: LocalLambda, tmp_path: Path
 ) -> None:
-    client = _client(server)
+    client = lambda_client(server)
     name = _deploy(server, tmp_path)
     location = client.get_function(FunctionName=name)["Code"]["Location"]
     package = fetch_package(location)
@@ -589,7 +580,7 @@ def test_the_tuning_target_measures_a_twin_as_it_measures_the_function(
     server: LocalLambda, tmp_path: Path
 ) -> None:
     """What the run will do with a twin: tune it through the same target, then delete it."""
-    client = _client(server)
+    client = lambda_client(server)
     name = _deploy(server, tmp_path)
     plans = plan_twins(client, name, [ARM], "measured")
     session = boto3.Session(
