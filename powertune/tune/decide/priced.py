@@ -109,7 +109,8 @@ def _own_figures(m: Measurement | None) -> tuple[Decimal, float, int] | None:
 
 def _fastest(choice: Choice, curve: CostCurve) -> int:
     """The fastest of the choice's tied sizes on ``curve``."""
-    on = [m for m in choice.tied_mb if m in set(int(x) for x in curve.memory_mb)]
+    sizes = {int(x) for x in curve.memory_mb}
+    on = [m for m in choice.tied_mb if m in sizes]
     return min(on, key=lambda m: float(curve.mean[curve.index(m)])) if on else choice.memory_mb
 
 

@@ -105,6 +105,13 @@ class Choice:
     claim_bands: float | None = CLAIM_BANDS  # the bound ``bounded`` put on the tie (None: none)
 
 
+def speed_index(curve: CostCurve) -> int:
+    """Index of the smallest size whose mean duration is within ``SPEED_TOLERANCE`` of the
+    fastest on ``curve`` (past it, more memory buys no measurable speed)."""
+    fast = float(np.min(curve.mean))
+    return int(np.nonzero(curve.mean <= fast * (1.0 + SPEED_TOLERANCE))[0][0])
+
+
 def knee(curve: CostCurve) -> int:
     """The smallest size whose mean duration is within 10% of the fastest on the curve."""
     best = float(np.min(curve.mean))
@@ -308,8 +315,7 @@ def choose(
         interval = given_up(curve, i, pool)
         reason = tie_reason(curve, i, cheapest, tied, interval, claim_bands)
     elif strategy == "speed":
-        fast = float(np.min(curve.mean))
-        i = int(np.nonzero(curve.mean <= fast * (1.0 + SPEED_TOLERANCE))[0][0])
+        i = speed_index(curve)
     elif strategy == "balanced":
         i = int(np.argmin(balanced_score(curve.cost, curve.mean, balanced_weight)))
     else:

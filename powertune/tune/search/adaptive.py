@@ -62,6 +62,7 @@ from powertune.tune.decide.strategies import (
     UnknownStrategy,
     balanced_score,
     choose,
+    speed_index,
 )
 from powertune.tune.plan import (
     DEFAULT_BALANCED_WEIGHT,
@@ -624,7 +625,7 @@ class AdaptiveSearch(Search):
             # ... and the speed edge (where more memory stops buying speed), tied or not: a
             # size left out of the tie on an unlucky handful of samples would otherwise never
             # be measured again, and its exclusion never tested. Fast sizes cost little time.
-            edge = self._speed_edge(self.curve)
+            edge = int(self.curve.memory_mb[speed_index(self.curve)])
             at = self._near_measured(edge, measured)
             add(at if at is not None else edge, self.batch_size if at is not None else fresh)
 
@@ -659,12 +660,6 @@ class AdaptiveSearch(Search):
         if not batches:
             self._reason = "every candidate size was measured"
         return [Batch(m, n) for m, n in sorted(batches.items())]
-
-    @staticmethod
-    def _speed_edge(curve: CostCurve) -> int:
-        """The smallest size within ``SPEED_TOLERANCE`` of the fastest on ``curve``."""
-        fast = float(np.min(curve.mean))
-        return int(curve.memory_mb[np.nonzero(curve.mean <= fast * (1.0 + SPEED_TOLERANCE))[0][0]])
 
     def _gap_size(self, measured: list[int], wider_than: float = 1.0) -> int | None:
         """The lattice size halving the widest log-scale gap between measured sizes (only gaps
