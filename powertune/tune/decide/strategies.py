@@ -207,6 +207,12 @@ def fastest_within_band(
     # hair apart in cost go to the faster one.
     low = float(np.min(curve.cost[near]))
     cheap = near[curve.cost[near] <= low * (1.0 + band / 2)]
+    # ... but not past the measured sizes: there the model extrapolates its speed
+    if curve.measured:
+        m = curve.memory_mb[cheap]
+        cheap = cheap[(m >= min(curve.measured)) & (m <= max(curve.measured))]
+    if not len(cheap):
+        return int(near[np.argmin(curve.cost[near])]), cheapest, tied
     return int(cheap[np.argmin(curve.mean[cheap])]), cheapest, tied
 
 
