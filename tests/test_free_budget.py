@@ -110,24 +110,3 @@ def test_a_paid_tie_is_bounded_by_its_point_estimate(tmp_path: Path) -> None:
     paid = AdaptiveSearch(128, 3008, catalog=CAT, seed=4)
     _run(paid, target, 14)
     assert paid.choice is not None and paid.choice.claim_bands is not None
-
-
-def test_no_size_between_an_out_of_memory_one_and_the_smallest_measured_is_recommended() -> None:
-    """128 and 192 MB ran out of memory and nothing was measured until 448 MB: a model priced
-    from the larger sizes must not recommend 256 MB blind (the gate refuses such a result)."""
-    from powertune.types import Sample
-
-    rng = np.random.default_rng(0)
-    obs = Observations()
-    obs.skipped.update({128: "out of memory", 192: "out of memory"})
-    for m in (448, 640, 896, 1088, 1408, 3008):
-        for _ in range(3):
-            d = (40.0 + 100.0 * 1769 / min(m, 1769)) * float(np.exp(0.03 * rng.standard_normal()))
-            obs.add(Sample(m, d, int(np.ceil(d))))
-    for paid in (True, False):
-        search = AdaptiveSearch(
-            128, 3008, catalog=CAT, seed=0, time_budget_s=None if paid else 3600
-        )
-        choice = search.finalize(obs)
-        assert choice.memory_mb >= 448
-        assert search.curve is not None and int(search.curve.memory_mb.min()) >= 448

@@ -86,17 +86,6 @@ BRACKET_RATIO = 2.0  # a converged choice has measured neighbours at most this f
 ROUGH_BRACKET_RATIO = 1.25  # ... and this close when no smooth form fits (the saturated model)
 
 
-def _memory_floor(skipped: dict[int, str], measured: list[int]) -> int:
-    """The smallest size the choice may be: above the largest size that ran out of memory, the
-    smallest size measured (between the two the function may not fit, and nothing says it
-    does: a model priced from larger sizes would recommend it blind). 0 without such a failure."""
-    oom = [m for m, why in skipped.items() if why.startswith("out of memory")]
-    if not oom:
-        return 0
-    above = [m for m in measured if m > max(oom)]
-    return min(above) if above else max(oom) + 1
-
-
 def lattice_step(min_mb: int, max_mb: int) -> int:
     """64 MB over wide ranges (cheap to configure); finer when the range is narrow."""
     span = max_mb - min_mb
@@ -413,7 +402,6 @@ class AdaptiveSearch(Search):
         )
         grid = np.unique(np.concatenate([self.grid, list(warm)]).astype(int))
         grid = grid[~np.isin(grid, list(observations.skipped))]  # sizes the tuner could not set
-        grid = grid[grid >= _memory_floor(observations.skipped, self._measured)]
         self.curve = cost_curve(
             self.fit,
             observations,
