@@ -294,6 +294,11 @@ def _recommendation(
     warnings: list[str] = []
     if decision.evidence:
         warnings.append(decision.evidence)
+    if choice.floor_mb and int(min(curve.memory_mb)) < choice.floor_mb:
+        warnings.append(
+            f"no size below {choice.floor_mb} MB was a candidate: a smaller size ran out of "
+            "memory and none between was measured, so the function may not fit there"
+        )
     init_priced = float(curve.init_ms[curve.index(choice.memory_mb)]) > 0
     if curve.cold_share > 0 and not init_priced:
         warnings.append(
@@ -428,6 +433,7 @@ def _alternative_choices(decision: Decision, options: BuildOptions) -> dict[str,
             tie_band=options.tie_band,
             scoring=options.scoring,
             claim_bands=decision.choice.claim_bands,
+            floor_mb=decision.choice.floor_mb,
         )
     return out
 

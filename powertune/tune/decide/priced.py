@@ -119,6 +119,11 @@ def _why_not(row: PricedSize, rec: PricedSize, decision: Decision, on_curve: set
     choice, curve = decision.choice, decision.curve
     if row.memory_mb not in on_curve:
         return "it is not on the curve the decision was made on (priced from the model only)"
+    if row.memory_mb < choice.floor_mb:
+        return (
+            f"it is below {choice.floor_mb} MB, the smallest size measured above one that ran "
+            "out of memory: the function may not fit in it"
+        )
     i, j = curve.index(row.memory_mb), curve.index(choice.memory_mb)
     mean, chosen_mean = float(curve.mean[i]), float(curve.mean[j])
     if choice.strategy == "slo" and choice.slo_ms is not None:

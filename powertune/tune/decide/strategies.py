@@ -103,13 +103,33 @@ class Choice:
     tied_mb: tuple[int, ...] = ()  # ``cost``/``slo``: the sizes tied with the cheapest
     given_up: tuple[float, float] | None = None  # cost above the cheapest, 95% over the draws
     claim_bands: float | None = CLAIM_BANDS  # the bound ``bounded`` put on the tie (None: none)
+    floor_mb: int = 0  # no size below this was a candidate (``memory_floor``)
 
 
-def speed_index(curve: CostCurve) -> int:
-    """Index of the smallest size whose mean duration is within ``SPEED_TOLERANCE`` of the
-    fastest on ``curve`` (past it, more memory buys no measurable speed)."""
-    fast = float(np.min(curve.mean))
-    return int(np.nonzero(curve.mean <= fast * (1.0 + SPEED_TOLERANCE))[0][0])
+def speed_index(curve: CostCurve, pool: np.ndarray | None = None) -> int:
+    """Index of the smallest size (of ``pool``; all by default) whose mean duration is within
+    ``SPEED_TOLERANCE`` of the fastest (past it, more memory buys no measurable speed)."""
+    pool = np.arange(len(curve.memory_mb)) if pool is None else pool
+    fast = float(np.min(curve.mean[pool]))
+    return int(pool[np.nonzero(curve.mean[pool] <= fast * (1.0 + SPEED_TOLERANCE))[0][0]])
+
+
+def memory_floor(skipped: dict[int, str], measured: list[int]) -> int:
+    """The smallest size a choice may be: above the largest size that ran out of memory, the
+    smallest size measured. Between the two the function may not fit and nothing says it does,
+    so a model priced from larger sizes would recommend it blind. 0 without such a failure."""
+    oom = [m for m, why in skipped.items() if why.startswith("out of memory")]
+    if not oom:
+        return 0
+    above = [m for m in measured if m > max(oom)]
+    return min(above) if above else max(oom) + 1
+
+
+def candidates(curve: CostCurve, floor_mb: int = 0) -> np.ndarray:
+    """Indices of the sizes of ``curve`` a strategy may choose: those at or above ``floor_mb``
+    (all of them when none is)."""
+    pool = np.nonzero(curve.memory_mb >= floor_mb)[0]
+    return pool if len(pool) else np.arange(len(curve.memory_mb))
 
 
 def knee(curve: CostCurve) -> int:
@@ -292,8 +312,10 @@ def choose(
     scoring: str = SCORING_POWERTUNE,
     confidence: float = DEFAULT_CONFIDENCE,
     claim_bands: float | None = CLAIM_BANDS,
+    floor_mb: int = 0,
 ) -> Choice:
-    """The size ``strategy`` picks on ``curve`` (see the module docstring)."""
+    """The size ``strategy`` picks on ``curve`` (see the module docstring), never one below
+    ``floor_mb`` (``memory_floor``: sizes the function may not fit in)."""
     if strategy not in STRATEGIES:
         raise UnknownStrategy(
             f"unknown strategy {strategy!r} (choose from {', '.join(STRATEGIES)})"
@@ -309,6 +331,7 @@ def choose(
     if scoring == SCORING_POWER_TUNING and strategy != "slo":
         i = power_tuning_index(strategy, curve, balanced_weight)
         return choice_at(strategy, curve, i, percentile=percentile)
+    allowed = candidates(curve, floor_mb)
     slo_met: bool | None = None
     pct_point = curve.quantiles[percentile][0]
     cheapest: int | None = None
@@ -316,25 +339,26 @@ def choose(
     tied: np.ndarray = np.array([], dtype=int)
     interval: tuple[float, float] | None = None
     if strategy == "cost":
-        pool = np.arange(len(curve.memory_mb))
+        pool = allowed
         i, cheapest, tied = fastest_within_band(curve, pool, tie_band, confidence, claim_bands)
         interval = given_up(curve, i, pool)
         reason = tie_reason(curve, i, cheapest, tied, interval, claim_bands)
     elif strategy == "speed":
-        i = speed_index(curve)
+        i = speed_index(curve, allowed)
     elif strategy == "balanced":
-        i = int(np.argmin(balanced_score(curve.cost, curve.mean, balanced_weight)))
+        score = balanced_score(curve.cost[allowed], curve.mean[allowed], balanced_weight)
+        i = int(allowed[np.argmin(score)])
     else:
         if max_p95_ms is None or not max_p95_ms > 0:
             raise BadStrategyOption("the slo strategy needs a positive --max-p95-ms")
-        ok = np.nonzero(pct_point <= max_p95_ms)[0]
+        ok = allowed[pct_point[allowed] <= max_p95_ms]
         slo_met = bool(len(ok))
         if slo_met:
             i, cheapest, tied = fastest_within_band(curve, ok, tie_band, confidence, claim_bands)
             interval = given_up(curve, i, ok)
             reason = tie_reason(curve, i, cheapest, tied, interval, claim_bands)
         else:
-            i = int(np.argmin(pct_point))
+            i = int(allowed[np.argmin(pct_point[allowed])])
     return choice_at(
         strategy,
         curve,
@@ -348,6 +372,7 @@ def choose(
         tied=tuple(int(curve.memory_mb[j]) for j in tied),
         given_up=interval if cheapest is not None and i != cheapest else None,
         claim_bands=claim_bands,
+        floor_mb=floor_mb,
     )
 
 
@@ -365,6 +390,7 @@ def choice_at(
     tied: tuple[int, ...] = (),
     given_up: tuple[float, float] | None = None,
     claim_bands: float | None = CLAIM_BANDS,
+    floor_mb: int = 0,
 ) -> Choice:
     """The Choice of the size at index ``i`` of ``curve``, priced and described."""
     pct_point = curve.quantiles[percentile][0]
@@ -400,4 +426,5 @@ def choice_at(
         tied_mb=tied,
         given_up=given_up,
         claim_bands=claim_bands,
+        floor_mb=floor_mb,
     )

@@ -62,6 +62,7 @@ from powertune.tune.decide.strategies import (
     UnknownStrategy,
     balanced_score,
     choose,
+    memory_floor,
     speed_index,
 )
 from powertune.tune.plan import (
@@ -424,6 +425,9 @@ class AdaptiveSearch(Search):
             # Free invocations: the run measured until the answer held, so a tie the evidence
             # cannot break goes to the fastest tied size; a paid run bounds it (CLAIM_BANDS).
             claim_bands=None if self.time_budget_s is not None else CLAIM_BANDS,
+            # Not below the smallest size measured above one that ran out of memory: the model
+            # prices those from larger sizes, and the function may not fit in them.
+            floor_mb=memory_floor(observations.skipped, self._measured),
         )
         if not isinstance(self.fit, Fit):
             self._measured_only_plan = True
