@@ -256,3 +256,21 @@ def test_a_fleet_does_not_print_one_functions_stop_reason(adaptive: tuple[Result
     fleet = dataclasses.replace(result, functions=(result.functions[0], twin))
     assert "stopped:" not in render_table(fleet, width=400)
     assert "stopped:" not in render_markdown(fleet)
+
+
+def test_a_tie_past_the_cheapest_carries_the_cost_given_up_in_the_json(
+    adaptive: tuple[Result, dict],
+) -> None:
+    """A dashboard reads the interval the reason states: ``cheapest_mb`` and ``given_up`` (95%,
+    fractions of the cheapest's cost) are the figures the reason prints, or absent when the
+    cheapest size was taken."""
+    _, data = adaptive
+    rec = data["functions"][0]["recommendation"]
+    if rec.get("cheapest_mb") is None:
+        assert "given_up" not in rec and "reason" not in rec
+        return
+    assert rec["cheapest_mb"] < rec["memory_mb"]
+    lo, hi = rec["given_up"]
+    assert 0.0 <= lo <= hi
+    assert f"(95%: {lo:+.1%} to {hi:+.1%})" in rec["reason"]
+    assert f"{rec['cheapest_mb']} " in rec["reason"] or f"{rec['cheapest_mb']} MB" in rec["reason"]

@@ -478,6 +478,10 @@ class Recommendation:
     reason: str | None = field(default=None, metadata={"omit_none": True})
     # cost/slo: the band the choice was made within
     tie_band: float | None = field(default=None, metadata={"omit_none": True})
+    # cost/slo, when the tie went past the cheapest: the strictly cheapest size, and the cost the
+    # choice may give up against it as a 95% interval of fractions ([0.0, 0.021]: up to 2.1%)
+    cheapest_mb: int | None = field(default=None, metadata={"omit_none": True})
+    given_up: Interval | None = field(default=None, metadata={"omit_none": True})
     # where $/invocation and $/month come from: measured | model
     basis: str | None = field(default=None, metadata={"omit_none": True})
     # share of invocations priced with INIT billed

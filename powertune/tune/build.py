@@ -375,9 +375,16 @@ def _recommendation(
         unavailable=unavailable,
         reason=choice.reason,
         tie_band=choice.tie_band if choice.cheapest_mb is not None else None,
+        cheapest_mb=choice.cheapest_mb if choice.cheapest_mb != choice.memory_mb else None,
+        given_up=_fractions(choice.given_up),
         basis=basis,
         cold_share=curve.cold_share if init_priced else None,
     )
+
+
+def _fractions(interval: tuple[float, float] | None) -> tuple[float, float] | None:
+    """A cost interval as JSON carries it: fractions to 1e-6 (0.021 is 2.1%)."""
+    return None if interval is None else (round(interval[0], 6), round(interval[1], 6))
 
 
 def _arm64_measured(
