@@ -12,7 +12,11 @@ seed), a share of slow outliers (+15-40%, as a busy host gives), and a host spee
 from round to round. Printed per seed: the pick, its p50 against the fastest tied size's, and
 whether it is within the true tie band; then the spread of picks and p50s over the seeds.
 
-    python benchmarks/free_stability.py [--seeds 20] [--budget 60]
+With ``--paid`` the same functions are tuned as a paid target is (AWS, a replay): the default
+invocation budget, no time budget, and a steady host (Lambda's, no drift between rounds); spend
+is printed against the reference grid's (aws-lambda-power-tuning's default powers, 10 each).
+
+    python benchmarks/free_stability.py [--seeds 20] [--budget 60] [--paid]
 """
 
 from __future__ import annotations
@@ -48,13 +52,15 @@ class Clock:
 class Function:
     """A cost-flat CPU-bound function on a drifting, noisy host."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, steady: bool = False) -> None:
         self.rng = np.random.default_rng(seed)
         self.fixed = float(self.rng.uniform(0.0, 2.0))
         self.compute = float(self.rng.uniform(120, 250))
         self.cv = float(self.rng.uniform(0.02, 0.06))
         self.outliers = float(self.rng.uniform(0.0, 0.15))
         self.drift_sd = float(self.rng.uniform(0.0, 0.04))
+        if steady:
+            self.drift_sd = 0.0
         self.speed = 1.0
 
     def mean(self, m: np.ndarray | float) -> np.ndarray:
@@ -70,13 +76,20 @@ class Function:
         return Sample(m, d, int(np.ceil(d)), init_ms=80.0 if cold else None)
 
 
-def run(seed: int, budget: float, catalog: object) -> dict[str, float]:
+GRID_POWERS = (128, 256, 512, 1024, 1536, 3008)  # aws-lambda-power-tuning's default powers
+GRID_EACH = 10
+
+
+def run(seed: int, budget: float, catalog: object, paid: bool = False) -> dict[str, float]:
     clock = Clock()
     adaptive.time.monotonic = clock.monotonic  # type: ignore[attr-defined]
-    fn = Function(seed)
-    search = AdaptiveSearch(
-        128, 3008, catalog=catalog, seed=seed, time_budget_s=budget, max_invocations=2000
-    )
+    fn = Function(seed, steady=paid)
+    if paid:
+        search = AdaptiveSearch(128, 3008, catalog=catalog, seed=seed)
+    else:
+        search = AdaptiveSearch(
+            128, 3008, catalog=catalog, seed=seed, time_budget_s=budget, max_invocations=2000
+        )
     obs = Observations()
     prepared: set[int] = set()
     while True:
@@ -96,6 +109,10 @@ def run(seed: int, budget: float, catalog: object) -> dict[str, float]:
         clock.now += busy
     assert search.choice is not None
     prices = UnitPrices.of(catalog, "us-east-1", "x86_64")
+    spent = sum(
+        s.memory_mb * s.billed_ms for ss in obs.samples.values() for s in ss
+    )  # MB-ms: GB-s up to a constant, as the grid's below
+    grid = sum(GRID_EACH * p * int(np.ceil(float(fn.mean(p)))) for p in GRID_POWERS)
     m = np.arange(128, 3009)
     true = prices.invocation_usd(m, fn.mean(m) + 0.5)
     band = m[true <= true.min() * 1.01]
@@ -108,6 +125,7 @@ def run(seed: int, budget: float, catalog: object) -> dict[str, float]:
         "p50_vs_edge": float(fn.mean(pick) / fn.mean(fast_edge) - 1.0),
         "regret": float(true[pick - 128] / true.min() - 1.0),
         "invocations": obs.invocations,
+        "spend_vs_grid": spent / grid,
         "reason": search.stop_reason() or "",
     }
 
@@ -117,6 +135,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--budget", type=float, default=60.0)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--paid", action="store_true", help="tune as a paid target (see above)")
     args = ap.parse_args()
     catalog = load_catalog()
     rows = []
@@ -124,7 +143,7 @@ def main() -> None:
     real = time.monotonic
     try:
         for seed in range(args.seeds):
-            rows.append(run(seed, args.budget, catalog))
+            rows.append(run(seed, args.budget, catalog, args.paid))
             if args.verbose:
                 r = rows[-1]
                 print(
@@ -136,9 +155,8 @@ def main() -> None:
         adaptive.time.monotonic = real  # type: ignore[attr-defined]
     picks = [int(r["pick"]) for r in rows]
     slow = np.array([r["p50_vs_edge"] for r in rows])
-    print(
-        f"{len(rows)} seeds, {args.budget:g} s simulated budget, {time.perf_counter() - started:.0f} s wall"
-    )
+    how = "paid (invocation budget)" if args.paid else f"{args.budget:g} s simulated budget"
+    print(f"{len(rows)} seeds, {how}, {time.perf_counter() - started:.0f} s wall")
     print(f"picks (MB): {sorted(picks)}")
     print(f"in the true tie band: {np.mean([r['in_band'] for r in rows]):.0%}")
     print(
@@ -148,7 +166,8 @@ def main() -> None:
     print(
         f"regret median {np.median([r['regret'] for r in rows]):.2%}, "
         f"max {max(r['regret'] for r in rows):.2%}; "
-        f"invocations median {np.median([r['invocations'] for r in rows]):.0f}"
+        f"invocations median {np.median([r['invocations'] for r in rows]):.0f}; "
+        f"spend vs grid median {np.median([r['spend_vs_grid'] for r in rows]):.3f}x"
     )
 
 
