@@ -187,3 +187,49 @@ def test_pricing_nothing_is_a_typed_tool_error() -> None:
     with pytest.raises(NothingToPrice) as err:
         cost_curve(None, obs, catalog=CAT, region=REGION, arch=ARCH)
     assert isinstance(err.value, PowertuneError) and err.value.exit_code == 3
+
+
+def test_a_free_tie_takes_the_cheapest_size_whose_speed_it_cannot_tell_from_the_fastest() -> None:
+    """On a run with no bound on the tie (a free target), a tied size inside the fastest tied
+    size's 95% interval of mean duration is as fast as it: the cheapest of those wins, not a
+    fast edge a few percent quicker on the run's noise. Cost-flat CPU-bound curves where one
+    vCPU (1769 MB) measured 4.5% slow, four invocations a size."""
+    from powertune.tune.decide.strategies import (
+        CLAIM_BANDS,
+        TIE_SPEED_TOLERANCE,
+        as_fast_as,
+    )
+
+    sizes = [128, 256, 512, 1024, 1536, 1769, 1856, 2048]
+    means = {m: 1.0 + 200.0 * 1769 / min(m, 1769) for m in sizes}
+    means[1769] *= 1.045
+    widened = 0
+    for seed in range(16):
+        obs = observations(means, n=4, cv=0.05, seed=seed)
+        warm = {m: [s.duration_ms for s in ss if not s.cold] for m, ss in obs.samples.items()}
+        curve = cost_curve(
+            fit_curve(warm, seed=seed),
+            obs,
+            catalog=CAT,
+            region=REGION,
+            arch=ARCH,
+            memory_grid=np.array(sizes),
+        )
+        free = choose("cost", curve, claim_bands=None)
+        tied = [curve.index(m) for m in free.tied_mb]
+        fastest = min(tied, key=lambda j: float(curve.mean[j]))
+        limit = as_fast_as(curve, fastest, None)
+        assert limit >= float(curve.mean_hi[fastest]) - 1e-9
+        c = curve.index(free.memory_mb)
+        assert float(curve.mean[c]) <= limit  # as fast as the fastest tied size
+        as_fast = [j for j in tied if float(curve.mean[j]) <= limit]
+        cheapest = min(float(curve.cost[j]) for j in as_fast)
+        assert float(curve.cost[c]) <= cheapest * (1 + free.tie_band / 2) + 1e-15
+        if float(curve.mean[c]) > float(curve.mean[fastest]) * (1 + TIE_SPEED_TOLERANCE):
+            widened += 1  # the interval, not the 3% tolerance, made it as fast
+            # a paid run's tolerance is the 3% alone: with a cost bound that binds nothing, so
+            # that only the speed rule differs, the same curve's paid tie is faster
+            paid = choose("cost", curve, claim_bands=1e6)
+            assert as_fast_as(curve, fastest, CLAIM_BANDS) < limit
+            assert float(curve.mean[curve.index(paid.memory_mb)]) < float(curve.mean[c])
+    assert widened >= 1

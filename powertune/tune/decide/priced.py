@@ -15,7 +15,12 @@ from decimal import Decimal
 from powertune.results.model import Measurement, PricedSize
 from powertune.tune.decide.costcurve import CostCurve
 from powertune.tune.decide.decision import Decision
-from powertune.tune.decide.strategies import SPEED_TOLERANCE, TIE_SPEED_TOLERANCE, Choice
+from powertune.tune.decide.strategies import (
+    SPEED_TOLERANCE,
+    TIE_SPEED_TOLERANCE,
+    Choice,
+    as_fast_as,
+)
 
 
 def priced_curve(
@@ -144,12 +149,16 @@ def _why_not(row: PricedSize, rec: PricedSize, decision: Decision, on_curve: set
                 f"above it, beyond the {choice.claim_bands * choice.tie_band:.0%} the tie may go "
                 "to; more evidence can make it the choice"
             )
-        fastest = float(curve.mean[curve.index(_fastest(choice, curve))])
-        if mean <= fastest * (1.0 + TIE_SPEED_TOLERANCE):
+        edge = _fastest(choice, curve)
+        limit = as_fast_as(curve, curve.index(edge), choice.claim_bands)
+        if mean <= limit:
+            within = f"within {TIE_SPEED_TOLERANCE:.0%} of its mean" + (
+                " or inside its 95% interval" if choice.claim_bands is None else ""
+            )
             return (
-                f"tied with the cheapest and within {TIE_SPEED_TOLERANCE:.0%} of the fastest tied "
-                f"size's mean duration, as {choice.memory_mb} MB is: the tie goes to the cheapest "
-                "of those on the decision's figures"
+                f"tied with the cheapest and as fast as the fastest tied size ({edge} MB: "
+                f"{within}, up to {limit:.1f} ms), as {choice.memory_mb} MB is: the tie goes to "
+                "the cheapest of those on the decision's figures"
             )
     if choice.strategy == "speed":
         fastest = float(curve.mean.min())

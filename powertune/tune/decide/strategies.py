@@ -1,8 +1,9 @@
 """Pick a memory size from a cost curve: ``cost``, ``speed``, ``balanced`` or ``slo``.
 
 - ``cost``: the sizes the run cannot tell from the cheapest are tied with it, and the tie goes
-  to the fastest of them (the cheapest size within ``TIE_SPEED_TOLERANCE``, 3%, of the fastest
-  tied size: a percent of speed is one run's noise, not worth a step up in memory). On a
+  to the fastest of them (the cheapest size as fast as the fastest tied size: within
+  ``TIE_SPEED_TOLERANCE``, 3%, of its mean, and on a free run also inside its mean's 95%
+  interval; a speed the run cannot tell apart is not worth a step up in memory). On a
   model curve (bootstrap draws of the cost) a size is tied unless the draws put it more than
   ``tie_band`` (default 1%) above each draw's cheapest in at least ``confidence`` (95%) of them:
   only a confident exclusion leaves a size out, so a cost difference the evidence cannot
@@ -217,12 +218,12 @@ def fastest_within_band(
 ) -> tuple[int, int, np.ndarray]:
     """(chosen, cheapest, tied) indices: the sizes of ``pool`` tied with its cheapest
     (``tied_with_cheapest``), and of those whose extra cost the run can bound (``bounded``) the
-    cheapest one within ``TIE_SPEED_TOLERANCE`` of their fastest (costs within half the band
-    of that count as equal, and the faster of them wins)."""
+    cheapest one as fast as their fastest (``as_fast_as``; costs within half the band of that
+    count as equal, and the faster of them wins)."""
     cheapest, tied = tied_with_cheapest(curve, pool, band, confidence)
     eligible = bounded(curve, tied, pool, band, claim_bands)
-    fast = float(np.min(curve.mean[eligible]))
-    near = eligible[curve.mean[eligible] <= fast * (1.0 + TIE_SPEED_TOLERANCE)]
+    fastest = int(eligible[np.argmin(curve.mean[eligible])])
+    near = eligible[curve.mean[eligible] <= as_fast_as(curve, fastest, claim_bands)]
     # Of those, the cheapest, where "cheaper" means by more than half the band: two sizes a
     # hair apart in cost go to the faster one.
     low = float(np.min(curve.cost[near]))
@@ -234,6 +235,19 @@ def fastest_within_band(
     if not len(cheap):
         return int(near[np.argmin(curve.cost[near])]), cheapest, tied
     return int(cheap[np.argmin(curve.mean[cheap])]), cheapest, tied
+
+
+def as_fast_as(curve: CostCurve, fastest: int, claim_bands: float | None = CLAIM_BANDS) -> float:
+    """The mean duration (ms) up to which a tied size counts as fast as the fastest tied one
+    (index ``fastest``): within ``TIE_SPEED_TOLERANCE`` of its mean; on a run with no bound
+    on the tie (``claim_bands=None``, a free target that measured until the answer held) also
+    within its mean's 95% interval. A speed such a run cannot tell from the fastest's is not
+    worth more memory, so the cheaper size wins (a fast edge measured 3.5% quicker on one run's
+    noise took the tie). A paid run's interval at the fast edge is as wide as a few invocations
+    make it, and its tie is already bounded by the point estimate (``bounded``)."""
+    mean = float(curve.mean[fastest])
+    limit = mean * (1.0 + TIE_SPEED_TOLERANCE)
+    return limit if claim_bands is not None else max(limit, float(curve.mean_hi[fastest]))
 
 
 def bounded(
