@@ -169,3 +169,39 @@ def test_invoke_is_safe_from_many_threads(tmp_path: Path) -> None:
     for th in threads:
         th.join()
     assert len(set(ids)) == 200
+
+
+def test_a_replayed_run_is_the_same_run_after_run_however_its_invocations_interleave(
+    tmp_path: Path,
+) -> None:
+    """The same seed gives the same samples at each size and the same recommendation, though
+    ten invocations in flight finish in a different order every run (one random stream per
+    size, and the fit reads each size's samples whatever their order)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    sizes = np.arange(128, 3009)
+    duration = 1.0 + 200.0 * 1769 / np.minimum(sizes, 1769)
+    src = write(
+        tmp_path / "flat.csv",
+        "memory_mb,duration_ms",
+        [f"{m},{d:.4f}" for m, d in zip(sizes, duration, strict=True)],
+    )
+    runs = []
+    for i in range(3):
+        out = tmp_path / f"r{i}.json"
+        args = ["tune", "--replay", str(src), "--memory", "128..3008", "--seed", "2"]
+        res = CliRunner().invoke(app, [*args, "--concurrency", "10", "--json", str(out), "-q"])
+        assert res.exit_code == 0, res.output
+        fn = json.loads(out.read_text())["functions"][0]
+        samples = {
+            m["memory_mb"]: sorted(s["duration_ms"] for s in m.get("samples") or [])
+            for m in fn["measurements"]
+        }
+        runs.append(
+            (fn["recommendation"]["memory_mb"], fn["recommendation"].get("given_up"), samples)
+        )
+    assert runs[0] == runs[1] == runs[2]

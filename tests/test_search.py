@@ -99,7 +99,9 @@ def test_adaptive_finds_an_interior_optimum(tmp_path: Path) -> None:
         true_cost = m * target.mean_duration(m)
         regret = true_cost[search.choice.memory_mb - 128] / true_cost.min() - 1
         assert regret < 0.02, (seed, search.choice.memory_mb)
-        assert obs.invocations <= 36  # bracketing the choice for an honest claim costs a few
+        # bracketing the choice for an honest claim costs a few: within the paid default
+        # budget (40), where the grid would spend 6 x 10
+        assert obs.invocations <= 40
 
 
 def test_stopping_rule_needs_a_size_beyond_the_parameters(tmp_path: Path) -> None:

@@ -228,7 +228,9 @@ def fit_curve(
     ``FitFailure`` (never raises) when there are fewer than two sizes or no form converges.
     """
     groups = {int(k): np.asarray([float(v) for v in vs], dtype=float) for k, vs in samples.items()}
-    groups = {k: v[np.isfinite(v) & (v > 0)] for k, v in groups.items()}
+    # Sorted: the bootstrap resamples by index, so the draws depend on the samples alone, not
+    # on the order concurrent invocations happened to finish in (the same seed, the same fit).
+    groups = {k: np.sort(v[np.isfinite(v) & (v > 0)]) for k, v in groups.items()}
     groups = {k: v for k, v in groups.items() if len(v)}
     if len(groups) < 2:
         return FitFailure("need measurements at two or more memory sizes")

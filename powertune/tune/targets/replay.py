@@ -184,7 +184,9 @@ class ReplayTarget(Target):
         self.region = region
         self.noise_cv = noise_cv
         self._lock = threading.Lock()
-        self._rng = np.random.default_rng(seed)
+        # One random stream per size and kind (warm, cold): concurrent invocations finish in
+        # any order, but each size's draws are then the same from one run to the next.
+        self._rngs: dict[tuple[int, int], np.random.Generator] = {}
         self._pending_cold: set[int] = set()
         self._prepared: set[int] = set()
         self._count = 0
@@ -304,6 +306,13 @@ class ReplayTarget(Target):
         with self._lock:
             self._pending_cold.add(memory_mb)
 
+    def _stream(self, memory_mb: int, cold: bool) -> np.random.Generator:
+        """The random stream of ``memory_mb``'s warm or cold invocations (caller holds the lock)."""
+        key = (memory_mb, int(cold))
+        if key not in self._rngs:
+            self._rngs[key] = np.random.default_rng([self.seed, memory_mb, int(cold)])
+        return self._rngs[key]
+
     def invoke(self, memory_mb: int, payload: bytes = b"", payload_index: int = 0) -> Sample:
         if memory_mb not in self._prepared:
             self.prepare(memory_mb)
@@ -316,7 +325,9 @@ class ReplayTarget(Target):
             init: float | None = None
             if self.per_size:
                 sigma = self.noise_cv
-                duration = mean * float(np.exp(sigma * self._rng.standard_normal() - sigma**2 / 2))
+                duration = mean * float(
+                    np.exp(sigma * self._stream(memory_mb, cold).standard_normal() - sigma**2 / 2)
+                )
                 if cold:
                     inits = np.array([self._init.get(int(s), np.nan) for s in self.sizes])
                     ok = ~np.isnan(inits)
@@ -327,11 +338,15 @@ class ReplayTarget(Target):
                 if cold:
                     near_c = self._nearest(memory_mb, self._cold)
                     c_scale = mean / float(np.mean(self._warm[near_c]))
-                    d, init = self._cold[near_c][int(self._rng.integers(len(self._cold[near_c])))]
+                    d, init = self._cold[near_c][
+                        int(self._stream(memory_mb, True).integers(len(self._cold[near_c])))
+                    ]
                     duration = d * c_scale
                 else:
                     pool = self._warm[near]
-                    duration = float(pool[int(self._rng.integers(len(pool)))]) * scale
+                    duration = (
+                        float(pool[int(self._stream(memory_mb, False).integers(len(pool)))]) * scale
+                    )
         duration = max(round(duration, 2), 0.01)
         near_m = self._nearest(memory_mb, self._max_mem)
         return Sample(
