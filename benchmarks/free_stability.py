@@ -29,7 +29,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
+
+from regret import GRID, GRID_INVOCATIONS, gb_seconds  # noqa: E402
 
 import powertune.tune.search.adaptive as adaptive  # noqa: E402
 from powertune.tune.search.adaptive import AdaptiveSearch  # noqa: E402
@@ -76,10 +79,6 @@ class Function:
         return Sample(m, d, int(np.ceil(d)), init_ms=80.0 if cold else None)
 
 
-GRID_POWERS = (128, 256, 512, 1024, 1536, 3008)  # aws-lambda-power-tuning's default powers
-GRID_EACH = 10
-
-
 def run(seed: int, budget: float, catalog: object, paid: bool = False) -> dict[str, float]:
     clock = Clock()
     adaptive.time.monotonic = clock.monotonic  # type: ignore[attr-defined]
@@ -109,10 +108,8 @@ def run(seed: int, budget: float, catalog: object, paid: bool = False) -> dict[s
         clock.now += busy
     assert search.choice is not None
     prices = UnitPrices.of(catalog, "us-east-1", "x86_64")
-    spent = sum(
-        s.memory_mb * s.billed_ms for ss in obs.samples.values() for s in ss
-    )  # MB-ms: GB-s up to a constant, as the grid's below
-    grid = sum(GRID_EACH * p * int(np.ceil(float(fn.mean(p)))) for p in GRID_POWERS)
+    # the reference grid's GB-s on the same function: its powers, 10 invocations each
+    grid = sum(GRID_INVOCATIONS * p / 1024 * np.ceil(float(fn.mean(p))) / 1000 for p in GRID)
     m = np.arange(128, 3009)
     true = prices.invocation_usd(m, fn.mean(m) + 0.5)
     band = m[true <= true.min() * 1.01]
@@ -125,7 +122,7 @@ def run(seed: int, budget: float, catalog: object, paid: bool = False) -> dict[s
         "p50_vs_edge": float(fn.mean(pick) / fn.mean(fast_edge) - 1.0),
         "regret": float(true[pick - 128] / true.min() - 1.0),
         "invocations": obs.invocations,
-        "spend_vs_grid": spent / grid,
+        "spend_vs_grid": gb_seconds(obs) / grid,
         "reason": search.stop_reason() or "",
     }
 

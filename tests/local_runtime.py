@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from powertune.local import LocalLambda
 from powertune.tune.targets.aws import find_leftovers
@@ -15,14 +16,16 @@ from powertune.tune.targets.aws import find_leftovers
 _names = itertools.count()
 
 
-def lambda_client(server: LocalLambda) -> Any:
-    """A real boto3 Lambda client for ``server`` (it takes any credentials)."""
+def lambda_client(server: LocalLambda, config: Config | None = None) -> Any:
+    """A real boto3 Lambda client for ``server`` (it takes any credentials); ``config`` sets
+    botocore's timeouts, retries and pool where a test needs its own."""
     return boto3.client(
         "lambda",
         endpoint_url=server.endpoint_url,
         region_name="us-east-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",
+        config=config,
     )
 
 

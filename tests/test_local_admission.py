@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from local_runtime import lambda_client
 
 from powertune.local import LocalLambda
 from powertune.local.capacity import available_cpus, cgroup_quota_cpus
@@ -30,13 +30,8 @@ REPORT = re.compile(r"REPORT RequestId: \S+\tDuration: ([\d.]+) ms\tBilled Durat
 
 
 def _client(server: LocalLambda) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(read_timeout=120, max_pool_connections=32, retries={"total_max_attempts": 1}),
+    return lambda_client(
+        server, Config(read_timeout=120, max_pool_connections=32, retries={"total_max_attempts": 1})
     )
 
 

@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from local_runtime import lambda_client
 
 import powertune.local.server as server_module
 from powertune.local import LocalLambda, package_function
@@ -68,14 +68,7 @@ def server(monkeypatch: pytest.MonkeyPatch, code: Path) -> Iterator[LocalLambda]
 
 
 def _client(server: LocalLambda) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}, read_timeout=60),
-    )
+    return lambda_client(server, Config(retries={"max_attempts": 1}, read_timeout=60))
 
 
 def _connect(server: LocalLambda) -> socket.socket:

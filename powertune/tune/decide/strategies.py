@@ -353,9 +353,8 @@ def choose(
     tied: np.ndarray = np.array([], dtype=int)
     interval: tuple[float, float] | None = None
     if strategy == "cost":
-        pool = allowed
-        i, cheapest, tied = fastest_within_band(curve, pool, tie_band, confidence, claim_bands)
-        interval = given_up(curve, i, pool)
+        i, cheapest, tied = fastest_within_band(curve, allowed, tie_band, confidence, claim_bands)
+        interval = given_up(curve, i, allowed)
         reason = tie_reason(curve, i, cheapest, tied, interval, claim_bands)
     elif strategy == "speed":
         i = speed_index(curve, allowed)
